@@ -1,0 +1,64 @@
+# PerfHub: `make run` (demo on SQLite, jobs in-process) and `make test` (whole suite on
+# PostgreSQL + Redis). Every other command is listed in README.md.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/perfhub
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# check --deploy runs with production values (never used to serve anything).
+DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$(shell date +%s)-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH ALLOWED_HOSTS=perfhub.example.com PERFHUB_REQUIRE_SECRET=1
+
+.PHONY: run test install lint format migrate demo worker beat messages benchmark serve
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py demo
+	@echo ""
+	@echo "PerfHub is starting at http://127.0.0.1:$(PORT)/"
+	@echo "Demo logins (password perfhub-demo): admin, hr, manager (manages Sales), executive"
+	@echo ""
+	DEBUG=1 $(PY) manage.py runserver 0.0.0.0:$(PORT)
+
+test: install
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) scripts/check_services.py
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run
+	$(DEPLOY_ENV) DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py check --deploy --fail-level WARNING
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: install
+	$(PY) manage.py demo
+
+# Needs REDIS_URL (and DATABASE_URL for PostgreSQL); run as many workers as you like.
+worker: install
+	$(VENV)/bin/celery -A perfhub worker --loglevel=INFO --concurrency=2
+
+# Exactly one beat per deployment.
+beat: install
+	$(VENV)/bin/celery -A perfhub beat --loglevel=INFO
+
+serve: install
+	$(PY) manage.py collectstatic --noinput
+	$(VENV)/bin/gunicorn perfhub.wsgi --worker-class gthread --workers 2 --threads 4 --bind 0.0.0.0:$(PORT)
+
+messages: install
+	$(PY) manage.py makemessages -l zh_Hans -l en --ignore '.venv/*' --ignore 'static/*'
+	$(PY) manage.py compilemessages --ignore '.venv/*'

@@ -1,0 +1,61 @@
+"""The one place per interface that resolves the organization and checks membership and role.
+
+Pages use `@org_view(predicate)`, the API subclasses `OrgScopedAPIView` (departments.api.base).
+A non-member gets 404 - the same answer as for an organization that does not exist - and a
+member whose role does not allow the page gets 403."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import translation
+
+from . import selectors
+from .permissions import is_member
+
+
+def resolve_membership(request, slug: str):
+    """Set request.org and request.membership for a member of the organization, or 404."""
+    membership = selectors.membership_for(user=request.user, slug=slug)
+    if membership is None:
+        raise Http404("No such organization")
+    membership.managed_ids = selectors.managed_department_ids(
+        org=membership.organization, user=request.user
+    )
+    request.org = membership.organization
+    request.membership = membership
+    _activate_org_language(request, request.org)
+    return membership
+
+
+def _activate_org_language(request, org) -> None:
+    """The organization's language is the default for its members; a language the user
+    picked with the switch (cookie) wins."""
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+        return
+    translation.activate(org.language)
+    request.LANGUAGE_CODE = org.language
+
+
+def org_view(predicate=is_member):
+    """Decorate a page view taking `slug`: sign-in required, membership resolved (404 for
+    outsiders) and `predicate(membership)` checked (403 when false)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, slug, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership = resolve_membership(request, slug)
+            if not predicate(membership):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapped.org_view = True
+        return wrapped
+
+    return decorator

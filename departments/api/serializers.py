@@ -1,0 +1,141 @@
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from ..models import Department, Membership, Organization, Role
+from ..selectors import department_list, membership_list
+
+
+class OrganizationOut(serializers.ModelSerializer):
+    role = serializers.CharField(read_only=True, help_text="The caller's role in it.")
+
+    class Meta:
+        model = Organization
+        fields = [
+            "slug",
+            "name",
+            "role",
+            "fiscal_year_start_month",
+            "currency",
+            "language",
+            "amber_line",
+            "management_weight",
+            "missing_actual_policy",
+            "review_frequency",
+            "reminder_days_before",
+        ]
+
+
+class OrganizationIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=60)
+    language = serializers.ChoiceField(choices=["zh-hans", "en"], default="zh-hans")
+    currency = serializers.CharField(max_length=3, default="CNY")
+    fiscal_year_start_month = serializers.IntegerField(min_value=1, max_value=12, default=1)
+
+
+class OrganizationSettingsIn(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = [
+            "name",
+            "fiscal_year_start_month",
+            "currency",
+            "language",
+            "amber_line",
+            "management_weight",
+            "missing_actual_policy",
+            "review_frequency",
+            "reminder_days_before",
+        ]
+        extra_kwargs = {f: {"required": False} for f in fields}
+
+
+class MemberOut(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    email = serializers.CharField(source="user.email", read_only=True)
+    user_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user_id", "username", "email", "role"]
+
+
+class MemberIn(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    password = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        write_only=True,
+        style={"input_type": "password"},
+    )
+
+
+class MemberRoleIn(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class DepartmentOut(serializers.ModelSerializer):
+    managers = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Department
+        fields = [
+            "id",
+            "code",
+            "name",
+            "name_en",
+            "kind",
+            "function",
+            "parent",
+            "weight_in_parent",
+            "is_active",
+            "managers",
+        ]
+
+    def get_managers(self, obj) -> list[int]:
+        # Prefetched by the selector: no query per row.
+        return [u.pk for u in obj.managers.all()]
+
+
+class OrgScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """A related id that must belong to the request's organization; another tenant's id gets
+    the same answer as one that does not exist."""
+
+    default_error_messages = {"does_not_exist": _("Unknown id.")}
+
+    def __init__(self, *, scoped_queryset, **kwargs):
+        self.scoped_queryset = scoped_queryset
+        kwargs.setdefault("pk_field", serializers.IntegerField())
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        org = self.context.get("org")
+        return self.scoped_queryset(org)
+
+
+class DepartmentIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    name_en = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    code = serializers.SlugField(max_length=40)
+    kind = serializers.ChoiceField(choices=Department._meta.get_field("kind").choices)
+    function = serializers.ChoiceField(choices=Department._meta.get_field("function").choices)
+    parent = OrgScopedPrimaryKeyField(
+        scoped_queryset=lambda org: department_list(org=org),
+        allow_null=True,
+        required=False,
+    )
+    weight_in_parent = serializers.DecimalField(
+        max_digits=7, decimal_places=3, min_value=0, required=False
+    )
+    is_active = serializers.BooleanField(required=False)
+    managers = OrgScopedPrimaryKeyField(
+        scoped_queryset=lambda org: get_user_model().objects.filter(
+            pk__in=membership_list(org=org).values("user_id")
+        ),
+        many=True,
+        required=False,
+    )

@@ -1,0 +1,156 @@
+"""Organizations, members and departments API (SPEC §6)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.response import Response
+
+from .. import selectors, services
+from ..models import Organization
+from ..permissions import can_configure, can_edit_settings, can_manage_members, is_member
+from .base import OrgViewSet
+from .serializers import (
+    DepartmentIn,
+    DepartmentOut,
+    MemberIn,
+    MemberOut,
+    MemberRoleIn,
+    OrganizationIn,
+    OrganizationOut,
+    OrganizationSettingsIn,
+)
+
+
+class OrganizationViewSet(viewsets.GenericViewSet):
+    """The caller's organizations; creating one makes the caller its admin."""
+
+    serializer_class = OrganizationOut
+    lookup_field = "slug"
+    lookup_url_kwarg = "org_slug"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Organization.objects.none()
+        return selectors.membership_list_for_user(user=self.request.user)
+
+    def list(self, request):
+        memberships = selectors.membership_list_for_user(user=request.user)
+        page = self.paginate_queryset(memberships)
+        orgs = []
+        for m in page:
+            m.organization.role = m.role
+            orgs.append(m.organization)
+        return self.get_paginated_response(OrganizationOut(orgs, many=True).data)
+
+    @extend_schema(request=OrganizationIn, responses={201: OrganizationOut})
+    def create(self, request):
+        data = OrganizationIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        org = services.organization_create(by=request.user, **data.validated_data)
+        org.role = "admin"
+        return Response(OrganizationOut(org).data, status=status.HTTP_201_CREATED)
+
+
+class OrganizationDetailViewSet(OrgViewSet):
+    """One organization's settings: members read them, its admin changes them."""
+
+    serializer_class = OrganizationOut
+    write_predicate = staticmethod(can_edit_settings)
+
+    def retrieve(self, request, org_slug):
+        self.org.role = self.membership.role
+        return Response(OrganizationOut(self.org).data)
+
+    @extend_schema(request=OrganizationSettingsIn, responses=OrganizationOut)
+    def partial_update(self, request, org_slug):
+        data = OrganizationSettingsIn(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        org = services.organization_update(org=self.org, by=request.user, **data.validated_data)
+        org.role = self.membership.role
+        return Response(OrganizationOut(org).data)
+
+
+class MemberViewSet(OrgViewSet):
+    """Members and their roles. Admin and HR read; the admin adds, changes and removes."""
+
+    serializer_class = MemberOut
+    read_predicate = staticmethod(can_configure)
+    write_predicate = staticmethod(can_manage_members)
+
+    def scoped_queryset(self):
+        return selectors.membership_list(org=self.org)
+
+    def list(self, request, org_slug):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(MemberOut(page, many=True).data)
+
+    def retrieve(self, request, org_slug, pk):
+        return Response(MemberOut(selectors.membership_get(org=self.org, pk=pk)).data)
+
+    @extend_schema(request=MemberIn, responses={201: MemberOut})
+    def create(self, request, org_slug):
+        data = MemberIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.membership_add(org=self.org, by=request.user, **data.validated_data)
+        return Response(MemberOut(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MemberRoleIn, responses=MemberOut)
+    def partial_update(self, request, org_slug, pk):
+        membership = selectors.membership_get(org=self.org, pk=pk)
+        data = MemberRoleIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.membership_change_role(
+            membership=membership, role=data.validated_data["role"], by=request.user
+        )
+        return Response(MemberOut(membership).data)
+
+    def destroy(self, request, org_slug, pk):
+        membership = selectors.membership_get(org=self.org, pk=pk)
+        services.membership_remove(membership=membership, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DepartmentViewSet(OrgViewSet):
+    """The department tree. Every member reads it; admin and HR change it."""
+
+    serializer_class = DepartmentOut
+    read_predicate = staticmethod(is_member)
+    write_predicate = staticmethod(can_configure)
+    filterset_fields = ["kind", "function", "parent", "is_active"]
+
+    def scoped_queryset(self):
+        return selectors.department_list(org=self.org)
+
+    def list(self, request, org_slug):
+        qs = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(DepartmentOut(page, many=True).data)
+
+    def retrieve(self, request, org_slug, pk):
+        return Response(DepartmentOut(selectors.department_get(org=self.org, pk=pk)).data)
+
+    @extend_schema(request=DepartmentIn, responses={201: DepartmentOut})
+    def create(self, request, org_slug):
+        data = DepartmentIn(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        department = services.department_create(
+            org=self.org, by=request.user, **data.validated_data
+        )
+        department = selectors.department_get(org=self.org, pk=department.pk)
+        return Response(DepartmentOut(department).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=DepartmentIn, responses=DepartmentOut)
+    def partial_update(self, request, org_slug, pk):
+        department = selectors.department_get(org=self.org, pk=pk)
+        data = DepartmentIn(data=request.data, partial=True, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        services.department_update(department=department, by=request.user, **data.validated_data)
+        department = selectors.department_get(org=self.org, pk=pk)
+        return Response(DepartmentOut(department).data)
+
+
+__all__ = [
+    "DepartmentViewSet",
+    "MemberViewSet",
+    "OrganizationDetailViewSet",
+    "OrganizationViewSet",
+]

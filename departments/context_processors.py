@@ -1,0 +1,30 @@
+from . import permissions
+from .selectors import membership_list_for_user
+
+
+def tenancy(request):
+    """The current organization, the member's role predicates and the organization switcher
+    (evaluated lazily: pages that don't show them run no query)."""
+    membership = getattr(request, "membership", None)
+    user = getattr(request, "user", None)
+
+    def switcher():
+        if user is None or not user.is_authenticated:
+            return []
+        return list(membership_list_for_user(user=user))
+
+    return {
+        "org": getattr(request, "org", None),
+        "membership": membership,
+        "can": {
+            "configure": bool(membership and permissions.can_configure(membership)),
+            "manage_members": bool(membership and permissions.can_manage_members(membership)),
+            "view_all": bool(membership and permissions.can_view_all(membership)),
+            "decide_reviews": bool(membership and permissions.can_decide_reviews(membership)),
+            "enter": bool(
+                membership
+                and (permissions.can_configure(membership) or permissions.is_manager(membership))
+            ),
+        },
+        "my_orgs": switcher,
+    }

@@ -1,0 +1,78 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from .models import Department, Organization, Role
+from .selectors import department_list, membership_list
+
+
+class DepartmentForm(forms.ModelForm):
+    """Edits a department; parents and managers offered are those of the same organization."""
+
+    class Meta:
+        model = Department
+        fields = [
+            "name",
+            "name_en",
+            "code",
+            "kind",
+            "function",
+            "parent",
+            "weight_in_parent",
+            "managers",
+            "is_active",
+        ]
+        widgets = {"managers": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, org, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.org = org
+        parents = department_list(org=org)
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = parents
+        self.fields["managers"].queryset = (
+            get_user_model()
+            .objects.filter(pk__in=membership_list(org=org).values("user_id"))
+            .order_by("username")
+        )
+        self.fields["managers"].required = False
+
+    def _post_clean(self):
+        # Validation happens in the service (one set of rules for forms and API).
+        pass
+
+
+class MemberAddForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    email = forms.EmailField(label=_("Email (new users)"), required=False)
+    password = forms.CharField(
+        label=_("Password (new users)"), required=False, widget=forms.PasswordInput
+    )
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class OrganizationCreateForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = ["name", "slug", "language", "currency", "fiscal_year_start_month"]
+
+
+class OrganizationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = [
+            "name",
+            "language",
+            "currency",
+            "fiscal_year_start_month",
+            "amber_line",
+            "management_weight",
+            "missing_actual_policy",
+            "review_frequency",
+            "reminder_days_before",
+        ]

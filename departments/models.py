@@ -1,0 +1,231 @@
+"""Organizations (tenants), their members with roles, and departments in a tree."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from perfhub.tenancy import TenantModel
+
+
+class Language(models.TextChoices):
+    ZH_HANS = "zh-hans", _("Chinese (Simplified)")
+    EN = "en", _("English")
+
+
+class MissingPolicy(models.TextChoices):
+    EXCLUDE = "exclude", _("Leave out KPIs without an actual")
+    ZERO = "zero", _("Count a missing actual as 0")
+
+
+class ReviewFrequency(models.TextChoices):
+    MONTH = "month", _("Monthly")
+    QUARTER = "quarter", _("Quarterly")
+
+
+class Organization(models.Model):
+    """A tenant: one company and everything it owns."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("short name in addresses"), max_length=60, unique=True)
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        _("fiscal year starts in month"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    language = models.CharField(
+        _("language"), max_length=10, choices=Language.choices, default=Language.ZH_HANS
+    )
+    amber_line = models.DecimalField(
+        _("amber line"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(80),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text=_("A KPI scoring at least this (and under 100) is amber; below it, red."),
+    )
+    management_weight = models.DecimalField(
+        _("weight of management departments in the company index"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.5"),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
+    )
+    missing_actual_policy = models.CharField(
+        _("missing actuals"),
+        max_length=10,
+        choices=MissingPolicy.choices,
+        default=MissingPolicy.EXCLUDE,
+    )
+    review_frequency = models.CharField(
+        _("reviews"), max_length=10, choices=ReviewFrequency.choices, default=ReviewFrequency.MONTH
+    )
+    reminder_days_before = models.PositiveSmallIntegerField(
+        _("remind managers this many days before the due date"),
+        default=3,
+        validators=[MaxValueValidator(60)],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(fiscal_year_start_month__gte=1, fiscal_year_start_month__lte=12),
+                name="org_fiscal_month_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(management_weight__gte=0, management_weight__lte=1),
+                name="org_management_weight_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    HR = "hr", _("HR")
+    MANAGER = "manager", _("Department manager")
+    EXECUTIVE = "executive", _("Executive")
+
+
+class Membership(TenantModel):
+    """A user's role in one organization."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user"], name="membership_unique_user_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+
+class DepartmentKind(models.TextChoices):
+    MANAGEMENT = "management", _("Management")
+    BUSINESS = "business", _("Business")
+
+
+class DepartmentFunction(models.TextChoices):
+    HR = "hr", _("Human resources")
+    FINANCE = "finance", _("Finance")
+    ADMIN = "admin", _("Administration")
+    IT = "it", _("IT")
+    LEGAL = "legal", _("Legal")
+    SALES = "sales", _("Sales")
+    PRODUCTION = "production", _("Production")
+    RND = "rnd", _("R&D")
+    SERVICE = "service", _("Customer service")
+    MARKETING = "marketing", _("Marketing")
+    OTHER = "other", _("Other")
+
+
+class LocalizedName(models.Model):
+    """A name kept in the organization's language, with an optional English rendering."""
+
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
+
+class Department(TenantModel, LocalizedName):
+    code = models.SlugField(_("code"), max_length=40, allow_unicode=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=DepartmentKind.choices)
+    function = models.CharField(_("function"), max_length=20, choices=DepartmentFunction.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    weight_in_parent = models.DecimalField(
+        _("weight in parent"),
+        max_digits=7,
+        decimal_places=3,
+        default=Decimal(1),
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="DepartmentManager",
+        related_name="managed_departments",
+        blank=True,
+        verbose_name=_("managers"),
+    )
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="department_unique_code"),
+            models.CheckConstraint(
+                condition=models.Q(weight_in_parent__gte=0), name="department_weight_nonneg"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("id")), name="department_not_own_parent"
+            ),
+        ]
+
+
+class DepartmentManager(TenantModel):
+    """A user who manages a department (and so its sub-departments)."""
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "department", "user"], name="department_manager_unique"
+            )
+        ]
+
+
+class DepartmentClosure(TenantModel):
+    """Closure table of the department tree: one row per (ancestor, descendant) pair,
+    including (d, d, 0). Roll-ups and "sub-departments of" become one join."""
+
+    ancestor = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    descendant = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    depth = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "ancestor", "descendant"], name="closure_unique_pair"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "descendant"])]

@@ -1,0 +1,101 @@
+"""Reads of organizations, members and departments, always scoped to one organization."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import Http404
+
+from .models import Department, DepartmentClosure, DepartmentManager, Membership
+
+
+def membership_list_for_user(*, user) -> QuerySet[Membership]:
+    """The user's memberships in every organization, with the organization loaded.
+
+    Scoped by the user rather than by one organization: this is the organization switcher."""
+    return (
+        Membership.objects.unscoped()
+        .filter(user=user)
+        .select_related("organization")
+        .order_by("organization__name")
+    )
+
+
+def membership_for(*, user, slug: str) -> Membership | None:
+    """The user's membership in the organization with this slug, or None (one query)."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.unscoped()  # narrowed to one user and one slug right here
+        .filter(organization__slug=slug, user=user)
+        .select_related("organization")
+        .first()
+    )
+
+
+def membership_list(*, org) -> QuerySet[Membership]:
+    return Membership.objects.for_org(org).select_related("user").order_by("user__username")
+
+
+def membership_get(*, org, pk) -> Membership:
+    try:
+        return membership_list(org=org).get(pk=pk)
+    except (Membership.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def managed_department_ids(*, org, user) -> frozenset[int]:
+    """Departments the user manages, directly or as a sub-department of one (one query)."""
+    managed = DepartmentManager.objects.for_org(org).filter(user=user).values("department_id")
+    rows = (
+        DepartmentClosure.objects.for_org(org)
+        .filter(ancestor_id__in=managed)
+        .values_list("descendant_id", flat=True)
+    )
+    return frozenset(rows)
+
+
+def department_list(*, org, active_only: bool = False) -> QuerySet[Department]:
+    """Departments with their parent and managers loaded, ordered by code."""
+    qs = (
+        Department.objects.for_org(org)
+        .select_related("parent")
+        .prefetch_related(
+            Prefetch("managers", queryset=get_user_model().objects.order_by("username"))
+        )
+        .annotate(child_count=Count("children", distinct=True))
+    )
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("code")
+
+
+def department_get(*, org, pk) -> Department:
+    """One department of the organization, or 404 (also for another tenant's id)."""
+    try:
+        return department_list(org=org).get(pk=pk)
+    except (Department.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def department_tree(*, org) -> list[tuple[Department, int]]:
+    """Departments in tree order with their depth, for the tree page (fixed queries)."""
+    by_parent: dict[int | None, list[Department]] = {}
+    for d in department_list(org=org):
+        by_parent.setdefault(d.parent_id, []).append(d)
+    ordered: list[tuple[Department, int]] = []
+
+    def walk(parent_id: int | None, level: int) -> None:
+        for child in by_parent.get(parent_id, []):
+            ordered.append((child, level))
+            walk(child.pk, level + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def subtree_ids(*, org, department_id: int) -> list[int]:
+    """The department and all below it."""
+    return list(
+        DepartmentClosure.objects.for_org(org)
+        .filter(ancestor_id=department_id)
+        .values_list("descendant_id", flat=True)
+    )

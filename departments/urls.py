@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+# Mounted under /o/<slug>/ by perfhub.urls.
+org_urlpatterns = [
+    path("", views.org_home, name="org_home"),
+    path("settings/", views.org_settings, name="org_settings"),
+    path("members/", views.member_list, name="member_list"),
+    path("members/<int:pk>/", views.member_update, name="member_update"),
+    path("departments/", views.department_tree, name="department_tree"),
+    path("departments/new/", views.department_create, name="department_create"),
+    path("departments/<int:pk>/", views.department_edit, name="department_edit"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("orgs/", views.org_list, name="org_list"),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PerfhubConfig(AppConfig):
+    name = "perfhub"
+    verbose_name = "PerfHub"

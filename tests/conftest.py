@@ -1,0 +1,104 @@
+"""The role matrix every view and API test uses: one organization with an admin, HR, a
+manager (of Sales), an executive, plus an outsider who belongs only to another org."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from departments.models import Role
+
+from .factories import MembershipFactory, OrganizationFactory, UserFactory, make_department
+
+PASSWORD = "pw-for-tests-123"
+
+
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    """Tests talk plain HTTP to the test client; production redirects to HTTPS."""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def org(db):
+    return OrganizationFactory(slug="acme", name="Acme")
+
+
+@pytest.fixture
+def other_org(db):
+    return OrganizationFactory(slug="globex", name="Globex")
+
+
+def _member(org, username, role):
+    user = UserFactory(username=username)
+    MembershipFactory(organization=org, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def admin(org):
+    return _member(org, "alice-admin", Role.ADMIN)
+
+
+@pytest.fixture
+def hr(org):
+    return _member(org, "harry-hr", Role.HR)
+
+
+@pytest.fixture
+def executive(org):
+    return _member(org, "eve-exec", Role.EXECUTIVE)
+
+
+@pytest.fixture
+def sales(org):
+    return make_department(org, code="sales", name="销售部", name_en="Sales")
+
+
+@pytest.fixture
+def manager(org, sales):
+    from departments.services import department_update
+
+    user = _member(org, "mona-manager", Role.MANAGER)
+    department_update(department=sales, by=None, managers=[user])
+    return user
+
+
+@pytest.fixture
+def outsider(other_org):
+    """A user with full rights in another organization and none in `org`."""
+    return _member(other_org, "oscar-outsider", Role.ADMIN)
+
+
+@pytest.fixture
+def role_users(admin, hr, manager, executive, outsider):
+    return {
+        "admin": admin,
+        "hr": hr,
+        "manager": manager,
+        "executive": executive,
+        "outsider": outsider,
+    }
+
+
+@pytest.fixture
+def login(client):
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def api():
+    def _api(user=None):
+        c = APIClient()
+        if user is not None:
+            c.force_authenticate(user)
+        return c
+
+    return _api

@@ -1,0 +1,62 @@
+"""factory_boy factories that keep every related object in the same organization."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from departments.models import Department, DepartmentClosure, Membership, Organization, Role
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("pw-for-tests-123")
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Company {n}")
+    slug = factory.Sequence(lambda n: f"company-{n}")
+    language = "en"
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    organization = factory.SubFactory(OrganizationFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.MANAGER
+
+
+def make_department(org, *, code, kind="business", function="sales", parent=None, **kwargs):
+    """A department through the service, so the closure table is kept."""
+    from departments.services import department_create
+
+    return department_create(
+        org=org,
+        by=None,
+        name=kwargs.pop("name", code.title()),
+        code=code,
+        kind=kind,
+        function=function,
+        parent=parent,
+        **kwargs,
+    )
+
+
+__all__ = [
+    "Department",
+    "DepartmentClosure",
+    "MembershipFactory",
+    "OrganizationFactory",
+    "UserFactory",
+    "make_department",
+]
