@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class MetricsConfig(AppConfig):
     name = "metrics"
     verbose_name = _("Indicators, KPIs and actuals")
+
+    def ready(self) -> None:
+        from departments.signals import organization_created
+
+        from .services.library import library_install
+
+        def seed(sender, organization, **kwargs):
+            library_install(org=organization)
+
+        organization_created.connect(seed, dispatch_uid="metrics.library_install", weak=False)

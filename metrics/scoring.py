@@ -39,6 +39,7 @@ __all__ = [
     "org_indices",
     "rolled_up_score",
     "round_display",
+    "rule_for_period",
     "scale_target",
     "validate_rule",
     "weighted_mean",
@@ -528,3 +529,35 @@ def round_display(x: Decimal | None, places: int = 1) -> Decimal | None:
     if not value.is_finite():
         return value
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def rule_for_period(
+    *,
+    direction: Direction | str,
+    aggregation: Aggregation | str,
+    target: Decimal | None,
+    threshold: Decimal | None,
+    target_max: Decimal | None,
+    cap: Decimal,
+    target_period_months: int,
+    period_months: int,
+) -> KpiRule | None:
+    """The rule that scores a KPI in a period of ``period_months`` months, or ``None`` when
+    the KPI is not scored in such a period (no target, or a non-``sum`` indicator in a period
+    shorter than its target period).
+
+    For ``sum`` indicators the target, an explicit threshold and the upper end of the band are
+    all scaled by period months / target period months (SPEC §4); otherwise they are kept."""
+    scaled = scale_target(target, aggregation, target_period_months, period_months)
+    if scaled is None:
+        return None
+    factor = ONE
+    if Aggregation(aggregation) is Aggregation.SUM and period_months != target_period_months:
+        factor = Decimal(period_months) / Decimal(target_period_months)
+    return KpiRule(
+        direction=direction,
+        target=scaled,
+        threshold=None if threshold is None else threshold * factor,
+        target_max=None if target_max is None else target_max * factor,
+        cap=cap,
+    )

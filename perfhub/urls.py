@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from departments.urls import org_urlpatterns as department_pages
+from metrics.urls import urlpatterns as metrics_pages
 
 from .health import healthz
 
@@ -15,7 +16,7 @@ api_v1 = [
     path("", include("departments.api.urls")),
 ]
 
-org_pages = [*department_pages]
+org_pages = [*department_pages, *metrics_pages]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -1,0 +1,45 @@
+"""Translatable renderings of the pure engine's messages (metrics.scoring, metrics.formulas
+speak English constants; pages and the API show these)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from . import scoring
+
+TARGET_MESSAGES = {
+    scoring.MSG_TARGET_REQUIRED: _("Set a target: a KPI with a weight above 0 is scored."),
+    scoring.MSG_NOT_FINITE: _("Enter a finite number."),
+    scoring.MSG_THRESHOLD_EQUALS_TARGET: _(
+        "The threshold (the value that scores 0) must differ from the target."
+    ),
+    scoring.MSG_THRESHOLD_NOT_BELOW_TARGET: _(
+        "For a higher-is-better KPI the threshold (the value that scores 0) must be below "
+        "the target."
+    ),
+    scoring.MSG_THRESHOLD_NOT_ABOVE_TARGET: _(
+        "For a lower-is-better KPI the threshold (the value that scores 0) must be above "
+        "the target."
+    ),
+    scoring.MSG_THRESHOLD_REQUIRED_HIGHER: _(
+        "Set a threshold (the value that scores 0): the default of 0 only works for a "
+        "higher-is-better target above 0."
+    ),
+    scoring.MSG_THRESHOLD_REQUIRED_LOWER: _(
+        "Set a threshold (the value that scores 0): the default of twice the target only works "
+        "for a lower-is-better target above 0."
+    ),
+    scoring.MSG_TARGET_MAX_REQUIRED: _("Set the upper end of the target range."),
+    scoring.MSG_TARGET_MAX_BELOW_TARGET: _(
+        "The upper end of the target range must not be below the target."
+    ),
+    scoring.MSG_RANGE_THRESHOLD_REQUIRED: _(
+        "Set a threshold: the distance outside the target range at which the score reaches 0."
+    ),
+    scoring.MSG_RANGE_THRESHOLD_NOT_POSITIVE: _(
+        "The threshold of a within-range KPI is a distance and must be greater than 0."
+    ),
+    scoring.MSG_CAP_TOO_LOW: _("The cap (the highest score) must be at least 100."),
+}
+
+
+def target_message(message: str):
+    return TARGET_MESSAGES.get(message, message)

@@ -1,0 +1,354 @@
+"""Indicators, templates, KPIs, periods and actuals (SPEC §2)."""
+
+from decimal import Decimal
+
+import pghistory
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from departments.models import Department, DepartmentFunction, DepartmentKind, LocalizedName
+from perfhub.tenancy import TenantModel
+
+# Values: up to 14 digits before the point and 6 after (enough for 99 trillion CNY).
+VALUE = {"max_digits": 20, "decimal_places": 6}
+
+
+class Unit(models.TextChoices):
+    PERCENT = "percent", _("percent")
+    CURRENCY = "currency", _("currency")
+    MINUTES = "minutes", _("minutes")
+    HOURS = "hours", _("hours")
+    DAYS = "days", _("days")
+    COUNT = "count", _("count")
+    SCORE = "score", _("score")
+    RATIO = "ratio", _("ratio")
+
+
+class Direction(models.TextChoices):
+    HIGHER_IS_BETTER = "higher_is_better", _("Higher is better")
+    LOWER_IS_BETTER = "lower_is_better", _("Lower is better")
+    WITHIN_RANGE = "within_range", _("Within a range")
+
+
+class Aggregation(models.TextChoices):
+    SUM = "sum", _("Sum of the months")
+    AVERAGE = "average", _("Average of the months")
+    LAST = "last", _("Latest month")
+    MIN = "min", _("Lowest month")
+    MAX = "max", _("Highest month")
+    FORMULA = "formula", _("Formula over other indicators")
+
+
+class Perspective(models.TextChoices):
+    FINANCIAL = "financial", _("Financial")
+    CUSTOMER = "customer", _("Customer")
+    PROCESS = "process", _("Internal process")
+    LEARNING = "learning", _("Learning and growth")
+
+
+class PeriodKind(models.TextChoices):
+    MONTH = "month", _("Month")
+    QUARTER = "quarter", _("Quarter")
+    YEAR = "year", _("Year")
+
+
+class Indicator(TenantModel, LocalizedName):
+    """A measure the organization tracks; KPIs assign it to departments."""
+
+    code = models.SlugField(_("code"), max_length=60)
+    description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("English description"), blank=True)
+    kind = models.CharField(
+        _("meant for"), max_length=20, choices=DepartmentKind.choices, blank=True
+    )
+    unit = models.CharField(_("unit"), max_length=20, choices=Unit.choices)
+    direction = models.CharField(_("direction"), max_length=20, choices=Direction.choices)
+    aggregation = models.CharField(
+        _("aggregation over time"), max_length=20, choices=Aggregation.choices
+    )
+    formula = models.CharField(_("formula"), max_length=500, blank=True)
+    perspective = models.CharField(
+        _("perspective"), max_length=20, choices=Perspective.choices, default=Perspective.PROCESS
+    )
+    frequency = models.CharField(
+        _("entry frequency"), max_length=10, choices=PeriodKind.choices, default=PeriodKind.MONTH
+    )
+    default_target = models.DecimalField(_("default target"), null=True, blank=True, **VALUE)
+    default_threshold = models.DecimalField(_("default threshold"), null=True, blank=True, **VALUE)
+    default_target_max = models.DecimalField(
+        _("default upper target"), null=True, blank=True, **VALUE
+    )
+    default_target_period = models.CharField(
+        _("default target period"), max_length=10, choices=PeriodKind.choices, blank=True
+    )
+    is_computed = models.BooleanField(
+        _("computed by PerfHub"),
+        default=False,
+        help_text=_("Its actual comes from feedback, never typed."),
+    )
+    is_builtin = models.BooleanField(_("built in"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="indicator_unique_code"),
+            models.CheckConstraint(
+                condition=~models.Q(aggregation="formula") | ~models.Q(formula=""),
+                name="indicator_formula_needs_expression",
+            ),
+        ]
+
+    @property
+    def display_description(self) -> str:
+        if self.description_en and (get_language() or "").startswith("en"):
+            return self.description_en
+        return self.description
+
+    @property
+    def is_formula(self) -> bool:
+        return self.aggregation == Aggregation.FORMULA
+
+    @property
+    def typed(self) -> bool:
+        """Whether people enter its actual (not a formula, not computed from feedback)."""
+        return not (self.is_formula or self.is_computed)
+
+
+class Template(TenantModel, LocalizedName):
+    """A named set of indicators with default target, threshold and weight each."""
+
+    code = models.SlugField(_("code"), max_length=60)
+    kind = models.CharField(_("kind"), max_length=20, choices=DepartmentKind.choices, blank=True)
+    function = models.CharField(
+        _("function"), max_length=20, choices=DepartmentFunction.choices, blank=True
+    )
+    description = models.TextField(_("description"), blank=True)
+    is_builtin = models.BooleanField(_("built in"), default=False)
+
+    class Meta:
+        verbose_name = _("template")
+        verbose_name_plural = _("templates")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="template_unique_code"),
+        ]
+
+
+class TemplateItem(TenantModel):
+    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="items")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    weight = models.DecimalField(
+        _("weight"), max_digits=7, decimal_places=3, validators=[MinValueValidator(Decimal(0))]
+    )
+    target = models.DecimalField(_("target"), null=True, blank=True, **VALUE)
+    threshold = models.DecimalField(_("threshold"), null=True, blank=True, **VALUE)
+    target_max = models.DecimalField(_("upper target"), null=True, blank=True, **VALUE)
+
+    class Meta:
+        ordering = ["-weight", "indicator__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "template", "indicator"], name="template_item_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weight__gte=0), name="template_weight_nonneg"
+            ),
+        ]
+
+
+class Kpi(TenantModel):
+    """An indicator assigned to one department, with its weight and target."""
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="kpis")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="kpis")
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=7,
+        decimal_places=3,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    target = models.DecimalField(_("target"), null=True, blank=True, **VALUE)
+    threshold = models.DecimalField(_("threshold"), null=True, blank=True, **VALUE)
+    target_max = models.DecimalField(_("upper target"), null=True, blank=True, **VALUE)
+    cap = models.DecimalField(_("cap"), max_digits=7, decimal_places=2, default=Decimal(120))
+    target_period = models.CharField(
+        _("target period"), max_length=10, choices=PeriodKind.choices, default=PeriodKind.MONTH
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    source_template = models.ForeignKey(
+        Template, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("KPI")
+        verbose_name_plural = _("KPIs")
+        ordering = ["department_id", "-weight", "indicator__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "department", "indicator"], name="kpi_unique_per_department"
+            ),
+            models.CheckConstraint(condition=models.Q(weight__gte=0), name="kpi_weight_nonneg"),
+        ]
+        indexes = [models.Index(fields=["organization", "department"])]
+
+    def __str__(self) -> str:
+        return f"{self.department} · {self.indicator}"
+
+    @property
+    def is_scored(self) -> bool:
+        return self.is_active and self.weight > 0
+
+
+class PeriodStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    LOCKED = "locked", _("locked")
+
+
+class Period(TenantModel):
+    """A month, quarter or year of a fiscal year; quarters and years contain their months."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=PeriodKind.choices)
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
+    number = models.PositiveSmallIntegerField(
+        _("number in the fiscal year"), help_text=_("Month 1-12, quarter 1-4, year 1.")
+    )
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"))
+    due_date = models.DateField(_("entry due"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=PeriodStatus.choices, default=PeriodStatus.OPEN
+    )
+
+    class Meta:
+        verbose_name = _("period")
+        verbose_name_plural = _("periods")
+        ordering = ["start", "-end"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "start"], name="period_unique_kind_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end__gte=models.F("start")), name="period_end_after_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "kind", "start"])]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if self.kind == PeriodKind.MONTH:
+            return f"{self.start:%Y-%m}"
+        if self.kind == PeriodKind.QUARTER:
+            return _("FY%(year)s Q%(n)s") % {"year": self.fiscal_year, "n": self.number}
+        return _("FY%(year)s") % {"year": self.fiscal_year}
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status == PeriodStatus.LOCKED
+
+    @property
+    def months(self) -> int:
+        return {"month": 1, "quarter": 3, "year": 12}[self.kind]
+
+
+class PeriodEvent(TenantModel):
+    """Who locked or reopened a period, when and why."""
+
+    class Action(models.TextChoices):
+        LOCK = "lock", _("locked")
+        REOPEN = "reopen", _("reopened")
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    reason = models.TextField(blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+
+class Source(models.TextChoices):
+    WEB = "web", _("web")
+    IMPORT = "import", _("import")
+    API = "api", _("API")
+    FEEDBACK = "feedback", _("feedback")
+
+
+@pghistory.track(
+    pghistory.UpdateEvent("changed"),
+    pghistory.InsertEvent("entered"),
+    pghistory.DeleteEvent("removed"),
+    # Recorded by the service on databases without triggers (the SQLite demo).
+    pghistory.ManualEvent("recorded"),
+    fields=[
+        "organization",
+        "kpi",
+        "period",
+        "value",
+        "note",
+        "version",
+        "source",
+        "entered_by",
+        "entered_at",
+    ],
+    model_name="ActualChange",
+    obj_field=pghistory.ObjForeignKey(related_name="changes", db_index=True),
+)
+class Actual(TenantModel):
+    """The value of one KPI in one period. Every change is kept (ActualChange, by database
+    triggers, so bulk upserts are recorded too)."""
+
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="actuals")
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="actuals")
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    value = models.DecimalField(_("value"), **VALUE)
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entered_at = models.DateTimeField(_("entered at"))
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        verbose_name = _("actual")
+        verbose_name_plural = _("actuals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kpi", "period"], name="actual_unique_kpi_period"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "period", "department"]),
+        ]
+
+
+class PendingRecalculation(TenantModel):
+    """A period of an organization whose scorecards must be recomputed. Written in the same
+    transaction as the change that requires it, so a recalculation is never lost even when
+    the broker is down; the reconciliation job picks up whatever is still here."""
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "period"], name="pending_recalc_unique"
+            ),
+        ]

@@ -1,0 +1,204 @@
+"""Reads of the metrics app, always scoped to one organization and loaded for their caller."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from . import formulas, scoring
+from .models import (
+    Actual,
+    Indicator,
+    Kpi,
+    PendingRecalculation,
+    Period,
+    PeriodEvent,
+    PeriodKind,
+    PeriodStatus,
+    Template,
+    TemplateItem,
+)
+
+
+def _get(qs: QuerySet, pk):
+    try:
+        return qs.get(pk=pk)
+    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def indicator_list(*, org, active_only: bool = False) -> QuerySet[Indicator]:
+    qs = Indicator.objects.for_org(org).order_by("code")
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def indicator_get(*, org, pk) -> Indicator:
+    return _get(indicator_list(org=org), pk)
+
+
+def template_list(*, org) -> QuerySet[Template]:
+    items = TemplateItem.objects.for_org(org).select_related("indicator")
+    return (
+        Template.objects.for_org(org)
+        .prefetch_related(Prefetch("items", queryset=items))
+        .order_by("code")
+    )
+
+
+def template_get(*, org, pk) -> Template:
+    return _get(template_list(org=org), pk)
+
+
+def kpi_list(*, org, department=None, department_ids=None) -> QuerySet[Kpi]:
+    qs = Kpi.objects.for_org(org).select_related("indicator", "department")
+    if department is not None:
+        qs = qs.filter(department=department)
+    if department_ids is not None:
+        qs = qs.filter(department_id__in=department_ids)
+    return qs.order_by("department__code", "-weight", "indicator__code")
+
+
+def kpi_get(*, org, pk) -> Kpi:
+    return _get(kpi_list(org=org), pk)
+
+
+def period_list(*, org, kind: str | None = None, status: str | None = None) -> QuerySet[Period]:
+    qs = Period.objects.for_org(org)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("start", "-end")
+
+
+def period_get(*, org, pk) -> Period:
+    return _get(period_list(org=org), pk)
+
+
+def period_events(*, org, period) -> QuerySet[PeriodEvent]:
+    return PeriodEvent.objects.for_org(org).filter(period=period).select_related("by")
+
+
+def current_period(*, org, kind: str = PeriodKind.MONTH, today: dt.date | None = None):
+    """The open period of this kind to enter now: the latest open one that has started,
+    else the earliest open one; None when every period is locked or none exist."""
+    today = today or timezone.localdate()
+    open_periods = period_list(org=org, kind=kind, status=PeriodStatus.OPEN)
+    started = open_periods.filter(start__lte=today).order_by("-start").first()
+    return started or open_periods.order_by("start").first()
+
+
+def previous_period(*, org, period: Period) -> Period | None:
+    return (
+        period_list(org=org, kind=period.kind).filter(start__lt=period.start).order_by("-start")
+    ).first()
+
+
+def pending_period_ids(*, org) -> set[int]:
+    return set(PendingRecalculation.objects.for_org(org).values_list("period_id", flat=True))
+
+
+# --- the entry grid -------------------------------------------------------------------
+
+
+@dataclass
+class EntryRow:
+    kpi: Kpi
+    target: Decimal | None
+    actual: Actual | None
+    last_value: Decimal | None
+    computed: Decimal | None = None  # formula KPIs: from the entered components
+    formula_missing: list[str] = field(default_factory=list)
+
+    @property
+    def typed(self) -> bool:
+        return self.kpi.indicator.typed
+
+    @property
+    def version(self) -> int:
+        return self.actual.version if self.actual else 0
+
+
+@dataclass
+class EntryGrid:
+    department: object
+    rows: list[EntryRow]
+
+
+def entry_grids(*, org, period: Period, department_ids) -> list[EntryGrid]:
+    """One grid per department: every active KPI entered in this period's kind, with its
+    target for the period, the current actual, last period's value and formula KPIs computed
+    from the components. Four queries whatever the number of departments and KPIs."""
+    kpis = list(
+        kpi_list(org=org, department_ids=department_ids).filter(
+            is_active=True, indicator__frequency=period.kind
+        )
+    )
+    ids = [k.pk for k in kpis]
+    actuals = {
+        a.kpi_id: a
+        for a in Actual.objects.for_org(org)
+        .filter(period=period, kpi_id__in=ids)
+        .select_related("entered_by")
+    }
+    previous = previous_period(org=org, period=period)
+    last_values = {}
+    if previous is not None:
+        last_values = dict(
+            Actual.objects.for_org(org)
+            .filter(period=previous, kpi_id__in=ids)
+            .values_list("kpi_id", "value")
+        )
+    grids: dict[int, EntryGrid] = {}
+    values_by_department: dict[int, dict[str, Decimal | None]] = {}
+    for kpi in kpis:
+        rule_target = scoring.scale_target(
+            kpi.target,
+            kpi.indicator.aggregation,
+            scoring.months_in(kpi.target_period),
+            scoring.months_in(period.kind),
+        )
+        actual = actuals.get(kpi.pk)
+        row = EntryRow(
+            kpi=kpi,
+            target=rule_target,
+            actual=actual,
+            last_value=last_values.get(kpi.pk),
+        )
+        grid = grids.setdefault(kpi.department_id, EntryGrid(department=kpi.department, rows=[]))
+        grid.rows.append(row)
+        values_by_department.setdefault(kpi.department_id, {})[kpi.indicator.code] = (
+            actual.value if actual else None
+        )
+    for grid in grids.values():
+        values = values_by_department[grid.department.pk]
+        for row in grid.rows:
+            if row.kpi.indicator.is_formula:
+                try:
+                    parsed = formulas.parse(row.kpi.indicator.formula)
+                except formulas.FormulaError:
+                    continue
+                row.computed = formulas.evaluate(parsed, values)
+                row.formula_missing = sorted(c for c in parsed.codes if values.get(c) is None)
+    return sorted(grids.values(), key=lambda g: g.department.code)
+
+
+def actual_history(*, org, kpi: Kpi):
+    """Every recorded state of the KPI's actuals, newest first, with the previous value."""
+    from .models import ActualChange  # generated by pghistory
+
+    events = list(
+        ActualChange.objects.filter(organization_id=org.pk, kpi_id=kpi.pk)
+        .select_related("period", "entered_by")
+        .order_by("period__start", "pgh_created_at", "pgh_id")
+    )
+    previous: dict[int, Decimal | None] = {}
+    for event in events:
+        event.old_value = previous.get(event.period_id)
+        previous[event.period_id] = event.value
+    return list(reversed(events))

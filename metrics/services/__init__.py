@@ -1,0 +1,1 @@
+"""Every write to indicators, templates, KPIs, periods and actuals (one module per concept)."""

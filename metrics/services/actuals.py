@@ -1,0 +1,298 @@
+"""Writing actuals: the one path for the entry page, spreadsheet imports and the API.
+
+All or nothing: every entry is checked (value, unit, period lock, permission, version,
+a note for a value that scores red) and if any is refused nothing is written. Versions
+prevent lost updates: an entry must carry the version it was read at when the actual
+exists, else it is a conflict that shows the other person's value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pghistory
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from .. import scoring
+from ..models import Actual, Kpi, Period, Source
+from ..values import ValueRefused, parse_value
+from .recalc import recalculation_mark
+
+
+@dataclass
+class ActualInput:
+    kpi_id: int
+    period_id: int
+    value: object
+    note: str = ""
+    version: int | None = None
+    ref: str = ""  # how the caller names this entry in errors (cell, row number)
+
+
+@dataclass
+class Conflict:
+    ref: str
+    kpi_id: int
+    period_id: int
+    their_value: Decimal
+    their_version: int
+    by: str
+    at: str
+
+
+@dataclass
+class SaveResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    actuals: list[Actual] = field(default_factory=list)
+
+
+class ActualsRefused(Exception):
+    """Nothing was saved. `errors` maps an entry's ref to {field: [messages]}; `conflicts`
+    lists entries whose actual changed since it was read."""
+
+    def __init__(self, errors: dict[str, dict[str, list[str]]], conflicts: list[Conflict]):
+        super().__init__("actuals refused")
+        self.errors = errors
+        self.conflicts = conflicts
+
+    @property
+    def only_conflicts(self) -> bool:
+        return bool(self.conflicts) and not self.errors
+
+
+def period_rule(kpi: Kpi, period: Period) -> scoring.KpiRule | None:
+    """The scoring rule of a KPI in a period, None when it is not scored there."""
+    if not kpi.is_scored or kpi.target is None:
+        return None
+    return scoring.rule_for_period(
+        direction=kpi.indicator.direction,
+        aggregation=kpi.indicator.aggregation,
+        target=kpi.target,
+        threshold=kpi.threshold,
+        target_max=kpi.target_max,
+        cap=kpi.cap,
+        target_period_months=scoring.months_in(kpi.target_period),
+        period_months=scoring.months_in(period.kind),
+    )
+
+
+def preview_score(kpi: Kpi, period: Period, value: Decimal) -> Decimal | None:
+    rule = period_rule(kpi, period)
+    if rule is None:
+        return None
+    try:
+        return scoring.kpi_score(rule, value)
+    except (scoring.TargetError, ValueError):
+        return None
+
+
+def _conflict(entry: ActualInput, existing: Actual) -> Conflict:
+    return Conflict(
+        ref=entry.ref,
+        kpi_id=existing.kpi_id,
+        period_id=existing.period_id,
+        their_value=existing.value,
+        their_version=existing.version,
+        by=existing.entered_by.get_username() if existing.entered_by_id else "",
+        at=date_format(timezone.localtime(existing.entered_at), "DATETIME_FORMAT"),
+    )
+
+
+@transaction.atomic
+def actuals_save(
+    *,
+    org,
+    by,
+    source: str,
+    entries: Iterable[ActualInput],
+    can_enter: Callable[[object], bool],
+    forbidden_as_errors: bool = False,
+    require_note_for_red: bool = True,
+) -> SaveResult:
+    """Check and write many actuals at once (SPEC §2, §6).
+
+    `can_enter(department)` is the caller's permission predicate; a forbidden entry raises
+    PermissionDenied (pages, API) or, with `forbidden_as_errors`, is listed as a row error
+    (imports). Raises ActualsRefused with every problem found; writes nothing then."""
+    entries = list(entries)
+    if source not in Source.values:
+        raise ValueError(f"unknown source {source!r}")
+    kpi_ids = {e.kpi_id for e in entries if isinstance(e.kpi_id, int)}
+    period_ids = {e.period_id for e in entries if isinstance(e.period_id, int)}
+    kpis = {
+        k.pk: k
+        for k in Kpi.objects.for_org(org)
+        .filter(pk__in=kpi_ids)
+        .select_related("indicator", "department")
+    }
+    periods = {p.pk: p for p in Period.objects.for_org(org).filter(pk__in=period_ids)}
+    existing = {
+        (a.kpi_id, a.period_id): a
+        for a in Actual.objects.for_org(org)
+        .filter(kpi_id__in=kpi_ids, period_id__in=period_ids)
+        .select_related("entered_by")
+        .select_for_update(of=("self",))
+    }
+    errors: dict[str, dict[str, list[str]]] = {}
+    conflicts: list[Conflict] = []
+    seen: set[tuple[int, int]] = set()
+    now = timezone.now()
+    new_rows: list[Actual] = []
+    changed_rows: list[Actual] = []
+    unchanged = 0
+    allowed_cache: dict[int, bool] = {}
+
+    def refuse(entry: ActualInput, field_name: str, message: str) -> None:
+        errors.setdefault(entry.ref, {}).setdefault(field_name, []).append(str(message))
+
+    for entry in entries:
+        kpi = kpis.get(entry.kpi_id)
+        period = periods.get(entry.period_id)
+        if kpi is None:
+            refuse(entry, "kpi", _("Unknown KPI."))
+        if period is None:
+            refuse(entry, "period", _("Unknown period."))
+        if kpi is None or period is None:
+            continue
+        key = (kpi.pk, period.pk)
+        if key in seen:
+            refuse(entry, "kpi", _("This KPI and period are listed twice."))
+            continue
+        seen.add(key)
+        department = kpi.department
+        if department.pk not in allowed_cache:
+            allowed_cache[department.pk] = bool(can_enter(department))
+        if not allowed_cache[department.pk]:
+            if not forbidden_as_errors:
+                raise PermissionDenied(_("You may not enter actuals of %s.") % department)
+            refuse(entry, "kpi", _("You may not enter actuals of %s.") % department)
+            continue
+        if period.is_locked:
+            refuse(
+                entry,
+                "period",
+                _("%(period)s is locked: its actuals cannot change (HR can reopen it).")
+                % {"period": period.label},
+            )
+            continue
+        if not kpi.is_active:
+            refuse(entry, "kpi", _("This KPI is inactive."))
+            continue
+        if not kpi.indicator.typed:
+            refuse(entry, "value", _("This value is computed by PerfHub and cannot be typed."))
+            continue
+        if kpi.indicator.frequency != period.kind:
+            refuse(
+                entry,
+                "period",
+                _("This KPI is entered per %(kind)s, not per %(period_kind)s.")
+                % {
+                    "kind": kpi.indicator.get_frequency_display().lower(),
+                    "period_kind": period.get_kind_display().lower(),
+                },
+            )
+            continue
+        try:
+            value = parse_value(entry.value, kpi.indicator.unit)
+        except ValueRefused as exc:
+            refuse(entry, "value", exc.message)
+            continue
+        if value is None:
+            refuse(entry, "value", _("Enter a value."))
+            continue
+        note = (entry.note or "").strip()
+        if len(note) > 2000:
+            refuse(entry, "note", _("At most 2000 characters."))
+            continue
+        current = existing.get(key)
+        if current is not None:
+            if entry.version != current.version:
+                conflicts.append(_conflict(entry, current))
+                continue
+            if current.value == value and current.note == note:
+                unchanged += 1
+                continue
+        if require_note_for_red and not note:
+            score = preview_score(kpi, period, value)
+            if score is not None and scoring.kpi_status(score, org.amber_line) == "red":
+                refuse(
+                    entry,
+                    "note",
+                    _(
+                        "Add a note: this value scores %(score)s, below the amber line "
+                        "(%(line)s). Say what happened and what is being done."
+                    )
+                    % {
+                        "score": scoring.round_display(score),
+                        "line": scoring.round_display(org.amber_line, 0),
+                    },
+                )
+                continue
+        row = Actual(
+            organization_id=org.pk,
+            kpi=kpi,
+            period=period,
+            department_id=kpi.department_id,
+            value=value,
+            note=note,
+            entered_by=by,
+            entered_at=now,
+            source=source,
+            version=1 if current is None else current.version + 1,
+        )
+        if current is None:
+            new_rows.append(row)
+        else:
+            row.pk = current.pk
+            changed_rows.append(row)
+
+    if errors or conflicts:
+        raise ActualsRefused(errors, conflicts)
+
+    with pghistory.context(source=source, user=getattr(by, "pk", None)):
+        try:
+            with transaction.atomic():
+                created = Actual.objects.bulk_create(new_rows, batch_size=2000)
+        except IntegrityError as exc:
+            # Someone created one of these actuals between our read and our write.
+            raise ActualsRefused(
+                {"": {"version": [_("Someone else saved these values just now: reload.")]}}, []
+            ) from exc
+        # The rows being changed are locked (select_for_update): an upsert is safe.
+        Actual.objects.bulk_create(
+            changed_rows,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["organization", "kpi", "period"],
+            update_fields=["value", "note", "entered_by", "entered_at", "source", "version"],
+        )
+    if connection.vendor != "postgresql":
+        _record_history_without_triggers(org, created, changed_rows)
+    touched = {periods[a.period_id] for a in [*created, *changed_rows]}
+    if touched:
+        recalculation_mark(org=org, periods=touched)
+    return SaveResult(
+        created=len(created),
+        updated=len(changed_rows),
+        unchanged=unchanged,
+        actuals=[*created, *changed_rows],
+    )
+
+
+def _record_history_without_triggers(org, created, changed) -> None:
+    """SQLite (the demo) has no triggers: write the same history rows by hand."""
+    by_key = {
+        (a.kpi_id, a.period_id): a
+        for a in Actual.objects.for_org(org).filter(
+            pk__in=[a.pk for a in created if a.pk] + [a.pk for a in changed]
+        )
+    }
+    for row in by_key.values():
+        pghistory.create_event(row, label="recorded")

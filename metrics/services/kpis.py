@@ -1,0 +1,122 @@
+"""KPIs: an indicator assigned to a department with weight, target, threshold and cap."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from .. import scoring
+from ..messages import target_message
+from ..models import Indicator, Kpi
+
+KPI_FIELDS = ("weight", "target", "threshold", "target_max", "cap", "target_period", "is_active")
+
+
+def rule_errors(
+    *, indicator: Indicator, weight, target, threshold, target_max, cap
+) -> dict[str, str]:
+    """{field: message} for target settings SPEC §3 refuses; empty when they can be scored.
+
+    A KPI of weight 0 is tracked, not scored, and needs no target; if it has one, it must
+    still make sense."""
+    weight = weight or Decimal(0)
+    if weight < 0:
+        return {"weight": _("The weight cannot be negative.")}
+    if weight == 0 and target is None:
+        return {}
+    rule = scoring.KpiRule(
+        direction=indicator.direction,
+        target=target,
+        threshold=threshold,
+        target_max=target_max,
+        cap=cap if cap is not None else Decimal(120),
+    )
+    try:
+        scoring.validate_rule(rule)
+    except scoring.TargetError as exc:
+        return {exc.field: str(target_message(exc.message))}
+    return {}
+
+
+def _validate(kpi: Kpi) -> None:
+    errors = rule_errors(
+        indicator=kpi.indicator,
+        weight=kpi.weight,
+        target=kpi.target,
+        threshold=kpi.threshold,
+        target_max=kpi.target_max,
+        cap=kpi.cap,
+    )
+    if errors:
+        raise ValidationError({k: [v] for k, v in errors.items()})
+    kpi.full_clean(exclude=["organization"])
+
+
+@transaction.atomic
+def kpi_create(*, org, by, department, indicator, **fields) -> Kpi:
+    """Assign an indicator to a department (once per department)."""
+    if department.organization_id != org.pk:
+        raise ValidationError({"department": [_("Unknown department.")]})
+    if indicator.organization_id != org.pk:
+        raise ValidationError({"indicator": [_("Unknown indicator.")]})
+    unknown = set(fields) - set(KPI_FIELDS)
+    if unknown:
+        raise ValidationError({f: [_("Unknown field.")] for f in unknown})
+    if Kpi.objects.for_org(org).filter(department=department, indicator=indicator).exists():
+        raise ValidationError({"indicator": [_("This department already has this KPI.")]})
+    fields.setdefault("target_period", indicator.default_target_period or indicator.frequency)
+    kpi = Kpi(organization=org, department=department, indicator=indicator, **fields)
+    _validate(kpi)
+    try:
+        with transaction.atomic():
+            kpi.save()
+    except IntegrityError as exc:
+        raise ValidationError({"indicator": [_("This department already has this KPI.")]}) from exc
+    return kpi
+
+
+@transaction.atomic
+def kpi_update(*, kpi: Kpi, by, **fields) -> Kpi:
+    unknown = set(fields) - set(KPI_FIELDS)
+    if unknown:
+        raise ValidationError({f: [_("This field cannot be changed.")] for f in unknown})
+    for key, value in fields.items():
+        setattr(kpi, key, value)
+    _validate(kpi)
+    kpi.save()
+    return kpi
+
+
+@transaction.atomic
+def kpis_update_grid(*, org, by, rows: dict[int, dict], kpis: list[Kpi]) -> list[Kpi]:
+    """Save the KPI grid of a department in one go: every row is checked, and if any is
+    refused nothing is saved. Errors come back as {"<kpi id>.<field>": [message]}."""
+    by_id = {k.pk: k for k in kpis}
+    errors: dict[str, list[str]] = {}
+    changed = []
+    for kpi_id, fields in rows.items():
+        kpi = by_id.get(kpi_id)
+        if kpi is None:
+            errors[f"{kpi_id}.kpi"] = [_("Unknown KPI.")]
+            continue
+        for key, value in fields.items():
+            if key in KPI_FIELDS:
+                setattr(kpi, key, value)
+        try:
+            _validate(kpi)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors[f"{kpi_id}.{field}"] = messages
+        changed.append(kpi)
+    if errors:
+        raise ValidationError(errors)
+    Kpi.objects.bulk_update(changed, list(KPI_FIELDS))
+    return changed
+
+
+def weight_total(kpis) -> Decimal:
+    """Sum of the weights of the active KPIs (the grid warns unless it is 100)."""
+    return sum((k.weight for k in kpis if k.is_active), Decimal(0))

@@ -1,0 +1,5 @@
+"""Pages of the metrics app, mounted under /o/<slug>/. Each view module owns its routes."""
+
+from .views import config, entry, imports
+
+urlpatterns = [*config.urlpatterns, *entry.urlpatterns, *imports.urlpatterns]
