@@ -1,6 +1,6 @@
 """The one place per interface that resolves the organization and checks membership and role.
 
-Pages use `@org_view(predicate)`, the API subclasses `OrgScopedAPIView` (departments.api.base).
+Pages use `@org_view(predicate)`, the API subclasses `OrgViewSet` (departments.api.base).
 A non-member gets 404 - the same answer as for an organization that does not exist - and a
 member whose role does not allow the page gets 403."""
 

@@ -25,7 +25,8 @@ from .models import (
 )
 
 
-def _get(qs: QuerySet, pk):
+def get_or_404(qs: QuerySet, pk):
+    """The row of this (already scoped) queryset, or 404 for a missing or foreign id."""
     try:
         return qs.get(pk=pk)
     except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
@@ -38,7 +39,7 @@ def indicator_list(*, org, active_only: bool = False) -> QuerySet[Indicator]:
 
 
 def indicator_get(*, org, pk) -> Indicator:
-    return _get(indicator_list(org=org), pk)
+    return get_or_404(indicator_list(org=org), pk)
 
 
 def template_list(*, org) -> QuerySet[Template]:
@@ -51,7 +52,7 @@ def template_list(*, org) -> QuerySet[Template]:
 
 
 def template_get(*, org, pk) -> Template:
-    return _get(template_list(org=org), pk)
+    return get_or_404(template_list(org=org), pk)
 
 
 def kpi_list(*, org, department=None, department_ids=None) -> QuerySet[Kpi]:
@@ -64,7 +65,7 @@ def kpi_list(*, org, department=None, department_ids=None) -> QuerySet[Kpi]:
 
 
 def kpi_get(*, org, pk) -> Kpi:
-    return _get(kpi_list(org=org), pk)
+    return get_or_404(kpi_list(org=org), pk)
 
 
 def period_list(*, org, kind: str | None = None, status: str | None = None) -> QuerySet[Period]:
@@ -77,7 +78,7 @@ def period_list(*, org, kind: str | None = None, status: str | None = None) -> Q
 
 
 def period_get(*, org, pk) -> Period:
-    return _get(period_list(org=org), pk)
+    return get_or_404(period_list(org=org), pk)
 
 
 def period_events(*, org, period) -> QuerySet[PeriodEvent]:

@@ -14,6 +14,7 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("departments.api.urls")),
+    path("", include("metrics.api.urls")),
 ]
 
 org_pages = [*department_pages, *metrics_pages]

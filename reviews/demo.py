@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -70,5 +72,140 @@ def load_demo(stdout=None) -> Organization:
     return org
 
 
+# Component values per month for tracked indicators (base, spread).
+_COMPONENTS = {
+    "leavers": (2, 2),
+    "headcount": (120, 6),
+    "successful_decisions": (8, 2),
+    "reviewed_decisions": (10, 1),
+    "profit": (260000, 60000),
+    "acquisition_spend": (90000, 20000),
+    "new_customers": (900, 200),
+}
+# Typical performance (score) per department: some steady, some struggling.
+_FORM = {
+    "hr": 96,
+    "finance": 102,
+    "admin": 88,
+    "sales": 93,
+    "sales-east": 84,
+    "production": 99,
+    "rnd": 78,
+    "service": 105,
+}
+
+
+def _value_for_score(kpi, score: Decimal, months: int) -> Decimal:
+    """The actual that earns `score` under the KPI's rule (inverse of SPEC §3)."""
+    from metrics import scoring
+
+    rule = scoring.rule_for_period(
+        direction=kpi.indicator.direction,
+        aggregation=kpi.indicator.aggregation,
+        target=kpi.target,
+        threshold=kpi.threshold,
+        target_max=kpi.target_max,
+        cap=kpi.cap,
+        target_period_months=scoring.months_in(kpi.target_period),
+        period_months=months,
+    )
+    if rule is None:  # scored only over longer periods: aim at the target itself
+        return kpi.target
+    if rule.direction == "within_range":
+        if score >= 100:
+            return (rule.target + rule.target_max) / 2
+        return rule.target - rule.threshold * (1 - score / 100)
+    threshold = scoring.effective_threshold(rule)
+    return threshold + (rule.target - threshold) * score / 100
+
+
 def _ensure_demo_data(org: Organization, users: dict, departments: dict[str, Department]) -> None:
-    """KPIs, periods, actuals, reviews and feedback: added by the metrics and reviews issues."""
+    """Templates applied by function, periods of the last two fiscal years, and twelve months
+    of actuals: mostly green and amber, some red (with notes), a few missing. Runs once."""
+    import datetime as dt
+    import random
+
+    from django.utils import timezone
+
+    from metrics import selectors as m_selectors
+    from metrics.models import Actual, PeriodKind
+    from metrics.services.actuals import ActualInput, actuals_save
+    from metrics.services.periods import period_lock, periods_generate
+    from metrics.services.templates import template_apply
+
+    if Actual.objects.for_org(org).exists():
+        return
+    admin = users["admin"]
+    templates = {t.function: t for t in m_selectors.template_list(org=org)}
+    for department in departments.values():
+        template = templates.get(department.function)
+        if template is not None:
+            template_apply(template=template, departments=[department], by=admin)
+
+    today = timezone.localdate()
+    for year in (today.year - 1, today.year):
+        periods_generate(org=org, fiscal_year=year, by=admin)
+    months = [
+        p
+        for p in m_selectors.period_list(org=org, kind=PeriodKind.MONTH)
+        if p.start <= today and p.start > today - dt.timedelta(days=366)
+    ]
+    kpis = list(m_selectors.kpi_list(org=org).filter(is_active=True))
+    rng = random.Random(20261129)  # the same demo every time
+    entries = []
+    for index, month in enumerate(months):
+        current = index == len(months) - 1
+        for kpi in kpis:
+            indicator = kpi.indicator
+            if not indicator.typed or indicator.frequency != month.kind:
+                continue
+            if current and rng.random() < 0.5:
+                continue  # the running month: half entered so far
+            if not current and rng.random() < 0.03:
+                continue  # a few gaps
+            code = indicator.code
+            if code in _COMPONENTS:
+                base, spread = _COMPONENTS[code]
+                value = Decimal(max(0, round(base + rng.uniform(-spread, spread))))
+            elif kpi.target is None:
+                continue
+            else:
+                form = _FORM.get(kpi.department.code, 95)
+                trend = (index - 6) * 0.6  # most departments improve slowly
+                score = Decimal(str(round(form + trend + rng.gauss(0, 12), 1)))
+                value = _value_for_score(kpi, score, 1)
+                value = max(value, Decimal(0))
+                if indicator.unit == "count":
+                    value = value.quantize(Decimal(1))
+                elif indicator.unit == "percent":
+                    value = min(max(value, Decimal(0)), Decimal(1000)).quantize(Decimal("0.1"))
+                else:
+                    value = max(value, Decimal(0)).quantize(Decimal("0.01"))
+            entries.append(
+                ActualInput(kpi.pk, month.pk, value, note=_note(rng), ref=f"{kpi.pk}-{month.pk}")
+            )
+    actuals_save(
+        org=org,
+        by=users["manager"],
+        source="import",
+        entries=entries,
+        can_enter=lambda d: True,
+    )
+    for month in months[:-3]:  # older months are closed
+        period_lock(period=month, by=users["hr"], reason="")
+
+
+_NOTES = (
+    "",
+    "",
+    "",
+    "",
+    "含一次性项目影响 / One-off project effect",
+    "人员调整中 / Team changes under way",
+    "供应商延迟 / Supplier delay",
+)
+
+
+def _note(rng) -> str:
+    """Every demo value carries a short note so red values are explained."""
+    return rng.choice(_NOTES) or "月度数据 / Monthly figure"

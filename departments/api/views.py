@@ -8,6 +8,7 @@ from .. import selectors, services
 from ..models import Organization
 from ..permissions import can_configure, can_edit_settings, can_manage_members, is_member
 from .base import OrgViewSet
+from .filters import DepartmentFilter
 from .serializers import (
     DepartmentIn,
     DepartmentOut,
@@ -115,7 +116,7 @@ class DepartmentViewSet(OrgViewSet):
     serializer_class = DepartmentOut
     read_predicate = staticmethod(is_member)
     write_predicate = staticmethod(can_configure)
-    filterset_fields = ["kind", "function", "parent", "is_active"]
+    filterset_class = DepartmentFilter
 
     def scoped_queryset(self):
         return selectors.department_list(org=self.org)

@@ -1,3 +1,146 @@
-"""Placeholder: routes are added by this module."""
+"""The manager's "my entries" page and a KPI's value history."""
 
-urlpatterns: list = []
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+
+from departments.access import org_view
+from departments.permissions import (
+    can_configure,
+    can_enter_actuals,
+    can_view_department,
+    is_manager,
+)
+
+from .. import selectors
+from ..models import PeriodKind, PeriodStatus
+from ..services.actuals import ActualInput, ActualsRefused, actuals_save
+
+can_enter = can_configure | is_manager
+
+
+def _department_ids(request):
+    if can_configure(request.membership):
+        wanted = request.GET.get("department")
+        if wanted and wanted.isdigit():
+            return [int(wanted)]
+        return None  # every department
+    return sorted(request.membership.managed_ids)
+
+
+def _entries_from_post(post, grids):
+    """Only the cells the user changed (value or note differ from what the page showed):
+    an untouched cell must not conflict with someone else's newer value."""
+    entries = []
+    for grid in grids:
+        for row in grid.rows:
+            if not row.typed:
+                continue
+            key = row.kpi.pk
+            value = post.get(f"v-{key}", "").strip()
+            note = post.get(f"n-{key}", "").strip()
+            shown_value = post.get(f"o-{key}", "")
+            shown_note = row.actual.note if row.actual else ""
+            if value == "" and not row.actual:
+                continue
+            if value == shown_value and note == shown_note:
+                continue
+            version = post.get(f"ver-{key}", "0")
+            entries.append(
+                ActualInput(
+                    kpi_id=key,
+                    period_id=row_period_id(post),
+                    value=value,
+                    note=note,
+                    version=int(version) if version.isdigit() and version != "0" else None,
+                    ref=str(key),
+                )
+            )
+    return entries
+
+
+def row_period_id(post) -> int:
+    return int(post["period"])
+
+
+@org_view(can_enter)
+def my_entries(request):
+    org = request.org
+    periods = list(selectors.period_list(org=org, kind=PeriodKind.MONTH))
+    period = None
+    wanted = request.POST.get("period") or request.GET.get("period")
+    if wanted and str(wanted).isdigit():
+        period = next((p for p in periods if p.pk == int(wanted)), None)
+        if period is None:
+            from django.http import Http404
+
+            raise Http404
+    period = period or selectors.current_period(org=org)
+    if period is None:
+        return render(request, "metrics/entry/no_period.html", {})
+    if period.kind != PeriodKind.MONTH:  # quarterly or yearly KPIs: same page, that period
+        periods = list(selectors.period_list(org=org, kind=period.kind))
+    department_ids = _department_ids(request)
+    grids = selectors.entry_grids(org=org, period=period, department_ids=department_ids)
+    errors, conflicts, posted = {}, {}, {}
+    if request.method == "POST":
+        if period.is_locked:
+            messages.error(request, _("%s is locked: nothing can be changed.") % period.label)
+            return redirect(f"{request.path}?period={period.pk}")
+        entries = _entries_from_post(request.POST, grids)
+        try:
+            result = actuals_save(
+                org=org,
+                by=request.user,
+                source="web",
+                entries=entries,
+                can_enter=lambda d: can_enter_actuals(request.membership, d),
+            )
+        except ActualsRefused as exc:
+            errors = {int(k): v for k, v in exc.errors.items() if k.isdigit()}
+            conflicts = {int(c.ref): c for c in exc.conflicts}
+            posted = request.POST
+            messages.error(
+                request,
+                _("Nothing was saved: %(n)s value(s) need your attention (marked below).")
+                % {"n": len(errors) + len(conflicts)},
+            )
+        except PermissionDenied:
+            raise
+        else:
+            messages.success(
+                request,
+                _("Saved: %(c)s new, %(u)s changed. Scorecards are being recalculated.")
+                % {"c": result.created, "u": result.updated},
+            )
+            return redirect(f"{request.path}?period={period.pk}")
+    return render(
+        request,
+        "metrics/entry/my_entries.html",
+        {
+            "period": period,
+            "periods": [p for p in periods if p.status == PeriodStatus.OPEN or p.pk == period.pk],
+            "grids": grids,
+            "errors": errors,
+            "conflicts": conflicts,
+            "posted": posted,
+            "readonly": period.is_locked,
+        },
+    )
+
+
+@org_view(lambda m: m is not None)
+def kpi_history(request, pk):
+    kpi = selectors.kpi_get(org=request.org, pk=pk)
+    if not can_view_department(request.membership, kpi.department):
+        raise PermissionDenied
+    history = selectors.actual_history(org=request.org, kpi=kpi)
+    return render(request, "metrics/entry/history.html", {"kpi": kpi, "history": history})
+
+
+urlpatterns = [
+    path("entries/", my_entries, name="my_entries"),
+    path("kpis/<int:pk>/history/", kpi_history, name="kpi_history"),
+]

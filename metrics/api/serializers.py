@@ -1,0 +1,231 @@
+"""Input and output shapes of the metrics API (field names of SPEC §2 and §6)."""
+
+from rest_framework import serializers
+
+from departments.api.serializers import OrgScopedPrimaryKeyField
+from departments.selectors import department_list
+
+from .. import selectors
+from ..models import Actual, Indicator, Kpi, Period, Template, TemplateItem
+
+VALUE = {"max_digits": 20, "decimal_places": 6}
+
+
+class IndicatorOut(serializers.ModelSerializer):
+    class Meta:
+        model = Indicator
+        fields = [
+            "id",
+            "code",
+            "name",
+            "name_en",
+            "description",
+            "description_en",
+            "kind",
+            "unit",
+            "direction",
+            "aggregation",
+            "formula",
+            "perspective",
+            "frequency",
+            "default_target",
+            "default_threshold",
+            "default_target_max",
+            "default_target_period",
+            "is_computed",
+            "is_builtin",
+            "is_active",
+        ]
+
+
+class IndicatorIn(serializers.ModelSerializer):
+    class Meta:
+        model = Indicator
+        fields = [
+            f for f in IndicatorOut.Meta.fields if f not in {"id", "is_computed", "is_builtin"}
+        ]
+        extra_kwargs = {"code": {"validators": []}}
+
+
+class TemplateItemOut(serializers.ModelSerializer):
+    indicator_code = serializers.CharField(source="indicator.code", read_only=True)
+
+    class Meta:
+        model = TemplateItem
+        fields = ["indicator", "indicator_code", "weight", "target", "threshold", "target_max"]
+
+
+class TemplateOut(serializers.ModelSerializer):
+    items = TemplateItemOut(many=True, read_only=True)
+
+    class Meta:
+        model = Template
+        fields = [
+            "id",
+            "code",
+            "name",
+            "name_en",
+            "kind",
+            "function",
+            "description",
+            "is_builtin",
+            "items",
+        ]
+
+
+class TemplateItemIn(serializers.Serializer):
+    indicator = OrgScopedPrimaryKeyField(
+        scoped_queryset=lambda org: selectors.indicator_list(org=org)
+    )
+    weight = serializers.DecimalField(max_digits=7, decimal_places=3, min_value=0)
+    target = serializers.DecimalField(required=False, allow_null=True, **VALUE)
+    threshold = serializers.DecimalField(required=False, allow_null=True, **VALUE)
+    target_max = serializers.DecimalField(required=False, allow_null=True, **VALUE)
+
+
+class TemplateIn(serializers.Serializer):
+    code = serializers.SlugField(max_length=60)
+    name = serializers.CharField(max_length=200)
+    name_en = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    kind = serializers.ChoiceField(
+        choices=Template._meta.get_field("kind").choices, required=False, allow_blank=True
+    )
+    function = serializers.ChoiceField(
+        choices=Template._meta.get_field("function").choices, required=False, allow_blank=True
+    )
+    description = serializers.CharField(required=False, allow_blank=True)
+    items = TemplateItemIn(many=True)
+
+
+class ApplyIn(serializers.Serializer):
+    departments = OrgScopedPrimaryKeyField(
+        scoped_queryset=lambda org: department_list(org=org), many=True, allow_empty=False
+    )
+
+
+class ApplyOut(serializers.Serializer):
+    created = serializers.IntegerField()
+
+
+class KpiOut(serializers.ModelSerializer):
+    indicator_code = serializers.CharField(source="indicator.code", read_only=True)
+
+    class Meta:
+        model = Kpi
+        fields = [
+            "id",
+            "department",
+            "indicator",
+            "indicator_code",
+            "weight",
+            "target",
+            "threshold",
+            "target_max",
+            "cap",
+            "target_period",
+            "is_active",
+        ]
+
+
+class KpiIn(serializers.Serializer):
+    department = OrgScopedPrimaryKeyField(scoped_queryset=lambda org: department_list(org=org))
+    indicator = OrgScopedPrimaryKeyField(
+        scoped_queryset=lambda org: selectors.indicator_list(org=org)
+    )
+    weight = serializers.DecimalField(max_digits=7, decimal_places=3, min_value=0, required=False)
+    target = serializers.DecimalField(required=False, allow_null=True, **VALUE)
+    threshold = serializers.DecimalField(required=False, allow_null=True, **VALUE)
+    target_max = serializers.DecimalField(required=False, allow_null=True, **VALUE)
+    cap = serializers.DecimalField(max_digits=7, decimal_places=2, required=False)
+    target_period = serializers.ChoiceField(
+        choices=Kpi._meta.get_field("target_period").choices, required=False
+    )
+    is_active = serializers.BooleanField(required=False)
+
+
+class KpiUpdateIn(KpiIn):
+    department = None
+    indicator = None
+
+
+class PeriodOut(serializers.ModelSerializer):
+    label = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Period
+        fields = [
+            "id",
+            "kind",
+            "fiscal_year",
+            "number",
+            "label",
+            "start",
+            "end",
+            "due_date",
+            "status",
+        ]
+
+
+class GenerateIn(serializers.Serializer):
+    fiscal_year = serializers.IntegerField(min_value=2000, max_value=2100)
+
+
+class ReasonIn(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class ActualOut(serializers.ModelSerializer):
+    entered_by = serializers.CharField(
+        source="entered_by.username", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = Actual
+        fields = [
+            "id",
+            "kpi",
+            "period",
+            "department",
+            "value",
+            "note",
+            "version",
+            "source",
+            "entered_by",
+            "entered_at",
+        ]
+
+
+class ActualIn(serializers.Serializer):
+    """Values arrive as numbers or strings; metrics.values gives the unit-aware messages."""
+
+    kpi = serializers.IntegerField()
+    period = serializers.IntegerField()
+    value = serializers.JSONField(help_text="A number (or a numeric string).")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        default=None,
+        help_text="The version read; required to change an actual.",
+    )
+
+
+class ActualUpdateIn(serializers.Serializer):
+    value = serializers.JSONField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    version = serializers.IntegerField(min_value=0)
+
+
+class BulkIn(serializers.Serializer):
+    actuals = ActualIn(many=True, allow_empty=False)
+
+    def validate_actuals(self, value):
+        if len(value) > 10000:
+            raise serializers.ValidationError("At most 10,000 actuals per request.")
+        return value
+
+
+class ConflictOut(serializers.Serializer):
+    detail = serializers.CharField()
+    conflicts = serializers.ListField(child=serializers.DictField())

@@ -1,0 +1,37 @@
+"""Small template helpers of the entry and scorecard pages (no queries)."""
+
+from decimal import Decimal
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping, key):
+    """mapping[key] or None: errors and posted values keyed by KPI id."""
+    if not mapping:
+        return None
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+@register.filter
+def plain_number(value):
+    """A Decimal as typed by a person: no exponent, no trailing zeros ("1700000", "92.5")."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, Decimal):
+        value = Decimal(str(value))
+    text = format(value.normalize(), "f")
+    return text
+
+
+@register.simple_tag
+def posted(post, prefix, key, default=""):
+    """The value the user typed (after a refused save) or the saved one."""
+    if post:
+        return post.get(f"{prefix}-{key}", default)
+    return default
