@@ -341,3 +341,28 @@ def evaluation_order(formulas: Mapping[str, str]) -> list[str]:
                 raise _cycle_error([*path[path.index(nxt) :], nxt])
             stack.append((nxt, sorted(graph[nxt] & graph.keys())))
     return order
+
+
+def to_sql(formula: Formula | str, column: Mapping[str, str]) -> str:
+    """The formula as a SQL expression, for set-based roll-ups.
+
+    ``column`` maps each code to a SQL column expression (built by the caller, never from
+    user text). Numbers are the checked decimal literals of the formula; a division by zero
+    gives NULL (no value) through NULLIF, exactly like ``evaluate``; every division is done
+    on decimals (``1.0 *``) so SQLite does not divide integers."""
+    parsed = _as_formula(formula)
+    return _sql(parsed._tree, column)
+
+
+def _sql(node: _Node, column: Mapping[str, str]) -> str:
+    kind = node[0]
+    if kind == "num":
+        return format(node[1], "f")
+    if kind == "code":
+        return column[node[1]]
+    if kind == "neg":
+        return f"(-{_sql(node[1], column)})"
+    left, right = _sql(node[1], column), _sql(node[2], column)
+    if kind == "/":
+        return f"((1.0 * {left}) / NULLIF({right}, 0))"
+    return f"({left} {kind} {right})"

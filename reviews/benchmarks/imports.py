@@ -1,0 +1,216 @@
+"""``benchmark import``: the spreadsheet upload of actuals against the openpyxl floor.
+
+Builds a throwaway organization with enough departments x KPIs x months for the number of
+rows asked (25 typed, monthly, summed count KPIs per department, 40 months), writes an .xlsx
+in the download's columns with a value for every (KPI, month) - values that score green or
+amber, never red, so no note is required - then times
+
+- the floor: openpyxl alone reading every row of that file
+  (``load_workbook(read_only=True, data_only=True)`` and each row's values), and
+- the upload path: ``read_rows`` + ``import_rows`` as an admin (checks, one
+  ``actuals_save`` call, bulk insert with history, recalculation marks).
+
+The organization, its user and the history rows of its actuals are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+import uuid
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from openpyxl import load_workbook
+
+from departments.selectors import membership_for
+from departments.services import department_create, organization_create
+from metrics import spreadsheets
+from metrics.models import Actual, ActualChange, Kpi, PeriodKind, TemplateItem
+from metrics.selectors import kpi_list, period_list
+from metrics.services.indicators import indicator_create
+from metrics.services.periods import periods_generate
+from metrics.services.templates import template_apply, template_save
+
+HELP = "Upload of an .xlsx of actuals (read_rows + import_rows) against openpyxl's read floor."
+
+KPIS_PER_DEPARTMENT = 25
+MONTHS = 40
+FIRST_FISCAL_YEAR = 2001  # far from today: the benchmark's periods never look current
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--rows", type=int, default=50_000, help="rows in the file (50000)")
+
+
+def run(*, log, rows: int = 50_000, **_options) -> dict:
+    if not 1 <= rows <= spreadsheets.MAX_ROWS:
+        raise ValueError(f"--rows must be between 1 and {spreadsheets.MAX_ROWS}")
+    log("setting up a throwaway organization ...")
+    world = _setup(rows)
+    try:
+        log("writing the workbook ...")
+        data = _workbook(world, rows)
+        log(f"{len(data):,} bytes; timing openpyxl alone ...")
+        started = time.perf_counter()
+        read = _openpyxl_floor(data)
+        floor = time.perf_counter() - started
+        if read != rows:
+            raise RuntimeError(f"openpyxl read {read} rows, expected {rows}")
+        log(f"floor {floor:.2f} s; timing the upload path ...")
+        upload = SimpleUploadedFile(
+            "benchmark.xlsx", data, content_type=spreadsheets.XLSX_CONTENT_TYPE
+        )
+        started = time.perf_counter()
+        raw_rows = spreadsheets.read_rows(upload, upload.name)
+        read_seconds = time.perf_counter() - started
+        result = spreadsheets.import_rows(
+            org=world["org"], by=world["user"], membership=world["membership"], rows=raw_rows
+        )
+        seconds = time.perf_counter() - started
+        if result.created != rows:
+            raise RuntimeError(f"saved {result.created} actuals, expected {rows}")
+    finally:
+        log("deleting the throwaway organization ...")
+        _cleanup(world)
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 3),
+        "rows_per_second": round(rows / seconds),
+        "floor_seconds": round(floor, 3),
+        "ratio": round(seconds / floor, 2),
+        "read_seconds": round(read_seconds, 3),
+        "save_seconds": round(seconds - read_seconds, 3),
+    }
+
+
+def _setup(rows: int) -> dict:
+    token = uuid.uuid4().hex[:10]
+    user = get_user_model().objects.create_user(username=f"benchmark-{token}", password=None)
+    world: dict = {"user": user, "org": None}
+    try:
+        with transaction.atomic():
+            org = organization_create(
+                name=f"Benchmark {token} (throwaway)",
+                slug=f"benchmark-{token}",
+                by=user,
+                language="en",
+            )
+            world["org"] = org
+            indicators = [
+                indicator_create(
+                    org=org,
+                    by=user,
+                    code=f"bench_{n:02d}",
+                    name=f"基准指标 {n:02d}",
+                    name_en=f"Benchmark count {n:02d}",
+                    unit="count",
+                    direction="higher_is_better",
+                    aggregation="sum",
+                    frequency=PeriodKind.MONTH,
+                    default_target=Decimal(100),
+                    default_threshold=Decimal(0),
+                )
+                for n in range(KPIS_PER_DEPARTMENT)
+            ]
+            per_department = KPIS_PER_DEPARTMENT * MONTHS
+            departments = [
+                department_create(
+                    org=org,
+                    by=user,
+                    name=f"部门 {n:03d}",
+                    name_en=f"Department {n:03d}",
+                    code=f"d{n:03d}",
+                    kind="business" if n % 2 else "management",
+                    function="other",
+                )
+                for n in range(math.ceil(rows / per_department))
+            ]
+            template = template_save(
+                org=org,
+                by=user,
+                code="benchmark",
+                name="基准模板",
+                name_en="Benchmark template",
+                items=[
+                    {
+                        "indicator": indicator,
+                        "weight": Decimal(100) / KPIS_PER_DEPARTMENT,
+                        "target": Decimal(100),
+                        "threshold": Decimal(0),
+                    }
+                    for indicator in indicators
+                ],
+            )
+            template_apply(template=template, departments=departments, by=user)
+            for n in range(math.ceil(MONTHS / 12)):
+                periods_generate(org=org, fiscal_year=FIRST_FISCAL_YEAR + n, by=user)
+    except BaseException:
+        _cleanup(world)
+        raise
+    membership = membership_for(user=user, slug=org.slug)
+    membership.managed_ids = frozenset()
+    world.update(
+        membership=membership,
+        months=list(period_list(org=org, kind=PeriodKind.MONTH)[:MONTHS]),
+        kpis=list(kpi_list(org=org).filter(indicator__code__startswith="bench_")),
+    )
+    return world
+
+
+def _workbook(world: dict, rows: int) -> bytes:
+    def generate():
+        n = 0
+        for period in world["months"]:
+            label = str(period.label)
+            for kpi in world["kpis"]:
+                if n == rows:
+                    return
+                # 95-114 against a target of 100: green or amber, never red (no note needed).
+                value = 95 + n % 20
+                yield (
+                    period.pk,
+                    label,
+                    kpi.department.code,
+                    kpi.department.display_name,
+                    kpi.pk,
+                    kpi.indicator.code,
+                    kpi.indicator.display_name,
+                    kpi.indicator.unit,
+                    100,
+                    value,
+                    f"benchmark note {n}" if n % 10 == 0 else "",
+                    0,
+                )
+                n += 1
+
+    return spreadsheets.workbook_bytes(generate(), title="benchmark")
+
+
+def _openpyxl_floor(data: bytes) -> int:
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        count = 0
+        for _values in workbook[spreadsheets.DATA_SHEET].iter_rows(min_row=2, values_only=True):
+            count += 1
+        return count
+    finally:
+        workbook.close()
+
+
+def _cleanup(world: dict) -> None:
+    """Delete the throwaway organization. Actuals go first (they protect their periods, KPIs
+    protect their indicators), then the history rows the deletion itself recorded."""
+    org, user = world.get("org"), world.get("user")
+    with transaction.atomic():
+        if org is not None and org.pk is not None:
+            Actual.objects.for_org(org).delete()
+            ActualChange.objects.filter(organization_id=org.pk).delete()
+            Kpi.objects.for_org(org).delete()
+            TemplateItem.objects.for_org(org).delete()
+            org.delete()
+        if user is not None and user.pk is not None:
+            user.delete()
