@@ -5,6 +5,7 @@ with no REDIS_URL background jobs run in-process."""
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -146,6 +147,9 @@ CELERY_TIMEZONE = TIME_ZONE
 # Redis redelivers an unacknowledged task after this many seconds; above the longest task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # Scan for tasks of dead workers every 10 s (kombu's default scans every ~100 s).
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
@@ -155,6 +159,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    # Whatever a down broker or a killed worker missed: marked periods are recalculated.
+    "reconcile-pending": {
+        "task": "reviews.reconcile_pending",
+        "schedule": env.float("PERFHUB_RECONCILE_SECONDS", default=60.0),
+    },
+    # Reconciliation of every open period of every organization.
+    "recalculate-open-periods": {
+        "task": "reviews.recalculate_open_periods",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
 
 CACHES = {
     "default": (

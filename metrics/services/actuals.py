@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from perfhub.history import history_context
+from perfhub.history import declare_no_ignored_triggers, history_context
 
 from .. import scoring
 from ..models import Actual, Kpi, Period, Source
@@ -257,6 +257,7 @@ def actuals_save(
     if errors or conflicts:
         raise ActualsRefused(errors, conflicts)
 
+    declare_no_ignored_triggers()
     with history_context(source=source, user=getattr(by, "pk", None)):
         try:
             with transaction.atomic():

@@ -113,7 +113,7 @@ def kpis_update_grid(*, org, by, rows: dict[int, dict], kpis: list[Kpi]) -> list
         changed.append(kpi)
     if errors:
         raise ValidationError(errors)
-    Kpi.objects.bulk_update(changed, list(KPI_FIELDS))
+    Kpi.objects.for_org(org).bulk_update(changed, list(KPI_FIELDS))
     return changed
 
 

@@ -1,3 +1,351 @@
-"""Placeholder: routes are added by this module."""
+"""HR configuration pages (SPEC §5): the indicator library, templates and applying them,
+a department's KPI grid, and periods (generate a fiscal year, lock, reopen).
 
-urlpatterns: list = []
+Admin and HR only (`can_configure`); other members get 403, non-members 404."""
+
+import copy
+from operator import attrgetter
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from departments.access import org_view
+from departments.models import DepartmentKind
+from departments.permissions import can_configure
+from departments.selectors import department_get, department_list
+from perfhub.errors import add_service_errors
+
+from .. import selectors
+from ..forms import (
+    IndicatorForm,
+    KpiAddForm,
+    KpiGridForm,
+    PeriodGenerateForm,
+    PeriodReopenForm,
+    TemplateApplyForm,
+    TemplateForm,
+    TemplateItemFormSet,
+    template_item_initial,
+)
+from ..services import indicators as indicator_services
+from ..services import kpis as kpi_services
+from ..services import periods as period_services
+from ..services import templates as template_services
+
+
+def _flash_errors(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+# --- indicator library ----------------------------------------------------------------
+
+
+@org_view(can_configure)
+def indicator_list(request):
+    kind = request.GET.get("kind", "")
+    indicators = selectors.indicator_list(org=request.org)
+    if kind in DepartmentKind.values:
+        # An indicator meant for no kind in particular serves both.
+        indicators = indicators.filter(kind__in=[kind, ""])
+    else:
+        kind = ""
+    context = {"indicators": indicators, "kind": kind, "kinds": DepartmentKind.choices}
+    return render(request, "metrics/config/indicator_list.html", context)
+
+
+def _indicator_form_view(request, indicator=None):
+    form = IndicatorForm(request.POST or None, instance=indicator)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if indicator is None:
+                indicator_services.indicator_create(
+                    org=request.org, by=request.user, **form.cleaned_data
+                )
+            else:
+                indicator_services.indicator_update(
+                    indicator=indicator, by=request.user, **form.cleaned_data
+                )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Indicator saved."))
+            return redirect("indicator_list", slug=request.org.slug)
+    context = {"form": form, "indicator": indicator}
+    return render(request, "metrics/config/indicator_form.html", context)
+
+
+@org_view(can_configure)
+def indicator_create(request):
+    return _indicator_form_view(request)
+
+
+@org_view(can_configure)
+def indicator_edit(request, pk):
+    return _indicator_form_view(request, selectors.indicator_get(org=request.org, pk=pk))
+
+
+@require_POST
+@org_view(can_configure)
+def indicator_set_active(request, pk):
+    """Retire an indicator (kept for history, offered no more) or reactivate it."""
+    indicator = selectors.indicator_get(org=request.org, pk=pk)
+    active = request.POST.get("active") == "1"
+    try:
+        indicator_services.indicator_update(indicator=indicator, by=request.user, is_active=active)
+    except ValidationError as exc:
+        _flash_errors(request, exc)
+    else:
+        messages.success(
+            request, _("Indicator reactivated.") if active else _("Indicator retired.")
+        )
+    return redirect("indicator_list", slug=request.org.slug)
+
+
+# --- templates ------------------------------------------------------------------------
+
+
+@org_view(can_configure)
+def template_list(request):
+    templates = selectors.template_list(org=request.org)
+    return render(request, "metrics/config/template_list.html", {"templates": templates})
+
+
+def _template_form_view(request, template=None):
+    data = request.POST or None
+    form = TemplateForm(data, instance=template)
+    items = TemplateItemFormSet(
+        data,
+        prefix="items",
+        initial=template_item_initial(template),
+        form_kwargs={"indicators": list(selectors.indicator_list(org=request.org))},
+    )
+    if request.method == "POST" and all([form.is_valid(), items.is_valid()]):
+        try:
+            template_services.template_save(
+                org=request.org,
+                by=request.user,
+                template=template,
+                items=items.items(),
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            items.add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Template saved."))
+            return redirect("template_list", slug=request.org.slug)
+    context = {"form": form, "items": items, "template": template}
+    return render(request, "metrics/config/template_form.html", context)
+
+
+@org_view(can_configure)
+def template_create(request):
+    return _template_form_view(request)
+
+
+@org_view(can_configure)
+def template_edit(request, pk):
+    return _template_form_view(request, selectors.template_get(org=request.org, pk=pk))
+
+
+def _applied_message(created: int) -> str:
+    if created == 0:
+        return _(
+            "No KPI created: the chosen departments already have every indicator of this "
+            "template. Existing KPIs are never overwritten."
+        )
+    return ngettext(
+        "%(count)d KPI created. KPIs the departments already had were left as they were.",
+        "%(count)d KPIs created. KPIs the departments already had were left as they were.",
+        created,
+    ) % {"count": created}
+
+
+@org_view(can_configure)
+def template_apply(request, pk):
+    """Create the template's KPIs in the chosen departments (never duplicating any)."""
+    template = selectors.template_get(org=request.org, pk=pk)
+    form = TemplateApplyForm(request.POST or None, org=request.org, template=template)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = template_services.template_apply(
+                template=template,
+                departments=list(form.cleaned_data["departments"]),
+                by=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _applied_message(created))
+            return redirect("template_apply", slug=request.org.slug, pk=template.pk)
+    context = {"form": form, "template": template}
+    return render(request, "metrics/config/template_apply.html", context)
+
+
+# --- the KPI grid of a department -----------------------------------------------------
+
+
+def _kpi_grid_page(request, department, kpis, *, grid=None, add_form=None):
+    """The grid page; a fixed number of queries whatever the number of KPIs."""
+    if add_form is None:
+        add_form = KpiAddForm(indicators=_unassigned_indicators(request.org, kpis))
+    total = kpi_services.weight_total(kpis)
+    context = {
+        "department": department,
+        "departments": department_list(org=request.org),
+        "grid": grid if grid is not None else KpiGridForm(kpis),
+        "add_form": add_form,
+        "weight_total": total,
+        "weight_warning": any(k.is_active for k in kpis) and total != 100,
+    }
+    return render(request, "metrics/config/kpi_grid.html", context)
+
+
+def _unassigned_indicators(org, kpis):
+    assigned = [k.indicator_id for k in kpis]
+    return list(selectors.indicator_list(org=org, active_only=True).exclude(pk__in=assigned))
+
+
+@org_view(can_configure)
+def kpi_grid(request, pk):
+    """Every KPI of the department in one form, saved in one go (all rows or none)."""
+    department = department_get(org=request.org, pk=pk)
+    kpis = list(selectors.kpi_list(org=request.org, department=department))
+    grid = KpiGridForm(kpis, request.POST or None)
+    if request.method == "POST" and grid.is_valid():
+        try:
+            # The service sets the typed values on the rows it is given; copies keep the
+            # page's KPIs (and its weight warning) as saved when the grid is refused.
+            kpi_services.kpis_update_grid(
+                org=request.org,
+                by=request.user,
+                rows=grid.cleaned_rows(),
+                kpis=[copy.copy(k) for k in kpis],
+            )
+        except ValidationError as exc:
+            grid.add_service_errors(exc)
+        else:
+            messages.success(request, _("KPIs saved."))
+            return redirect("kpi_grid", slug=request.org.slug, pk=department.pk)
+    return _kpi_grid_page(request, department, kpis, grid=grid)
+
+
+@require_POST
+@org_view(can_configure)
+def kpi_add(request, pk):
+    department = department_get(org=request.org, pk=pk)
+    kpis = list(selectors.kpi_list(org=request.org, department=department))
+    form = KpiAddForm(request.POST, indicators=_unassigned_indicators(request.org, kpis))
+    if form.is_valid():
+        try:
+            kpi_services.kpi_create(
+                org=request.org, by=request.user, department=department, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("KPI added."))
+            return redirect("kpi_grid", slug=request.org.slug, pk=department.pk)
+    return _kpi_grid_page(request, department, kpis, add_form=form)
+
+
+# --- periods --------------------------------------------------------------------------
+
+
+def _periods_page(request, *, generate_form=None, reopen_form=None, reopen_pk=None):
+    # Newest fiscal year first; in a year: the year, Q1, its months, Q2, ...
+    periods = list(
+        selectors.period_list(org=request.org)
+        .order_by("-fiscal_year", "start", "-end")
+        .prefetch_related("events__by")  # every lock/reopen event in one query
+    )
+    events = sorted((e for p in periods for e in p.events.all()), key=attrgetter("at"))
+    context = {
+        "periods": periods,
+        "events": events[::-1],
+        "generate_form": generate_form or PeriodGenerateForm(),
+        "reopen_form": reopen_form,
+        "reopen_pk": reopen_pk,
+    }
+    return render(request, "metrics/config/period_list.html", context)
+
+
+@org_view(can_configure)
+def period_list(request):
+    return _periods_page(request)
+
+
+@require_POST
+@org_view(can_configure)
+def period_generate(request):
+    form = PeriodGenerateForm(request.POST)
+    if form.is_valid():
+        year = form.cleaned_data["fiscal_year"]
+        try:
+            periods = period_services.periods_generate(
+                org=request.org, fiscal_year=year, by=request.user
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Fiscal year %(year)s has its %(count)d periods (existing ones were kept).")
+                % {"year": year, "count": len(periods)},
+            )
+            return redirect("period_list", slug=request.org.slug)
+    return _periods_page(request, generate_form=form)
+
+
+@require_POST
+@org_view(can_configure)
+def period_lock(request, pk):
+    period = selectors.period_get(org=request.org, pk=pk)
+    try:
+        period_services.period_lock(period=period, by=request.user)
+    except ValidationError as exc:
+        _flash_errors(request, exc)
+    else:
+        messages.success(request, _("%(period)s locked.") % {"period": period.label})
+    return redirect("period_list", slug=request.org.slug)
+
+
+@require_POST
+@org_view(can_configure)
+def period_reopen(request, pk):
+    period = selectors.period_get(org=request.org, pk=pk)
+    form = PeriodReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            period_services.period_reopen(
+                period=period, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("%(period)s reopened.") % {"period": period.label})
+            return redirect("period_list", slug=request.org.slug)
+    return _periods_page(request, reopen_form=form, reopen_pk=period.pk)
+
+
+urlpatterns = [
+    path("indicators/", indicator_list, name="indicator_list"),
+    path("indicators/new/", indicator_create, name="indicator_create"),
+    path("indicators/<int:pk>/", indicator_edit, name="indicator_edit"),
+    path("indicators/<int:pk>/active/", indicator_set_active, name="indicator_set_active"),
+    path("templates/", template_list, name="template_list"),
+    path("templates/new/", template_create, name="template_create"),
+    path("templates/<int:pk>/", template_edit, name="template_edit"),
+    path("templates/<int:pk>/apply/", template_apply, name="template_apply"),
+    path("departments/<int:pk>/kpis/", kpi_grid, name="kpi_grid"),
+    path("departments/<int:pk>/kpis/add/", kpi_add, name="kpi_add"),
+    path("periods/", period_list, name="period_list"),
+    path("periods/generate/", period_generate, name="period_generate"),
+    path("periods/<int:pk>/lock/", period_lock, name="period_lock"),
+    path("periods/<int:pk>/reopen/", period_reopen, name="period_reopen"),
+]

@@ -1,0 +1,299 @@
+"""Forms of the HR configuration pages. They only parse what people type; every rule lives in
+the services (one rule set for pages, API and import), whose errors the forms then show
+beside the field or cell that caused them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from departments.selectors import department_list
+from perfhub.errors import add_service_errors
+
+from .models import Indicator, PeriodKind, Template
+
+# Typed as text, not <input type=number>: a browser drops a number it cannot parse, and the
+# page must give back exactly what was typed beside its error.
+DECIMAL_INPUT = forms.TextInput(attrs={"inputmode": "decimal"})
+VALUE = {"max_digits": 20, "decimal_places": 6, "widget": DECIMAL_INPUT}
+WEIGHT = {"max_digits": 7, "decimal_places": 3, "min_value": 0, "widget": DECIMAL_INPUT}
+
+
+def plain(value: Decimal | None) -> str | None:
+    """A stored Decimal as a person would type it: 5000000 rather than 5000000.000000."""
+    if value is None:
+        return None
+    return format(value.normalize(), "f")
+
+
+def indicator_choices(indicators) -> list[tuple]:
+    return [("", "---------")] + [
+        (i.pk, f"{i.code} · {i.display_name}" + ("" if i.is_active else f" ({_('retired')})"))
+        for i in indicators
+    ]
+
+
+class IndicatorChoiceMixin:
+    """An `indicator` choice among a list loaded once by the view (no query per form)."""
+
+    def _set_indicators(self, indicators) -> None:
+        self.indicators = {i.pk: i for i in indicators}
+        self.fields["indicator"].choices = indicator_choices(indicators)
+
+    def clean_indicator(self) -> Indicator:
+        return self.indicators[self.cleaned_data["indicator"]]
+
+
+class IndicatorForm(forms.ModelForm):
+    """Create or edit a library indicator. After creation the code is shown, not edited
+    (formulas and imports refer to it); a computed indicator's aggregation is fixed."""
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "code",
+            "name",
+            "name_en",
+            "kind",
+            "unit",
+            "direction",
+            "aggregation",
+            "formula",
+            "perspective",
+            "frequency",
+            "default_target",
+            "default_threshold",
+            "default_target_max",
+            "default_target_period",
+            "description",
+            "description_en",
+        ]
+        widgets = {
+            "description": forms.TextInput,
+            "description_en": forms.TextInput,
+            "default_target": DECIMAL_INPUT,
+            "default_threshold": DECIMAL_INPUT,
+            "default_target_max": DECIMAL_INPUT,
+        }
+        help_texts = {
+            "formula": _(
+                "Only for the aggregation “Formula”: + − × ÷ and parentheses over other "
+                "indicators' codes, e.g. leavers / headcount * 100."
+            ),
+            "default_threshold": _("The value that scores 0."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            del self.fields["code"]
+            if self.instance.is_computed:
+                del self.fields["aggregation"]
+                del self.fields["formula"]
+        for name in ("default_target", "default_threshold", "default_target_max"):
+            self.initial[name] = plain(getattr(self.instance, name))
+
+    def _post_clean(self):
+        # Validation happens in the service (one set of rules for forms and API).
+        pass
+
+
+class TemplateForm(forms.ModelForm):
+    class Meta:
+        model = Template
+        fields = ["name", "name_en", "code", "kind", "function", "description"]
+        widgets = {"description": forms.TextInput}
+
+    def _post_clean(self):
+        pass
+
+
+class TemplateItemForm(IndicatorChoiceMixin, forms.Form):
+    indicator = forms.TypedChoiceField(label=_("Indicator"), coerce=int)
+    weight = forms.DecimalField(label=_("Weight"), **WEIGHT)
+    target = forms.DecimalField(label=_("Target"), required=False, **VALUE)
+    threshold = forms.DecimalField(label=_("Threshold"), required=False, **VALUE)
+    target_max = forms.DecimalField(label=_("Upper target"), required=False, **VALUE)
+
+    def __init__(self, *args, indicators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_indicators(indicators)
+
+
+class BaseTemplateItemFormSet(forms.BaseFormSet):
+    def kept_forms(self) -> list[TemplateItemForm]:
+        """The filled rows that are not marked for removal, in the order sent to the service."""
+        return [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+
+    def items(self) -> list[dict]:
+        return [
+            {k: v for k, v in f.cleaned_data.items() if k != "DELETE"} for f in self.kept_forms()
+        ]
+
+    def add_service_errors(self, form, exc: ValidationError) -> None:
+        """template_save's "items.<n>.<field>" errors beside their cell; the rest on `form`."""
+        if not hasattr(exc, "error_dict"):
+            add_service_errors(form, exc)
+            return
+        kept = self.kept_forms()
+        rest = {}
+        for key, errors in exc.error_dict.items():
+            parts = key.split(".")
+            if len(parts) == 3 and parts[0] == "items" and parts[1].isdigit():
+                row = kept[int(parts[1])]
+                row.add_error(parts[2] if parts[2] in row.fields else None, errors)
+            else:
+                rest[key] = errors
+        if rest:
+            add_service_errors(form, ValidationError(rest))
+
+
+TemplateItemFormSet = forms.formset_factory(
+    TemplateItemForm, formset=BaseTemplateItemFormSet, extra=3, can_delete=True
+)
+
+
+def template_item_initial(template: Template | None) -> list[dict]:
+    if template is None:
+        return []
+    return [
+        {
+            "indicator": item.indicator_id,
+            "weight": plain(item.weight),
+            "target": plain(item.target),
+            "threshold": plain(item.threshold),
+            "target_max": plain(item.target_max),
+        }
+        for item in template.items.all()
+    ]
+
+
+class TemplateApplyForm(forms.Form):
+    departments = forms.ModelMultipleChoiceField(
+        label=_("Departments"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        error_messages={"required": _("Choose at least one department.")},
+    )
+
+    def __init__(self, *args, org, template: Template, **kwargs):
+        super().__init__(*args, **kwargs)
+        departments = department_list(org=org, active_only=True)
+        self.fields["departments"].queryset = departments
+        if template.function and not self.is_bound:
+            # Offer the departments the template is meant for.
+            self.initial["departments"] = [
+                d.pk for d in departments if d.function == template.function
+            ]
+
+
+class KpiRowForm(forms.Form):
+    """One row of a department's KPI grid (prefixed with the KPI's id)."""
+
+    weight = forms.DecimalField(label=_("Weight"), **WEIGHT)
+    target = forms.DecimalField(label=_("Target"), required=False, **VALUE)
+    threshold = forms.DecimalField(label=_("Threshold"), required=False, **VALUE)
+    target_max = forms.DecimalField(label=_("Upper target"), required=False, **VALUE)
+    cap = forms.DecimalField(label=_("Cap"), max_digits=7, decimal_places=2, widget=DECIMAL_INPUT)
+    target_period = forms.ChoiceField(label=_("Target period"), choices=PeriodKind.choices)
+    is_active = forms.BooleanField(label=_("Active"), required=False)
+
+    def __init__(self, data=None, *, kpi, **kwargs):
+        initial = {
+            "weight": plain(kpi.weight),
+            "target": plain(kpi.target),
+            "threshold": plain(kpi.threshold),
+            "target_max": plain(kpi.target_max),
+            "cap": plain(kpi.cap),
+            "target_period": kpi.target_period,
+            "is_active": kpi.is_active,
+        }
+        super().__init__(data, prefix=f"kpi-{kpi.pk}", initial=initial, **kwargs)
+        self.kpi = kpi
+
+
+class KpiGridForm:
+    """Every KPI of a department as one form: a KpiRowForm per KPI, validated and saved
+    together (kpis_update_grid), each error shown beside its cell."""
+
+    def __init__(self, kpis, data=None):
+        self.rows = [KpiRowForm(data, kpi=kpi) for kpi in kpis]
+        self.errors: list[str] = []
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self):
+        return len(self.rows)
+
+    def is_valid(self) -> bool:
+        # Every row is validated (no short-circuit), so every error shows at once.
+        results = [row.is_valid() for row in self.rows]
+        return all(results)
+
+    def cleaned_rows(self) -> dict[int, dict]:
+        return {row.kpi.pk: row.cleaned_data for row in self.rows}
+
+    def has_errors(self) -> bool:
+        return bool(self.errors) or any(row.errors for row in self.rows)
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """kpis_update_grid's "<kpi id>.<field>" errors beside their cell."""
+        if not hasattr(exc, "error_dict"):
+            self.errors.extend(exc.messages)
+            return
+        by_id = {str(row.kpi.pk): row for row in self.rows}
+        for key, errors in exc.error_dict.items():
+            kpi_id, _dot, field = key.partition(".")
+            row = by_id.get(kpi_id)
+            if row is None:
+                self.errors.extend(m for e in errors for m in e.messages)
+            else:
+                row.add_error(field if field in row.fields else None, errors)
+
+
+class KpiAddForm(IndicatorChoiceMixin, forms.Form):
+    indicator = forms.TypedChoiceField(label=_("Indicator"), coerce=int)
+    weight = forms.DecimalField(label=_("Weight"), initial=0, **WEIGHT)
+    target = forms.DecimalField(
+        label=_("Target"),
+        required=False,
+        help_text=_("Leave empty to take the indicator's default target and threshold."),
+        **VALUE,
+    )
+    threshold = forms.DecimalField(label=_("Threshold"), required=False, **VALUE)
+    target_max = forms.DecimalField(label=_("Upper target"), required=False, **VALUE)
+
+    def __init__(self, *args, indicators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_indicators(indicators)
+
+    def clean(self):
+        data = super().clean()
+        indicator = data.get("indicator")
+        # As when a template is applied: no target typed means the indicator's defaults.
+        if indicator is not None and data.get("target") is None:
+            data["target"] = indicator.default_target
+            data["threshold"] = indicator.default_threshold
+            data["target_max"] = indicator.default_target_max
+        return data
+
+
+class PeriodGenerateForm(forms.Form):
+    fiscal_year = forms.IntegerField(label=_("Fiscal year"), min_value=2000, max_value=2100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fiscal_year"].initial = timezone.localdate().year
+
+
+class PeriodReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        error_messages={"required": _("Say why the period is reopened.")},
+    )

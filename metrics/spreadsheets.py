@@ -1,0 +1,691 @@
+"""The Excel and CSV round trip of actuals (SPEC §5, manager screens).
+
+Download the entry grid of a period as .xlsx or .csv (one row per typed KPI of each
+department), fill it offline, upload it. Reading is plain Python over openpyxl's read-only
+stream (or the csv module) with no database access; the rows then go through the one write
+path, `actuals_save`, in a single call: every row is checked, nothing is saved unless all
+are valid, and each bad row comes back with its row number, column and reason.
+
+Only `kpi_id`, `period_id`, `value`, `note` and `version` are read back; the other columns
+are there for the person filling the file in. openpyxl parses the XML with defusedxml when
+it is installed (`openpyxl.xml.DEFUSEDXML`), which refuses entity expansion and external
+entities; the zip container is checked here before openpyxl opens it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+from departments.permissions import can_enter_actuals
+
+from . import selectors
+from .models import PeriodKind
+from .services.actuals import ActualInput, ActualsRefused, SaveResult, actuals_save
+from .values import MAX_DECIMAL_PLACES
+
+log = logging.getLogger(__name__)
+
+COLUMNS = (
+    "period_id",
+    "period",
+    "department_code",
+    "department",
+    "kpi_id",
+    "indicator_code",
+    "indicator",
+    "unit",
+    "target",
+    "value",
+    "note",
+    "version",
+)
+# The columns an upload is read from; the others only help the person filling the file in.
+REQUIRED = ("period_id", "kpi_id", "value", "note", "version")
+EDITABLE = ("value", "note")
+DATA_SHEET = "entries"
+# Sheet titles cannot contain "/" (nor \ ? * [ ] :).
+HELP_SHEET = "说明 Instructions"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+
+MAX_ROWS = 200_000
+# Excel's own limit: a sheet with rows beyond it is not a spreadsheet someone filled in.
+MAX_SHEET_ROWS = 1_048_576
+# The sum of the zip members' declared sizes. zipfile never inflates a member beyond its
+# declared size, so this bounds what openpyxl can be made to decompress (zip bombs).
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+
+_FIELD_COLUMNS = {"kpi": "kpi_id", "period": "period_id", "value": "value", "note": "note"}
+_ILLEGAL_XML_CHARS = re.compile(r"[\000-\010\013\014\016-\037]")
+# Text starting with these is run as a formula by spreadsheet programs (CSV injection).
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Quoted in CSV downloads: those, and text that starts with the quote itself (so that
+# removing one quote on upload gives back exactly what was downloaded).
+_QUOTED = (*_FORMULA_TRIGGERS, "'")
+_WHOLE = re.compile(r"^\d+(\.0*)?$")
+
+
+class SpreadsheetRefused(Exception):
+    """The file (or the download) is refused as a whole; `message` says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(slots=True)
+class RawRow:
+    """One non-blank data row as read from the file (cells untouched, except text stripped
+    of CSV-injection quoting). `number` is the row number the user sees (header = row 1)."""
+
+    number: int
+    kpi_id: object
+    period_id: object
+    value: object
+    note: object
+    version: object
+    formula_columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class RowError:
+    """A reason a row was refused; row 0 is the file as a whole."""
+
+    row: int
+    order: int
+    column: str
+    message: str
+
+
+class ImportRefused(Exception):
+    """Nothing was saved; `rows` lists every problem, sorted by row number."""
+
+    def __init__(self, rows: list[RowError]):
+        super().__init__(f"{len(rows)} problem(s)")
+        self.rows = rows
+
+
+# --- download -----------------------------------------------------------------------------
+
+
+def period_key(period) -> str:
+    """A stable, ASCII name for a period in file names: 2026-03, fy2026-q1, fy2026."""
+    if period.kind == PeriodKind.MONTH:
+        return period.start.isoformat()[:7]
+    if period.kind == PeriodKind.QUARTER:
+        return f"fy{period.fiscal_year}-q{period.number}"
+    return f"fy{period.fiscal_year}"
+
+
+def entry_rows(*, org, period, department_ids) -> list[tuple]:
+    """The rows of the download, in COLUMNS order: every active KPI entered per this
+    period's kind in the departments, except formula and feedback-computed KPIs, whose
+    values PerfHub computes and an upload could not change. Refused for a locked period."""
+    if period.is_locked:
+        raise SpreadsheetRefused(
+            _(
+                "%(period)s is locked: its actuals cannot change, so there is nothing to fill "
+                "in (HR can reopen it)."
+            )
+            % {"period": period.label}
+        )
+    label = str(period.label)  # 2026-03, FY2026 Q1, FY2026
+    rows = []
+    for grid in selectors.entry_grids(org=org, period=period, department_ids=department_ids):
+        department = grid.department
+        for row in grid.rows:
+            if not row.typed:
+                continue
+            kpi, actual = row.kpi, row.actual
+            rows.append(
+                (
+                    period.pk,
+                    label,
+                    department.code,
+                    department.display_name,
+                    kpi.pk,
+                    kpi.indicator.code,
+                    kpi.indicator.display_name,
+                    kpi.indicator.unit,
+                    row.target,
+                    actual.value if actual else None,
+                    actual.note if actual else "",
+                    actual.version if actual else 0,
+                )
+            )
+    return rows
+
+
+def workbook_for(*, org, period, department_ids) -> bytes:
+    """The entry grid of a period as an .xlsx (see entry_rows)."""
+    rows = entry_rows(org=org, period=period, department_ids=department_ids)
+    return workbook_bytes(rows, title=f"{org.name} · {period.label}")
+
+
+def csv_for(*, org, period, department_ids) -> bytes:
+    """The entry grid of a period as CSV, UTF-8 with a byte-order mark (so Excel opens it
+    as UTF-8), same columns as the .xlsx."""
+    rows = entry_rows(org=org, period=period, department_ids=department_ids)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([_csv_cell(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def workbook_bytes(rows: Iterable[tuple], *, title: str = "") -> bytes:
+    """An .xlsx with the header row, `rows` (in COLUMNS order) and the instructions sheet.
+    Numbers are written as numbers, except a value a spreadsheet's double cannot hold
+    exactly (more than ~15 significant digits), written as text so it comes back unchanged."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(DATA_SHEET)
+    ws.freeze_panes = "A2"
+    widths = {"department": 18, "indicator": 28, "note": 40, "period": 10}
+    for n, name in enumerate(COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(n)].width = widths.get(name, 14)
+    bold = Font(bold=True)
+    editable = PatternFill("solid", fgColor="FFF2CC")
+    header = []
+    for name in COLUMNS:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font = bold
+        if name in EDITABLE:
+            cell.fill = editable
+        header.append(cell)
+    ws.append(header)
+    for row in rows:
+        ws.append([_xlsx_cell(ws, v) for v in row])
+    _write_instructions(wb.create_sheet(HELP_SHEET), title)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _xlsx_cell(ws, value):
+    if isinstance(value, Decimal):
+        number = _number(value)
+        if isinstance(number, Decimal):  # not representable as a double: keep it exact
+            return _text_cell(ws, format(number, "f"))
+        return number
+    if isinstance(value, str):
+        value = _ILLEGAL_XML_CHARS.sub("", value)
+        if value.startswith("="):
+            return _text_cell(ws, value)  # text, never a formula
+    return value
+
+
+def _text_cell(ws, text: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"
+    return cell
+
+
+def _stored(value: Decimal) -> Decimal:
+    """At most the 6 decimals a value is stored with (a scaled target may have more)."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
+        return value.quantize(Decimal(1).scaleb(-MAX_DECIMAL_PLACES))
+    return value
+
+
+def _number(value: Decimal):
+    """int for whole numbers, float when the double holds the value exactly, else the Decimal."""
+    value = _stored(value)
+    if value == value.to_integral_value():
+        return int(value)
+    as_float = float(value)
+    if Decimal(repr(as_float)) == value:
+        return as_float
+    return value.normalize()
+
+
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(_stored(value).normalize(), "f")
+    if isinstance(value, str) and value.startswith(_QUOTED):
+        return "'" + value  # shown as text; the quote is removed again on upload
+    return value
+
+
+_INSTRUCTIONS = (
+    (
+        "每行是一个部门的一个指标在一个期间的实际值。只填写 value（数值）和 note（说明）两列。",
+        "Each row is one KPI of one department in one period. Fill in only the value and "
+        "note columns.",
+    ),
+    (
+        "不要修改 period_id、kpi_id 和 version 列；其他列仅供参考，上传时不读取。",
+        "Do not change period_id, kpi_id and version; the other columns are for reference "
+        "and are not read on upload.",
+    ),
+    (
+        "value 为空的行会被跳过（不会删除已有的值）。",
+        "Rows whose value is empty are skipped (an existing value is not removed).",
+    ),
+    (
+        "数值请用小数点（1.5，而不是 1,5）；百分比填 0–1000 之间的数（如 92.5）；"
+        "人数、次数为非负整数。请直接填写数字，不要使用公式。",
+        "Use a decimal point (1.5, not 1,5); percentages are numbers between 0 and 1000 "
+        "(e.g. 92.5); counts are whole numbers, never negative. Type numbers, not formulas.",
+    ),
+    (
+        "得分低于黄线（红色）的数值必须在 note 中说明原因和措施。",
+        "A value that scores below the amber line (red) needs a note saying what happened "
+        "and what is being done.",
+    ),
+    (
+        "公式指标（如员工流失率）和由反馈计算的指标不在此表中：它们由系统根据组成指标计算。",
+        "Formula KPIs (such as staff turnover) and KPIs computed from feedback are not in "
+        "this file: PerfHub computes them from their components.",
+    ),
+    (
+        "上传时逐行检查：只要有一行有误，就不会保存任何数据，页面会列出每个错误行及原因。",
+        "On upload every row is checked: if any row is wrong nothing is saved, and the page "
+        "lists each bad row with its reason.",
+    ),
+    (
+        "version 列记录下载时的版本。如果下载后有人修改了某个值，该行会被拒绝：请重新下载。",
+        "The version column is the version you downloaded. If someone changed a value since, "
+        "that row is refused: download the file again.",
+    ),
+    (
+        "已锁定期间的数值不能修改。也可以上传相同列的 CSV 文件（UTF-8 或 GB18030 编码）。",
+        "Values of a locked period cannot change. A CSV file with the same columns (UTF-8 or "
+        "GB18030) can be uploaded too.",
+    ),
+)
+
+
+def _write_instructions(ws, title: str) -> None:
+    ws.column_dimensions["A"].width = 70
+    ws.column_dimensions["B"].width = 90
+    wrap = Alignment(wrap_text=True, vertical="top")
+    heading = WriteOnlyCell(ws, value="说明")
+    heading.font = Font(bold=True, size=14)
+    heading_en = WriteOnlyCell(ws, value="Instructions")
+    heading_en.font = Font(bold=True, size=14)
+    ws.append([heading, heading_en])
+    if title:
+        ws.append([_text_cell(ws, title)])
+    stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    ws.append([f"下载时间：{stamp}", f"Downloaded at {stamp}"])
+    ws.append([])
+    for zh, en in _INSTRUCTIONS:
+        a, b = WriteOnlyCell(ws, value=zh), WriteOnlyCell(ws, value=en)
+        a.alignment = b.alignment = wrap
+        ws.append([a, b])
+    ws.append([])
+    ws.append(["列", "Columns"])
+    for name, zh, en in (
+        ("period_id", "期间编号（系统用）", "period id (used by PerfHub)"),
+        ("period", "期间", "period"),
+        ("department_code", "部门代码", "department code"),
+        ("department", "部门", "department"),
+        ("kpi_id", "KPI 编号（系统用）", "KPI id (used by PerfHub)"),
+        ("indicator_code", "指标代码", "indicator code"),
+        ("indicator", "指标", "indicator"),
+        ("unit", "单位", "unit"),
+        ("target", "本期目标", "target for this period"),
+        ("value", "实际值（填写）", "actual value (fill in)"),
+        ("note", "说明（可填写）", "note (fill in when needed)"),
+        ("version", "下载时的版本（系统用）", "version when downloaded (used by PerfHub)"),
+    ):
+        ws.append([f"{name}: {zh}", f"{name}: {en}"])
+
+
+# --- upload: reading ------------------------------------------------------------------------
+
+
+def read_rows(uploaded_file, filename: str) -> list[RawRow]:
+    """The non-blank data rows of an uploaded .xlsx or .csv, or SpreadsheetRefused saying
+    why the file as a whole cannot be read (type, size, row count, missing columns, a
+    damaged or hostile file). Reads nothing from the database."""
+    name = (filename or "").strip().lower()
+    extension = name.rsplit(".", 1)[-1] if "." in name else ""
+    if extension in {"xls", "xlsm", "xlsb", "ods", "numbers", "et"}:
+        raise SpreadsheetRefused(
+            _("Save the file as an Excel workbook (.xlsx) or as CSV, then upload it again.")
+        )
+    if extension not in {"xlsx", "csv"}:
+        raise SpreadsheetRefused(_("Upload an Excel workbook (.xlsx) or a CSV file (.csv)."))
+    limit = settings.PERFHUB_MAX_UPLOAD_BYTES
+    if _size(uploaded_file) > limit:
+        raise SpreadsheetRefused(
+            _("The file is too large: at most %(mb)s MB.") % {"mb": megabytes(limit)}
+        )
+    uploaded_file.seek(0)
+    if extension == "csv":
+        return _read_csv(uploaded_file)
+    return _read_xlsx(uploaded_file)
+
+
+def _size(f) -> int:
+    size = getattr(f, "size", None)
+    if size is not None:
+        return size
+    f.seek(0, io.SEEK_END)
+    size = f.tell()
+    f.seek(0)
+    return size
+
+
+def megabytes(n: int) -> str:
+    return f"{n / (1024 * 1024):g}"
+
+
+def _not_xlsx() -> SpreadsheetRefused:
+    return SpreadsheetRefused(
+        _(
+            "This is not a valid Excel workbook (.xlsx): the file is damaged or of another "
+            "type. If it is password-protected, remove the password and save it again."
+        )
+    )
+
+
+def _read_xlsx(f) -> list[RawRow]:
+    try:
+        with zipfile.ZipFile(f) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise _not_xlsx() from exc
+    if sum(m.file_size for m in members) > MAX_UNCOMPRESSED_BYTES:
+        raise SpreadsheetRefused(
+            _(
+                "The workbook unpacks to more than %(mb)s MB: it is not a sheet of actuals. "
+                "Upload the downloaded template filled in, or save the sheet as CSV."
+            )
+            % {"mb": megabytes(MAX_UNCOMPRESSED_BYTES)}
+        )
+    if "xl/workbook.xml" not in {m.filename for m in members}:
+        raise _not_xlsx()
+    f.seek(0)
+    try:
+        workbook = load_workbook(f, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds on a broken or hostile file
+        log.info("unreadable workbook: %r", exc)
+        raise _not_xlsx() from exc
+    try:
+        if DATA_SHEET in workbook.sheetnames:
+            sheet = workbook[DATA_SHEET]
+        else:
+            sheet = workbook.worksheets[0]
+        # The declared dimensions may be wrong (cut the sheet short) or huge (a flood of
+        # padding cells): read the rows that are really there.
+        sheet.reset_dimensions()
+        return _rows_from_cells(sheet)
+    except SpreadsheetRefused:
+        raise
+    except Exception as exc:
+        log.info("unreadable worksheet: %r", exc)
+        raise _not_xlsx() from exc
+    finally:
+        workbook.close()
+
+
+def _header_positions(header) -> tuple[int, int, int, int, int]:
+    names = {}
+    for n, raw in enumerate(header):
+        if isinstance(raw, str):
+            names.setdefault(raw.strip().lstrip("\ufeff").strip().lower(), n)
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise SpreadsheetRefused(
+            _(
+                "The header row (row 1) lacks the column(s) %(missing)s. Start from a "
+                "downloaded file and keep its first row as it is."
+            )
+            % {"missing": ", ".join(f"“{c}”" for c in missing)}
+        )
+    return tuple(names[c] for c in REQUIRED)  # period_id, kpi_id, value, note, version
+
+
+def _rows_from_cells(sheet) -> list[RawRow]:
+    header_rows = list(sheet.iter_rows(min_row=1, max_row=1, values_only=True))
+    if not header_rows:
+        raise SpreadsheetRefused(_("The sheet is empty."))
+    i_period, i_kpi, i_value, i_note, i_version = _header_positions(header_rows[0])
+    width = max(i_period, i_kpi, i_value, i_note, i_version) + 1
+    names = REQUIRED
+    positions = (i_period, i_kpi, i_value, i_note, i_version)
+    rows: list[RawRow] = []
+    append = rows.append
+    number = 1
+    for cells in sheet.iter_rows(min_row=2, max_col=width):
+        number += 1
+        if number > MAX_SHEET_ROWS:
+            raise _too_many_rows()
+        if len(cells) < width:
+            cells = (*cells, *([None] * (width - len(cells))))
+        picked = [cells[i] for i in positions]
+        values = [getattr(c, "value", None) for c in picked]
+        if all(v is None or (type(v) is str and not v.strip()) for v in values):
+            continue
+        formulas = tuple(
+            name
+            for name, c, v in zip(names, picked, values, strict=True)
+            if getattr(c, "data_type", None) == "f"
+            or isinstance(v, ArrayFormula | DataTableFormula)
+        )
+        append(RawRow(number, values[1], values[0], values[2], values[3], values[4], formulas))
+        if len(rows) > MAX_ROWS:
+            raise _too_many_rows()
+    return rows
+
+
+def _too_many_rows() -> SpreadsheetRefused:
+    return SpreadsheetRefused(
+        _("The file has more than %(n)s rows: split it into several files.")
+        % {"n": f"{MAX_ROWS:,}"}
+    )
+
+
+def _read_csv(f) -> list[RawRow]:
+    data = f.read()
+    if isinstance(data, str):
+        text = data
+    else:
+        if b"\x00" in data:
+            raise SpreadsheetRefused(
+                _(
+                    "This is not a CSV text file (it may be UTF-16 “Unicode text” or a binary "
+                    "file). Save it as “CSV UTF-8” and upload it again."
+                )
+            )
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                # Chinese Excel saves CSV in the system code page (GBK, a subset of GB18030).
+                text = data.decode("gb18030")
+            except UnicodeDecodeError as exc:
+                raise SpreadsheetRefused(
+                    _("The CSV file is neither UTF-8 nor GB18030 text: save it as “CSV UTF-8”.")
+                ) from exc
+    first_line = text.split("\n", 1)[0]
+    delimiter = ","
+    if "," not in first_line:
+        delimiter = ";" if ";" in first_line else ("\t" if "\t" in first_line else ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise SpreadsheetRefused(_("The file is empty."))
+        positions = _header_positions(header)
+        rows: list[RawRow] = []
+        # Row numbers as a spreadsheet program shows the file (a note may span lines).
+        for number, line in enumerate(reader, start=2):
+            values = [line[i].strip() if i < len(line) else "" for i in positions]
+            if not any(values):
+                continue
+            period_id, kpi_id, value, note, version = values
+            rows.append(RawRow(number, kpi_id, period_id, value, _csv_text(note), version))
+            if len(rows) > MAX_ROWS:
+                raise _too_many_rows()
+    except csv.Error as exc:
+        raise SpreadsheetRefused(
+            _("The CSV file cannot be read near line %(line)s: %(error)s")
+            % {"line": reader.line_num, "error": exc}
+        ) from exc
+    return rows
+
+
+def _csv_text(text: str) -> str:
+    """Undo the quote the download puts before text a spreadsheet would run as a formula."""
+    if text[:1] == "'" and text[1:].startswith(_QUOTED):
+        return text[1:]
+    return text
+
+
+# --- upload: saving -------------------------------------------------------------------------
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _whole_number(raw) -> int | None:
+    """An id or version cell as an int; None when blank; ValueError otherwise."""
+    if raw is None:
+        return None
+    if type(raw) is int:
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    if isinstance(raw, str):
+        text = raw.strip()
+        if not text:
+            return None
+        if text.isascii() and _WHOLE.match(text):
+            return int(text.split(".")[0])
+    raise ValueError(raw)
+
+
+def _blank(raw) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def _note(raw) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw)
+
+
+def import_rows(*, org, by, membership, rows: Iterable[RawRow]) -> SaveResult:
+    """Save the rows of an upload through actuals_save in one call (source "import"), all
+    or nothing. Rows whose value is blank are skipped; a row the member may not enter (a
+    department a manager does not manage) is a row error. Raises ImportRefused listing
+    every problem by row number; nothing is saved then."""
+    problems: list[RowError] = []
+    entries: list[ActualInput] = []
+    numbers: dict[str, int] = {}
+    order = {name: n for n, name in enumerate(COLUMNS)}
+
+    def refuse(number: int, column: str, message: str) -> None:
+        problems.append(RowError(number, order.get(column, len(order)), column, str(message)))
+
+    for row in rows:
+        if row.formula_columns:
+            for column in row.formula_columns:
+                refuse(
+                    row.number,
+                    column,
+                    _("This cell holds a formula: type the value itself (or paste values only)."),
+                )
+            continue
+        if _blank(row.value):
+            continue
+        ids = {}
+        for column, raw in (("kpi_id", row.kpi_id), ("period_id", row.period_id)):
+            try:
+                ids[column] = _whole_number(raw)
+            except ValueError:
+                refuse(row.number, column, _("“%(value)s” is not an id.") % {"value": raw})
+                continue
+            if ids[column] is None:
+                refuse(row.number, column, _("This column must not be empty."))
+        try:
+            version = _whole_number(row.version)
+        except ValueError:
+            refuse(
+                row.number,
+                "version",
+                _("“%(value)s” is not a version number.") % {"value": row.version},
+            )
+            continue
+        if ids.get("kpi_id") is None or ids.get("period_id") is None:
+            continue
+        ref = f"row {row.number}"
+        numbers[ref] = row.number
+        entries.append(
+            ActualInput(
+                kpi_id=ids["kpi_id"],
+                period_id=ids["period_id"],
+                value=row.value,
+                note=_note(row.note),
+                version=version,
+                ref=ref,
+            )
+        )
+
+    result = SaveResult()
+    try:
+        # Rows refused here are still checked by the service, so the page lists every
+        # problem at once; the savepoint is rolled back whenever anything was refused.
+        with transaction.atomic():
+            result = actuals_save(
+                org=org,
+                by=by,
+                source="import",
+                entries=entries,
+                can_enter=lambda department: can_enter_actuals(membership, department),
+                forbidden_as_errors=True,
+            )
+            if problems:
+                raise _Rollback
+    except _Rollback:
+        pass
+    except ActualsRefused as exc:
+        for ref, fields in exc.errors.items():
+            number = numbers.get(ref, 0)
+            for field_name, messages in fields.items():
+                for message in messages:
+                    refuse(number, _FIELD_COLUMNS.get(field_name, field_name), message)
+        for conflict in exc.conflicts:
+            refuse(
+                numbers.get(conflict.ref, 0),
+                "value",
+                _(
+                    "Changed by %(by)s at %(at)s to %(value)s since you downloaded this file; "
+                    "download it again."
+                )
+                % {
+                    "by": conflict.by or _("someone"),
+                    "at": conflict.at,
+                    "value": format(conflict.their_value.normalize(), "f"),
+                },
+            )
+    if problems:
+        raise ImportRefused(sorted(problems))
+    return result
