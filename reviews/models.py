@@ -21,13 +21,23 @@ class Status(models.TextChoices):
     GREY = "grey", _("grey")
 
 
+# Scorecards are derived rows, rebuilt by reviews.rollup from the tables they point to (its
+# statements join them), and written by the hundred thousand: their references are not
+# checked row by row by the database (deletes still cascade, through Django).
+DERIVED = {"on_delete": models.CASCADE, "related_name": "+", "db_constraint": False}
+
+
 class ScorecardLine(TenantModel):
     """One KPI of a department in one period: the (aggregated) actual, the target that
-    applies to the period, the score and its status. Written by reviews.rollup only."""
+    applies to the period, the score and its status. Written by reviews.rollup only.
 
-    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
-    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="+")
-    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="+")
+    Its key is (organization, period, department, KPI): one index serves the upsert, a
+    period's lines and a department's lines in a period; no surrogate id to maintain."""
+
+    pk = models.CompositePrimaryKey("organization", "period", "department", "kpi")
+    department = models.ForeignKey(Department, **DERIVED)
+    period = models.ForeignKey(Period, **DERIVED)
+    kpi = models.ForeignKey(Kpi, **DERIVED)
     weight = models.DecimalField(max_digits=7, decimal_places=3)
     actual = models.DecimalField(null=True, **VALUE)
     months_with_value = models.PositiveSmallIntegerField(default=0)
@@ -40,20 +50,15 @@ class ScorecardLine(TenantModel):
     computed_at = models.DateTimeField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "kpi", "period"], name="scorecard_line_unique"
-            )
-        ]
-        indexes = [models.Index(fields=["organization", "period", "department"])]
+        indexes = [models.Index(fields=["organization", "kpi", "period"])]
 
 
 class Scorecard(TenantModel):
     """A department's result in a period. `score` is its own KPIs' weighted mean;
     `rolled_up_score` also weighs in its sub-departments (SPEC §4)."""
 
-    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
-    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey(Department, **DERIVED)
+    period = models.ForeignKey(Period, **DERIVED)
     score = models.DecimalField(null=True, **SCORE)
     rolled_up_score = models.DecimalField(null=True, **SCORE)
     coverage = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
@@ -82,7 +87,7 @@ class Scorecard(TenantModel):
 class OrgScorecard(TenantModel):
     """The organization in a period: management, business and company indices (SPEC §4)."""
 
-    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey(Period, **DERIVED)
     management_index = models.DecimalField(null=True, **SCORE)
     business_index = models.DecimalField(null=True, **SCORE)
     company_index = models.DecimalField(null=True, **SCORE)

@@ -58,50 +58,36 @@ def _ids(values) -> str:
     return ", ".join(str(int(v)) for v in values) or "NULL"
 
 
-def _targets_and_scores(source: str) -> str:
-    """SELECT list over `source` (columns: kpi_id, department_id, period_id, weight, actual,
-    n, target, threshold, target_max, cap, direction, aggregation, months, tp_months) that
-    computes the period's target (SPEC §4), the score (SPEC §3) and the status."""
+def _clamp(vendor: str, expr: str, top: str) -> str:
+    """expr clamped to [0, top], evaluating expr once (NULL stays NULL)."""
+    if vendor == "postgresql":  # GREATEST/LEAST ignore NULLs; the caller guards them
+        return f"GREATEST(0, LEAST({top}, {expr}))"
+    return f"MAX(0, MIN({top}, {expr}))"
+
+
+def _targets_and_scores(source: str, vendor: str) -> str:
+    """Final SELECT over `source` (columns: kpi_id, department_id, period_id, weight,
+    actual, n and the period's rule: p_target, p_threshold, p_target_max, inv, top,
+    direction) computing the score (SPEC §3) and its status.
+
+    higher and lower are one formula: 100 (A - F) / (T - F) = 100 (F - A) / (F - T), with
+    inv = 100 / (T - F) computed once per KPI and period kind; within_range scores
+    100 - d * inv with d the distance to the band and inv = 100 / F."""
+    distance = (
+        "CASE WHEN s.actual < s.p_target THEN s.p_target - s.actual "
+        "WHEN s.actual > s.p_target_max THEN s.actual - s.p_target_max ELSE 0 END"
+    )
+    raw = (
+        f"CASE WHEN s.direction = 'within_range' THEN 100 - ({distance}) * s.inv "
+        "ELSE (s.actual - s.p_threshold) * s.inv END"
+    )
     return f"""
-    t AS (
-      SELECT s.*,
-        CASE WHEN s.target IS NULL OR s.weight <= 0 THEN NULL
-             WHEN s.aggregation = 'sum' THEN (1.0 * s.target * s.months) / s.tp_months
-             WHEN s.months >= s.tp_months THEN s.target END AS p_target,
-        CASE WHEN s.aggregation = 'sum' THEN (1.0 * s.months) / s.tp_months ELSE 1 END AS factor
+    scored AS MATERIALIZED (
+      SELECT s.kpi_id, s.department_id, s.period_id, s.weight, s.actual, s.n, s.p_target,
+        s.p_threshold, s.p_target_max,
+        CASE WHEN s.actual IS NULL OR s.inv IS NULL THEN NULL
+             ELSE {_clamp(vendor, raw, "s.top")} END AS score
       FROM {source} s
-    ),
-    r AS (
-      SELECT t.*,
-        CASE WHEN t.direction = 'lower_is_better'
-             THEN COALESCE(t.threshold * t.factor, 2 * t.p_target)
-             WHEN t.direction = 'higher_is_better' THEN COALESCE(t.threshold * t.factor, 0)
-             ELSE t.threshold END AS p_threshold,
-        t.target_max * t.factor AS p_target_max
-      FROM t
-    ),
-    raw AS (
-      SELECT r.*,
-        CASE WHEN r.p_target IS NULL OR r.actual IS NULL THEN NULL
-             WHEN r.direction = 'higher_is_better'
-               THEN (100.0 * (r.actual - r.p_threshold)) / NULLIF(r.p_target - r.p_threshold, 0)
-             WHEN r.direction = 'lower_is_better'
-               THEN (100.0 * (r.p_threshold - r.actual)) / NULLIF(r.p_threshold - r.p_target, 0)
-             WHEN r.actual < r.p_target
-               THEN 100 - (100.0 * (r.p_target - r.actual)) / NULLIF(r.p_threshold, 0)
-             WHEN r.actual > r.p_target_max
-               THEN 100 - (100.0 * (r.actual - r.p_target_max)) / NULLIF(r.p_threshold, 0)
-             ELSE 100 END AS raw_score,
-        CASE WHEN r.direction = 'within_range' THEN 100 ELSE r.cap END AS top
-      FROM r
-    ),
-    scored AS (
-      SELECT raw.*,
-        CASE WHEN raw.raw_score IS NULL THEN NULL
-             WHEN raw.raw_score < 0 THEN 0
-             WHEN raw.raw_score > raw.top THEN raw.top
-             ELSE raw.raw_score END AS score
-      FROM raw
     )
     SELECT %(org)s, department_id, period_id, kpi_id, weight, actual, n,
       p_target, p_threshold, p_target_max, (p_target IS NOT NULL), score,
@@ -114,16 +100,35 @@ def _targets_and_scores(source: str) -> str:
 
 LINE_COLUMNS = """(organization_id, department_id, period_id, kpi_id, weight, actual,
     months_with_value, target, threshold, target_max, scored, score, status, computed_at)"""
-LINE_UPSERT = """
-    ON CONFLICT (organization_id, kpi_id, period_id) DO UPDATE SET
-      department_id = excluded.department_id, weight = excluded.weight,
-      actual = excluded.actual, months_with_value = excluded.months_with_value,
-      target = excluded.target, threshold = excluded.threshold,
-      target_max = excluded.target_max, scored = excluded.scored, score = excluded.score,
-      status = excluded.status, computed_at = excluded.computed_at"""
+_LINE_FIELDS = (
+    "weight",
+    "actual",
+    "months_with_value",
+    "target",
+    "threshold",
+    "target_max",
+    "scored",
+    "score",
+    "status",
+)
+
+
+def _line_upsert(vendor: str) -> str:
+    """Update a line only when something in it changed (its computed_at then says when it
+    last changed); unchanged lines cost no write."""
+    differs = " IS DISTINCT FROM " if vendor == "postgresql" else " IS NOT "
+    line = T["line"]
+    return f"""
+    ON CONFLICT (organization_id, period_id, department_id, kpi_id) DO UPDATE SET
+      {", ".join(f"{f} = excluded.{f}" for f in _LINE_FIELDS)}, computed_at = excluded.computed_at
+    WHERE {" OR ".join(f"{line}.{f}{differs}excluded.{f}" for f in _LINE_FIELDS)}"""
 
 
 def _kpis_cte(formula_indicator: int | None) -> str:
+    """CTEs p (target periods), k (active KPIs of active departments), kr (each KPI's rule
+    for a period of 1, 3 and 12 months, SPEC §4: sum indicators scale target, threshold
+    and band by months; the others keep them for longer periods and are not scored in
+    shorter ones) and pairs (every KPI × target period at least as long as its entry)."""
     which = (
         f"AND i.id = {int(formula_indicator)}"
         if formula_indicator is not None
@@ -143,16 +148,50 @@ def _kpis_cte(formula_indicator: int | None) -> str:
       JOIN {T["dept"]} d ON d.id = k.department_id AND d.organization_id = k.organization_id
       WHERE k.organization_id = %(org)s AND k.is_active AND d.is_active {which}
     ),
+    kt AS (
+      SELECT k.*, lengths.months,
+        CASE WHEN k.target IS NULL OR k.weight <= 0 THEN NULL
+             WHEN k.aggregation = 'sum' THEN (1.0 * k.target * lengths.months) / k.tp_months
+             WHEN lengths.months >= k.tp_months THEN k.target END AS p_target,
+        CASE WHEN k.aggregation = 'sum' THEN (1.0 * lengths.months) / k.tp_months
+             ELSE 1 END AS factor
+      FROM k CROSS JOIN (SELECT 1 AS months UNION ALL SELECT 3 UNION ALL SELECT 12) lengths
+      WHERE lengths.months >= k.f_months
+    ),
+    kf AS (
+      SELECT kt.*,
+        CASE WHEN kt.direction = 'lower_is_better'
+             THEN COALESCE(kt.threshold * kt.factor, 2 * kt.p_target)
+             WHEN kt.direction = 'higher_is_better' THEN COALESCE(kt.threshold * kt.factor, 0)
+             ELSE kt.threshold END AS p_threshold,
+        kt.target_max * kt.factor AS p_target_max
+      FROM kt
+    ),
+    kr AS MATERIALIZED (
+      SELECT kf.id, kf.department_id, kf.weight, kf.direction, kf.aggregation, kf.frequency,
+        kf.months, kf.p_target, kf.p_threshold, kf.p_target_max,
+        CASE WHEN kf.p_target IS NULL THEN NULL
+             WHEN kf.direction = 'within_range' THEN 100.0 / NULLIF(kf.p_threshold, 0)
+             ELSE 100.0 / NULLIF(kf.p_target - kf.p_threshold, 0) END AS inv,
+        CASE WHEN kf.direction = 'within_range' THEN 100 ELSE kf.cap END AS top
+      FROM kf
+    ),
     pairs AS (
-      SELECT k.*, p.id AS period_id, p.start AS p_start, p."end" AS p_end, p.months
-      FROM k CROSS JOIN p WHERE p.months >= k.f_months
+      SELECT kr.*, p.id AS period_id, p.start AS p_start, p."end" AS p_end
+      FROM kr JOIN p ON p.months = kr.months
     )"""
 
 
 def _last_value_sql(vendor: str) -> tuple[str, str]:
     """(aggregate column in `agg`, expression in `v`) for the latest month with a value."""
     if vendor == "postgresql":
-        return "(array_agg(a.value ORDER BY m.start DESC))[1] AS last_value", "agg.last_value"
+        # The greatest [day, value] pair is the latest month's value; unlike an ordered
+        # array_agg it lets PostgreSQL aggregate by hashing instead of sorting.
+        return (
+            "(MAX(CASE WHEN k.aggregation = 'last' THEN "
+            "ARRAY[(mp.m_start - DATE '2000-01-01')::numeric, a.value] END))[2] AS last_value",
+            "agg.last_value",
+        )
     return (
         "NULL AS last_value",
         f"""(SELECT a2.value FROM {T["actual"]} a2 JOIN {T["period"]} m2 ON m2.id = a2.period_id
@@ -162,35 +201,46 @@ def _last_value_sql(vendor: str) -> tuple[str, str]:
     )
 
 
+# Which entry periods (months, or quarters for quarterly KPIs) lie in which target period:
+# a small table, so actuals join it on an equality instead of a date range.
+MONTH_MAP = f"""
+    mp AS MATERIALIZED (
+      SELECT m.id AS month_id, m.kind AS m_kind, m.start AS m_start, p.id AS period_id
+      FROM {T["period"]} m JOIN p ON m.start >= p.start AND m."end" <= p."end"
+      WHERE m.organization_id = %(org)s
+    )"""
+
+
 def _plain_lines_sql(vendor: str) -> str:
     last_agg, last_expr = _last_value_sql(vendor)
     return f"""
     INSERT INTO {T["line"]} {LINE_COLUMNS}
     WITH {_kpis_cte(None)},
+    {MONTH_MAP},
     agg AS (
-      SELECT pr.id AS kpi_id, pr.period_id, COUNT(*) AS n, SUM(a.value) AS s,
-        AVG(a.value) AS av, MIN(a.value) AS mn, MAX(a.value) AS mx, {last_agg}
-      FROM pairs pr
-      JOIN {T["actual"]} a ON a.organization_id = %(org)s AND a.kpi_id = pr.id
-      JOIN {T["period"]} m ON m.id = a.period_id AND m.kind = pr.frequency
-        AND m.start >= pr.p_start AND m."end" <= pr.p_end
-      GROUP BY pr.id, pr.period_id
+      SELECT a.kpi_id, mp.period_id, COUNT(*) AS n, SUM(a.value) AS s,
+        MIN(CASE WHEN k.aggregation = 'min' THEN a.value END) AS mn,
+        MAX(CASE WHEN k.aggregation = 'max' THEN a.value END) AS mx, {last_agg}
+      FROM {T["actual"]} a
+      JOIN mp ON mp.month_id = a.period_id
+      JOIN k ON k.id = a.kpi_id AND k.frequency = mp.m_kind
+      WHERE a.organization_id = %(org)s
+      GROUP BY a.kpi_id, mp.period_id
     ),
     v AS (
-      SELECT pr.id AS kpi_id, pr.department_id, pr.period_id, pr.weight, pr.target,
-        pr.threshold, pr.target_max, pr.cap, pr.direction, pr.aggregation, pr.months,
-        pr.tp_months, COALESCE(agg.n, 0) AS n,
-        CASE pr.aggregation WHEN 'sum' THEN agg.s WHEN 'average' THEN agg.av
+      SELECT pr.id AS kpi_id, pr.department_id, pr.period_id, pr.weight, pr.direction,
+        pr.p_target, pr.p_threshold, pr.p_target_max, pr.inv, pr.top, COALESCE(agg.n, 0) AS n,
+        CASE pr.aggregation WHEN 'sum' THEN agg.s WHEN 'average' THEN (1.0 * agg.s) / agg.n
           WHEN 'min' THEN agg.mn WHEN 'max' THEN agg.mx
           WHEN 'last' THEN {last_expr} END AS actual
       FROM pairs pr LEFT JOIN agg ON agg.kpi_id = pr.id AND agg.period_id = pr.period_id
     ),
-    {_targets_and_scores("v")}
-    {LINE_UPSERT}
+    {_targets_and_scores("v", vendor)}
+    {_line_upsert(vendor)}
     """
 
 
-def _formula_lines_sql(indicator_id: int, expression: str) -> str:
+def _formula_lines_sql(indicator_id: int, expression: str, vendor: str) -> str:
     parsed = formulas.parse(expression)
     codes = sorted(parsed.codes)
     columns = {code: f"comp.c{n}" for n, code in enumerate(codes)}
@@ -214,15 +264,14 @@ def _formula_lines_sql(indicator_id: int, expression: str) -> str:
       GROUP BY l.department_id, l.period_id
     ),
     v0 AS (
-      SELECT pr.id AS kpi_id, pr.department_id, pr.period_id, pr.weight, pr.target,
-        pr.threshold, pr.target_max, pr.cap, pr.direction, pr.aggregation, pr.months,
-        pr.tp_months, {value} AS actual
+      SELECT pr.id AS kpi_id, pr.department_id, pr.period_id, pr.weight, pr.direction,
+        pr.p_target, pr.p_threshold, pr.p_target_max, pr.inv, pr.top, {value} AS actual
       FROM pairs pr LEFT JOIN comp ON comp.department_id = pr.department_id
         AND comp.period_id = pr.period_id
     ),
     v AS (SELECT v0.*, CASE WHEN v0.actual IS NULL THEN 0 ELSE 1 END AS n FROM v0),
-    {_targets_and_scores("v")}
-    {LINE_UPSERT}
+    {_targets_and_scores("v", vendor)}
+    {_line_upsert(vendor)}
     """
 
 
@@ -252,12 +301,12 @@ SCORECARDS_SQL = f"""
       FROM {T["line"]} WHERE organization_id = %(org)s AND period_id IN ({{periods}})
       GROUP BY department_id, period_id
     ),
+    {MONTH_MAP},
     inputs AS (
-      SELECT a.department_id, p.id AS period_id, COUNT(*) AS n, MAX(a.entered_at) AS latest
-      FROM {T["actual"]} a JOIN {T["period"]} m ON m.id = a.period_id
-      JOIN p ON m.start >= p.start AND m."end" <= p."end"
+      SELECT a.department_id, mp.period_id, COUNT(*) AS n, MAX(a.entered_at) AS latest
+      FROM {T["actual"]} a JOIN mp ON mp.month_id = a.period_id
       WHERE a.organization_id = %(org)s
-      GROUP BY a.department_id, p.id
+      GROUP BY a.department_id, mp.period_id
     ),
     s AS (
       SELECT d.id AS department_id, p.id AS period_id,
@@ -414,12 +463,21 @@ def recalculate(*, org, period_ids, started=None) -> RollupResult:
     with transaction.atomic(), connection.cursor() as cursor:
         if vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_KEY, org.pk])
+            # Freshly written rows have no statistics yet; a nested loop planned on a guess of
+            # one row turns quadratic. Every join here is on equal ids: hash joins are right.
+            cursor.execute("SET LOCAL enable_nestloop = off")
+            # These statements are planned once and run once: compiling them (JIT, which the
+            # high estimated costs would trigger) costs seconds and saves nothing.
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(STALE_LINES_SQL.format(periods=periods), params)
         cursor.execute(_plain_lines_sql(vendor).format(periods=periods), params)
         lines = max(cursor.rowcount, 0)
         for code in order:
             pk, expression = by_code[code]
-            cursor.execute(_formula_lines_sql(pk, expression).format(periods=periods), params)
+            cursor.execute(
+                _formula_lines_sql(pk, expression, vendor).format(periods=periods), params
+            )
             lines += max(cursor.rowcount, 0)
         cursor.execute(STALE_CARDS_SQL.format(periods=periods), params)
         cursor.execute(SCORECARDS_SQL.format(periods=periods), params)

@@ -17,6 +17,7 @@ from types import ModuleType
 
 BENCHMARKS = {
     "import": "reviews.benchmarks.imports",
+    "rollup": "reviews.benchmarks.rollup",
 }
 
 

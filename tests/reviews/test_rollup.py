@@ -265,13 +265,13 @@ def test_rerun_is_idempotent_and_clears_marks(org, year_periods):
     run(org, year_periods["all"])
     first = list(
         ScorecardLine.objects.for_org(org)
-        .order_by("id")
+        .order_by("kpi_id", "period_id")
         .values_list("kpi_id", "period_id", "actual", "score", "status")
     )
     run(org, year_periods["all"])
     again = list(
         ScorecardLine.objects.for_org(org)
-        .order_by("id")
+        .order_by("kpi_id", "period_id")
         .values_list("kpi_id", "period_id", "actual", "score", "status")
     )
     assert first == again

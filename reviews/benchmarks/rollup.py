@@ -1,0 +1,233 @@
+"""``benchmark rollup``: a full recalculation of a large organization against the floor.
+
+Builds a throwaway organization of D departments × K KPIs × M months of actuals (KPIs of
+every aggregation and direction, a few tracked), then times
+
+- the floor: one plain SQL statement that aggregates the same actuals by department, KPI and
+  period (month, quarter, year) and writes as many rows into a scratch table - what any
+  roll-up must at least read and write; and
+- the full recalculation (reviews.rollup.recalculate over every period): lines, scorecards,
+  hierarchy, organization indices, goals; and a second run with nothing changed.
+
+Memory: the peak resident size of the process, and the peak of Python allocations during
+the recalculation alone (tracemalloc) - constant, because the work happens in the database.
+"""
+
+from __future__ import annotations
+
+import random
+import resource
+import time
+import tracemalloc
+import uuid
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.utils import timezone
+from pghistory.models import Context
+
+from departments.models import Department
+from departments.services import department_create, organization_create
+from metrics.models import Actual, ActualChange, Indicator, Kpi, Period, TemplateItem
+from metrics.selectors import period_list
+from metrics.services.periods import periods_generate
+from perfhub.history import declare_no_ignored_triggers
+from reviews import rollup
+from reviews.models import ScorecardLine
+
+from .imports import _roll_ups_not_requested
+
+HELP = "Full recalculation of D departments x K KPIs x M months against a plain SQL floor."
+FIRST_FISCAL_YEAR = 2001
+SHAPES = [  # (aggregation, direction, target, threshold, target_max)
+    ("sum", "higher_is_better", 300, 0, None),
+    ("average", "higher_is_better", 90, 50, None),
+    ("average", "lower_is_better", 15, 30, None),
+    ("last", "within_range", 95, 10, 105),
+    ("min", "higher_is_better", 80, 40, None),
+    ("max", "lower_is_better", 20, 40, None),
+]
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--departments", type=int, default=200)
+    parser.add_argument("--kpis", type=int, default=25)
+    parser.add_argument("--months", type=int, default=36)
+
+
+def run(*, log, departments=200, kpis=25, months=36, **_options) -> dict:
+    if connection.vendor != "postgresql":
+        log("warning: not PostgreSQL; these figures say nothing about production")
+    with _roll_ups_not_requested():
+        world = _setup(log, departments, kpis, months)
+        try:
+            return _measure(log, world)
+        finally:
+            log("deleting the throwaway organization ...")
+            _cleanup(world)
+
+
+def _setup(log, departments: int, kpis: int, months: int) -> dict:
+    token = uuid.uuid4().hex[:10]
+    user = get_user_model().objects.create_user(username=f"benchmark-{token}", password=None)
+    org = organization_create(name=f"Benchmark {token}", slug=f"bench-{token}", by=user)
+    world = {"org": org, "user": user}
+    log(f"{departments} departments x {kpis} KPIs x {months} months ...")
+    years = -(-months // 12)
+    for n in range(years):
+        periods_generate(org=org, fiscal_year=FIRST_FISCAL_YEAR + n, by=user)
+    month_rows = list(period_list(org=org, kind="month"))[:months]
+    indicators = Indicator.objects.bulk_create(
+        Indicator(
+            organization=org,
+            code=f"bench_{n}",
+            name=f"Benchmark {n}",
+            unit="ratio",
+            direction=SHAPES[n % len(SHAPES)][1],
+            aggregation=SHAPES[n % len(SHAPES)][0],
+            frequency="month",
+            default_target_period="month",
+        )
+        for n in range(kpis)
+    )
+    roots = []
+    depts = []
+    for n in range(departments):
+        parent = roots[n % len(roots)] if n >= 10 and roots else None
+        d = department_create(
+            org=org,
+            by=user,
+            name=f"D{n}",
+            code=f"d{n}",
+            parent=parent,
+            kind="management" if n % 3 == 0 else "business",
+            function="hr" if n % 3 == 0 else "sales",
+        )
+        if n < 10:
+            roots.append(d)
+        depts.append(d)
+    kpi_rows = []
+    for d in depts:
+        for n, ind in enumerate(indicators):
+            _agg, _dir, target, threshold, target_max = SHAPES[n % len(SHAPES)]
+            tracked = n % 10 == 9  # a few components: weight 0, no target
+            kpi_rows.append(
+                Kpi(
+                    organization=org,
+                    department=d,
+                    indicator=ind,
+                    weight=Decimal(0 if tracked else 4),
+                    target=None if tracked else Decimal(target),
+                    threshold=None if tracked else Decimal(threshold),
+                    target_max=Decimal(target_max) if target_max and not tracked else None,
+                    target_period="month",
+                )
+            )
+    kpi_rows = Kpi.objects.bulk_create(kpi_rows, batch_size=5000)
+    rng = random.Random(7)
+    now = timezone.now()
+    log("writing actuals ...")
+    with transaction.atomic():
+        declare_no_ignored_triggers()
+        batch = []
+        for kpi in kpi_rows:
+            shape = SHAPES[int(kpi.indicator.code.split("_")[1]) % len(SHAPES)]
+            for m in month_rows:
+                batch.append(
+                    Actual(
+                        organization=org,
+                        kpi=kpi,
+                        period=m,
+                        department_id=kpi.department_id,
+                        value=Decimal(round(shape[2] * rng.uniform(0.6, 1.3), 2)),
+                        entered_at=now,
+                        source="import",
+                        entered_by=user,
+                    )
+                )
+            if len(batch) >= 20000:
+                Actual.objects.bulk_create(batch)
+                batch = []
+        Actual.objects.bulk_create(batch)
+    with connection.cursor() as cursor:  # what autovacuum would have done by now
+        for model in (Actual, Kpi, Period, Department, Indicator):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")  # noqa: S608 - table names
+    world.update(actuals=len(kpi_rows) * len(month_rows))
+    return world
+
+
+# A plain table (logged, like the scorecards), no index: what any roll-up must write.
+FLOOR_TABLE = """
+    CREATE TABLE benchmark_floor (department_id bigint, kpi_id bigint, period_id bigint,
+      value numeric(20, 6))
+"""
+FLOOR_SQL = """
+    INSERT INTO benchmark_floor
+    SELECT a.department_id, a.kpi_id, p.id AS period_id, SUM(a.value) AS value
+    FROM {actual} a
+    JOIN {period} m ON m.id = a.period_id
+    JOIN {period} p ON p.organization_id = a.organization_id
+      AND m.start >= p.start AND m."end" <= p."end"
+    WHERE a.organization_id = %s
+    GROUP BY a.department_id, a.kpi_id, p.id
+"""
+
+
+def _measure(log, world: dict) -> dict:
+    org = world["org"]
+    period_ids = list(period_list(org=org).values_list("pk", flat=True))
+    log("timing the floor ...")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(FLOOR_TABLE)
+        started = time.perf_counter()
+        cursor.execute(
+            FLOOR_SQL.format(actual=Actual._meta.db_table, period=Period._meta.db_table),
+            [org.pk],
+        )
+        floor = time.perf_counter() - started
+        cursor.execute("SELECT count(*) FROM benchmark_floor")
+        floor_rows = cursor.fetchone()[0]
+        transaction.set_rollback(True)  # the scratch table goes with it
+    log(f"floor {floor:.2f} s for {floor_rows:,} rows; timing the full recalculation ...")
+    tracemalloc.start()
+    started = time.perf_counter()
+    result = rollup.recalculate(org=org, period_ids=period_ids)
+    seconds = time.perf_counter() - started
+    _current, python_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    lines = ScorecardLine.objects.for_org(org).count()
+    started = time.perf_counter()
+    rollup.recalculate(org=org, period_ids=period_ids)
+    unchanged = time.perf_counter() - started
+    return {
+        "actuals": world["actuals"],
+        "scorecard_lines": lines,
+        "scorecards": result.scorecards,
+        "periods": result.periods,
+        "seconds": round(seconds, 3),
+        "floor_seconds": round(floor, 3),
+        "floor_rows": floor_rows,
+        "ratio": round(seconds / floor, 2),
+        "seconds_when_nothing_changed": round(unchanged, 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rollup_python_peak_kb": round(python_peak / 1024, 1),
+    }
+
+
+def _cleanup(world: dict) -> None:
+    org, user = world.get("org"), world.get("user")
+    with transaction.atomic():
+        if org is not None and org.pk is not None:
+            history = ActualChange.objects.filter(organization_id=org.pk)
+            contexts = set(history.exclude(pgh_context=None).values_list("pgh_context", flat=True))
+            Actual.objects.for_org(org).delete()
+            history.delete()
+            Context.objects.filter(pk__in=contexts).delete()
+            ScorecardLine.objects.for_org(org).delete()
+            Kpi.objects.for_org(org).delete()
+            TemplateItem.objects.for_org(org).delete()
+            Department.objects.for_org(org).update(parent=None)  # parents protect children
+            org.delete()
+        if user is not None and user.pk is not None:
+            user.delete()
