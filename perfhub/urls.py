@@ -6,6 +6,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from departments.urls import org_urlpatterns as department_pages
 from metrics.urls import urlpatterns as metrics_pages
+from reviews.views import urlpatterns as reviews_pages
 
 from .health import healthz
 
@@ -15,9 +16,10 @@ api_v1 = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("departments.api.urls")),
     path("", include("metrics.api.urls")),
+    path("", include("reviews.api.urls")),
 ]
 
-org_pages = [*department_pages, *metrics_pages]
+org_pages = [*department_pages, *metrics_pages, *reviews_pages]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

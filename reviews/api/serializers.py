@@ -1,0 +1,118 @@
+from rest_framework import serializers
+
+from ..models import OrgScorecard, RecalculationRun, Scorecard, ScorecardLine
+
+
+class LineOut(serializers.ModelSerializer):
+    indicator_code = serializers.CharField(source="kpi.indicator.code", read_only=True)
+    unit = serializers.CharField(source="kpi.indicator.unit", read_only=True)
+
+    class Meta:
+        model = ScorecardLine
+        fields = [
+            "kpi",
+            "indicator_code",
+            "unit",
+            "weight",
+            "actual",
+            "months_with_value",
+            "target",
+            "threshold",
+            "target_max",
+            "scored",
+            "score",
+            "status",
+            "computed_at",
+        ]
+
+
+class ScorecardOut(serializers.ModelSerializer):
+    lines = LineOut(many=True, read_only=True)
+    department_code = serializers.CharField(source="department.code", read_only=True)
+    pending = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Scorecard
+        fields = [
+            "id",
+            "department",
+            "department_code",
+            "period",
+            "score",
+            "rolled_up_score",
+            "coverage",
+            "status",
+            "kpi_count",
+            "red_count",
+            "inputs_count",
+            "inputs_latest",
+            "computed_at",
+            "pending",
+            "lines",
+        ]
+
+    def get_pending(self, obj) -> bool:
+        # From a set loaded once per request (context), not a query per row.
+        return obj.period_id in self.context.get("pending", set())
+
+
+class RankingRow(serializers.ModelSerializer):
+    department_code = serializers.CharField(source="department.code")
+    department_name = serializers.CharField(source="department.display_name")
+    kind = serializers.CharField(source="department.kind")
+
+    class Meta:
+        model = Scorecard
+        fields = [
+            "department",
+            "department_code",
+            "department_name",
+            "kind",
+            "score",
+            "rolled_up_score",
+            "coverage",
+            "status",
+        ]
+
+
+class DashboardOut(serializers.ModelSerializer):
+    pending = serializers.BooleanField()
+    ranking = RankingRow(many=True)
+
+    class Meta:
+        model = OrgScorecard
+        fields = [
+            "period",
+            "management_index",
+            "business_index",
+            "company_index",
+            "balance_gap",
+            "management_coverage",
+            "business_coverage",
+            "management_count",
+            "business_count",
+            "computed_at",
+            "pending",
+            "ranking",
+        ]
+
+
+class RecalculationIn(serializers.Serializer):
+    period = serializers.IntegerField()
+
+
+class RecalculationOut(serializers.ModelSerializer):
+    class Meta:
+        model = RecalculationRun
+        fields = [
+            "id",
+            "state",
+            "periods_total",
+            "periods_done",
+            "lines_written",
+            "attempts",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]

@@ -1,0 +1,112 @@
+"""scorecards/, dashboard/ and recalculations/ (SPEC §6). They read stored results only."""
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from departments.api.base import OrgViewSet
+from departments.permissions import can_configure, can_view_all, can_view_company
+from metrics import selectors as metric_selectors
+
+from .. import selectors
+from ..tasks import request_full_recalculation
+from .serializers import DashboardOut, RecalculationIn, RecalculationOut, ScorecardOut
+
+
+def _int_param(request, name):
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        from rest_framework.exceptions import ValidationError
+
+        raise ValidationError({name: ["Enter a whole number."]}) from None
+
+
+class ScorecardViewSet(OrgViewSet):
+    """Department scorecards with their lines. Admin, HR and executives see every
+    department; a manager those they manage."""
+
+    serializer_class = ScorecardOut
+
+    def scoped_queryset(self):
+        department_ids = None
+        if not can_view_all(self.membership):
+            department_ids = self.membership.managed_ids
+        wanted = _int_param(self.request, "department")
+        if wanted is not None:
+            department_ids = [wanted] if department_ids is None or wanted in department_ids else []
+        return selectors.scorecard_list(
+            org=self.org,
+            period_id=_int_param(self.request, "period"),
+            department_ids=department_ids,
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("period", int, description="Period id"),
+            OpenApiParameter("department", int, description="Department id"),
+        ]
+    )
+    def list(self, request, org_slug):
+        page = self.paginate_queryset(self.get_queryset())
+        cards = selectors.attach_lines(org=self.org, scorecards=page)
+        context = {"pending": selectors.pending_period_ids(org=self.org)}
+        return self.get_paginated_response(ScorecardOut(cards, many=True, context=context).data)
+
+
+class DashboardViewSet(OrgViewSet):
+    """The organization in a period: indices, balance gap and the ranking of departments.
+    Every member sees the company-level indices."""
+
+    serializer_class = DashboardOut
+    read_predicate = staticmethod(can_view_company)
+
+    def scoped_queryset(self):
+        return selectors.scorecard_list(org=self.org)
+
+    @extend_schema(parameters=[OpenApiParameter("period", int, description="Period id")])
+    def list(self, request, org_slug):
+        period_id = _int_param(request, "period")
+        if period_id is None:
+            period = selectors.latest_period_with_data(org=self.org)
+            if period is None:
+                raise Http404("No computed period yet.")
+            period_id = period.pk
+        else:
+            metric_selectors.period_get(org=self.org, pk=period_id)
+        row = selectors.org_scorecard(org=self.org, period_id=period_id)
+        if row is None:
+            raise Http404("Not computed yet.")
+        ids = None if can_view_all(self.membership) else self.membership.managed_ids
+        row.ranking = selectors.ranking(org=self.org, period_id=period_id, department_ids=ids)
+        row.pending = period_id in selectors.pending_period_ids(org=self.org)
+        return Response(DashboardOut(row).data)
+
+
+class RecalculationViewSet(OrgViewSet):
+    """HR triggers a recalculation of a period and follows its progress."""
+
+    serializer_class = RecalculationOut
+    read_predicate = staticmethod(can_configure)
+    write_predicate = staticmethod(can_configure)
+
+    def scoped_queryset(self):
+        from ..models import RecalculationRun
+
+        return RecalculationRun.objects.for_org(self.org)
+
+    def retrieve(self, request, org_slug, pk):
+        return Response(RecalculationOut(selectors.recalculation_run_get(org=self.org, pk=pk)).data)
+
+    @extend_schema(request=RecalculationIn, responses={202: RecalculationOut})
+    def create(self, request, org_slug):
+        data = RecalculationIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        period = metric_selectors.period_get(org=self.org, pk=data.validated_data["period"])
+        run = request_full_recalculation(org=self.org, period=period, by=request.user)
+        run.refresh_from_db()
+        return Response(RecalculationOut(run).data, status=status.HTTP_202_ACCEPTED)

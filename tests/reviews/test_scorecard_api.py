@@ -1,0 +1,132 @@
+"""scorecards/, dashboard/, recalculations/ and the scorecard page: content, roles, queries."""
+
+from decimal import Decimal
+
+import pytest
+
+from metrics import selectors
+from metrics.services.actuals import ActualInput, actuals_save
+from metrics.services.library import library_install
+from metrics.services.periods import periods_generate
+from metrics.services.templates import template_apply
+from reviews.rollup import recalculate
+from tests.factories import make_department
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def computed(org, sales, manager):
+    library_install(org=org)
+    periods = periods_generate(org=org, fiscal_year=2026, by=None)
+    hr_dept = make_department(org, code="hr", kind="management", function="hr")
+    template_apply(
+        template=selectors.template_list(org=org).get(code="sales_standard"),
+        departments=[sales],
+        by=None,
+    )
+    template_apply(
+        template=selectors.template_list(org=org).get(code="hr_standard"),
+        departments=[hr_dept],
+        by=None,
+    )
+    month = next(p for p in periods if p.kind == "month" and p.number == 3)
+    kpis = {(k.department.code, k.indicator.code): k for k in selectors.kpi_list(org=org)}
+    actuals_save(
+        org=org,
+        by=None,
+        source="api",
+        can_enter=lambda d: True,
+        entries=[
+            ActualInput(kpis[("sales", "sales_revenue")].pk, month.pk, "1500000", note="n"),
+            ActualInput(kpis[("hr", "employee_satisfaction")].pk, month.pk, "80", note="n"),
+        ],
+    )
+    recalculate(org=org, period_ids=[p.pk for p in periods])
+    return {"month": month, "hr_dept": hr_dept, "periods": periods}
+
+
+def test_scorecards_list_with_lines(api, hr, org, sales, computed):
+    body = (
+        api(hr)
+        .get(
+            f"/api/v1/orgs/{org.slug}/scorecards/",
+            {"period": computed["month"].pk, "department": sales.pk},
+        )
+        .json()
+    )
+    assert body["count"] == 1
+    card = body["results"][0]
+    assert Decimal(card["score"]) == 90 and card["pending"] is False
+    revenue = next(line for line in card["lines"] if line["indicator_code"] == "sales_revenue")
+    assert Decimal(revenue["score"]) == 90 and revenue["status"] == "amber"
+
+
+def test_manager_sees_only_managed_scorecards(api, manager, org, sales, computed):
+    body = (
+        api(manager)
+        .get(f"/api/v1/orgs/{org.slug}/scorecards/", {"period": computed["month"].pk})
+        .json()
+    )
+    assert {c["department"] for c in body["results"]} == {sales.pk}
+    body = (
+        api(manager)
+        .get(f"/api/v1/orgs/{org.slug}/scorecards/", {"department": computed["hr_dept"].pk})
+        .json()
+    )
+    assert body["count"] == 0
+
+
+def test_dashboard_indices_and_ranking(api, executive, org, computed):
+    body = (
+        api(executive)
+        .get(f"/api/v1/orgs/{org.slug}/dashboard/", {"period": computed["month"].pk})
+        .json()
+    )
+    assert Decimal(body["business_index"]) == 90
+    assert Decimal(body["management_index"]) == Decimal("85.7143")  # 100*(80-50)/(85-50)
+    assert Decimal(body["balance_gap"]) == Decimal("4.2857")
+    assert [r["department_code"] for r in body["ranking"]] == ["sales", "hr"]
+
+
+@pytest.mark.parametrize("role,expected", [("outsider", 404), ("manager", 200)])
+def test_dashboard_roles(api, role_users, org, computed, role, expected):
+    r = api(role_users[role]).get(
+        f"/api/v1/orgs/{org.slug}/dashboard/", {"period": computed["month"].pk}
+    )
+    assert r.status_code == expected
+
+
+def test_recalculation_request_roles(api, role_users, org, computed):
+    url = f"/api/v1/orgs/{org.slug}/recalculations/"
+    payload = {"period": computed["month"].pk}
+    assert api(role_users["outsider"]).post(url, payload, format="json").status_code == 404
+    assert api(role_users["manager"]).post(url, payload, format="json").status_code == 403
+    assert api(role_users["executive"]).post(url, payload, format="json").status_code == 403
+    r = api(role_users["hr"]).post(url, payload, format="json")
+    assert r.status_code == 202 and r.json()["periods_total"] == 3
+
+
+def test_scorecard_page_pending_banner_and_roles(client, role_users, org, sales, computed):
+    from metrics.services.recalc import recalculation_mark
+
+    url = f"/o/{org.slug}/scorecards/{sales.pk}/?period={computed['month'].pk}"
+    client.force_login(role_users["manager"])
+    page = client.get(url)
+    assert page.status_code == 200 and "90.0" in page.content.decode()
+    assert "recalculated" not in page.content.decode()
+    recalculation_mark(org=org, periods=[computed["month"]])
+    assert "recalculated" in client.get(url).content.decode()
+    other = f"/o/{org.slug}/scorecards/{computed['hr_dept'].pk}/"
+    assert client.get(other).status_code == 403
+    client.force_login(role_users["outsider"])
+    assert client.get(url).status_code == 404
+
+
+def test_scorecard_api_query_count_fixed(api, hr, org, computed, django_assert_max_num_queries):
+    client = api(hr)
+    url = f"/api/v1/orgs/{org.slug}/scorecards/"
+    with django_assert_max_num_queries(12) as few:
+        client.get(url, {"limit": 2})
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(client.get(url, {"limit": 30}).json()["results"]) == 30
