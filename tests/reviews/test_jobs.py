@@ -253,9 +253,9 @@ def test_worker_killed_mid_recalculation_leaves_no_wrong_scorecard_and_converges
     """A large organization makes the recalculation take a while; the worker is killed
     with SIGKILL while it runs. The roll-up is one transaction: nothing half-written. The
     message is redelivered (acks late) and the next worker converges."""
+    from metrics import selectors
     from metrics.services.actuals import ActualInput, actuals_save
     from metrics.services.kpis import kpi_create
-    from metrics import selectors
     from tests.factories import make_department
 
     indicator = selectors.indicator_list(org=org).get(code="customer_satisfaction")
