@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -247,61 +246,81 @@ def test_redis_flushed_with_jobs_queued_loses_nothing(
     wait_for(lambda: line_score(org, setup) is not None, seconds=90, what="rebuilt job")
 
 
-def test_worker_killed_mid_recalculation_leaves_no_wrong_scorecard_and_converges(
-    api, hr, org, setup, redis_server, point_app_at, processes, settings
-):
-    """A large organization makes the recalculation take a while; the worker is killed
-    with SIGKILL while it runs. The roll-up is one transaction: nothing half-written. The
-    message is redelivered (acks late) and the next worker converges."""
-    from metrics import selectors
-    from metrics.services.actuals import ActualInput, actuals_save
-    from metrics.services.kpis import kpi_create
-    from tests.factories import make_department
+def _lock_connection():
+    import psycopg2
 
-    indicator = selectors.indicator_list(org=org).get(code="customer_satisfaction")
-    kpis = []
-    for n in range(120):
-        dept = make_department(org, code=f"big{n}")
-        kpis.append(
-            kpi_create(
-                org=org,
-                by=None,
-                department=dept,
-                indicator=indicator,
-                weight=Decimal(1),
-                target=Decimal(90),
-                threshold=Decimal(50),
-            )
+    db = connection.settings_dict
+    conn = psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432
+    )
+    conn.autocommit = False
+    return conn
+
+
+def _lines(org):
+    return sorted(
+        ScorecardLine.objects.for_org(org).values_list(
+            "kpi_id", "period_id", "actual", "score", "status"
         )
-    months = [p for p in setup["periods"] if p.kind == "month"]
+    )
+
+
+def test_worker_killed_mid_recalculation_leaves_no_wrong_scorecard_and_converges(
+    api, hr, org, setup, redis_server, point_app_at, processes
+):
+    """The worker is SIGKILLed in the middle of a recalculation: it has written the new
+    lines (uncommitted) and waits for the scorecard rows, which this test holds locked. The
+    roll-up is one transaction, so nothing of it remains; the task is redelivered (acks
+    late) and the next worker converges to the same result as a serial run."""
+    from metrics.services.actuals import ActualInput, actuals_save
+    from reviews.rollup import recalculate as serial
+    from reviews.tasks import enqueue
+
+    kpi, month = setup["kpi"], setup["month"]
     actuals_save(
         org=org,
         by=hr,
         source="api",
         can_enter=lambda d: True,
-        entries=[
-            ActualInput(k.pk, m.pk, str(80 + (i % 15)), note="n")
-            for i, k in enumerate(kpis)
-            for m in months
-        ],
+        entries=[ActualInput(kpi.pk, month.pk, "1700000", note="n")],
+    )
+    all_ids = [p.pk for p in setup["periods"]]
+    serial(org=org, period_ids=all_ids)
+    before = _lines(org)
+    actuals_save(
+        org=org,
+        by=hr,
+        source="api",
+        can_enter=lambda d: True,
+        entries=[ActualInput(kpi.pk, month.pk, "1000000", note="n", version=1)],
     )
     point_app_at(redis_server.url)
-    worker = start_worker(processes, redis_server)
-    from reviews.tasks import enqueue
+    blocker = _lock_connection()
+    try:
+        with blocker.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {Scorecard._meta.db_table} WHERE organization_id = %s FOR UPDATE",
+                [org.pk],
+            )
+        worker = start_worker(processes, redis_server)
+        assert enqueue(org.pk, all_ids)
 
-    all_ids = [p.pk for p in setup["periods"]]
-    assert enqueue(org.pk, all_ids)
-    wait_for(
-        lambda: PendingRecalculation.objects.for_org(org).filter(attempts__gte=1).exists(),
-        seconds=60,
-        what="the run to start",
-    )
-    time.sleep(0.2)
-    os.killpg(worker.pid, signal.SIGKILL)
-    worker.wait()
-    # Either nothing was written, or a complete previous state: never a partial one.
-    written = ScorecardLine.objects.for_org(org).count()
-    assert written == 0 and not Scorecard.objects.for_org(org).exists()
+        def worker_waits_on_our_lock():
+            with blocker.cursor() as cursor:
+                cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh view each time
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                )
+                return cursor.fetchone()[0] > 0
+
+        wait_for(worker_waits_on_our_lock, seconds=60, what="the worker to be mid-run")
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert _lines(org) == before  # the killed run's lines were never committed
     assert PendingRecalculation.objects.for_org(org).exists()  # still marked: not done
     start_worker(processes, redis_server)
     wait_for(
@@ -309,20 +328,8 @@ def test_worker_killed_mid_recalculation_leaves_no_wrong_scorecard_and_converges
         seconds=90,
         what="redelivery and convergence",
     )
-    converged = sorted(
-        ScorecardLine.objects.for_org(org).values_list(
-            "kpi_id", "period_id", "actual", "score", "status"
-        )
-    )
-    from reviews.rollup import recalculate as serial
-
+    converged = _lines(org)
+    assert converged != before
+    assert line_score(org, setup) == Decimal("60")  # 1,000,000 of 1,666,666.67
     serial(org=org, period_ids=all_ids)
-    assert converged == sorted(
-        ScorecardLine.objects.for_org(org).values_list(
-            "kpi_id", "period_id", "actual", "score", "status"
-        )
-    )
-    assert len(converged) == 128 * 17  # every KPI (120 + 8 of Sales) in every period
-
-
-__all__ = ["tempfile"]
+    assert _lines(org) == converged
