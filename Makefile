@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # check --deploy runs with production values (never used to serve anything).
 DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$(shell date +%s)-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH ALLOWED_HOSTS=perfhub.example.com PERFHUB_REQUIRE_SECRET=1
 
-.PHONY: run test install lint format migrate demo worker beat messages benchmark serve
+.PHONY: run test install lint format migrate demo worker beat messages serve
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,5 +60,5 @@ serve: install
 	$(VENV)/bin/gunicorn perfhub.wsgi --worker-class gthread --workers 2 --threads 4 --bind 0.0.0.0:$(PORT)
 
 messages: install
-	$(PY) manage.py makemessages -l zh_Hans -l en --ignore '.venv/*' --ignore 'static/*'
+	$(PY) manage.py makemessages -l zh_Hans -l en --ignore '.venv/*' --ignore 'static/*' --ignore 'staticfiles/*' --ignore 'node_modules/*'
 	$(PY) manage.py compilemessages --ignore '.venv/*'

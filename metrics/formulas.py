@@ -91,7 +91,13 @@ _REFUSED_OPERATORS: dict[type[ast.AST], str] = {
 
 class FormulaError(ValueError):
     """A formula that cannot be accepted: malformed, disallowed syntax, unknown indicator
-    code, or a cycle. ``str(error)`` is a complete English sentence for the user."""
+    code, or a cycle. ``str(error)`` is a complete English sentence for the user; ``kind``
+    ("syntax", "unknown" or "cycle") and ``params`` let a translated layer say the same."""
+
+    def __init__(self, message: str, kind: str = "syntax", **params: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -283,7 +289,8 @@ def _find_cycle(start: str, graph: Mapping[str, frozenset[str]]) -> list[str] | 
 
 
 def _cycle_error(chain: list[str]) -> FormulaError:
-    return FormulaError(f"The formula refers to itself: {' → '.join(chain)}.")
+    joined = " → ".join(chain)
+    return FormulaError(f"The formula refers to itself: {joined}.", "cycle", chain=joined)
 
 
 def check_references(
@@ -302,7 +309,9 @@ def check_references(
     if unknown:
         listed = ", ".join(unknown)
         noun = "code" if len(unknown) == 1 else "codes"
-        raise FormulaError(f"The formula refers to unknown indicator {noun}: {listed}.")
+        raise FormulaError(
+            f"The formula refers to unknown indicator {noun}: {listed}.", "unknown", codes=listed
+        )
     graph = _references(formulas, skip=code)
     graph[code] = formula.codes
     chain = _find_cycle(code, graph)

@@ -43,3 +43,15 @@ TARGET_MESSAGES = {
 
 def target_message(message: str):
     return TARGET_MESSAGES.get(message, message)
+
+
+def formula_message(exc) -> str:
+    """A FormulaError in the user's language (the technical detail stays as written)."""
+    if exc.kind == "unknown":
+        return _("The formula refers to unknown indicator codes: %(codes)s.") % exc.params
+    if exc.kind == "cycle":
+        return _("The formula refers to itself: %(chain)s.") % exc.params
+    return _(
+        "The formula is not valid (%(detail)s). Use numbers, indicator codes, + - * / and "
+        "parentheses."
+    ) % {"detail": str(exc)}

@@ -218,7 +218,7 @@ def test_compiled_chinese_catalog_is_up_to_date():
                 stale.append(e.msgid)
                 break
     assert not stale, (
-        f"{ZH_MO.relative_to(BASE_DIR)} is older than its .po for {len(stale)} string(s), "
+        f"{ZH_MO.relative_to(BASE_DIR)} does not match its .po for {len(stale)} string(s), "
         f"e.g. {stale[:5]}. {HOW_TO_FIX}"
     )
 

@@ -1,5 +1,6 @@
 """Input and output shapes of the metrics API (field names of SPEC §2 and §6)."""
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from departments.api.serializers import OrgScopedPrimaryKeyField
@@ -222,7 +223,7 @@ class BulkIn(serializers.Serializer):
 
     def validate_actuals(self, value):
         if len(value) > 10000:
-            raise serializers.ValidationError("At most 10,000 actuals per request.")
+            raise serializers.ValidationError(_("At most 10,000 actuals per request."))
         return value
 
 

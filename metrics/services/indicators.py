@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .. import formulas
+from ..messages import formula_message
 from ..models import Aggregation, Indicator
 
 INDICATOR_FIELDS = (
@@ -43,7 +44,7 @@ def _check_formula(org, indicator: Indicator) -> None:
     try:
         formulas.check_references(indicator.code, indicator.formula, known, others)
     except formulas.FormulaError as exc:
-        raise ValidationError({"formula": [str(exc)]}) from exc
+        raise ValidationError({"formula": [formula_message(exc)]}) from exc
 
 
 @transaction.atomic

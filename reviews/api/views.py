@@ -1,6 +1,7 @@
 """scorecards/, dashboard/ and recalculations/ (SPEC §6). They read stored results only."""
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -23,7 +24,7 @@ def _int_param(request, name):
     except ValueError:
         from rest_framework.exceptions import ValidationError
 
-        raise ValidationError({name: ["Enter a whole number."]}) from None
+        raise ValidationError({name: [_("Enter a whole number.")]}) from None
 
 
 class ScorecardViewSet(OrgViewSet):
@@ -74,13 +75,13 @@ class DashboardViewSet(OrgViewSet):
         if period_id is None:
             period = selectors.latest_period_with_data(org=self.org)
             if period is None:
-                raise Http404("No computed period yet.")
+                raise Http404(_("No period has been computed yet."))
             period_id = period.pk
         else:
             metric_selectors.period_get(org=self.org, pk=period_id)
         row = selectors.org_scorecard(org=self.org, period_id=period_id)
         if row is None:
-            raise Http404("Not computed yet.")
+            raise Http404(_("This period has not been computed yet."))
         ids = None if can_view_all(self.membership) else self.membership.managed_ids
         row.ranking = selectors.ranking(org=self.org, period_id=period_id, department_ids=ids)
         row.pending = period_id in selectors.pending_period_ids(org=self.org)
