@@ -92,7 +92,7 @@ def _targets_and_scores(source: str, vendor: str) -> str:
     SELECT %(org)s, department_id, period_id, kpi_id, weight, actual, n,
       p_target, p_threshold, p_target_max, (p_target IS NOT NULL), score,
       CASE WHEN score IS NULL THEN 'grey' WHEN score >= 100 THEN 'green'
-           WHEN score >= %(amber)s THEN 'amber' ELSE 'red' END,
+           WHEN score >= CAST(%(amber)s AS NUMERIC) THEN 'amber' ELSE 'red' END,
       %(now)s
     FROM scored WHERE 1 = 1
     """
@@ -323,7 +323,7 @@ SCORECARDS_SQL = f"""
     SELECT %(org)s, department_id, period_id, score, score,
       CASE WHEN w_all > 0 THEN (1.0 * w_have) / w_all ELSE 0 END, w_all, w_have,
       CASE WHEN score IS NULL THEN 'grey' WHEN score >= 100 THEN 'green'
-           WHEN score >= %(amber)s THEN 'amber' ELSE 'red' END,
+           WHEN score >= CAST(%(amber)s AS NUMERIC) THEN 'amber' ELSE 'red' END,
       n, red, inputs_n, latest, %(now)s
     FROM s WHERE 1 = 1
     ON CONFLICT (organization_id, department_id, period_id) DO UPDATE SET
@@ -380,7 +380,7 @@ ORG_SQL = f"""
     p AS (SELECT id FROM {T["period"]} WHERE organization_id = %(org)s AND id IN ({{periods}}))
     SELECT %(org)s, p.id, x.mi, x.bi,
       CASE WHEN x.mi IS NULL THEN x.bi WHEN x.bi IS NULL THEN x.mi
-           ELSE %(m)s * x.mi + (1 - %(m)s) * x.bi END,
+           ELSE CAST(%(m)s AS NUMERIC) * x.mi + (1 - CAST(%(m)s AS NUMERIC)) * x.bi END,
       x.bi - x.mi,
       CASE WHEN x.mt > 0 THEN (1.0 * x.mh) / x.mt ELSE 0 END,
       CASE WHEN x.bt > 0 THEN (1.0 * x.bh) / x.bt ELSE 0 END,
