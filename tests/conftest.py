@@ -12,6 +12,15 @@ PASSWORD = "pw-for-tests-123"
 
 
 @pytest.fixture(autouse=True)
+def _english_messages():
+    """Service-level messages are asserted in English; pages pick their own language."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _plain_http(settings):
     """Tests talk plain HTTP to the test client; production redirects to HTTPS."""
     settings.SECURE_SSL_REDIRECT = False
