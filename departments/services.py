@@ -19,7 +19,7 @@ from .models import (
     Organization,
     Role,
 )
-from .signals import organization_created
+from .signals import organization_created, scoring_inputs_changed
 
 User = get_user_model()
 
@@ -57,6 +57,7 @@ def organization_update(*, org: Organization, by, **fields) -> Organization:
         setattr(org, key, value)
     org.full_clean()
     org.save(update_fields=list(fields) or None)
+    scoring_inputs_changed.send(sender=Organization, organization=org)
     return org
 
 
@@ -265,6 +266,7 @@ def department_create(
     department.save()
     _closure_insert(org, department)
     _set_managers(org, department, managers)
+    scoring_inputs_changed.send(sender=Department, organization=org)
     return department
 
 
@@ -297,4 +299,5 @@ def department_update(*, department: Department, by, **fields) -> Department:
         _closure_move(org, department)
     if managers is not None:
         _set_managers(org, department, managers)
+    scoring_inputs_changed.send(sender=Department, organization=org)
     return department

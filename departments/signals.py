@@ -5,3 +5,8 @@ from django.dispatch import Signal
 
 # Sent inside the creating transaction with `organization` and `by` (the creating user).
 organization_created = Signal()
+
+# Sent inside the transaction of a change that alters how scores are computed or rolled up
+# (organization scoring settings, the department tree, weights, active flags), with
+# `organization`. Metrics marks the open periods for recalculation.
+scoring_inputs_changed = Signal()

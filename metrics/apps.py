@@ -15,3 +15,12 @@ class MetricsConfig(AppConfig):
             library_install(org=organization)
 
         organization_created.connect(seed, dispatch_uid="metrics.library_install", weak=False)
+
+        from departments.signals import scoring_inputs_changed
+
+        from .services.recalc import recalculation_mark_open
+
+        def mark(sender, organization, **kwargs):
+            recalculation_mark_open(org=organization)
+
+        scoring_inputs_changed.connect(mark, dispatch_uid="metrics.mark_open", weak=False)

@@ -202,7 +202,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "departments.models.Language"},
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "departments.models.Language",
+        "PeriodKindEnum": "metrics.models.PeriodKind",
+        "DepartmentKindEnum": "departments.models.DepartmentKind",
+        "PeriodStatusEnum": "metrics.models.PeriodStatus",
+        "ScoreStatusEnum": "reviews.models.Status",
+        "RunStateEnum": "reviews.models.RecalculationRun.State",
+    },
 }
 
 # --- Security (production values; check --deploy passes with DEBUG off) ----------------

@@ -49,8 +49,7 @@ class ScorecardLine(TenantModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.GREY)
     computed_at = models.DateTimeField()
 
-    class Meta:
-        indexes = [models.Index(fields=["organization", "kpi", "period"])]
+    # No other index: a KPI's lines over time are read by key too (its periods listed).
 
 
 class Scorecard(TenantModel):

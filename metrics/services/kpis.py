@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from .. import scoring
 from ..messages import target_message
 from ..models import Indicator, Kpi
+from .recalc import recalculation_mark_open
 
 KPI_FIELDS = ("weight", "target", "threshold", "target_max", "cap", "target_period", "is_active")
 
@@ -87,6 +88,7 @@ def kpi_update(*, kpi: Kpi, by, **fields) -> Kpi:
         setattr(kpi, key, value)
     _validate(kpi)
     kpi.save()
+    recalculation_mark_open(org=kpi.organization)
     return kpi
 
 
@@ -114,6 +116,7 @@ def kpis_update_grid(*, org, by, rows: dict[int, dict], kpis: list[Kpi]) -> list
     if errors:
         raise ValidationError(errors)
     Kpi.objects.for_org(org).bulk_update(changed, list(KPI_FIELDS))
+    recalculation_mark_open(org=org)
     return changed
 
 

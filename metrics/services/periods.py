@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..models import Period, PeriodEvent, PeriodKind, PeriodStatus
+from .recalc import recalculation_mark
 
 DUE_AFTER_DAYS = 10
 
@@ -117,4 +118,5 @@ def period_reopen(*, period: Period, by, reason: str) -> Period:
         by=by,
         reason=reason.strip(),
     )
+    recalculation_mark(org=period.organization, periods=[period])
     return period

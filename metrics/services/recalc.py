@@ -34,7 +34,8 @@ def recalculation_mark(*, org, periods: Iterable[Period]) -> list[int]:
         ],
         update_conflicts=True,
         unique_fields=["organization", "period"],
-        update_fields=["requested_at"],
+        # A new request starts a fresh count of attempts.
+        update_fields=["requested_at", "attempts", "last_error"],
     )
     org_id, period_ids = org.pk, sorted(ids)
     transaction.on_commit(lambda: _announce(org_id, period_ids))
@@ -48,3 +49,14 @@ def _announce(org_id: int, period_ids: list[int]) -> None:
     ):
         if isinstance(result, Exception):
             log.warning("recalculation not enqueued (the reconciliation job will): %r", result)
+
+
+def recalculation_mark_open(*, org) -> list[int]:
+    """Mark every open period: what a change of targets, weights, the tree or the
+    organization's scoring settings affects. Locked periods keep the scorecards they were
+    closed with (HR can recalculate one on purpose)."""
+    from ..models import PeriodStatus
+
+    return recalculation_mark(
+        org=org, periods=Period.objects.for_org(org).filter(status=PeriodStatus.OPEN)
+    )

@@ -10,6 +10,7 @@ from departments.models import Department
 
 from ..models import Indicator, Kpi, Template, TemplateItem
 from .kpis import rule_errors
+from .recalc import recalculation_mark_open
 
 
 @transaction.atomic
@@ -98,4 +99,6 @@ def template_apply(*, template: Template, departments: list[Department], by) -> 
                 )
             )
     Kpi.objects.bulk_create(new, ignore_conflicts=True)
+    if new:
+        recalculation_mark_open(org=org)
     return len(new)

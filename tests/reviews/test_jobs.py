@@ -183,6 +183,7 @@ def setup(org, hr, sales):
     )
     kpi = selectors.kpi_list(org=org, department=sales).get(indicator__code="sales_revenue")
     month = next(p for p in periods if p.kind == "month" and p.number == 3)
+    PendingRecalculation.objects.for_org(org).delete()  # set-up marks; each test starts clean
     return {"kpi": kpi, "month": month, "periods": periods}
 
 
