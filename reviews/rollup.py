@@ -211,7 +211,7 @@ MONTH_MAP = f"""
     )"""
 
 
-def _plain_lines_sql(vendor: str) -> str:
+def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
     last_agg, last_expr = _last_value_sql(vendor)
     return f"""
     INSERT INTO {T["line"]} {LINE_COLUMNS}
@@ -236,7 +236,7 @@ def _plain_lines_sql(vendor: str) -> str:
       FROM pairs pr LEFT JOIN agg ON agg.kpi_id = pr.id AND agg.period_id = pr.period_id
     ),
     {_targets_and_scores("v", vendor)}
-    {_line_upsert(vendor)}
+    {"" if fresh else _line_upsert(vendor)}
     """
 
 
@@ -274,6 +274,11 @@ def _formula_lines_sql(indicator_id: int, expression: str, vendor: str) -> str:
     {_line_upsert(vendor)}
     """
 
+
+FRESH_SQL = f"""
+    SELECT COUNT(*) FROM (SELECT 1 FROM {T["line"]}
+      WHERE organization_id = %(org)s AND period_id IN ({{periods}}) LIMIT 1) AS any_line
+    """
 
 STALE_LINES_SQL = f"""
     DELETE FROM {T["line"]} WHERE organization_id = %(org)s AND period_id IN ({{periods}})
@@ -471,7 +476,10 @@ def recalculate(*, org, period_ids, started=None) -> RollupResult:
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(STALE_LINES_SQL.format(periods=periods), params)
-        cursor.execute(_plain_lines_sql(vendor).format(periods=periods), params)
+        # Periods computed for the first time have no lines to update: a plain insert.
+        cursor.execute(FRESH_SQL.format(periods=periods), params)
+        fresh = cursor.fetchone()[0] == 0
+        cursor.execute(_plain_lines_sql(vendor, fresh).format(periods=periods), params)
         lines = max(cursor.rowcount, 0)
         for code in order:
             pk, expression = by_code[code]
