@@ -130,3 +130,18 @@ def test_scorecard_api_query_count_fixed(api, hr, org, computed, django_assert_m
         client.get(url, {"limit": 2})
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(client.get(url, {"limit": 30}).json()["results"]) == 30
+
+
+def test_hr_recalculates_a_period_from_the_page_and_sees_progress(
+    client, hr, org, computed, manager
+):
+    period = computed["month"]
+    client.force_login(hr)
+    response = client.post(f"/o/{org.slug}/periods/{period.pk}/recalculate/")
+    assert response.status_code == 302 and "/recalculations/" in response["Location"]
+    page = client.get(response["Location"]).content.decode()
+    assert "3" in page  # periods: the month, its quarter and the year
+    partial = client.get(response["Location"], HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="progress"' in partial and "<html" not in partial
+    client.force_login(manager)
+    assert client.post(f"/o/{org.slug}/periods/{period.pk}/recalculate/").status_code == 403
