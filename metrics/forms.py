@@ -15,6 +15,7 @@ from departments.selectors import department_list
 from perfhub.errors import add_service_errors
 
 from .models import Indicator, PeriodKind, Template
+from .services.indicators import INDICATOR_FIELDS
 
 # Typed as text, not <input type=number>: a browser drops a number it cannot parse, and the
 # page must give back exactly what was typed beside its error.
@@ -54,24 +55,7 @@ class IndicatorForm(forms.ModelForm):
 
     class Meta:
         model = Indicator
-        fields = [
-            "code",
-            "name",
-            "name_en",
-            "kind",
-            "unit",
-            "direction",
-            "aggregation",
-            "formula",
-            "perspective",
-            "frequency",
-            "default_target",
-            "default_threshold",
-            "default_target_max",
-            "default_target_period",
-            "description",
-            "description_en",
-        ]
+        fields = ["code", *(f for f in INDICATOR_FIELDS if f != "is_active")]
         widgets = {
             "description": forms.TextInput,
             "description_en": forms.TextInput,

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from ..models import Department, Membership, Organization, Role
 from ..selectors import department_list, membership_list
+from ..services import ORG_SETTINGS_FIELDS
 
 
 class OrganizationOut(serializers.ModelSerializer):
@@ -37,17 +38,7 @@ class OrganizationIn(serializers.Serializer):
 class OrganizationSettingsIn(serializers.ModelSerializer):
     class Meta:
         model = Organization
-        fields = [
-            "name",
-            "fiscal_year_start_month",
-            "currency",
-            "language",
-            "amber_line",
-            "management_weight",
-            "missing_actual_policy",
-            "review_frequency",
-            "reminder_days_before",
-        ]
+        fields = list(ORG_SETTINGS_FIELDS)
         extra_kwargs = {f: {"required": False} for f in fields}
 
 

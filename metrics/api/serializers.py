@@ -8,6 +8,7 @@ from departments.selectors import department_list
 
 from .. import selectors
 from ..models import Actual, Indicator, Kpi, Period, Template, TemplateItem
+from ..services.indicators import INDICATOR_FIELDS
 
 VALUE = {"max_digits": 20, "decimal_places": 6}
 
@@ -15,28 +16,7 @@ VALUE = {"max_digits": 20, "decimal_places": 6}
 class IndicatorOut(serializers.ModelSerializer):
     class Meta:
         model = Indicator
-        fields = [
-            "id",
-            "code",
-            "name",
-            "name_en",
-            "description",
-            "description_en",
-            "kind",
-            "unit",
-            "direction",
-            "aggregation",
-            "formula",
-            "perspective",
-            "frequency",
-            "default_target",
-            "default_threshold",
-            "default_target_max",
-            "default_target_period",
-            "is_computed",
-            "is_builtin",
-            "is_active",
-        ]
+        fields = ["id", "code", *INDICATOR_FIELDS, "is_computed", "is_builtin"]
 
 
 class IndicatorIn(serializers.ModelSerializer):

@@ -25,17 +25,17 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
-from pghistory.models import Context
 
 from departments.models import Department
 from departments.services import department_create, organization_create
-from metrics.models import Actual, ActualChange, Indicator, Kpi, Period, TemplateItem
+from metrics.models import Actual, Indicator, Kpi, Period
 from metrics.selectors import period_list
 from metrics.services.periods import periods_generate
 from perfhub.history import declare_no_ignored_triggers
 from reviews import rollup
 from reviews.models import ScorecardLine
 
+from .imports import _cleanup as delete_throwaway
 from .imports import _roll_ups_not_requested
 
 HELP = "Full recalculation of D departments x K KPIs x M months against a plain SQL floor."
@@ -216,18 +216,10 @@ def _measure(log, world: dict) -> dict:
 
 
 def _cleanup(world: dict) -> None:
-    org, user = world.get("org"), world.get("user")
-    with transaction.atomic():
-        if org is not None and org.pk is not None:
-            history = ActualChange.objects.filter(organization_id=org.pk)
-            contexts = set(history.exclude(pgh_context=None).values_list("pgh_context", flat=True))
-            Actual.objects.for_org(org).delete()
-            history.delete()
-            Context.objects.filter(pk__in=contexts).delete()
+    """The import benchmark's clean-up, after what only this one writes."""
+    org = world.get("org")
+    if org is not None and org.pk is not None:
+        with transaction.atomic():
             ScorecardLine.objects.for_org(org).delete()
-            Kpi.objects.for_org(org).delete()
-            TemplateItem.objects.for_org(org).delete()
             Department.objects.for_org(org).update(parent=None)  # parents protect children
-            org.delete()
-        if user is not None and user.pk is not None:
-            user.delete()
+    delete_throwaway(world)
