@@ -74,3 +74,37 @@ def recalculation_run_get(*, org, pk) -> RecalculationRun:
 
 def last_runs(*, org, limit: int = 5) -> list[RecalculationRun]:
     return list(RecalculationRun.objects.for_org(org).select_related("requested_by")[:limit])
+
+
+def previous_org_scorecard(*, org, period) -> OrgScorecard | None:
+    """The organization scorecard of the period of the same kind just before this one."""
+    return (
+        OrgScorecard.objects.for_org(org)
+        .filter(period__kind=period.kind, period__start__lt=period.start)
+        .order_by("-period__start")
+        .first()
+    )
+
+
+def dashboard(*, org, period, department_ids=None) -> dict:
+    """Everything the company dashboard shows for a period, in four queries: indices and
+    their change from the previous period of the same kind, and the department ranking."""
+    current = org_scorecard(org=org, period_id=period.pk)
+    previous = previous_org_scorecard(org=org, period=period)
+
+    def change(name):
+        if current is None or previous is None:
+            return None
+        now, before = getattr(current, name), getattr(previous, name)
+        return None if now is None or before is None else now - before
+
+    return {
+        "current": current,
+        "previous": previous,
+        "changes": {
+            name: change(name)
+            for name in ("company_index", "management_index", "business_index", "balance_gap")
+        },
+        "ranking": ranking(org=org, period_id=period.pk, department_ids=department_ids),
+        "pending": period.pk in pending_period_ids(org=org),
+    }

@@ -69,7 +69,39 @@ def recalculation_status(request, pk):
     return render(request, template, {"run": run})
 
 
+@org_view(is_member)
+def company_dashboard(request):
+    """Company, management and business indices, the balance gap and the ranking (SPEC §5).
+    A manager sees the company-level indices and only their own departments' rows."""
+    from departments.permissions import can_view_all
+
+    period = _period(request)
+    data = {}
+    if period is not None:
+        ids = None if can_view_all(request.membership) else request.membership.managed_ids
+        data = selectors.dashboard(org=request.org, period=period, department_ids=ids)
+    chart = [
+        {
+            "name": card.department.display_name,
+            "kind": card.department.kind,
+            "score": float(card.score) if card.score is not None else None,
+        }
+        for card in data.get("ranking", [])
+    ]
+    return render(
+        request,
+        "reviews/dashboard.html",
+        {
+            "period": period,
+            "periods": metric_selectors.period_list(org=request.org),
+            "chart": chart,
+            **data,
+        },
+    )
+
+
 urlpatterns = [
+    path("dashboard/", company_dashboard, name="company_dashboard"),
     path("scorecards/<int:pk>/", department_scorecard, name="department_scorecard"),
     path("periods/<int:pk>/recalculate/", recalculate_period, name="recalculate_period"),
     path("recalculations/<int:pk>/", recalculation_status, name="recalculation_status"),

@@ -35,3 +35,12 @@ def posted(post, prefix, key, default=""):
     if post:
         return post.get(f"{prefix}-{key}", default)
     return default
+
+
+@register.filter
+def signed(value, places=1):
+    """A change with its sign and one decimal: "+11.9", "-3.0", "0.0"."""
+    if value is None or value == "":
+        return ""
+    value = Decimal(str(value)).quantize(Decimal(1).scaleb(-int(places)))
+    return f"+{value}" if value > 0 else f"{value}"

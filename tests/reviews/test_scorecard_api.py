@@ -145,3 +145,48 @@ def test_hr_recalculates_a_period_from_the_page_and_sees_progress(
     assert 'id="progress"' in partial and "<html" not in partial
     client.force_login(manager)
     assert client.post(f"/o/{org.slug}/periods/{period.pk}/recalculate/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "role,expected",
+    [("admin", 200), ("hr", 200), ("manager", 200), ("executive", 200), ("outsider", 404)],
+)
+def test_dashboard_page_roles(client, role_users, org, computed, role, expected):
+    client.force_login(role_users[role])
+    response = client.get(f"/o/{org.slug}/dashboard/?period={computed['month'].pk}")
+    assert response.status_code == expected
+
+
+def test_dashboard_page_indices_change_and_ranking(
+    client, executive, manager, org, computed, sales
+):
+    client.force_login(executive)
+    page = client.get(f"/o/{org.slug}/dashboard/?period={computed['month'].pk}")
+    text = page.content.decode()
+    assert "87.9" in text  # company index: (85.71 + 90) / 2
+    assert "comparison-data" in text and "echarts.min.js" in text
+    ranking = page.context["ranking"]
+    assert [c.department.code for c in ranking] == ["sales", "hr"]
+    february = next(p for p in computed["periods"] if p.kind == "month" and p.number == 2)
+    assert page.context["previous"].period_id == february.pk
+    client.force_login(manager)
+    page = client.get(f"/o/{org.slug}/dashboard/?period={computed['month'].pk}")
+    assert [c.department.code for c in page.context["ranking"]] == ["sales"]
+    assert "87.9" in page.content.decode()  # the company-level index is for everyone
+
+
+def test_dashboard_page_query_count_is_fixed(
+    client, executive, org, computed, django_assert_max_num_queries
+):
+    from tests.factories import make_department
+
+    client.force_login(executive)
+    url = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
+    client.get(url)
+    with django_assert_max_num_queries(15) as few:
+        client.get(url)
+    for n in range(20):
+        make_department(org, code=f"x{n}")
+    recalculate(org=org, period_ids=[p.pk for p in computed["periods"]])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(client.get(url).context["ranking"]) == 22
