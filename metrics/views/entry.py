@@ -30,7 +30,7 @@ def _department_ids(request):
     return sorted(request.membership.managed_ids)
 
 
-def _entries_from_post(post, grids):
+def _entries_from_post(post, grids, period):
     """Only the cells the user changed (value or note differ from what the page showed):
     an untouched cell must not conflict with someone else's newer value."""
     entries = []
@@ -51,7 +51,7 @@ def _entries_from_post(post, grids):
             entries.append(
                 ActualInput(
                     kpi_id=key,
-                    period_id=row_period_id(post),
+                    period_id=period.pk,
                     value=value,
                     note=note,
                     version=int(version) if version.isdigit() and version != "0" else None,
@@ -59,10 +59,6 @@ def _entries_from_post(post, grids):
                 )
             )
     return entries
-
-
-def row_period_id(post) -> int:
-    return int(post["period"])
 
 
 @org_view(can_enter)
@@ -89,7 +85,7 @@ def my_entries(request):
         if period.is_locked:
             messages.error(request, _("%s is locked: nothing can be changed.") % period.label)
             return redirect(f"{request.path}?period={period.pk}")
-        entries = _entries_from_post(request.POST, grids)
+        entries = _entries_from_post(request.POST, grids, period)
         try:
             result = actuals_save(
                 org=org,

@@ -225,3 +225,14 @@ def test_history_page_shows_changes_and_roles(client, role_users, org, sales_kpi
     assert "1700000" in page and "1750000" in page and hr.username in page
     client.force_login(role_users["outsider"])
     assert client.get(history).status_code == 404
+
+
+@pytest.mark.parametrize("period_value", ["abc", "", "99999999"])
+def test_bad_period_in_post_is_not_a_server_error(
+    client, manager, org, sales_kpis, month, period_value
+):
+    client.force_login(manager)
+    data = form(month, {sales_kpis["sales_revenue"]: ("1700000", "", "0", "")})
+    data["period"] = period_value
+    response = client.post(url(org), data)
+    assert response.status_code in (200, 302, 404)
