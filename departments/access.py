@@ -18,24 +18,27 @@ from . import selectors
 from .permissions import is_member
 
 
-def resolve_membership(request, slug: str):
-    """Set request.org and request.membership for a member of the organization, or 404."""
+def resolve_membership(request, slug: str, *, api: bool = False):
+    """Set request.org and request.membership for a member of the organization, or 404
+    (the same answer as for an organization that does not exist)."""
     membership = selectors.membership_for(user=request.user, slug=slug)
     if membership is None:
-        raise Http404("No such organization")
+        raise Http404
     membership.managed_ids = selectors.managed_department_ids(
         org=membership.organization, user=request.user
     )
     request.org = membership.organization
     request.membership = membership
-    _activate_org_language(request, request.org)
+    _activate_org_language(request, request.org, api=api)
     return membership
 
 
-def _activate_org_language(request, org) -> None:
+def _activate_org_language(request, org, *, api: bool) -> None:
     """The organization's language is the default for its members; a language the user
-    picked with the switch (cookie) wins."""
+    picked with the switch (cookie) wins, and so does an API client's Accept-Language."""
     if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+        return
+    if api and request.META.get("HTTP_ACCEPT_LANGUAGE"):
         return
     translation.activate(org.language)
     request.LANGUAGE_CODE = org.language

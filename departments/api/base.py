@@ -22,7 +22,7 @@ class OrgViewSet(viewsets.GenericViewSet):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        membership = resolve_membership(request, kwargs["org_slug"])
+        membership = resolve_membership(request, kwargs["org_slug"], api=True)
         self.org = membership.organization
         self.membership = membership
         predicate = self.action_predicates.get(self.action)

@@ -155,3 +155,19 @@ def test_bad_input_gets_field_messages_not_500(api, admin, org):
 def test_schema_and_docs_served(api, admin):
     assert api(admin).get("/api/v1/schema/").status_code == 200
     assert api(admin).get("/api/v1/docs/").status_code == 200
+
+
+def test_api_messages_follow_accept_language_else_the_org_language(api, admin, org):
+    org.language = "zh-hans"
+    org.save()
+    client = api(admin)
+    url = f"/api/v1/orgs/{org.slug}/departments/"
+    english = client.post(url, {"name": ""}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert "This field may not be blank." in str(english.json())
+    chinese = client.post(url, {"name": ""}, format="json")
+    assert "This field may not be blank." not in str(chinese.json())
+
+
+def test_unknown_org_answers_like_a_missing_object(api, admin):
+    response = api(admin).get("/api/v1/orgs/no-such-org/departments/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 404 and response.json() == {"detail": "Not found."}
