@@ -60,9 +60,14 @@ def latest_period_with_data(*, org, kind: str | None = None):
     return row.period if row else None
 
 
-def ranking(*, org, period_id, department_ids=None) -> list[Scorecard]:
+def ranking(*, org, period_id, department_ids=None, kind=None, function=None) -> list[Scorecard]:
     """Departments of the period by score, best first; departments without a score last."""
-    cards = list(scorecard_list(org=org, period_id=period_id, department_ids=department_ids))
+    qs = scorecard_list(org=org, period_id=period_id, department_ids=department_ids)
+    if kind:
+        qs = qs.filter(department__kind=kind)
+    if function:
+        qs = qs.filter(department__function=function)
+    cards = list(qs)
     return sorted(cards, key=lambda c: (c.score is None, -(c.score or 0), c.department.code))
 
 
@@ -86,9 +91,10 @@ def previous_org_scorecard(*, org, period) -> OrgScorecard | None:
     )
 
 
-def dashboard(*, org, period, department_ids=None) -> dict:
-    """Everything the company dashboard shows for a period, in four queries: indices and
-    their change from the previous period of the same kind, and the department ranking."""
+def dashboard(*, org, period, department_ids=None, kind=None, function=None) -> dict:
+    """Everything the company dashboard shows for a period, in a fixed number of queries:
+    indices and their change from the previous period of the same kind, their trend, the
+    department ranking (filtered) and the heatmap of departments × KPIs."""
     current = org_scorecard(org=org, period_id=period.pk)
     previous = previous_org_scorecard(org=org, period=period)
 
@@ -105,6 +111,54 @@ def dashboard(*, org, period, department_ids=None) -> dict:
             name: change(name)
             for name in ("company_index", "management_index", "business_index", "balance_gap")
         },
-        "ranking": ranking(org=org, period_id=period.pk, department_ids=department_ids),
+        "ranking": (
+            cards := ranking(
+                org=org,
+                period_id=period.pk,
+                department_ids=department_ids,
+                kind=kind,
+                function=function,
+            )
+        ),
+        "heatmap": heatmap(org=org, period=period, cards=cards),
+        "trend": index_trend(org=org, period=period),
         "pending": period.pk in pending_period_ids(org=org),
     }
+
+
+def heatmap(*, org, period, cards) -> dict:
+    """Departments (in ranking order) × the scored KPIs they have, each cell the line's
+    status and score (one query)."""
+    department_ids = [c.department_id for c in cards]
+    lines = (
+        ScorecardLine.objects.for_org(org)
+        .filter(period_id=period.pk, department_id__in=department_ids, scored=True)
+        .select_related("kpi__indicator")
+    )
+    indicators: dict[int, object] = {}
+    cells: dict[tuple[int, int], ScorecardLine] = {}
+    for line in lines:
+        indicator = line.kpi.indicator
+        indicators.setdefault(indicator.pk, indicator)
+        cells[(line.department_id, indicator.pk)] = line
+    columns = sorted(indicators.values(), key=lambda i: i.code)
+    rows = [
+        {
+            "department": card.department,
+            "cells": [cells.get((card.department_id, i.pk)) for i in columns],
+        }
+        for card in cards
+    ]
+    return {"columns": columns, "rows": rows}
+
+
+def index_trend(*, org, period, count: int = 12) -> list[OrgScorecard]:
+    """The organization's indices over the last `count` periods of the period's kind,
+    oldest first (one query)."""
+    rows = list(
+        OrgScorecard.objects.for_org(org)
+        .filter(period__kind=period.kind, period__start__lte=period.start)
+        .select_related("period")
+        .order_by("-period__start")[:count]
+    )
+    return rows[::-1]

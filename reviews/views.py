@@ -7,10 +7,11 @@ from django.views.decorators.http import require_POST
 
 from departments import selectors as dept_selectors
 from departments.access import org_view
-from departments.permissions import can_configure, can_view_department, is_member
+from departments.permissions import can_configure, can_view_all, can_view_department, is_member
 from metrics import selectors as metric_selectors
 
 from . import selectors
+from .forms import DashboardFilterForm
 from .tasks import request_full_recalculation
 
 
@@ -71,33 +72,79 @@ def recalculation_status(request, pk):
 
 @org_view(is_member)
 def company_dashboard(request):
-    """Company, management and business indices, the balance gap and the ranking (SPEC §5).
-    A manager sees the company-level indices and only their own departments' rows."""
-    from departments.permissions import can_view_all
-
+    """Company, management and business indices, the balance gap, their trend, the ranking
+    and the heatmap (SPEC §5). Filters (kind, function, parent department) narrow the
+    department views and stay in the URL. A manager sees the company-level indices and only
+    their own departments."""
     period = _period(request)
+    form = DashboardFilterForm(request.GET or None, org=request.org)
+    filters = form.cleaned_data if form.is_valid() else {}
     data = {}
     if period is not None:
-        ids = None if can_view_all(request.membership) else request.membership.managed_ids
-        data = selectors.dashboard(org=request.org, period=period, department_ids=ids)
-    chart = [
-        {
-            "name": card.department.display_name,
-            "kind": card.department.kind,
-            "score": float(card.score) if card.score is not None else None,
-        }
-        for card in data.get("ranking", [])
-    ]
+        ids = None if can_view_all(request.membership) else set(request.membership.managed_ids)
+        if filters.get("parent"):
+            below = set(
+                dept_selectors.subtree_ids(org=request.org, department_id=filters["parent"].pk)
+            )
+            ids = below if ids is None else ids & below
+        data = selectors.dashboard(
+            org=request.org,
+            period=period,
+            department_ids=ids,
+            kind=filters.get("kind") or None,
+            function=filters.get("function") or None,
+        )
     return render(
         request,
         "reviews/dashboard.html",
         {
             "period": period,
             "periods": metric_selectors.period_list(org=request.org),
-            "chart": chart,
+            "form": form,
+            "charts": _dashboard_charts(data),
             **data,
         },
     )
+
+
+def _number(value):
+    return None if value is None else float(value)
+
+
+STATUS_LEVEL = {"grey": 0, "red": 1, "amber": 2, "green": 3}
+
+
+def _dashboard_charts(data) -> dict:
+    """The numbers the dashboard's charts draw (the tables on the page show the same)."""
+    if not data:
+        return {}
+    heat = data["heatmap"]
+    return {
+        "comparison": [
+            {
+                "name": c.department.display_name,
+                "kind": c.department.kind,
+                "score": _number(c.score),
+            }
+            for c in data["ranking"]
+        ],
+        "heatmap": {
+            "columns": [i.display_name for i in heat["columns"]],
+            "rows": [r["department"].display_name for r in heat["rows"]],
+            "cells": [
+                [x, y, STATUS_LEVEL[cell.status], _number(cell.score)]
+                for y, row in enumerate(heat["rows"])
+                for x, cell in enumerate(row["cells"])
+                if cell is not None
+            ],
+        },
+        "trend": {
+            "periods": [o.period.label for o in data["trend"]],
+            "company": [_number(o.company_index) for o in data["trend"]],
+            "management": [_number(o.management_index) for o in data["trend"]],
+            "business": [_number(o.business_index) for o in data["trend"]],
+        },
+    }
 
 
 urlpatterns = [

@@ -1,33 +1,94 @@
-// Company dashboard: management vs business departments on one scale (bars coloured by
-// kind). The table under the chart holds the same numbers.
+// Company dashboard charts: indices over time, management vs business departments on one
+// scale (bars coloured by kind) and departments x KPIs by status. Each chart has a table
+// with the same numbers on the page.
 (function () {
   "use strict";
-  var el = document.getElementById("comparison-chart");
-  var data = document.getElementById("comparison-data");
-  if (!el || !data || typeof echarts === "undefined") return;
+  var source = document.getElementById("dashboard-data");
+  if (!source || typeof echarts === "undefined") return;
   var script = document.currentScript || document.querySelector("script[data-locale]");
-  var rows = JSON.parse(data.textContent);
-  var colours = { management: "#0dcaf0", business: "#fd7e14" };
-  var chart = echarts.init(el, null, { renderer: "svg", locale: script.dataset.locale });
-  chart.setOption({
-    grid: { left: 40, right: 10, top: 30, bottom: 90 },
-    legend: {
-      data: [script.dataset.management, script.dataset.business],
-      selectedMode: false,
-    },
-    tooltip: { trigger: "axis" },
-    xAxis: { type: "category", data: rows.map(function (r) { return r.name; }),
-             axisLabel: { rotate: 40, interval: 0 } },
-    yAxis: { type: "value", min: 0, max: 120 },
-    series: [
-      { name: script.dataset.management, type: "bar", stack: "s",
-        itemStyle: { color: colours.management },
-        data: rows.map(function (r) { return r.kind === "management" ? r.score : null; }) },
-      { name: script.dataset.business, type: "bar", stack: "s",
-        itemStyle: { color: colours.business },
-        data: rows.map(function (r) { return r.kind === "business" ? r.score : null; }),
-        markLine: { silent: true, symbol: "none", label: { show: false }, data: [{ yAxis: 100 }] } },
-    ],
+  var labels = script.dataset;
+  var data = JSON.parse(source.textContent);
+  var charts = [];
+  function init(id) {
+    var el = document.getElementById(id);
+    if (!el) return null;
+    var chart = echarts.init(el, null, { renderer: "svg", locale: labels.locale });
+    charts.push(chart);
+    return chart;
+  }
+  var colours = { management: "#0dcaf0", business: "#fd7e14", company: "#6f42c1" };
+
+  var trend = init("trend-chart");
+  if (trend && data.trend) {
+    trend.setOption({
+      grid: { left: 40, right: 10, top: 30, bottom: 30 },
+      legend: { top: 0, data: [labels.company, labels.management, labels.business] },
+      tooltip: { trigger: "axis" },
+      xAxis: { type: "category", data: data.trend.periods },
+      yAxis: { type: "value", min: 0, max: 120 },
+      series: [
+        { name: labels.company, type: "line", data: data.trend.company, connectNulls: true,
+          itemStyle: { color: colours.company } },
+        { name: labels.management, type: "line", data: data.trend.management,
+          connectNulls: true, itemStyle: { color: colours.management } },
+        { name: labels.business, type: "line", data: data.trend.business, connectNulls: true,
+          itemStyle: { color: colours.business } },
+      ],
+    });
+  }
+
+  var comparison = init("comparison-chart");
+  if (comparison && data.comparison) {
+    var rows = data.comparison;
+    comparison.setOption({
+      grid: { left: 40, right: 10, top: 30, bottom: 90 },
+      legend: { data: [labels.management, labels.business], selectedMode: false },
+      tooltip: { trigger: "axis" },
+      xAxis: { type: "category", data: rows.map(function (r) { return r.name; }),
+               axisLabel: { rotate: 40, interval: 0 } },
+      yAxis: { type: "value", min: 0, max: 120 },
+      series: [
+        { name: labels.management, type: "bar", stack: "s",
+          itemStyle: { color: colours.management },
+          data: rows.map(function (r) { return r.kind === "management" ? r.score : null; }) },
+        { name: labels.business, type: "bar", stack: "s", itemStyle: { color: colours.business },
+          data: rows.map(function (r) { return r.kind === "business" ? r.score : null; }),
+          markLine: { silent: true, symbol: "none", label: { show: false },
+                      data: [{ yAxis: 100 }] } },
+      ],
+    });
+  }
+
+  var heat = init("heatmap-chart");
+  if (heat && data.heatmap) {
+    var names = labels.statuses.split("|");
+    heat.setOption({
+      grid: { left: 120, right: 10, top: 10, bottom: 110 },
+      tooltip: {
+        formatter: function (p) {
+          var score = p.value[3] === null ? "" : " " + p.value[3].toFixed(1);
+          return data.heatmap.rows[p.value[1]] + " · " + data.heatmap.columns[p.value[0]] +
+            ": " + names[p.value[2]] + score;
+        },
+      },
+      xAxis: { type: "category", data: data.heatmap.columns,
+               axisLabel: { rotate: 45, interval: 0 } },
+      yAxis: { type: "category", data: data.heatmap.rows, inverse: true },
+      visualMap: {
+        type: "piecewise", orient: "horizontal", left: "center", bottom: 0, dimension: 2,
+        pieces: [
+          { value: 0, label: names[0], color: "#ced4da" },
+          { value: 1, label: names[1], color: "#dc3545" },
+          { value: 2, label: names[2], color: "#ffc107" },
+          { value: 3, label: names[3], color: "#198754" },
+        ],
+      },
+      series: [{ type: "heatmap", data: data.heatmap.cells,
+                 itemStyle: { borderColor: "#fff", borderWidth: 1 } }],
+    });
+  }
+
+  window.addEventListener("resize", function () {
+    charts.forEach(function (c) { c.resize(); });
   });
-  window.addEventListener("resize", function () { chart.resize(); });
 })();

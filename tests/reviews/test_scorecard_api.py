@@ -164,7 +164,7 @@ def test_dashboard_page_indices_change_and_ranking(
     page = client.get(f"/o/{org.slug}/dashboard/?period={computed['month'].pk}")
     text = page.content.decode()
     assert "87.9" in text  # company index: (85.71 + 90) / 2
-    assert "comparison-data" in text and "echarts.min.js" in text
+    assert "dashboard-data" in text and "echarts.min.js" in text
     ranking = page.context["ranking"]
     assert [c.department.code for c in ranking] == ["sales", "hr"]
     february = next(p for p in computed["periods"] if p.kind == "month" and p.number == 2)
@@ -183,10 +183,46 @@ def test_dashboard_page_query_count_is_fixed(
     client.force_login(executive)
     url = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
     client.get(url)
-    with django_assert_max_num_queries(15) as few:
+    with django_assert_max_num_queries(20) as few:
         client.get(url)
     for n in range(20):
         make_department(org, code=f"x{n}")
     recalculate(org=org, period_ids=[p.pk for p in computed["periods"]])
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(client.get(url).context["ranking"]) == 22
+
+
+def test_dashboard_filters_stay_in_url_and_narrow_departments(
+    client, executive, org, computed, sales
+):
+    from tests.factories import make_department
+
+    make_department(org, code="east", parent=sales)
+    recalculate(org=org, period_ids=[p.pk for p in computed["periods"]])
+    client.force_login(executive)
+    base = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
+    page = client.get(base + "&kind=management")
+    assert [c.department.code for c in page.context["ranking"]] == ["hr"]
+    assert 'value="management" selected' in page.content.decode()
+    page = client.get(base + f"&parent={sales.pk}")
+    assert {c.department.code for c in page.context["ranking"]} == {"sales", "east"}
+    page = client.get(base + "&function=hr")
+    assert [c.department.code for c in page.context["ranking"]] == ["hr"]
+    page = client.get(base + "&parent=abc&kind=nonsense")  # ignored, not an error
+    assert page.status_code == 200 and len(page.context["ranking"]) == 3
+
+
+def test_dashboard_heatmap_and_trend(client, executive, org, computed, sales):
+    client.force_login(executive)
+    page = client.get(f"/o/{org.slug}/dashboard/?period={computed['month'].pk}")
+    heat = page.context["heatmap"]
+    rows = {r["department"].code: r["cells"] for r in heat["rows"]}
+    codes = [i.code for i in heat["columns"]]
+    revenue = rows["sales"][codes.index("sales_revenue")]
+    assert revenue.status == "amber" and revenue.score == 90
+    assert rows["hr"][codes.index("sales_revenue")] is None  # HR has no such KPI
+    charts = page.context["charts"]
+    assert [c[2] for c in charts["heatmap"]["cells"]].count(2) >= 1  # an amber cell
+    trend = page.context["trend"]
+    assert [o.period.kind for o in trend] == ["month"] * 3  # January to March
+    assert trend[-1].period_id == computed["month"].pk
