@@ -44,3 +44,47 @@ def signed(value, places=1):
         return ""
     value = Decimal(str(value)).quantize(Decimal(1).scaleb(-int(places)))
     return f"+{value}" if value > 0 else f"{value}"
+
+
+_UNIT_SUFFIX = {
+    "percent": "%",
+    "minutes": " min",
+    "hours": " h",
+    "days": " d",
+}
+_UNIT_SUFFIX_ZH = {
+    "percent": "%",
+    "minutes": " 分钟",
+    "hours": " 小时",
+    "days": " 天",
+}
+
+
+@register.filter
+def readable(value, unit=""):
+    """A number as people read it (SPEC §5): in Chinese large amounts in 万 and 亿
+    (5,000,000 → 500万), in English with thousands separators; percentages and durations
+    with their unit. Two decimals at most, trailing zeros dropped."""
+    from django.utils.translation import get_language
+
+    if value is None or value == "":
+        return "—"
+    number = Decimal(str(value))
+    chinese = not (get_language() or "").startswith("en")
+    suffix = (_UNIT_SUFFIX_ZH if chinese else _UNIT_SUFFIX).get(unit, "")
+    if chinese and unit in ("currency", "count", "") and abs(number) >= 10_000:
+        for size, word in ((Decimal(100_000_000), "亿"), (Decimal(10_000), "万")):
+            if abs(number) >= size:
+                return f"{_trim(number / size)}{word}"
+    if chinese:
+        return f"{_trim(number)}{suffix}"
+    whole = _trim(number)
+    sign = "-" if whole.startswith("-") else ""
+    digits, _, decimals = whole.lstrip("-").partition(".")
+    grouped = f"{int(digits):,}"
+    return f"{sign}{grouped}{'.' + decimals if decimals else ''}{suffix}"
+
+
+def _trim(number: Decimal) -> str:
+    text = format(number.quantize(Decimal("0.01")), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

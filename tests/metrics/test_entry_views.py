@@ -53,9 +53,9 @@ def test_grid_shows_kpis_with_unit_target_last_value_and_formula(
     )
     client.force_login(manager)
     page = client.get(url(org, mar)).content.decode()
-    assert "Sales revenue" in page and "1666666.67" in page  # quarterly 5M as a month
-    assert "1600000" in page  # last period's value
-    assert "= 15" in page  # profit margin computed from profit / revenue
+    assert "Sales revenue" in page and "1,666,666.67" in page  # quarterly 5M as a month
+    assert "1,600,000" in page  # last period's value
+    assert "= 15%" in page  # profit margin computed from profit / revenue
     assert f'name="v-{sales_kpis["profit_margin"].pk}"' not in page  # never typed
 
 
