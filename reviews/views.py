@@ -1,6 +1,7 @@
 """Scorecard pages (read stored results) and HR's recalculation with its progress."""
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
@@ -10,7 +11,7 @@ from departments.access import org_view
 from departments.permissions import can_configure, can_view_all, can_view_department, is_member
 from metrics import selectors as metric_selectors
 
-from . import selectors
+from . import exports, selectors
 from .forms import DashboardFilterForm
 from .tasks import request_full_recalculation
 
@@ -24,8 +25,7 @@ def _period(request):
     )
 
 
-@org_view(is_member)
-def department_scorecard(request, pk):
+def _scorecard(request, pk):
     department = dept_selectors.department_get(org=request.org, pk=pk)
     if not can_view_department(request.membership, department):
         raise PermissionDenied
@@ -39,6 +39,27 @@ def department_scorecard(request, pk):
             ),
         )
         card = cards[0] if cards else None
+    return department, period, card
+
+
+def _xlsx(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=exports.XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@org_view(is_member)
+def department_scorecard_export(request, pk):
+    department, period, card = _scorecard(request, pk)
+    if period is None:
+        raise Http404
+    content = exports.scorecard_workbook(department=department, period=period, card=card)
+    return _xlsx(content, f"scorecard-{department.code}-{period.start:%Y-%m}-{period.kind}.xlsx")
+
+
+@org_view(is_member)
+def department_scorecard(request, pk):
+    department, period, card = _scorecard(request, pk)
     return render(
         request,
         "reviews/department_scorecard.html",
@@ -70,12 +91,7 @@ def recalculation_status(request, pk):
     return render(request, template, {"run": run})
 
 
-@org_view(is_member)
-def company_dashboard(request):
-    """Company, management and business indices, the balance gap, their trend, the ranking
-    and the heatmap (SPEC §5). Filters (kind, function, parent department) narrow the
-    department views and stay in the URL. A manager sees the company-level indices and only
-    their own departments."""
+def _dashboard(request):
     period = _period(request)
     form = DashboardFilterForm(request.GET or None, org=request.org)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -94,6 +110,16 @@ def company_dashboard(request):
             kind=filters.get("kind") or None,
             function=filters.get("function") or None,
         )
+    return period, form, data
+
+
+@org_view(is_member)
+def company_dashboard(request):
+    """Company, management and business indices, the balance gap, their trend, the ranking
+    and the heatmap (SPEC §5). Filters (kind, function, parent department) narrow the
+    department views and stay in the URL. A manager sees the company-level indices and only
+    their own departments."""
+    period, form, data = _dashboard(request)
     return render(
         request,
         "reviews/dashboard.html",
@@ -105,6 +131,16 @@ def company_dashboard(request):
             **data,
         },
     )
+
+
+@org_view(is_member)
+def company_dashboard_export(request):
+    """The dashboard's tables as .xlsx, with the same period and filters."""
+    period, _form, data = _dashboard(request)
+    if period is None:
+        raise Http404
+    content = exports.dashboard_workbook(org=request.org, period=period, data=data)
+    return _xlsx(content, f"dashboard-{period.start:%Y-%m}-{period.kind}.xlsx")
 
 
 def _number(value):
@@ -149,7 +185,13 @@ def _dashboard_charts(data) -> dict:
 
 urlpatterns = [
     path("dashboard/", company_dashboard, name="company_dashboard"),
+    path("dashboard/export.xlsx", company_dashboard_export, name="company_dashboard_export"),
     path("scorecards/<int:pk>/", department_scorecard, name="department_scorecard"),
+    path(
+        "scorecards/<int:pk>/export.xlsx",
+        department_scorecard_export,
+        name="department_scorecard_export",
+    ),
     path("periods/<int:pk>/recalculate/", recalculate_period, name="recalculate_period"),
     path("recalculations/<int:pk>/", recalculation_status, name="recalculation_status"),
 ]

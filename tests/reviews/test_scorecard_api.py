@@ -226,3 +226,41 @@ def test_dashboard_heatmap_and_trend(client, executive, org, computed, sales):
     trend = page.context["trend"]
     assert [o.period.kind for o in trend] == ["month"] * 3  # January to March
     assert trend[-1].period_id == computed["month"].pk
+
+
+def test_dashboard_export_contents(client, executive, org, computed):
+    import io
+
+    from openpyxl import load_workbook
+
+    client.force_login(executive)
+    response = client.get(
+        f"/o/{org.slug}/dashboard/export.xlsx?period={computed['month'].pk}&kind=business"
+    )
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    wb = load_workbook(io.BytesIO(response.content))
+    indices = list(wb.worksheets[0].iter_rows(values_only=True))
+    assert indices[1][2] == pytest.approx(85.7143) and indices[1][3] == 90  # numbers, not text
+    ranking = list(wb.worksheets[1].iter_rows(values_only=True))
+    assert [r[2] for r in ranking[1:]] == ["sales"]  # the filter applies to the export
+    assert ranking[1][4] == 90.0
+
+
+def test_scorecard_export_contents_and_roles(client, role_users, org, sales, computed):
+    import io
+
+    from openpyxl import load_workbook
+
+    url = f"/o/{org.slug}/scorecards/{sales.pk}/export.xlsx?period={computed['month'].pk}"
+    client.force_login(role_users["manager"])
+    wb = load_workbook(io.BytesIO(client.get(url).content))
+    lines = {r[1]: r for r in wb["KPIs"].iter_rows(min_row=2, values_only=True)}
+    revenue = lines["sales_revenue"]
+    assert revenue[4] == 1500000.0 and revenue[5] == pytest.approx(1666666.666667)
+    assert revenue[8] == 90.0
+    client.force_login(role_users["outsider"])
+    assert client.get(url).status_code == 404
+    other = f"/o/{org.slug}/scorecards/{computed['hr_dept'].pk}/export.xlsx"
+    client.force_login(role_users["manager"])
+    assert client.get(other).status_code == 403
