@@ -23,3 +23,39 @@ class DashboardFilterForm(forms.Form):
     def __init__(self, *args, org, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["parent"].queryset = department_list(org=org)
+
+
+class GoalForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea)
+    period = forms.ModelChoiceField(label=_("Period"), queryset=None)
+
+    def __init__(self, *args, org, **kwargs):
+        from metrics.selectors import period_list
+
+        super().__init__(*args, **kwargs)
+        self.fields["period"].queryset = period_list(org=org)
+
+
+class GoalLinkForm(forms.Form):
+    kpi = forms.ModelChoiceField(label=_("KPI"), queryset=None, required=False)
+    weight = forms.DecimalField(
+        label=_("Contribution weight"),
+        min_value=0,
+        max_digits=7,
+        decimal_places=3,
+        initial=1,
+        required=False,
+    )
+
+    def __init__(self, *args, org, **kwargs):
+        from metrics.selectors import kpi_list
+
+        super().__init__(*args, **kwargs)
+        self.fields["kpi"].queryset = kpi_list(org=org).filter(is_active=True)
+        self.fields["kpi"].label_from_instance = lambda k: (
+            f"{k.department.display_name} · {k.indicator.display_name}"
+        )
+
+
+GoalLinkFormSet = forms.formset_factory(GoalLinkForm, extra=6, max_num=40)

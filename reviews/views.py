@@ -1,18 +1,22 @@
 """Scorecard pages (read stored results) and HR's recalculation with its progress."""
 
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from departments import selectors as dept_selectors
 from departments.access import org_view
 from departments.permissions import can_configure, can_view_all, can_view_department, is_member
 from metrics import selectors as metric_selectors
+from perfhub.errors import add_service_errors
 
 from . import exports, selectors
-from .forms import DashboardFilterForm
+from .forms import DashboardFilterForm, GoalForm, GoalLinkFormSet
+from .services import goal_save
 from .tasks import request_full_recalculation
 
 
@@ -183,8 +187,65 @@ def _dashboard_charts(data) -> dict:
     }
 
 
+@org_view(is_member)
+def goal_list(request):
+    """Company goals of a period with their progress and contributing departments,
+    management and business side by side."""
+    period = _period(request)
+    goals = list(selectors.goal_list(org=request.org, period_id=period.pk if period else None))
+    sides = selectors.goal_contributions(org=request.org, goals=goals)
+    for goal in goals:
+        goal.sides = sides[goal.pk]
+    return render(
+        request,
+        "reviews/goals.html",
+        {
+            "goals": goals,
+            "period": period,
+            "periods": metric_selectors.period_list(org=request.org),
+        },
+    )
+
+
+@org_view(can_view_all)
+def goal_edit(request, pk=None):
+    """HR and executives set a goal and link KPIs of departments of both kinds."""
+    goal = selectors.goal_get(org=request.org, pk=pk) if pk else None
+    initial = {}
+    links_initial = []
+    if goal is not None:
+        initial = {"title": goal.title, "description": goal.description, "period": goal.period}
+        links_initial = [{"kpi": link.kpi, "weight": link.weight} for link in goal.links.all()]
+    form = GoalForm(request.POST or None, initial=initial, org=request.org)
+    links = GoalLinkFormSet(
+        request.POST or None, initial=links_initial, form_kwargs={"org": request.org}
+    )
+    if request.method == "POST" and form.is_valid() and links.is_valid():
+        chosen = [
+            (row["kpi"], row.get("weight") if row.get("weight") is not None else 1)
+            for row in links.cleaned_data
+            if row.get("kpi")
+        ]
+        try:
+            saved = goal_save(
+                org=request.org, by=request.user, goal=goal, links=chosen, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Goal saved; its progress is being computed."))
+            return redirect(
+                f"{reverse('goal_list', kwargs={'slug': request.org.slug})}"
+                f"?period={saved.period_id}"
+            )
+    return render(request, "reviews/goal_form.html", {"form": form, "links": links, "goal": goal})
+
+
 urlpatterns = [
     path("dashboard/", company_dashboard, name="company_dashboard"),
+    path("goals/", goal_list, name="goal_list"),
+    path("goals/new/", goal_edit, name="goal_create"),
+    path("goals/<int:pk>/", goal_edit, name="goal_edit"),
     path("dashboard/export.xlsx", company_dashboard_export, name="company_dashboard_export"),
     path("scorecards/<int:pk>/", department_scorecard, name="department_scorecard"),
     path(

@@ -1,5 +1,8 @@
 from rest_framework import serializers
 
+from departments.api.serializers import OrgScopedPrimaryKeyField
+from metrics import selectors as metric_selectors
+
 from ..models import OrgScorecard, RecalculationRun, Scorecard, ScorecardLine
 
 
@@ -116,3 +119,39 @@ class RecalculationOut(serializers.ModelSerializer):
             "started_at",
             "finished_at",
         ]
+
+
+class GoalLinkOut(serializers.Serializer):
+    kpi = serializers.IntegerField(source="link.kpi_id")
+    indicator_code = serializers.CharField(source="link.kpi.indicator.code")
+    department = serializers.IntegerField(source="link.kpi.department_id")
+    kind = serializers.CharField(source="link.kpi.department.kind")
+    weight = serializers.DecimalField(source="link.weight", max_digits=7, decimal_places=3)
+    score = serializers.DecimalField(
+        source="line.score", max_digits=9, decimal_places=4, allow_null=True, default=None
+    )
+
+
+class GoalOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    period = serializers.IntegerField(source="period_id")
+    progress = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True)
+    computed_at = serializers.DateTimeField(allow_null=True)
+    management = GoalLinkOut(many=True, source="sides.management")
+    business = GoalLinkOut(many=True, source="sides.business")
+
+
+class GoalLinkIn(serializers.Serializer):
+    kpi = OrgScopedPrimaryKeyField(scoped_queryset=lambda org: metric_selectors.kpi_list(org=org))
+    weight = serializers.DecimalField(max_digits=7, decimal_places=3, min_value=0, default=1)
+
+
+class GoalIn(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    period = OrgScopedPrimaryKeyField(
+        scoped_queryset=lambda org: metric_selectors.period_list(org=org)
+    )
+    links = GoalLinkIn(many=True, allow_empty=False)

@@ -11,8 +11,16 @@ from departments.permissions import can_configure, can_view_all, can_view_compan
 from metrics import selectors as metric_selectors
 
 from .. import selectors
+from ..services import goal_save
 from ..tasks import request_full_recalculation
-from .serializers import DashboardOut, RecalculationIn, RecalculationOut, ScorecardOut
+from .serializers import (
+    DashboardOut,
+    GoalIn,
+    GoalOut,
+    RecalculationIn,
+    RecalculationOut,
+    ScorecardOut,
+)
 
 
 def _int_param(request, name):
@@ -111,3 +119,53 @@ class RecalculationViewSet(OrgViewSet):
         run = request_full_recalculation(org=self.org, period=period, by=request.user)
         run.refresh_from_db()
         return Response(RecalculationOut(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class GoalViewSet(OrgViewSet):
+    """Company goals with their progress and contributing KPIs, management and business side
+    by side. Every member reads them; admin, HR and executives set them."""
+
+    serializer_class = GoalOut
+    write_predicate = staticmethod(can_view_all)
+
+    def scoped_queryset(self):
+        return selectors.goal_list(org=self.org, period_id=_int_param(self.request, "period"))
+
+    def _out(self, goals):
+        sides = selectors.goal_contributions(org=self.org, goals=goals)
+        for goal in goals:
+            goal.sides = sides[goal.pk]
+        return goals
+
+    @extend_schema(parameters=[OpenApiParameter("period", int, description="Period id")])
+    def list(self, request, org_slug):
+        page = self._out(list(self.paginate_queryset(self.get_queryset())))
+        return self.get_paginated_response(GoalOut(page, many=True).data)
+
+    def retrieve(self, request, org_slug, pk):
+        goal = self._out([selectors.goal_get(org=self.org, pk=pk)])[0]
+        return Response(GoalOut(goal).data)
+
+    def _save(self, request, goal=None):
+        data = GoalIn(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        saved = goal_save(
+            org=self.org,
+            by=request.user,
+            goal=goal,
+            title=v["title"],
+            description=v["description"],
+            period=v["period"],
+            links=[(link["kpi"], link["weight"]) for link in v["links"]],
+        )
+        return self._out([selectors.goal_get(org=self.org, pk=saved.pk)])[0]
+
+    @extend_schema(request=GoalIn, responses={201: GoalOut})
+    def create(self, request, org_slug):
+        return Response(GoalOut(self._save(request)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=GoalIn, responses=GoalOut)
+    def update(self, request, org_slug, pk):
+        goal = selectors.goal_get(org=self.org, pk=pk)
+        return Response(GoalOut(self._save(request, goal)).data)

@@ -4,46 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from metrics import selectors
-from metrics.services.actuals import ActualInput, actuals_save
-from metrics.services.library import library_install
-from metrics.services.periods import periods_generate
-from metrics.services.templates import template_apply
 from reviews.rollup import recalculate
 from tests.factories import make_department
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def computed(org, sales, manager):
-    library_install(org=org)
-    periods = periods_generate(org=org, fiscal_year=2026, by=None)
-    hr_dept = make_department(org, code="hr", kind="management", function="hr")
-    template_apply(
-        template=selectors.template_list(org=org).get(code="sales_standard"),
-        departments=[sales],
-        by=None,
-    )
-    template_apply(
-        template=selectors.template_list(org=org).get(code="hr_standard"),
-        departments=[hr_dept],
-        by=None,
-    )
-    month = next(p for p in periods if p.kind == "month" and p.number == 3)
-    kpis = {(k.department.code, k.indicator.code): k for k in selectors.kpi_list(org=org)}
-    actuals_save(
-        org=org,
-        by=None,
-        source="api",
-        can_enter=lambda d: True,
-        entries=[
-            ActualInput(kpis[("sales", "sales_revenue")].pk, month.pk, "1500000", note="n"),
-            ActualInput(kpis[("hr", "employee_satisfaction")].pk, month.pk, "80", note="n"),
-        ],
-    )
-    recalculate(org=org, period_ids=[p.pk for p in periods])
-    return {"month": month, "hr_dept": hr_dept, "periods": periods}
 
 
 def test_scorecards_list_with_lines(api, hr, org, sales, computed):
@@ -178,7 +142,6 @@ def test_dashboard_page_indices_change_and_ranking(
 def test_dashboard_page_query_count_is_fixed(
     client, executive, org, computed, django_assert_max_num_queries
 ):
-    from tests.factories import make_department
 
     client.force_login(executive)
     url = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
@@ -195,7 +158,6 @@ def test_dashboard_page_query_count_is_fixed(
 def test_dashboard_filters_stay_in_url_and_narrow_departments(
     client, executive, org, computed, sales
 ):
-    from tests.factories import make_department
 
     make_department(org, code="east", parent=sales)
     recalculate(org=org, period_ids=[p.pk for p in computed["periods"]])
