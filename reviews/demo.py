@@ -193,6 +193,48 @@ def _ensure_demo_data(org: Organization, users: dict, departments: dict[str, Dep
     )
     for month in months[:-3]:  # older months are closed
         period_lock(period=month, by=users["hr"], reason="")
+    _demo_goals(org, users, kpis, today)
+
+
+def _demo_goals(org, users, kpis, today) -> None:
+    """Two company goals for this fiscal year, each fed by both sides."""
+    from metrics import selectors as m_selectors
+    from metrics.models import PeriodKind
+
+    from .services import goal_save
+
+    year = (
+        m_selectors.period_list(org=org, kind=PeriodKind.YEAR)
+        .filter(start__lte=today, end__gte=today)
+        .first()
+    )
+    if year is None:
+        return
+    by_code = {(k.department.code, k.indicator.code): k for k in kpis}
+    goals = (
+        (
+            "客户满意、增长可持续 / Satisfied customers, sustainable growth",
+            [
+                ("sales", "sales_revenue", 3),
+                ("service", "customer_satisfaction", 2),
+                ("hr", "employee_satisfaction", 1),
+                ("admin", "internal_service_satisfaction", 1),
+            ],
+        ),
+        (
+            "交付准时、流程高效 / On-time delivery, efficient processes",
+            [
+                ("production", "on_time_delivery", 3),
+                ("rnd", "rnd_milestones_on_time", 2),
+                ("finance", "budget_execution", 1),
+                ("admin", "meeting_resolution_rate", 1),
+            ],
+        ),
+    )
+    for title, links in goals:
+        chosen = [(by_code[(d, c)], w) for d, c, w in links if (d, c) in by_code]
+        if chosen:
+            goal_save(org=org, by=users["executive"], title=title, period=year, links=chosen)
 
 
 _NOTES = (
