@@ -19,6 +19,7 @@ class OrgViewSet(viewsets.GenericViewSet):
     action_predicates: dict = {}
     org = None
     membership = None
+    schema_model = None  # for output serializers that are not ModelSerializers
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -34,7 +35,8 @@ class OrgViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self):
         if self.schema_only:
-            return self.serializer_class.Meta.model.objects.none()
+            model = self.schema_model or self.serializer_class.Meta.model
+            return model.objects.none()
         return self.scoped_queryset()
 
     def scoped_queryset(self):

@@ -128,6 +128,12 @@ class GoalViewSet(OrgViewSet):
     serializer_class = GoalOut
     write_predicate = staticmethod(can_view_all)
 
+    @property
+    def schema_model(self):
+        from ..models import Goal
+
+        return Goal
+
     def scoped_queryset(self):
         return selectors.goal_list(org=self.org, period_id=_int_param(self.request, "period"))
 
