@@ -203,3 +203,59 @@ def actual_history(*, org, kpi: Kpi):
         event.old_value = previous.get(event.period_id)
         previous[event.period_id] = event.value
     return list(reversed(events))
+
+
+@dataclass
+class Completeness:
+    department: object
+    expected: list  # KPIs to enter in the period
+    missing: list
+    managers: list
+
+    @property
+    def entered(self) -> int:
+        return len(self.expected) - len(self.missing)
+
+    @property
+    def share(self) -> float:
+        return self.entered / len(self.expected) if self.expected else 1.0
+
+
+def completeness(*, org, period, today: dt.date | None = None) -> dict:
+    """Which departments have entered which KPIs of the period, and who is late past its
+    due date (fixed number of queries: departments with managers, KPIs, actuals)."""
+    from departments.selectors import department_list
+
+    today = today or timezone.localdate()
+    departments = list(department_list(org=org, active_only=True))
+    kpis = [
+        k
+        for k in kpi_list(org=org).filter(
+            is_active=True, indicator__frequency=period.kind, department__is_active=True
+        )
+        if k.indicator.typed
+    ]
+    have = set(Actual.objects.for_org(org).filter(period=period).values_list("kpi_id", flat=True))
+    by_department: dict[int, list] = {}
+    for kpi in kpis:
+        by_department.setdefault(kpi.department_id, []).append(kpi)
+    rows = []
+    for department in departments:
+        expected = by_department.get(department.pk, [])
+        if not expected:
+            continue
+        rows.append(
+            Completeness(
+                department=department,
+                expected=expected,
+                missing=[k for k in expected if k.pk not in have],
+                managers=list(department.managers.all()),
+            )
+        )
+    rows.sort(key=lambda r: (r.share, r.department.code))
+    return {
+        "rows": rows,
+        "late": today > period.due_date,
+        "entered": sum(r.entered for r in rows),
+        "expected": sum(len(r.expected) for r in rows),
+    }

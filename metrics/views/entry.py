@@ -136,7 +136,24 @@ def kpi_history(request, pk):
     return render(request, "metrics/entry/history.html", {"kpi": kpi, "history": history})
 
 
+@org_view(can_configure)
+def entry_completeness(request):
+    """For HR: which departments have entered which KPIs of a period, who is late."""
+    org = request.org
+    wanted = request.GET.get("period")
+    period = (
+        selectors.period_get(org=org, pk=wanted) if wanted else selectors.current_period(org=org)
+    )
+    data = selectors.completeness(org=org, period=period) if period else {}
+    return render(
+        request,
+        "metrics/entry/completeness.html",
+        {"period": period, "periods": selectors.period_list(org=org), **data},
+    )
+
+
 urlpatterns = [
     path("entries/", my_entries, name="my_entries"),
+    path("entries/completeness/", entry_completeness, name="entry_completeness"),
     path("kpis/<int:pk>/history/", kpi_history, name="kpi_history"),
 ]
