@@ -207,3 +207,18 @@ def goal_contributions(*, org, goals) -> dict:
             sides[link.kpi.department.kind].append({"link": link, "line": line})
         result[goal.pk] = sides
     return result
+
+
+def kpi_trend(*, org, kpi, kind: str = "month", count: int = 12) -> list:
+    """The KPI's stored lines over the last `count` periods of a kind, oldest first: actual,
+    target and score per period (two queries, by the lines' key)."""
+    from metrics.selectors import period_list
+
+    periods = list(period_list(org=org, kind=kind).order_by("-start")[:count])[::-1]
+    lines = {
+        line.period_id: line
+        for line in ScorecardLine.objects.for_org(org).filter(
+            period_id__in=[p.pk for p in periods], department_id=kpi.department_id, kpi=kpi
+        )
+    }
+    return [(p, lines.get(p.pk)) for p in periods]

@@ -241,9 +241,38 @@ def goal_edit(request, pk=None):
     return render(request, "reviews/goal_form.html", {"form": form, "links": links, "goal": goal})
 
 
+@org_view(is_member)
+def kpi_detail(request, pk):
+    """One KPI over time (actual against its target, from stored scorecard lines) and every
+    change of its values: the drill-down below a department scorecard."""
+    kpi = metric_selectors.kpi_get(org=request.org, pk=pk)
+    if not can_view_department(request.membership, kpi.department):
+        raise PermissionDenied
+    kind = request.GET.get("kind") if request.GET.get("kind") in ("month", "quarter") else "month"
+    trend = selectors.kpi_trend(org=request.org, kpi=kpi, kind=kind)
+    chart = {
+        "periods": [p.label for p, _line in trend],
+        "actual": [_number(line.actual) if line else None for _p, line in trend],
+        "target": [_number(line.target) if line else None for _p, line in trend],
+        "score": [_number(line.score) if line else None for _p, line in trend],
+    }
+    return render(
+        request,
+        "reviews/kpi_detail.html",
+        {
+            "kpi": kpi,
+            "kind": kind,
+            "trend": trend,
+            "chart": chart,
+            "history": metric_selectors.actual_history(org=request.org, kpi=kpi),
+        },
+    )
+
+
 urlpatterns = [
     path("dashboard/", company_dashboard, name="company_dashboard"),
     path("goals/", goal_list, name="goal_list"),
+    path("kpis/<int:pk>/", kpi_detail, name="kpi_detail"),
     path("goals/new/", goal_edit, name="goal_create"),
     path("goals/<int:pk>/", goal_edit, name="goal_edit"),
     path("dashboard/export.xlsx", company_dashboard_export, name="company_dashboard_export"),

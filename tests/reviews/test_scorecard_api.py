@@ -226,3 +226,26 @@ def test_scorecard_export_contents_and_roles(client, role_users, org, sales, com
     other = f"/o/{org.slug}/scorecards/{computed['hr_dept'].pk}/export.xlsx"
     client.force_login(role_users["manager"])
     assert client.get(other).status_code == 403
+
+
+def test_kpi_detail_trend_history_roles_and_queries(
+    client, role_users, org, sales, computed, django_assert_max_num_queries
+):
+    from metrics import selectors as ms
+
+    revenue = ms.kpi_list(org=org, department=sales).get(indicator__code="sales_revenue")
+    url = f"/o/{org.slug}/kpis/{revenue.pk}/"
+    client.force_login(role_users["manager"])
+    page = client.get(url)
+    assert page.status_code == 200
+    march = {p.label: line for p, line in page.context["trend"]}["2026-03"]
+    assert march.actual == 1500000 and march.score == 90
+    assert "1,500,000" in page.content.decode() and "kpi-data" in page.content.decode()
+    with django_assert_max_num_queries(25) as few:
+        client.get(url)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url + "?kind=quarter")
+    other = ms.kpi_list(org=org, department=computed["hr_dept"]).first()
+    assert client.get(f"/o/{org.slug}/kpis/{other.pk}/").status_code == 403
+    client.force_login(role_users["outsider"])
+    assert client.get(url).status_code == 404
