@@ -122,6 +122,7 @@ def dashboard(*, org, period, department_ids=None, kind=None, function=None) -> 
         ),
         "heatmap": heatmap(org=org, period=period, cards=cards),
         "trend": index_trend(org=org, period=period),
+        "fairness": fairness(org=org, period=period),
         "pending": period.pk in pending_period_ids(org=org),
     }
 
@@ -222,3 +223,82 @@ def kpi_trend(*, org, kpi, kind: str = "month", count: int = 12) -> list:
         )
     }
     return [(p, lines.get(p.pk)) for p in periods]
+
+
+FAIRNESS_GAP = 15
+FAIRNESS_RUN = 3
+
+
+def _quartiles(values: list) -> dict | None:
+    import statistics
+
+    if not values:
+        return None
+    values = sorted(float(v) for v in values)
+    if len(values) == 1:
+        q1 = median = q3 = values[0]
+    else:
+        q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return {
+        "min": values[0],
+        "q1": q1,
+        "median": median,
+        "q3": q3,
+        "max": values[-1],
+        "count": len(values),
+    }
+
+
+def fairness(*, org, period, count: int = 6) -> dict:
+    """The distribution of department scores of each kind over the last `count` periods of
+    the period's kind (median, quartiles), and a warning when one side's median has been
+    more than 15 points above the other's for three periods in a row - the sign that one
+    side's targets are easier - with the KPIs that sit at their cap most often then.
+    Three queries whatever the number of departments."""
+    from django.db.models import Count, F
+
+    from metrics.selectors import period_list
+
+    periods = list(
+        period_list(org=org, kind=period.kind)
+        .filter(start__lte=period.start)
+        .order_by("-start")[:count]
+    )[::-1]
+    scores = (
+        Scorecard.objects.for_org(org)
+        .filter(period_id__in=[p.pk for p in periods], score__isnull=False)
+        .values_list("period_id", "department__kind", "score")
+    )
+    by_period: dict = defaultdict(lambda: {"management": [], "business": []})
+    for period_id, kind, score in scores:
+        by_period[period_id][kind].append(score)
+    rows = []
+    for p in periods:
+        m = _quartiles(by_period[p.pk]["management"])
+        b = _quartiles(by_period[p.pk]["business"])
+        gap = None if not (m and b) else b["median"] - m["median"]
+        rows.append({"period": p, "management": m, "business": b, "gap": gap})
+    recent = [r["gap"] for r in rows[-FAIRNESS_RUN:]]
+    ahead = None
+    if len(recent) == FAIRNESS_RUN and all(g is not None for g in recent):
+        if all(g > FAIRNESS_GAP for g in recent):
+            ahead = "business"
+        elif all(g < -FAIRNESS_GAP for g in recent):
+            ahead = "management"
+    capped = []
+    if ahead:
+        run_ids = [r["period"].pk for r in rows[-FAIRNESS_RUN:]]
+        capped = list(
+            ScorecardLine.objects.for_org(org)
+            .filter(period_id__in=run_ids, scored=True, score__gte=F("kpi__cap"))
+            .values("kpi__indicator__code", "kpi__indicator__name", "kpi__indicator__name_en")
+            .annotate(times=Count("kpi_id"))
+            .order_by("-times", "kpi__indicator__code")[:5]
+        )
+    return {
+        "rows": rows,
+        "ahead": ahead,
+        "capped": capped,
+        "gap_limit": FAIRNESS_GAP,
+        "run": FAIRNESS_RUN,
+    }

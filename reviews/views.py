@@ -154,6 +154,10 @@ def _number(value):
 STATUS_LEVEL = {"grey": 0, "red": 1, "amber": 2, "green": 3}
 
 
+def _box(q):
+    return None if q is None else [q["min"], q["q1"], q["median"], q["q3"], q["max"]]
+
+
 def _dashboard_charts(data) -> dict:
     """The numbers the dashboard's charts draw (the tables on the page show the same)."""
     if not data:
@@ -178,6 +182,24 @@ def _dashboard_charts(data) -> dict:
                 if cell is not None
             ],
         },
+        "scatter": [
+            {
+                "name": c.department.display_name,
+                "kind": c.department.kind,
+                "coverage": round(float(c.coverage) * 100, 1),
+                "score": _number(c.score),
+            }
+            for c in data["ranking"]
+            if c.score is not None
+        ],
+        "fairness": [
+            {
+                "period": r["period"].label,
+                "management": _box(r["management"]),
+                "business": _box(r["business"]),
+            }
+            for r in data["fairness"]["rows"]
+        ],
         "trend": {
             "periods": [o.period.label for o in data["trend"]],
             "company": [_number(o.company_index) for o in data["trend"]],

@@ -59,6 +59,47 @@
     });
   }
 
+  var scatter = init("scatter-chart");
+  if (scatter && data.scatter) {
+    var point = function (kind) {
+      return data.scatter.filter(function (r) { return r.kind === kind; })
+        .map(function (r) { return [r.coverage, r.score, r.name]; });
+    };
+    scatter.setOption({
+      grid: { left: 50, right: 20, top: 30, bottom: 40 },
+      legend: { top: 0, data: [labels.management, labels.business] },
+      tooltip: { formatter: function (p) {
+        return p.value[2] + ": " + p.value[1].toFixed(1) + " · " + p.value[0] + "%";
+      } },
+      xAxis: { type: "value", name: labels.coverage + " %", min: 0, max: 100,
+               nameLocation: "middle", nameGap: 25 },
+      yAxis: { type: "value", name: labels.score, min: 0, max: 120 },
+      series: [
+        { name: labels.management, type: "scatter", symbolSize: 12, data: point("management"),
+          itemStyle: { color: colours.management } },
+        { name: labels.business, type: "scatter", symbolSize: 12, data: point("business"),
+          itemStyle: { color: colours.business } },
+      ],
+    });
+  }
+
+  var fair = init("fairness-chart");
+  if (fair && data.fairness) {
+    fair.setOption({
+      grid: { left: 40, right: 10, top: 30, bottom: 30 },
+      legend: { top: 0, data: [labels.management, labels.business] },
+      tooltip: { trigger: "item" },
+      xAxis: { type: "category", data: data.fairness.map(function (r) { return r.period; }) },
+      yAxis: { type: "value", min: 0, max: 120 },
+      series: [
+        { name: labels.management, type: "boxplot", itemStyle: { color: colours.management },
+          data: data.fairness.map(function (r) { return r.management || [null, null, null, null, null]; }) },
+        { name: labels.business, type: "boxplot", itemStyle: { color: colours.business },
+          data: data.fairness.map(function (r) { return r.business || [null, null, null, null, null]; }) },
+      ],
+    });
+  }
+
   var heat = init("heatmap-chart");
   if (heat && data.heatmap) {
     var names = labels.statuses.split("|");

@@ -249,3 +249,47 @@ def test_kpi_detail_trend_history_roles_and_queries(
     assert client.get(f"/o/{org.slug}/kpis/{other.pk}/").status_code == 403
     client.force_login(role_users["outsider"])
     assert client.get(url).status_code == 404
+
+
+def test_fairness_warns_after_three_periods_of_one_side_far_ahead(org, hr):
+    """Business departments score 110 and management 80 for three months: a warning, with
+    the KPIs sitting at their cap."""
+    from metrics.services.actuals import ActualInput, actuals_save
+    from metrics.services.indicators import indicator_create
+    from metrics.services.kpis import kpi_create
+    from metrics.services.periods import periods_generate
+    from reviews.selectors import fairness
+    from tests.factories import make_department
+
+    periods = periods_generate(org=org, fiscal_year=2026, by=None)
+    months = [p for p in periods if p.kind == "month"][:3]
+    ind = indicator_create(
+        org=org,
+        by=None,
+        code="easy",
+        name="Easy",
+        unit="ratio",
+        direction="higher_is_better",
+        aggregation="average",
+        perspective="process",
+        frequency="month",
+    )
+    entries = []
+    for n, (kind, value) in enumerate(
+        [("business", 130), ("business", 125), ("management", 80), ("management", 82)]
+    ):
+        dept = make_department(
+            org, code=f"f{n}", kind=kind, function="sales" if kind == "business" else "hr"
+        )
+        kpi = kpi_create(
+            org=org, by=None, department=dept, indicator=ind, weight=Decimal(1), target=Decimal(100)
+        )
+        entries += [ActualInput(kpi.pk, m.pk, str(value), note="n") for m in months]
+    actuals_save(org=org, by=hr, source="api", entries=entries, can_enter=lambda d: True)
+    recalculate(org=org, period_ids=[p.pk for p in periods])
+    result = fairness(org=org, period=months[-1])
+    assert result["ahead"] == "business"
+    assert result["rows"][-1]["gap"] == pytest.approx(120 - 81)
+    assert result["capped"][0]["kpi__indicator__code"] == "easy"
+    assert result["capped"][0]["times"] == 6  # two departments × three months at the cap
+    assert fairness(org=org, period=months[1])["ahead"] is None  # only two periods so far
