@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
@@ -127,30 +128,62 @@ def dashboard(*, org, period, department_ids=None, kind=None, function=None) -> 
     }
 
 
+@dataclass(frozen=True)
+class HeatCell:
+    status: str
+    score: object
+
+    def get_status_display(self) -> str:
+        from .models import Status
+
+        return Status(self.status).label
+
+
+@dataclass(frozen=True)
+class HeatColumn:
+    code: str
+    name: str
+    name_en: str
+
+    @property
+    def display_name(self) -> str:
+        from django.utils.translation import get_language
+
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
+
 def heatmap(*, org, period, cards) -> dict:
     """Departments (in ranking order) × the scored KPIs they have, each cell the line's
-    status and score (one query)."""
+    status and score (one query, plain values: thousands of cells)."""
     department_ids = [c.department_id for c in cards]
-    lines = (
+    rows_db = (
         ScorecardLine.objects.for_org(org)
         .filter(period_id=period.pk, department_id__in=department_ids, scored=True)
-        .select_related("kpi__indicator")
+        .values_list(
+            "department_id",
+            "kpi__indicator__code",
+            "kpi__indicator__name",
+            "kpi__indicator__name_en",
+            "status",
+            "score",
+        )
     )
-    indicators: dict[int, object] = {}
-    cells: dict[tuple[int, int], ScorecardLine] = {}
-    for line in lines:
-        indicator = line.kpi.indicator
-        indicators.setdefault(indicator.pk, indicator)
-        cells[(line.department_id, indicator.pk)] = line
-    columns = sorted(indicators.values(), key=lambda i: i.code)
+    columns: dict[str, HeatColumn] = {}
+    cells: dict[tuple[int, str], HeatCell] = {}
+    for department_id, code, name, name_en, status, score in rows_db:
+        columns.setdefault(code, HeatColumn(code, name, name_en))
+        cells[(department_id, code)] = HeatCell(status, score)
+    ordered = [columns[code] for code in sorted(columns)]
     rows = [
         {
             "department": card.department,
-            "cells": [cells.get((card.department_id, i.pk)) for i in columns],
+            "cells": [cells.get((card.department_id, c.code)) for c in ordered],
         }
         for card in cards
     ]
-    return {"columns": columns, "rows": rows}
+    return {"columns": ordered, "rows": rows}
 
 
 def index_trend(*, org, period, count: int = 12) -> list[OrgScorecard]:

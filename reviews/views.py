@@ -124,6 +124,8 @@ def company_dashboard(request):
     department views and stay in the URL. A manager sees the company-level indices and only
     their own departments."""
     period, form, data = _dashboard(request)
+    if request.GET.get("part") == "statuses":  # the heatmap's table, loaded when opened
+        return render(request, "reviews/dashboard.html#statuses", data)
     return render(
         request,
         "reviews/dashboard.html",

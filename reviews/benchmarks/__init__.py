@@ -18,6 +18,7 @@ from types import ModuleType
 BENCHMARKS = {
     "import": "reviews.benchmarks.imports",
     "rollup": "reviews.benchmarks.rollup",
+    "dashboard": "reviews.benchmarks.dashboard",
 }
 
 

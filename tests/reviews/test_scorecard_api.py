@@ -293,3 +293,12 @@ def test_fairness_warns_after_three_periods_of_one_side_far_ahead(org, hr):
     assert result["capped"][0]["kpi__indicator__code"] == "easy"
     assert result["capped"][0]["times"] == 6  # two departments × three months at the cap
     assert fairness(org=org, period=months[1])["ahead"] is None  # only two periods so far
+
+
+def test_dashboard_status_table_loads_on_demand(client, executive, org, computed):
+    client.force_login(executive)
+    base = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
+    page = client.get(base).content.decode()
+    assert "part=statuses" in page and "status-amber text-end" not in page
+    part = client.get(base + "&part=statuses", HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in part and "status-amber" in part and "90" in part

@@ -1,0 +1,128 @@
+"""``benchmark dashboard``: the company dashboard under concurrent requests, against /healthz.
+
+Builds a throwaway organization of D departments × K KPIs × M months (as the roll-up
+benchmark does), computes its scorecards, signs an executive in, serves the real WSGI
+application on a loopback port (threaded) and sends concurrent requests to the dashboard
+and to /healthz, alternating, in the same run. Prints the median and 95th percentile of
+each and the ratio of the medians. /healthz is measured with its database check only (no
+Redis or worker ping, which would wait for a worker): the cheapest request that still
+reaches the database - the honest floor for a page.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from django.conf import settings
+from django.test import Client
+
+from departments.models import Membership, Role
+from metrics.selectors import period_list
+from reviews import rollup
+
+from .imports import _roll_ups_not_requested
+from .rollup import _cleanup, _setup
+
+HELP = "Dashboard latency under concurrent requests against /healthz (same run)."
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--departments", type=int, default=200)
+    parser.add_argument("--kpis", type=int, default=25)
+    parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--requests", type=int, default=200, help="per endpoint (200)")
+    parser.add_argument("--concurrency", type=int, default=4)
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):  # keep the benchmark's output clean
+        pass
+
+
+def run(*, log, departments=200, kpis=25, months=24, requests=200, concurrency=4, **_o):
+    # The page as production serves it, minus HTTPS (loopback) and collected static files.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.REDIS_URL = ""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with _roll_ups_not_requested():
+        world = _setup(log, departments, kpis, months)
+        try:
+            return _measure(log, world, requests, concurrency)
+        finally:
+            log("deleting the throwaway organization ...")
+            _cleanup(world)
+
+
+def _measure(log, world, requests, concurrency) -> dict:
+    org, user = world["org"], world["user"]
+    Membership.objects.for_org(org).filter(user=user).update(role=Role.EXECUTIVE)
+    periods = list(period_list(org=org))
+    log("computing scorecards ...")
+    rollup.recalculate(org=org, period_ids=[p.pk for p in periods])
+    latest = max((p for p in periods if p.kind == "month"), key=lambda p: p.start)
+    client = Client()
+    client.force_login(user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+    from django.core.wsgi import get_wsgi_application
+
+    server = make_server(
+        "127.0.0.1", 0, get_wsgi_application(), server_class=_Server, handler_class=_QuietHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    urls = {
+        "dashboard": f"{base}/o/{org.slug}/dashboard/?period={latest.pk}",
+        "healthz": f"{base}/healthz",
+    }
+
+    def fetch(name):
+        request = urllib.request.Request(urls[name], headers={"Cookie": cookie})  # noqa: S310
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
+            body = response.read()
+            if response.status != 200 or (name == "dashboard" and b"comparison-chart" not in body):
+                raise RuntimeError(f"{name} answered {response.status}")
+        return name, time.perf_counter() - started
+
+    try:
+        for name in urls:  # warm up: templates, connections
+            fetch(name)
+        log(f"{requests} requests to each, {concurrency} at a time ...")
+        order = [name for _ in range(requests) for name in urls]
+        with ThreadPoolExecutor(concurrency) as pool:
+            results = list(pool.map(fetch, order))
+    finally:
+        server.shutdown()
+        server.server_close()
+    figures = {}
+    for name in urls:
+        times = sorted(t for n, t in results if n == name)
+        figures[name] = {
+            "median_ms": round(statistics.median(times) * 1000, 2),
+            "p95_ms": round(times[int(len(times) * 0.95) - 1] * 1000, 2),
+        }
+    return {
+        "actuals": world["actuals"],
+        "requests_each": requests,
+        "concurrency": concurrency,
+        "dashboard": figures["dashboard"],
+        "healthz": figures["healthz"],
+        "ratio_of_medians": round(
+            figures["dashboard"]["median_ms"] / figures["healthz"]["median_ms"], 2
+        ),
+    }
