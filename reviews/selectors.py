@@ -122,7 +122,10 @@ def dashboard(*, org, period, department_ids=None, kind=None, function=None) -> 
             )
         ),
         "heatmap": heatmap(org=org, period=period, cards=cards),
-        "trend": index_trend(org=org, period=period),
+        "trend": (trend := index_trend(org=org, period=period)),
+        "department_trend": department_trend(
+            org=org, periods=[o.period for o in trend], cards=cards
+        ),
         "fairness": fairness(org=org, period=period),
         "pending": period.pk in pending_period_ids(org=org),
     }
@@ -335,3 +338,21 @@ def fairness(*, org, period, count: int = 6) -> dict:
         "gap_limit": FAIRNESS_GAP,
         "run": FAIRNESS_RUN,
     }
+
+
+def department_trend(*, org, periods, cards) -> list[dict]:
+    """Each shown department's score over the trend's periods (one query)."""
+    ids = [c.department_id for c in cards]
+    scores = {
+        (d, p): score
+        for d, p, score in Scorecard.objects.for_org(org)
+        .filter(period_id__in=[p.pk for p in periods], department_id__in=ids)
+        .values_list("department_id", "period_id", "score")
+    }
+    return [
+        {
+            "department": c.department,
+            "scores": [scores.get((c.department_id, p.pk)) for p in periods],
+        }
+        for c in cards
+    ]

@@ -202,6 +202,14 @@ def _dashboard_charts(data) -> dict:
             }
             for r in data["fairness"]["rows"]
         ],
+        "departments_trend": [
+            {
+                "name": r["department"].display_name,
+                "kind": r["department"].kind,
+                "scores": [_number(v) for v in r["scores"]],
+            }
+            for r in data["department_trend"]
+        ],
         "trend": {
             "periods": [o.period.label for o in data["trend"]],
             "company": [_number(o.company_index) for o in data["trend"]],

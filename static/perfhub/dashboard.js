@@ -37,6 +37,21 @@
     });
   }
 
+  var departments = init("departments-trend-chart");
+  if (departments && data.departments_trend && data.trend) {
+    departments.setOption({
+      grid: { left: 40, right: 10, top: 40, bottom: 30 },
+      legend: { type: "scroll", top: 0 },
+      tooltip: { trigger: "axis" },
+      xAxis: { type: "category", data: data.trend.periods },
+      yAxis: { type: "value", min: 0, max: 120 },
+      series: data.departments_trend.map(function (d) {
+        return { name: d.name, type: "line", data: d.scores, connectNulls: true,
+                 lineStyle: { type: d.kind === "management" ? "dashed" : "solid" } };
+      }),
+    });
+  }
+
   var comparison = init("comparison-chart");
   if (comparison && data.comparison) {
     var rows = data.comparison;

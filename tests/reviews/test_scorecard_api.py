@@ -302,3 +302,11 @@ def test_dashboard_status_table_loads_on_demand(client, executive, org, computed
     assert "part=statuses" in page and "status-amber text-end" not in page
     part = client.get(base + "&part=statuses", HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in part and "status-amber" in part and "90" in part
+
+
+def test_dashboard_department_trend(client, executive, org, computed):
+    client.force_login(executive)
+    page = client.get(f"/o/{org.slug}/dashboard/?period={computed['month'].pk}")
+    rows = {r["department"].code: r["scores"] for r in page.context["department_trend"]}
+    assert rows["sales"][-1] == 90 and len(rows["sales"]) == 3
+    assert page.context["charts"]["departments_trend"][0]["scores"][-1] is not None
