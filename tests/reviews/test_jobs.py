@@ -21,7 +21,10 @@ from reviews.models import Scorecard, ScorecardLine
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
-PORT = 6391 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").lstrip("gw") or 0)
+# PERFHUB_TEST_REDIS_PORT lets several checkouts run the job tests side by side.
+PORT = int(os.environ.get("PERFHUB_TEST_REDIS_PORT", "6391")) + int(
+    os.environ.get("PYTEST_XDIST_WORKER", "gw0").lstrip("gw") or 0
+)
 
 
 class RedisServer:
