@@ -229,3 +229,30 @@ class DepartmentClosure(TenantModel):
             )
         ]
         indexes = [models.Index(fields=["organization", "descendant"])]
+
+
+class NotificationKind(models.TextChoices):
+    ENTRY_DUE_SOON = "entry_due_soon", _("Actuals due soon")
+    ENTRY_OVERDUE = "entry_overdue", _("Actuals overdue")
+    HR_LATE_SUMMARY = "hr_late_summary", _("Summary of late departments (HR)")
+    KPI_RED = "kpi_red", _("A KPI turned red")
+    REVIEWS_WAITING = "reviews_waiting", _("Reviews waiting for approval (weekly)")
+
+
+class Profile(models.Model):
+    """A user's own preferences, whatever their organizations: the language of their emails
+    (blank: each organization's) and the kinds of email they turned off."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="perfhub_profile"
+    )
+    language = models.CharField(
+        _("language of emails"), max_length=10, choices=Language.choices, blank=True
+    )
+    muted = models.JSONField(_("emails turned off"), default=list, blank=True)
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def wants(self, kind: str) -> bool:
+        return kind not in (self.muted or [])

@@ -170,6 +170,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.recalculate_open_periods",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Entry reminders, overdue notices, HR's summary, weekly list of reviews waiting.
+    "daily-notifications": {
+        "task": "reviews.daily_notifications",
+        "schedule": crontab(hour=8, minute=0),
+    },
 }
 
 CACHES = {

@@ -3,11 +3,11 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from departments.models import Department
+from departments.models import Department, NotificationKind
 from metrics.models import VALUE, Kpi, Period
 from perfhub.tenancy import TenantModel
 
@@ -166,4 +166,125 @@ class GoalLink(TenantModel):
                 fields=["organization", "goal", "kpi"], name="goal_link_unique"
             ),
             models.CheckConstraint(condition=models.Q(weight__gte=0), name="goal_weight_nonneg"),
+        ]
+
+
+class ReviewStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    SUBMITTED = "submitted", _("submitted")
+    APPROVED = "approved", _("approved")
+    RETURNED = "returned", _("returned")
+
+
+class Review(TenantModel):
+    """A department's periodic review (SPEC §2): the manager's self-assessment and
+    improvement plan, the executive's decision and comment. Its status changes only through
+    reviews.services.review_transition, which records every step (ReviewTransition)."""
+
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.CASCADE, related_name="+"
+    )
+    period = models.ForeignKey(
+        Period, verbose_name=_("period"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT
+    )
+    self_assessment = models.TextField(_("self-assessment"), blank=True, max_length=10000)
+    improvement_plan = models.TextField(_("improvement plan"), blank=True, max_length=10000)
+    executive_comment = models.TextField(_("executive's comment"), blank=True, max_length=5000)
+    return_reason = models.TextField(_("reason for returning"), blank=True, max_length=5000)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["-period__start", "department__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "department", "period"], name="review_unique_per_period"
+            )
+        ]
+
+    @property
+    def editable(self) -> bool:
+        """The manager edits the text of a draft, or of a review returned to them."""
+        return self.status in (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
+
+
+class ReviewTransition(TenantModel):
+    """One step of a review's life: who, when, from which status to which, and why."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=10, choices=ReviewStatus.choices)
+    to_status = models.CharField(max_length=10, choices=ReviewStatus.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+    comment = models.TextField(blank=True, max_length=5000)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+
+class Feedback(TenantModel):
+    """A business department's rating (1-5) of a management department's support in a
+    period. The rating person is deliberately not stored: the rated department sees the
+    rater department, and nobody can ever see who rated."""
+
+    period = models.ForeignKey(
+        Period, verbose_name=_("period"), on_delete=models.PROTECT, related_name="+"
+    )
+    rater_department = models.ForeignKey(
+        Department,
+        verbose_name=_("rating department"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    rated_department = models.ForeignKey(
+        Department, verbose_name=_("rated department"), on_delete=models.CASCADE, related_name="+"
+    )
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(_("comment"), blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+        ordering = ["-period__start", "rated_department__code", "rater_department__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "period", "rater_department", "rated_department"],
+                name="feedback_unique_pair_period",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="feedback_rating_range"
+            ),
+        ]
+
+
+class Notification(TenantModel):
+    """An email that was sent: one row per kind, recipient and subject key (a period, a KPI
+    in a period, a week). The unique row is what makes every reminder job idempotent."""
+
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "user", "key"], name="notification_once"
+            )
         ]

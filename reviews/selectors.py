@@ -356,3 +356,181 @@ def department_trend(*, org, periods, cards) -> list[dict]:
         }
         for c in cards
     ]
+
+
+# --- Reviews and feedback -------------------------------------------------------------------
+
+
+def review_list(*, org, period_id=None, department_ids=None, status=None):
+    from .models import Review
+
+    qs = Review.objects.for_org(org).select_related("department", "period", "decided_by")
+    if period_id is not None:
+        qs = qs.filter(period_id=period_id)
+    if department_ids is not None:
+        qs = qs.filter(department_id__in=department_ids)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-period__start", "department__code", "pk")
+
+
+def review_get(*, org, pk):
+    from metrics.selectors import get_or_404
+
+    return get_or_404(review_list(org=org), pk)
+
+
+def review_for(*, org, department, period):
+    from .models import Review
+
+    return (
+        Review.objects.for_org(org)
+        .filter(department=department, period=period)
+        .select_related("decided_by")
+        .first()
+    )
+
+
+def review_transitions(*, org, review):
+    from .models import ReviewTransition
+
+    return list(ReviewTransition.objects.for_org(org).filter(review=review).select_related("by"))
+
+
+def review_overview(*, org, period, department_ids=None) -> dict:
+    """Every active department with its review of the period (or none yet), and the count
+    per status: what HR and executives see at a glance (two queries)."""
+    from departments.selectors import department_list
+
+    from .models import ReviewStatus
+
+    departments = list(department_list(org=org, active_only=True))
+    if department_ids is not None:
+        departments = [d for d in departments if d.pk in department_ids]
+    reviews = {r.department_id: r for r in review_list(org=org, period_id=period.pk)}
+    rows = [{"department": d, "review": reviews.get(d.pk)} for d in departments]
+    counts = dict.fromkeys(ReviewStatus.values, 0)
+    counts["missing"] = 0
+    for row in rows:
+        counts[row["review"].status if row["review"] else "missing"] += 1
+    return {"rows": rows, "counts": counts}
+
+
+def feedback_list(*, org, period_id=None, rater_ids=None, rated_ids=None):
+    from .models import Feedback
+
+    qs = Feedback.objects.for_org(org).select_related(
+        "period", "rater_department", "rated_department"
+    )
+    if period_id is not None:
+        qs = qs.filter(period_id=period_id)
+    if rater_ids is not None:
+        qs = qs.filter(rater_department_id__in=rater_ids)
+    if rated_ids is not None:
+        qs = qs.filter(rated_department_id__in=rated_ids)
+    return qs
+
+
+def feedback_get(*, org, pk):
+    from metrics.selectors import get_or_404
+
+    return get_or_404(feedback_list(org=org), pk)
+
+
+def feedback_received(*, org, period, department_ids=None) -> list[dict]:
+    """Per management department: the average rating of the period, the number of ratings,
+    the satisfaction it makes, and the comments with the rater department (never the
+    person: it is not stored)."""
+    from departments.models import DepartmentKind
+    from departments.selectors import department_list
+
+    from .services import satisfaction_value
+
+    rated = [
+        d
+        for d in department_list(org=org, active_only=True)
+        if d.kind == DepartmentKind.MANAGEMENT
+        and (department_ids is None or d.pk in department_ids)
+    ]
+    by_rated: dict[int, list] = defaultdict(list)
+    for f in feedback_list(org=org, period_id=period.pk, rated_ids=[d.pk for d in rated]).order_by(
+        "rater_department__code"
+    ):
+        by_rated[f.rated_department_id].append(f)
+    rows = []
+    for department in rated:
+        ratings = by_rated.get(department.pk, [])
+        total = sum(f.rating for f in ratings)
+        rows.append(
+            {
+                "department": department,
+                "count": len(ratings),
+                "average": (total / len(ratings)) if ratings else None,
+                "satisfaction": satisfaction_value(total, len(ratings)),
+                "feedback": ratings,
+            }
+        )
+    return rows
+
+
+def _pearson(xs: list, ys: list) -> float | None:
+    import statistics
+
+    if len(xs) < 3:
+        return None
+    try:
+        return statistics.correlation([float(x) for x in xs], [float(y) for y in ys])
+    except statistics.StatisticsError:  # a constant series has no correlation
+        return None
+
+
+def influence(*, org, department, period, count: int = 12) -> dict:
+    """A management department's score and internal service satisfaction over the last
+    `count` periods of the period's kind, beside the business side's index, with the
+    correlation of each with that index and the number of periods it rests on (three
+    queries; stored scorecards only). Coincidence, not cause: the page says so."""
+    from .services import SATISFACTION
+
+    trend = index_trend(org=org, period=period, count=count)
+    periods = [o.period for o in trend]
+    period_ids = [p.pk for p in periods]
+    scores = dict(
+        Scorecard.objects.for_org(org)
+        .filter(department=department, period_id__in=period_ids)
+        .values_list("period_id", "score")
+    )
+    satisfaction = dict(
+        ScorecardLine.objects.for_org(org)
+        .filter(
+            department=department,
+            period_id__in=period_ids,
+            kpi__indicator__code=SATISFACTION,
+        )
+        .values_list("period_id", "actual")
+    )
+    rows = [
+        {
+            "period": o.period,
+            "score": scores.get(o.period_id),
+            "satisfaction": satisfaction.get(o.period_id),
+            "business_index": o.business_index,
+        }
+        for o in trend
+    ]
+
+    def paired(key):
+        pairs = [
+            (r[key], r["business_index"])
+            for r in rows
+            if r[key] is not None and r["business_index"] is not None
+        ]
+        return {
+            "r": _pearson([p[0] for p in pairs], [p[1] for p in pairs]),
+            "n": len(pairs),
+        }
+
+    return {
+        "rows": rows,
+        "score_correlation": paired("score"),
+        "satisfaction_correlation": paired("satisfaction"),
+    }

@@ -1,16 +1,25 @@
-"""Writes of the reviews app: company goals (reviews, feedback: see the reviews issue)."""
+"""Writes of the reviews app: company goals, department reviews with their transitions, and
+cross-department feedback (which computes `internal_service_satisfaction`)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from departments.models import DepartmentKind
+from departments.permissions import can_decide_reviews, can_write_review
+from metrics.models import Indicator, Kpi, PeriodKind, Source
+from metrics.services.actuals import computed_actual_set
 from metrics.services.recalc import recalculation_mark
 
-from .models import Goal, GoalLink
+from .models import Feedback, Goal, GoalLink, Review, ReviewStatus, ReviewTransition
+
+SATISFACTION = "internal_service_satisfaction"
 
 
 @transaction.atomic
@@ -50,3 +59,253 @@ def goal_save(
     )
     recalculation_mark(org=org, periods=[period])
     return goal
+
+
+# --- Reviews -------------------------------------------------------------------------------
+
+S = ReviewStatus
+# action: (statuses it starts from, status it leads to, who may take it)
+TRANSITIONS = {
+    "submit": ((S.DRAFT, S.RETURNED), S.SUBMITTED, "manager"),
+    "approve": ((S.SUBMITTED,), S.APPROVED, "executive"),
+    "return": ((S.SUBMITTED,), S.RETURNED, "executive"),
+}
+
+
+def review_actions(review: Review | None, membership) -> list[str]:
+    """The transitions this member may take on the review now (what the page offers)."""
+    if review is None:
+        return []
+    return [
+        action
+        for action, (sources, _target, who) in TRANSITIONS.items()
+        if review.status in sources and _may(who, membership, review.department)
+    ]
+
+
+def _may(who: str, membership, department) -> bool:
+    if who == "manager":
+        return can_write_review(membership, department)
+    return bool(can_decide_reviews(membership))
+
+
+def _check_review_period(org, period) -> None:
+    if period.organization_id != org.pk:
+        raise ValidationError({"period": [_("Unknown period.")]})
+    if period.kind != org.review_frequency:
+        raise ValidationError(
+            {
+                "period": [
+                    _("Reviews of this organization are %(frequency)s: choose such a period.")
+                    % {"frequency": org.get_review_frequency_display().lower()}
+                ]
+            }
+        )
+
+
+@transaction.atomic
+def review_save(
+    *, org, membership, department, period, self_assessment: str, improvement_plan: str
+) -> Review:
+    """Create or edit the manager's part of a department's review for a period. Only a
+    manager of the department writes it, and only while it is a draft or returned."""
+    if department.organization_id != org.pk:
+        raise ValidationError({"department": [_("Unknown department.")]})
+    if not can_write_review(membership, department):
+        raise PermissionDenied(_("Only a manager of %s writes its review.") % department)
+    _check_review_period(org, period)
+    review = (
+        Review.objects.for_org(org)
+        .select_for_update()
+        .filter(department=department, period=period)
+        .first()
+    )
+    if review is None:
+        review = Review(organization=org, department=department, period=period)
+    elif not review.editable:
+        raise ValidationError(
+            {
+                "status": [
+                    _("This review is %(status)s: it can no longer be changed.")
+                    % {"status": review.get_status_display()}
+                ]
+            }
+        )
+    review.self_assessment = (self_assessment or "").strip()
+    review.improvement_plan = (improvement_plan or "").strip()
+    review.full_clean(exclude=["organization", "department", "period", "decided_by"])
+    try:
+        with transaction.atomic():
+            review.save()
+    except IntegrityError:  # created by someone else at the same moment: edit theirs
+        return review_save(
+            org=org,
+            membership=membership,
+            department=department,
+            period=period,
+            self_assessment=self_assessment,
+            improvement_plan=improvement_plan,
+        )
+    return review
+
+
+@transaction.atomic
+def review_transition(*, org, membership, review: Review, action: str, comment: str = "") -> Review:
+    """Move a review along its allowed path (submit, approve, return) and record the step.
+    Returning needs a reason; submitting needs a self-assessment and a plan."""
+    if review.organization_id != org.pk:
+        raise ValidationError({"review": [_("Unknown review.")]})
+    if action not in TRANSITIONS:
+        raise ValidationError({"action": [_("Unknown action.")]})
+    review = Review.objects.for_org(org).select_for_update().get(pk=review.pk)
+    sources, target, who = TRANSITIONS[action]
+    if not _may(who, membership, review.department):
+        raise PermissionDenied(_("You may not do this with this review."))
+    if review.status not in sources:
+        raise ValidationError(
+            {
+                "status": [
+                    _("A review that is %(status)s cannot be %(action)s.")
+                    % {"status": review.get_status_display(), "action": _action_label(action)}
+                ]
+            }
+        )
+    comment = (comment or "").strip()
+    if len(comment) > 5000:
+        raise ValidationError({"comment": [_("At most 5000 characters.")]})
+    if action == "submit":
+        missing = {}
+        if not review.self_assessment:
+            missing["self_assessment"] = [_("Write the self-assessment before submitting.")]
+        if not review.improvement_plan:
+            missing["improvement_plan"] = [_("Write the improvement plan before submitting.")]
+        if missing:
+            raise ValidationError(missing)
+    if action == "return" and not comment:
+        raise ValidationError({"comment": [_("Say why the review goes back to the manager.")]})
+    now = timezone.now()
+    previous = review.status
+    review.status = target
+    if action == "submit":
+        review.submitted_at = now
+    else:
+        review.decided_at, review.decided_by = now, membership.user
+        review.executive_comment = comment
+        review.return_reason = comment if action == "return" else ""
+    review.save()
+    ReviewTransition.objects.create(
+        organization=org,
+        review=review,
+        from_status=previous,
+        to_status=target,
+        by=membership.user,
+        at=now,
+        comment=comment,
+    )
+    return review
+
+
+def _action_label(action: str) -> str:
+    return {"submit": _("submitted"), "approve": _("approved"), "return": _("returned")}[action]
+
+
+# --- Feedback ------------------------------------------------------------------------------
+
+
+def feedback_period_kind(org) -> str:
+    """Feedback is given at the entry frequency of the satisfaction indicator (monthly)."""
+    indicator = Indicator.objects.for_org(org).filter(code=SATISFACTION).first()
+    return indicator.frequency if indicator is not None else PeriodKind.MONTH
+
+
+@transaction.atomic
+def feedback_save(
+    *, org, period, rater_department, rated_department, rating, comment: str = ""
+) -> Feedback:
+    """One business department's rating (1-5) of one management department's support in a
+    period: created, or changed while the period is open. Recomputes the rated
+    department's internal service satisfaction in the same transaction. Who may rate for
+    the rater department is the caller's check (its managers)."""
+    errors: dict[str, list[str]] = {}
+    if period.organization_id != org.pk:
+        errors["period"] = [_("Unknown period.")]
+    elif period.is_locked:
+        errors["period"] = [
+            _("%(period)s is locked: its feedback cannot change.") % {"period": period.label}
+        ]
+    elif period.kind != feedback_period_kind(org):
+        errors["period"] = [_("Feedback is given per month: choose a month.")]
+    if rater_department.organization_id != org.pk:
+        errors["rater_department"] = [_("Unknown department.")]
+    elif rater_department.kind != DepartmentKind.BUSINESS:
+        errors["rater_department"] = [_("Only business departments rate support.")]
+    if rated_department.organization_id != org.pk:
+        errors["rated_department"] = [_("Unknown department.")]
+    elif rated_department.kind != DepartmentKind.MANAGEMENT:
+        errors["rated_department"] = [_("Only management departments are rated.")]
+    elif not rated_department.is_active:
+        errors["rated_department"] = [_("This department is inactive.")]
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        errors["rating"] = [_("Choose a rating from 1 to 5.")]
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        errors["comment"] = [_("At most 2000 characters.")]
+    if errors:
+        raise ValidationError(errors)
+    feedback, _created = Feedback.objects.for_org(org).update_or_create(
+        organization=org,
+        period=period,
+        rater_department=rater_department,
+        rated_department=rated_department,
+        defaults={"rating": rating, "comment": comment},
+    )
+    satisfaction_update(org=org, period=period, department=rated_department)
+    return feedback
+
+
+@transaction.atomic
+def feedback_delete(*, org, feedback: Feedback) -> None:
+    if feedback.period.is_locked:
+        raise ValidationError(
+            {
+                "period": [
+                    _("%(period)s is locked: its feedback cannot change.")
+                    % {"period": feedback.period.label}
+                ]
+            }
+        )
+    period, department = feedback.period, feedback.rated_department
+    feedback.delete()
+    satisfaction_update(org=org, period=period, department=department)
+
+
+def satisfaction_value(total: int | None, count: int) -> Decimal | None:
+    """SPEC: the actual is average rating / 5 x 100 (kept to 4 decimals)."""
+    if not count:
+        return None
+    return (Decimal(total) / Decimal(count) / Decimal(5) * Decimal(100)).quantize(Decimal("0.0001"))
+
+
+def satisfaction_update(*, org, period, department) -> None:
+    """Set the management department's internal service satisfaction for the period from
+    the ratings it received; no rating, no actual. Without that KPI nothing is written."""
+    kpi = (
+        Kpi.objects.for_org(org)
+        .filter(department=department, indicator__code=SATISFACTION)
+        .select_related("indicator")
+        .first()
+    )
+    if kpi is None:
+        return
+    ratings = (
+        Feedback.objects.for_org(org)
+        .filter(period=period, rated_department=department)
+        .aggregate(total=Sum("rating"), count=Count("pk"))
+    )
+    computed_actual_set(
+        org=org,
+        kpi=kpi,
+        period=period,
+        value=satisfaction_value(ratings["total"], ratings["count"]),
+        source=Source.FEEDBACK,
+    )

@@ -7,10 +7,15 @@
   has marked periods - what a down broker or a killed worker missed.
 - `reviews.recalculate_open_periods` (beat, nightly): marks every open period of every
   organization and recalculates (reconciliation of anything that drifted).
+- `reviews.daily_notifications` (beat, every morning): one `reviews.org_notifications` per
+  organization - entry reminders, overdue notices, HR's summary, and (once a week) the
+  reviews waiting for approval. Red-KPI alerts follow each recalculation. Every email is
+  sent once (reviews.notifications).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from celery import shared_task
@@ -24,7 +29,7 @@ from metrics.models import PendingRecalculation, PeriodStatus
 from metrics.selectors import period_list
 from metrics.services.recalc import recalculation_mark
 
-from . import rollup
+from . import notifications, rollup
 from .models import RecalculationRun
 
 log = logging.getLogger(__name__)
@@ -78,6 +83,10 @@ def recalculate(self, org, period_ids: list[int] | None = None, run_id: int | No
             )
         log.exception("recalculation of organization %s failed", org.pk)
         raise
+    try:
+        notifications.red_kpi_alerts(org=org, period_ids=period_ids)
+    except Exception:  # noqa: BLE001 - an email problem never fails the scorecards
+        log.exception("red-KPI alerts of organization %s failed", org.pk)
     if run is not None:
         RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
             state=RecalculationRun.State.DONE,
@@ -139,3 +148,22 @@ def request_full_recalculation(*, org, period, by) -> RecalculationRun:
         )
         transaction.on_commit(lambda: enqueue(org.pk, period_ids, run.pk))
     return run
+
+
+@shared_task(base=OrgTask, name="reviews.org_notifications", acks_late=True)
+def org_notifications(org, today: str | None = None) -> int:
+    """One organization's reminders of the day (idempotent: a rerun sends nothing twice)."""
+    day = dt.date.fromisoformat(today) if today else timezone.localdate()
+    return notifications.entry_reminders(org=org, today=day) + notifications.reviews_waiting(
+        org=org, today=day
+    )
+
+
+@shared_task(name="reviews.daily_notifications", acks_late=True)
+def daily_notifications() -> int:
+    """Every morning: enqueue each organization's reminders (each job runs scoped to one)."""
+    count = 0
+    for org_id in Organization.objects.values_list("pk", flat=True):
+        org_notifications.apply_async(kwargs={"organization_id": org_id})
+        count += 1
+    return count

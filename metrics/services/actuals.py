@@ -313,3 +313,38 @@ def _record_history_without_triggers(org, created, changed) -> None:
         )
         for row in rows
     )
+
+
+@transaction.atomic
+def computed_actual_set(*, org, kpi: Kpi, period: Period, value: Decimal | None, source: str):
+    """Write (or, with `value` None, remove) the actual of a KPI whose value PerfHub derives
+    itself (`internal_service_satisfaction` from feedback): the one write path besides
+    actuals_save, with the same history, version and recalculation mark."""
+    if kpi.organization_id != org.pk or period.organization_id != org.pk:
+        raise ValueError("KPI and period must belong to the organization")
+    current = Actual.objects.for_org(org).filter(kpi=kpi, period=period).select_for_update().first()
+    if value is None:
+        if current is None:
+            return None
+        with history_context(source=source, user=None):
+            current.delete()
+        recalculation_mark(org=org, periods=[period])
+        return None
+    if current is not None and current.value == value:
+        return current
+    row = current or Actual(
+        organization_id=org.pk, kpi=kpi, period=period, department_id=kpi.department_id
+    )
+    row.value = value
+    row.note = ""
+    row.entered_by = None
+    row.entered_at = timezone.now()
+    row.source = source
+    row.version = 1 if current is None else current.version + 1
+    declare_no_ignored_triggers()
+    with history_context(source=source, user=None):
+        row.save()
+    if connection.vendor != "postgresql":
+        _record_history_without_triggers(org, [row], [])
+    recalculation_mark(org=org, periods=[period])
+    return row

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from .views import DashboardViewSet, GoalViewSet, RecalculationViewSet, ScorecardViewSet
+from .views import (
+    DashboardViewSet,
+    FeedbackViewSet,
+    GoalViewSet,
+    RecalculationViewSet,
+    ReviewViewSet,
+    ScorecardViewSet,
+)
 
 P = "orgs/<slug:org_slug>/"
 
@@ -22,5 +29,38 @@ urlpatterns = [
         P + "recalculations/<int:pk>/",
         RecalculationViewSet.as_view({"get": "retrieve"}),
         name="api-recalculation",
+    ),
+    path(
+        P + "reviews/", ReviewViewSet.as_view({"get": "list", "post": "create"}), name="api-reviews"
+    ),
+    path(
+        P + "reviews/<int:pk>/",
+        ReviewViewSet.as_view({"get": "retrieve", "put": "update"}),
+        name="api-review",
+    ),
+    path(
+        P + "reviews/<int:pk>/submit/",
+        ReviewViewSet.as_view({"post": "submit"}),
+        name="api-review-submit",
+    ),
+    path(
+        P + "reviews/<int:pk>/approve/",
+        ReviewViewSet.as_view({"post": "approve"}),
+        name="api-review-approve",
+    ),
+    path(
+        P + "reviews/<int:pk>/return/",
+        ReviewViewSet.as_view({"post": "return_"}),
+        name="api-review-return",
+    ),
+    path(
+        P + "feedback/",
+        FeedbackViewSet.as_view({"get": "list", "post": "create"}),
+        name="api-feedback-list",
+    ),
+    path(
+        P + "feedback/<int:pk>/",
+        FeedbackViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"}),
+        name="api-feedback",
     ),
 ]

@@ -1,24 +1,47 @@
-"""scorecards/, dashboard/ and recalculations/ (SPEC §6). They read stored results only."""
+"""scorecards/, dashboard/, recalculations/, goals/, reviews/ and feedback/ (SPEC §6)."""
 
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from departments.api.base import OrgViewSet
-from departments.permissions import can_configure, can_view_all, can_view_company
+from departments.permissions import (
+    can_configure,
+    can_view_all,
+    can_view_company,
+    can_write_review,
+    is_member,
+)
 from metrics import selectors as metric_selectors
 
 from .. import selectors
-from ..services import goal_save
+from ..services import (
+    feedback_delete,
+    feedback_save,
+    goal_save,
+    review_actions,
+    review_save,
+    review_transition,
+)
 from ..tasks import request_full_recalculation
 from .serializers import (
     DashboardOut,
+    FeedbackIn,
+    FeedbackOut,
+    FeedbackUpdateIn,
     GoalIn,
     GoalOut,
     RecalculationIn,
     RecalculationOut,
+    ReviewDecisionIn,
+    ReviewIn,
+    ReviewOut,
+    ReviewTextIn,
     ScorecardOut,
 )
 
@@ -175,3 +198,208 @@ class GoalViewSet(OrgViewSet):
     def update(self, request, org_slug, pk):
         goal = selectors.goal_get(org=self.org, pk=pk)
         return Response(GoalOut(self._save(request, goal)).data)
+
+
+class ReviewViewSet(OrgViewSet):
+    """Department reviews. Admin, HR and executives read every review, a manager those of
+    the departments they manage. The manager writes the self-assessment and plan and
+    submits; an executive (or admin) approves or returns it with a reason. Only these
+    transitions exist: `submit` (draft or returned → submitted), `approve` (submitted →
+    approved), `return` (submitted → returned, a draft again for the manager)."""
+
+    serializer_class = ReviewOut
+    write_predicate = staticmethod(is_member)  # the service checks who may do what
+
+    @property
+    def schema_model(self):
+        from ..models import Review
+
+        return Review
+
+    def scoped_queryset(self):
+        from ..models import ReviewTransition
+
+        ids = None if can_view_all(self.membership) else self.membership.managed_ids
+        wanted = _int_param(self.request, "department")
+        if wanted is not None:
+            ids = [wanted] if ids is None or wanted in ids else []
+        return selectors.review_list(
+            org=self.org,
+            period_id=_int_param(self.request, "period"),
+            department_ids=ids,
+            status=self.request.query_params.get("status") or None,
+        ).prefetch_related(
+            Prefetch(
+                "transitions",
+                queryset=ReviewTransition.objects.for_org(self.org).select_related("by"),
+            )
+        )
+
+    def _get(self, pk):
+        from metrics.selectors import get_or_404
+
+        ids = None if can_view_all(self.membership) else self.membership.managed_ids
+        return get_or_404(
+            selectors.review_list(org=self.org, department_ids=ids).prefetch_related(
+                "transitions__by"
+            ),
+            pk,
+        )
+
+    def _out(self, review, status_code=status.HTTP_200_OK):
+        review = self._get(review.pk)
+        review.actions = review_actions(review, self.membership)
+        return Response(ReviewOut(review).data, status=status_code)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("period", int, description="Period id"),
+            OpenApiParameter("department", int, description="Department id"),
+            OpenApiParameter("status", str, enum=["draft", "submitted", "approved", "returned"]),
+        ]
+    )
+    def list(self, request, org_slug):
+        page = list(self.paginate_queryset(self.get_queryset()))
+        for review in page:
+            review.actions = review_actions(review, self.membership)
+        return self.get_paginated_response(ReviewOut(page, many=True).data)
+
+    def retrieve(self, request, org_slug, pk):
+        return self._out(self._get(pk))
+
+    @extend_schema(request=ReviewIn, responses={201: ReviewOut})
+    def create(self, request, org_slug):
+        data = ReviewIn(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        review = review_save(org=self.org, membership=self.membership, **v)
+        return self._out(review, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReviewTextIn, responses={200: ReviewOut})
+    def update(self, request, org_slug, pk):
+        review = self._get(pk)
+        data = ReviewTextIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = review_save(
+            org=self.org,
+            membership=self.membership,
+            department=review.department,
+            period=review.period,
+            **data.validated_data,
+        )
+        return self._out(review)
+
+    def _transition(self, request, pk, name):
+        review = self._get(pk)
+        data = ReviewDecisionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = review_transition(
+            org=self.org,
+            membership=self.membership,
+            review=review,
+            action=name,
+            comment=data.validated_data["comment"],
+        )
+        return self._out(review)
+
+    @extend_schema(request=ReviewDecisionIn, responses={200: ReviewOut})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, org_slug, pk):
+        return self._transition(request, pk, "submit")
+
+    @extend_schema(request=ReviewDecisionIn, responses={200: ReviewOut})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, org_slug, pk):
+        return self._transition(request, pk, "approve")
+
+    @extend_schema(request=ReviewDecisionIn, responses={200: ReviewOut})
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_(self, request, org_slug, pk):
+        return self._transition(request, pk, "return")
+
+
+class FeedbackViewSet(OrgViewSet):
+    """Business departments rate the support of management departments (1-5 and a comment,
+    one rating per pair and period, editable until the period locks). Admin, HR and
+    executives read all of it; a manager reads what their departments gave and received.
+    Only a manager of the rating department writes its ratings. The person who rated is
+    never stored nor shown."""
+
+    serializer_class = FeedbackOut
+    write_predicate = staticmethod(is_member)
+
+    @property
+    def schema_model(self):
+        from ..models import Feedback
+
+        return Feedback
+
+    def scoped_queryset(self):
+        qs = selectors.feedback_list(
+            org=self.org,
+            period_id=_int_param(self.request, "period"),
+        )
+        for name in ("rater_department", "rated_department"):
+            wanted = _int_param(self.request, name)
+            if wanted is not None:
+                qs = qs.filter(**{f"{name}_id": wanted})
+        if not can_view_all(self.membership):
+            from django.db.models import Q
+
+            ids = self.membership.managed_ids
+            qs = qs.filter(Q(rater_department_id__in=ids) | Q(rated_department_id__in=ids))
+        return qs.order_by("-period__start", "rated_department__code", "rater_department__code")
+
+    def _get(self, pk):
+        from metrics.selectors import get_or_404
+
+        return get_or_404(self.scoped_queryset(), pk)
+
+    def _may_rate(self, department):
+        if not can_write_review(self.membership, department):
+            raise PermissionDenied(_("Only a manager of %s gives its feedback.") % department)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("period", int, description="Period id"),
+            OpenApiParameter("rater_department", int, description="Rating department id"),
+            OpenApiParameter("rated_department", int, description="Rated department id"),
+        ]
+    )
+    def list(self, request, org_slug):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(FeedbackOut(page, many=True).data)
+
+    def retrieve(self, request, org_slug, pk):
+        return Response(FeedbackOut(self._get(pk)).data)
+
+    @extend_schema(request=FeedbackIn, responses={201: FeedbackOut})
+    def create(self, request, org_slug):
+        data = FeedbackIn(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        self._may_rate(v["rater_department"])
+        feedback = feedback_save(org=self.org, **v)
+        return Response(FeedbackOut(feedback).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=FeedbackUpdateIn, responses={200: FeedbackOut})
+    def update(self, request, org_slug, pk):
+        feedback = self._get(pk)
+        self._may_rate(feedback.rater_department)
+        data = FeedbackUpdateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        feedback = feedback_save(
+            org=self.org,
+            period=feedback.period,
+            rater_department=feedback.rater_department,
+            rated_department=feedback.rated_department,
+            **data.validated_data,
+        )
+        return Response(FeedbackOut(feedback).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, org_slug, pk):
+        feedback = self._get(pk)
+        self._may_rate(feedback.rater_department)
+        feedback_delete(org=self.org, feedback=feedback)
+        return Response(status=status.HTTP_204_NO_CONTENT)

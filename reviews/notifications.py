@@ -1,0 +1,195 @@
+"""Reminder and alert emails (SPEC §5, the reviews issue). Each is sent at most once per
+kind, recipient and subject (a period, a KPI in a period, a week): the Notification row is
+written in the same transaction as the send, so a rerun sends nothing twice and a failed
+send is retried by the next run. Every email is rendered in its recipient's language (their
+profile's, else the organization's), carries a link into the app, and respects the kinds
+the recipient turned off in their profile. Called by the jobs in reviews.tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from departments.models import Membership, NotificationKind, Profile, Role
+from metrics import selectors as metric_selectors
+from metrics.models import PeriodStatus
+
+from .models import Notification, ReviewStatus, ScorecardLine, Status
+
+log = logging.getLogger(__name__)
+K = NotificationKind
+
+
+def link(org, name: str, **kwargs) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse(name, kwargs={"slug": org.slug, **kwargs})
+
+
+def _profiles(users) -> dict[int, Profile]:
+    return {p.user_id: p for p in Profile.objects.filter(user__in=[u.pk for u in users])}
+
+
+def _language(org, profile: Profile | None) -> str:
+    return (profile.language if profile and profile.language else None) or org.language
+
+
+def send_once(*, org, kind: str, user, keys: list[str], template: str, context: dict) -> bool:
+    """Send one email about `keys` (the subjects it covers) unless every one of them was
+    already sent to the user, or the user turned this kind off or has no address."""
+    if not user.email or not keys:
+        return False
+    profile = Profile.objects.filter(user=user).first()
+    if profile is not None and not profile.wants(kind):
+        return False
+    now = timezone.now()
+    with transaction.atomic():
+        already = set(
+            Notification.objects.for_org(org)
+            .filter(kind=kind, user=user, key__in=keys)
+            .values_list("key", flat=True)
+        )
+        fresh = [k for k in keys if k not in already]
+        if not fresh:
+            return False
+        Notification.objects.bulk_create(
+            [
+                Notification(organization=org, kind=kind, user=user, key=k, sent_at=now)
+                for k in fresh
+            ],
+            ignore_conflicts=True,
+        )
+        with translation.override(_language(org, profile)):
+            text = render_to_string(
+                f"reviews/email/{template}.txt", {"org": org, "user": user, **context}
+            )
+        subject, _sep, body = text.strip().partition("\n")
+        # A failed send rolls the rows back: the next run tries again.
+        send_mail(subject.strip(), body.strip() + "\n", None, [user.email])
+    return True
+
+
+def _members(org, roles) -> list:
+    return [
+        m.user
+        for m in Membership.objects.for_org(org).filter(role__in=roles).select_related("user")
+    ]
+
+
+def entry_reminders(*, org, today: dt.date | None = None) -> int:
+    """Managers with missing actuals: once N days before the period's due date (the
+    organization's `reminder_days_before`) and once when it is past; HR gets a summary of
+    the late departments on the due date. Returns the number of emails sent."""
+    today = today or timezone.localdate()
+    sent = 0
+    window = dt.timedelta(days=org.reminder_days_before)
+    for period in metric_selectors.period_list(org=org, status=PeriodStatus.OPEN):
+        if today < period.due_date - window:
+            continue
+        overdue = today > period.due_date or today == period.due_date
+        report = metric_selectors.completeness(org=org, period=period, today=today)
+        late = [row for row in report["rows"] if row.missing]
+        if not late:
+            continue
+        per_manager = defaultdict(list)
+        for row in late:
+            for manager in row.managers:
+                per_manager[manager].append(row)
+        kind = K.ENTRY_OVERDUE if overdue else K.ENTRY_DUE_SOON
+        for manager, rows in per_manager.items():
+            sent += send_once(
+                org=org,
+                kind=kind,
+                user=manager,
+                keys=[f"period:{period.pk}"],
+                template=kind,
+                context={"period": period, "rows": rows, "url": link(org, "my_entries")},
+            )
+        if overdue:
+            for person in _members(org, [Role.HR]) or _members(org, [Role.ADMIN]):
+                sent += send_once(
+                    org=org,
+                    kind=K.HR_LATE_SUMMARY,
+                    user=person,
+                    keys=[f"period:{period.pk}"],
+                    template=K.HR_LATE_SUMMARY,
+                    context={
+                        "period": period,
+                        "rows": late,
+                        "url": link(org, "entry_completeness") + f"?period={period.pk}",
+                    },
+                )
+    return sent
+
+
+def red_kpi_alerts(*, org, period_ids) -> int:
+    """After a recalculation: each KPI of an open period that is red and was not reported
+    yet is told to its department's managers and to HR, once (one email per person listing
+    the new ones)."""
+    lines = list(
+        ScorecardLine.objects.for_org(org)
+        .filter(period_id__in=period_ids, status=Status.RED, period__status=PeriodStatus.OPEN)
+        .exclude(actual=None)
+        .select_related("kpi__indicator", "department", "period")
+        .order_by("department__code", "kpi__indicator__code")
+    )
+    if not lines:
+        return 0
+    hr = _members(org, [Role.HR])
+    from departments.models import DepartmentManager
+
+    managers = defaultdict(list)
+    for dm in (
+        DepartmentManager.objects.for_org(org)
+        .filter(department_id__in={line.department_id for line in lines})
+        .select_related("user")
+    ):
+        managers[dm.department_id].append(dm.user)
+    per_person = defaultdict(list)
+    for line in lines:
+        for person in {*managers[line.department_id], *hr}:
+            per_person[person].append(line)
+    sent = 0
+    for person, person_lines in per_person.items():
+        sent += send_once(
+            org=org,
+            kind=K.KPI_RED,
+            user=person,
+            keys=[f"kpi:{line.kpi_id}:period:{line.period_id}" for line in person_lines],
+            template=K.KPI_RED,
+            context={
+                "lines": person_lines,
+                "links": {
+                    line.kpi_id: link(org, "kpi_detail", pk=line.kpi_id) for line in person_lines
+                },
+            },
+        )
+    return sent
+
+
+def reviews_waiting(*, org, today: dt.date | None = None) -> int:
+    """Once a week: the reviews waiting for approval, listed to the executives."""
+    from . import selectors
+
+    today = today or timezone.localdate()
+    waiting = list(selectors.review_list(org=org, status=ReviewStatus.SUBMITTED))
+    if not waiting:
+        return 0
+    year, week, _day = today.isocalendar()
+    sent = 0
+    for person in _members(org, [Role.EXECUTIVE]):
+        sent += send_once(
+            org=org,
+            kind=K.REVIEWS_WAITING,
+            user=person,
+            keys=[f"week:{year}-{week:02d}"],
+            template=K.REVIEWS_WAITING,
+            context={"reviews": waiting, "url": link(org, "review_list")},
+        )
+    return sent
