@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from .models import Department, Organization, Role
+from .models import Department, Language, NotificationKind, Organization, Profile, Role
 from .selectors import department_list, membership_list
 
 
@@ -76,3 +76,33 @@ class OrganizationSettingsForm(forms.ModelForm):
             "review_frequency",
             "reminder_days_before",
         ]
+
+
+class ProfileForm(forms.ModelForm):
+    """Email language and the kinds of email the user wants (unticked: turned off)."""
+
+    wanted = forms.MultipleChoiceField(
+        label=_("Emails I want"),
+        required=False,
+        choices=NotificationKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Profile
+        fields = ["language"]
+        labels = {"language": _("Language of my emails")}
+        help_texts = {"language": _("Blank: each organization's language.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [
+            ("", _("The organization's language")),
+            *Language.choices,
+        ]
+        self.initial["wanted"] = [k for k in NotificationKind.values if self.instance.wants(k)]
+
+    def save(self, commit=True):
+        wanted = set(self.cleaned_data["wanted"])
+        self.instance.muted = [k for k in NotificationKind.values if k not in wanted]
+        return super().save(commit)

@@ -301,3 +301,11 @@ def department_update(*, department: Department, by, **fields) -> Department:
         _set_managers(org, department, managers)
     scoring_inputs_changed.send(sender=Department, organization=org)
     return department
+
+
+def profile_for(*, user):
+    """The user's preferences (created with the defaults on first use)."""
+    from .models import Profile
+
+    profile, _created = Profile.objects.get_or_create(user=user)
+    return profile

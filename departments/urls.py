@@ -16,4 +16,5 @@ org_urlpatterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("orgs/", views.org_list, name="org_list"),
+    path("profile/", views.profile, name="profile"),
 ]

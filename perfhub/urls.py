@@ -6,6 +6,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from departments.urls import org_urlpatterns as department_pages
 from metrics.urls import urlpatterns as metrics_pages
+from reviews.pages import urlpatterns as review_pages
 from reviews.views import urlpatterns as reviews_pages
 
 from .health import healthz
@@ -19,7 +20,7 @@ api_v1 = [
     path("", include("reviews.api.urls")),
 ]
 
-org_pages = [*department_pages, *metrics_pages, *reviews_pages]
+org_pages = [*department_pages, *metrics_pages, *reviews_pages, *review_pages]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -191,6 +191,8 @@ def _ensure_demo_data(org: Organization, users: dict, departments: dict[str, Dep
         entries=entries,
         can_enter=lambda d: True,
     )
+    _demo_feedback(org, departments, months, rng)
+    _demo_reviews(org, users, departments, months)
     for month in months[:-3]:  # older months are closed
         period_lock(period=month, by=users["hr"], reason="")
     _demo_goals(org, users, kpis, today)
@@ -251,3 +253,88 @@ _NOTES = (
 def _note(rng) -> str:
     """Every demo value carries a short note so red values are explained."""
     return rng.choice(_NOTES) or "月度数据 / Monthly figure"
+
+
+# How well each management department supports the business side (average rating).
+_SUPPORT = {"hr": 4.1, "finance": 3.5, "admin": 3.0}
+_FEEDBACK_COMMENTS = (
+    "",
+    "",
+    "响应及时 / Quick to respond",
+    "流程还可以更简单 / The process could be simpler",
+    "招聘支持到位 / Good hiring support",
+    "报销周期偏长 / Reimbursements take long",
+)
+
+
+def _demo_feedback(org, departments, months, rng) -> None:
+    """A year of ratings: every business department rates every management department
+    each month (the running month: half of them so far); support slowly improves."""
+    from .services import feedback_save
+
+    raters = [d for d in departments.values() if d.kind == "business"]
+    rated = [d for d in departments.values() if d.kind == "management"]
+    for index, month in enumerate(months):
+        current = index == len(months) - 1
+        for rater in raters:
+            for department in rated:
+                if current and rng.random() < 0.5:
+                    continue
+                mean = _SUPPORT.get(department.code, 3.5) + (index - 6) * 0.05
+                rating = int(min(5, max(1, round(rng.gauss(mean, 0.8)))))
+                feedback_save(
+                    org=org,
+                    period=month,
+                    rater_department=rater,
+                    rated_department=department,
+                    rating=rating,
+                    comment=rng.choice(_FEEDBACK_COMMENTS),
+                )
+
+
+def _demo_reviews(org, users, departments, months) -> None:
+    """Reviews of Sales in every state over the last months, and a draft of East China."""
+    from departments.selectors import managed_department_ids
+
+    from .services import review_save, review_transition
+
+    def member(username):
+        membership = Membership.objects.for_org(org).get(user=users[username])
+        membership.managed_ids = managed_department_ids(org=org, user=users[username])
+        return membership
+
+    manager, executive = member("manager"), member("executive")
+    if len(months) < 6:
+        return
+    sales, east = departments["sales"], departments["sales-east"]
+    plan = (
+        (months[-6], "approve", ""),
+        (months[-5], "approve", "很好，继续保持 / Well done, keep it up"),
+        (months[-4], "return", "请补充回款计划 / Please add a plan for collections"),
+        (months[-3], "submit", ""),
+        (months[-2], "submit", ""),
+    )
+    for month, last, comment in plan:
+        review = review_save(
+            org=org,
+            membership=manager,
+            department=sales,
+            period=month,
+            self_assessment="销售额略低于目标，新客户增长良好。/ Revenue slightly under target; "
+            "new customers grew well.",
+            improvement_plan="加强重点客户回访，月底前完成渠道评估。/ Visit key accounts; "
+            "finish the channel review by month end.",
+        )
+        review_transition(org=org, membership=manager, review=review, action="submit")
+        if last in ("approve", "return"):
+            review_transition(
+                org=org, membership=executive, review=review, action=last, comment=comment
+            )
+    review_save(
+        org=org,
+        membership=manager,
+        department=east,
+        period=months[-2],
+        self_assessment="华东区回款改善。/ Collections in East China improved.",
+        improvement_plan="",
+    )

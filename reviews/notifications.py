@@ -14,6 +14,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -129,12 +130,14 @@ def entry_reminders(*, org, today: dt.date | None = None) -> int:
 
 
 def red_kpi_alerts(*, org, period_ids) -> int:
-    """After a recalculation: each KPI of an open period that is red and was not reported
-    yet is told to its department's managers and to HR, once (one email per person listing
-    the new ones)."""
+    """After a recalculation: each KPI that is red in an open period of its entry frequency
+    and was not reported yet is told to its department's managers and to HR, once (one
+    email per person listing the new ones)."""
     lines = list(
         ScorecardLine.objects.for_org(org)
         .filter(period_id__in=period_ids, status=Status.RED, period__status=PeriodStatus.OPEN)
+        # Red where it is entered (a month's actual), not in the quarter or year it feeds.
+        .filter(period__kind=F("kpi__indicator__frequency"))
         .exclude(actual=None)
         .select_related("kpi__indicator", "department", "period")
         .order_by("department__code", "kpi__indicator__code")

@@ -37,9 +37,31 @@ def recalculation_mark(*, org, periods: Iterable[Period]) -> list[int]:
         # A new request starts a fresh count of attempts.
         update_fields=["requested_at", "attempts", "last_error"],
     )
-    org_id, period_ids = org.pk, sorted(ids)
-    transaction.on_commit(lambda: _announce(org_id, period_ids))
-    return period_ids
+    _announce_on_commit(org.pk, ids)
+    return sorted(ids)
+
+
+def _announce_on_commit(org_id: int, period_ids: set[int]) -> None:
+    """One announcement per organization when the transaction commits, however many
+    changes in it marked periods (a demo load or a feedback form marks dozens)."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _announce(org_id, sorted(period_ids))
+        return
+    pending = getattr(connection, "_perfhub_announce", None)
+    # Still registered in this transaction (a rolled-back savepoint may have dropped it).
+    if pending is not None and any(e[1] is pending[0] for e in connection.run_on_commit):
+        pending[1].setdefault(org_id, set()).update(period_ids)
+        return
+    batch: dict[int, set[int]] = {org_id: set(period_ids)}
+
+    def announce_batch() -> None:
+        connection._perfhub_announce = None
+        for oid, pids in batch.items():
+            _announce(oid, sorted(pids))
+
+    connection._perfhub_announce = (announce_batch, batch)
+    transaction.on_commit(announce_batch)
 
 
 def _announce(org_id: int, period_ids: list[int]) -> None:
