@@ -49,3 +49,52 @@ def computed(org, sales, manager):
     )
     recalculate(org=org, period_ids=[p.pk for p in periods])
     return {"month": month, "hr_dept": hr_dept, "periods": periods}
+
+
+@pytest.fixture
+def support(org, sales, manager, hr, executive, admin):
+    """Sales (business, managed by `manager`) and two management departments (HR with the
+    hr_standard template, so with internal service satisfaction; Legal without a template),
+    the 2026 periods, and a second business department managed by someone else."""
+    from departments.models import Membership, Role
+    from tests.factories import UserFactory
+
+    library_install(org=org)
+    periods = periods_generate(org=org, fiscal_year=2026, by=None)
+    hr_dept = make_department(org, code="hr", kind="management", function="hr", name_en="HR")
+    legal = make_department(org, code="legal", kind="management", function="legal")
+    other_manager = UserFactory(username="otto-manager", email="otto@example.com")
+    Membership.objects.create(organization=org, user=other_manager, role=Role.MANAGER)
+    production = make_department(
+        org, code="production", function="production", managers=[other_manager]
+    )
+    template_apply(
+        template=selectors.template_list(org=org).get(code="hr_standard"),
+        departments=[hr_dept],
+        by=None,
+    )
+    months = [p for p in periods if p.kind == "month"]
+    return {
+        "periods": periods,
+        "months": months,
+        "month": months[2],
+        "quarter": next(p for p in periods if p.kind == "quarter"),
+        "hr_dept": hr_dept,
+        "legal": legal,
+        "production": production,
+        "other_manager": other_manager,
+    }
+
+
+@pytest.fixture
+def member_of(org):
+    """The Membership of a user as the access layer resolves it (with managed_ids)."""
+    from departments.models import Membership
+    from departments.selectors import managed_department_ids
+
+    def _member_of(user):
+        membership = Membership.objects.for_org(org).get(user=user)
+        membership.managed_ids = managed_department_ids(org=org, user=user)
+        return membership
+
+    return _member_of

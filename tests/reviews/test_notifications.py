@@ -1,0 +1,162 @@
+"""Reminders and alerts: each sent once to the right people in their language, with a link
+into the app, never again on a rerun, and not to people who turned the kind off."""
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+
+from departments.models import Profile
+from metrics import selectors as metric_selectors
+from metrics.services.actuals import ActualInput, actuals_save
+from metrics.services.templates import template_apply
+from reviews import notifications
+from reviews.rollup import recalculate
+from reviews.services import review_save, review_transition
+from reviews.tasks import org_notifications
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def entry(org, sales, support, manager, hr):
+    """Sales with its standard KPIs; January 2026 (the first period, so nothing earlier is
+    late) with one value entered, the rest missing."""
+    template_apply(
+        template=metric_selectors.template_list(org=org).get(code="sales_standard"),
+        departments=[sales],
+        by=None,
+    )
+    kpis = {k.indicator.code: k for k in metric_selectors.kpi_list(org=org, department=sales)}
+    month = support["months"][0]
+    actuals_save(
+        org=org,
+        by=None,
+        source="api",
+        can_enter=lambda d: True,
+        entries=[ActualInput(kpis["sales_revenue"].pk, month.pk, "1500000", note="n")],
+    )
+    manager.email, hr.email = "mona@example.com", "harry@example.com"
+    manager.save()
+    hr.save()
+    mail.outbox.clear()
+    return {"month": month, "kpis": kpis}
+
+
+def _to(address):
+    return [m for m in mail.outbox if m.to == [address]]
+
+
+def test_due_soon_once_per_manager_listing_missing(org, entry, settings):
+    settings.SITE_URL = "https://perfhub.example.com"
+    month = entry["month"]
+    too_early = month.due_date - dt.timedelta(days=org.reminder_days_before + 1)
+    assert notifications.entry_reminders(org=org, today=too_early) == 0
+    day = month.due_date - dt.timedelta(days=org.reminder_days_before)
+    assert notifications.entry_reminders(org=org, today=day) == 1
+    (message,) = _to("mona@example.com")
+    assert "due soon" in message.subject or "即将到期" in message.subject
+    assert f"https://perfhub.example.com/o/{org.slug}/entries/" in message.body
+    assert entry["kpis"]["new_customers"].indicator.display_name in message.body
+    assert entry["kpis"]["sales_revenue"].indicator.display_name not in message.body
+    # A rerun (the same day or the next) sends nothing again; nor does HR get anything yet.
+    assert notifications.entry_reminders(org=org, today=day) == 0
+    assert notifications.entry_reminders(org=org, today=day + dt.timedelta(days=1)) == 0
+    assert len(mail.outbox) == 1
+
+
+def test_overdue_notice_and_hr_summary_on_the_due_date(org, entry):
+    due = entry["month"].due_date
+    assert notifications.entry_reminders(org=org, today=due) == 2
+    (notice,) = _to("mona@example.com")
+    assert "overdue" in notice.subject and entry["month"].label in notice.subject
+    (summary,) = _to("harry@example.com")
+    assert "late" in summary.subject
+    assert "Sales" in summary.body and "HR" in summary.body  # departments with missing KPIs
+    assert notifications.entry_reminders(org=org, today=due) == 0
+
+
+def test_in_the_recipients_language(org, entry, manager, hr):
+    org.language = "zh-hans"
+    org.save()
+    Profile.objects.create(user=manager, language="en")
+    notifications.entry_reminders(org=org, today=entry["month"].due_date)
+    english = _to("mona@example.com")[0]
+    chinese = _to("harry@example.com")[0]
+    assert "overdue" in english.subject and "Hello" in english.body
+    assert "逾期" in chinese.subject or "未按期" in chinese.subject
+    assert "Hello" not in chinese.body
+
+
+def test_turned_off_kinds_are_not_sent(org, entry, manager):
+    Profile.objects.create(user=manager, muted=["entry_overdue"])
+    notifications.entry_reminders(org=org, today=entry["month"].due_date)
+    assert _to("mona@example.com") == []
+    assert _to("harry@example.com")  # HR still gets the summary
+
+
+def test_red_kpi_told_once_to_manager_and_hr(org, entry, support, manager, hr):
+    month = entry["month"]
+    kpi = entry["kpis"]["customer_satisfaction"]
+    actuals_save(
+        org=org,
+        by=None,
+        source="api",
+        can_enter=lambda d: True,
+        entries=[ActualInput(kpi.pk, month.pk, "1", note="bad month")],
+    )
+    period_ids = [p.pk for p in support["periods"]]
+    recalculate(org=org, period_ids=period_ids)
+    mail.outbox.clear()
+    assert notifications.red_kpi_alerts(org=org, period_ids=period_ids) == 2
+    for address in ("mona@example.com", "harry@example.com"):
+        (message,) = _to(address)
+        assert f"/o/{org.slug}/kpis/{kpi.pk}/" in message.body
+        assert message.body.count(f"/kpis/{kpi.pk}/") == 1  # the month only, not its quarter
+    recalculate(org=org, period_ids=period_ids)
+    assert notifications.red_kpi_alerts(org=org, period_ids=period_ids) == 0
+    assert len(mail.outbox) == 2
+
+
+def test_reviews_waiting_weekly(org, sales, support, manager, executive, member_of):
+    executive.email = "eve@example.com"
+    executive.save()
+    review = review_save(
+        org=org,
+        membership=member_of(manager),
+        department=sales,
+        period=support["month"],
+        self_assessment="a",
+        improvement_plan="b",
+    )
+    monday = dt.date(2026, 4, 6)
+    assert notifications.reviews_waiting(org=org, today=monday) == 0  # a draft waits for nobody
+    review_transition(org=org, membership=member_of(manager), review=review, action="submit")
+    assert notifications.reviews_waiting(org=org, today=monday) == 1
+    assert notifications.reviews_waiting(org=org, today=monday + dt.timedelta(days=2)) == 0
+    assert notifications.reviews_waiting(org=org, today=monday + dt.timedelta(days=7)) == 1
+    assert [m.to for m in mail.outbox] == [["eve@example.com"], ["eve@example.com"]]
+    assert f"/o/{org.slug}/reviews/" in mail.outbox[0].body
+
+
+def test_daily_job_is_idempotent_and_scoped(org, other_org, entry):
+    day = entry["month"].due_date.isoformat()
+    first = org_notifications.apply(kwargs={"organization_id": org.pk, "today": day}).get()
+    assert first > 0 and len(mail.outbox) == first
+    again = org_notifications.apply(kwargs={"organization_id": org.pk, "today": day}).get()
+    assert again == 0 and len(mail.outbox) == first
+    assert org_notifications.apply(
+        kwargs={"organization_id": other_org.pk, "today": day}
+    ).get() == 0
+
+
+def test_a_failed_send_is_retried_by_the_next_run(org, entry, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("SMTP down")
+
+    monkeypatch.setattr(notifications, "send_mail", broken)
+    day = entry["month"].due_date - dt.timedelta(days=1)
+    with pytest.raises(OSError):
+        notifications.entry_reminders(org=org, today=day)
+    monkeypatch.undo()
+    assert notifications.entry_reminders(org=org, today=day) >= 1
