@@ -214,6 +214,7 @@ SPECTACULAR_SETTINGS = {
         "PeriodStatusEnum": "metrics.models.PeriodStatus",
         "ScoreStatusEnum": "reviews.models.Status",
         "RunStateEnum": "reviews.models.RecalculationRun.State",
+        "ReviewStatusEnum": "reviews.models.ReviewStatus",
     },
 }
 

@@ -20,7 +20,9 @@ def _satisfaction(org, department, period):
     return (
         Actual.objects.for_org(org)
         .filter(
-            department=department, period=period, kpi__indicator__code="internal_service_satisfaction"
+            department=department,
+            period=period,
+            kpi__indicator__code="internal_service_satisfaction",
         )
         .first()
     )
@@ -53,9 +55,7 @@ def test_feedback_flows_into_the_scorecard(org, sales, support):
     assert actual.value == Decimal(90) and actual.source == "feedback"
     assert actual.entered_by is None
     recalculate(org=org, period_ids=[p.pk for p in support["periods"]])
-    line = ScorecardLine.objects.for_org(org).get(
-        department=hr_dept, period=month, kpi=actual.kpi
-    )
+    line = ScorecardLine.objects.for_org(org).get(department=hr_dept, period=month, kpi=actual.kpi)
     assert line.actual == Decimal(90)
     assert line.score is not None and line.status == "green"
     # Legal has no satisfaction KPI: its ratings are kept, no actual is invented.

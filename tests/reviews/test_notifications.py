@@ -145,9 +145,9 @@ def test_daily_job_is_idempotent_and_scoped(org, other_org, entry):
     assert first > 0 and len(mail.outbox) == first
     again = org_notifications.apply(kwargs={"organization_id": org.pk, "today": day}).get()
     assert again == 0 and len(mail.outbox) == first
-    assert org_notifications.apply(
-        kwargs={"organization_id": other_org.pk, "today": day}
-    ).get() == 0
+    assert (
+        org_notifications.apply(kwargs={"organization_id": other_org.pk, "today": day}).get() == 0
+    )
 
 
 def test_a_failed_send_is_retried_by_the_next_run(org, entry, monkeypatch):

@@ -52,9 +52,7 @@ MATRIX = [
 
 
 @pytest.mark.parametrize("before,action,who,after", MATRIX)
-def test_transition_matrix(
-    before, action, who, after, org, review, role_users, support, member_of
-):
+def test_transition_matrix(before, action, who, after, org, review, role_users, support, member_of):
     users = {**role_users, "other_manager": support["other_manager"]}
     review = _put_in(review, before)
     membership = member_of(users[who])
@@ -150,7 +148,11 @@ def test_only_the_departments_manager_writes_it(org, sales, support, member_of, 
     for user in (hr, executive, support["other_manager"]):
         with pytest.raises(PermissionDenied):
             review_save(
-                org=org, membership=member_of(user), department=sales, period=support["month"], **TEXT
+                org=org,
+                membership=member_of(user),
+                department=sales,
+                period=support["month"],
+                **TEXT,
             )
     assert not Review.objects.for_org(org).exists()
 
