@@ -321,3 +321,20 @@ def test_pages_role_rules(login, org, sales, support, review, outsider):
     assert outsider_client.get(f"/o/{org.slug}/reviews/").status_code == 404
     answer = outsider_client.post(_page(org, sales, support["month"]), {"action": "submit", **TEXT})
     assert answer.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "reviews/",
+        "reviews/{sales}/",
+        "feedback/",
+        "influence/{hr}/",
+    ],
+)
+def test_every_reviews_page_is_404_for_another_org(login, org, sales, support, outsider, path):
+    url = f"/o/{org.slug}/" + path.format(sales=sales.pk, hr=support["hr_dept"].pk)
+    client = login(outsider)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"action": "save", **TEXT}).status_code == 404
+    assert not Review.objects.for_org(org).exists()
