@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import DepartmentFunction, DepartmentKind
@@ -22,7 +23,18 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args, org, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = department_list(org=org)
+        departments = department_list(org=org)
+        en = (get_language() or "").startswith("en")
+        self.fields["parent"].queryset = departments
+        # Plain choices for the page (no model instance per option); still validated
+        # against the queryset.
+        self.fields["parent"].choices = [
+            ("", self.fields["parent"].empty_label),
+            *(
+                (pk, name_en if name_en and en else name)
+                for pk, name, name_en in departments.values_list("pk", "name", "name_en")
+            ),
+        ]
 
 
 class GoalForm(forms.Form):

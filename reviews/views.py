@@ -124,8 +124,11 @@ def company_dashboard(request):
     department views and stay in the URL. A manager sees the company-level indices and only
     their own departments."""
     period, form, data = _dashboard(request)
-    if request.GET.get("part") == "statuses":  # the heatmap's table, loaded when opened
+    # The two big tables (heatmap statuses, departments over time) load when opened.
+    if request.GET.get("part") == "statuses":
         return render(request, "reviews/dashboard.html#statuses", data)
+    if request.GET.get("part") == "trend":
+        return render(request, "reviews/dashboard.html#trend", data)
     return render(
         request,
         "reviews/dashboard.html",

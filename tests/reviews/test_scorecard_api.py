@@ -310,3 +310,9 @@ def test_dashboard_department_trend(client, executive, org, computed):
     rows = {r["department"].code: r["scores"] for r in page.context["department_trend"]}
     assert rows["sales"][-1] == 90 and len(rows["sales"]) == 3
     assert page.context["charts"]["departments_trend"][0]["scores"][-1] is not None
+    # Its table is loaded when opened.
+    assert "part=trend" in page.content.decode()
+    part = client.get(
+        f"/o/{org.slug}/dashboard/?period={computed['month'].pk}&part=trend", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<html" not in part and "90.0" in part
