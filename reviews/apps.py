@@ -15,3 +15,26 @@ class ReviewsConfig(AppConfig):
             publish(organization_id, period_ids)
 
         recalculation_requested.connect(enqueue, dispatch_uid="reviews.enqueue", weak=False)
+
+        # What the dashboard shows besides stored scorecards: its cached body goes stale
+        # when one of these rows changes (reviews.dashboard_cache).
+        from django.db.models.signals import post_delete, post_save
+
+        from departments.models import Department, DepartmentClosure, Organization
+        from metrics.models import Indicator, Kpi, Period
+
+        from . import dashboard_cache
+
+        def stale(sender, instance, **kwargs):
+            org_id = instance.pk if sender is Organization else instance.organization_id
+            if org_id is not None:
+                dashboard_cache.bump(org_id)
+
+        for model in (Department, DepartmentClosure, Organization, Indicator, Kpi, Period):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    stale,
+                    sender=model,
+                    weak=False,
+                    dispatch_uid=f"dashboard-stale-{model.__name__}",
+                )

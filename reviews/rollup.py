@@ -27,6 +27,7 @@ from metrics.models import (
     Period,
 )
 
+from . import dashboard_cache
 from .models import Goal, GoalLink, OrgScorecard, Scorecard, ScorecardLine
 
 T = {
@@ -495,4 +496,5 @@ def recalculate(*, org, period_ids, started=None) -> RollupResult:
         cursor.execute(ORG_SQL.format(periods=periods), params)
         cursor.execute(GOALS_SQL.format(periods=periods), params)
         cursor.execute(DONE_SQL.format(periods=periods), params)
+        dashboard_cache.bump(org.pk)  # when this commits
     return RollupResult(periods=len(period_ids), lines=lines, scorecards=cards)

@@ -1,10 +1,13 @@
 """Scorecard pages (read stored results) and HR's recalculation with its progress."""
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,7 +17,7 @@ from departments.permissions import can_configure, can_view_all, can_view_depart
 from metrics import selectors as metric_selectors
 from perfhub.errors import add_service_errors
 
-from . import exports, selectors
+from . import dashboard_cache, exports, selectors
 from .forms import DashboardFilterForm, GoalForm, GoalLinkFormSet
 from .services import goal_save
 from .tasks import request_full_recalculation
@@ -95,9 +98,9 @@ def recalculation_status(request, pk):
     return render(request, template, {"run": run})
 
 
-def _dashboard(request):
-    period = _period(request)
-    form = DashboardFilterForm(request.GET or None, org=request.org)
+def _dashboard(request, period=None, form=None):
+    period = period or _period(request)
+    form = form or DashboardFilterForm(request.GET or None, org=request.org)
     filters = form.cleaned_data if form.is_valid() else {}
     data = {}
     if period is not None:
@@ -122,24 +125,34 @@ def company_dashboard(request):
     """Company, management and business indices, the balance gap, their trend, the ranking
     and the heatmap (SPEC §5). Filters (kind, function, parent department) narrow the
     department views and stay in the URL. A manager sees the company-level indices and only
-    their own departments."""
-    period, form, data = _dashboard(request)
-    # The two big tables (heatmap statuses, departments over time) load when opened.
-    if request.GET.get("part") == "statuses":
-        return render(request, "reviews/dashboard.html#statuses", data)
-    if request.GET.get("part") == "trend":
-        return render(request, "reviews/dashboard.html#trend", data)
-    return render(
-        request,
-        "reviews/dashboard.html",
-        {
-            "period": period,
-            "periods": metric_selectors.period_list(org=request.org),
-            "form": form,
-            "charts": _dashboard_charts(data),
-            **data,
-        },
-    )
+    their own departments. The body is cached per data version (reviews.dashboard_cache)."""
+    part = request.GET.get("part")
+    if part in ("statuses", "trend"):  # the two big tables, loaded when opened
+        _period_, _form, data = _dashboard(request)
+        return render(request, f"reviews/dashboard.html#{part}", data)
+    period = _period(request)
+    form = DashboardFilterForm(request.GET or None, org=request.org)
+    context = {
+        "period": period,
+        "periods": metric_selectors.period_list(org=request.org),
+        "form": form,
+        "pending": period is not None
+        and period.pk in selectors.pending_period_ids(org=request.org),
+    }
+    if period is not None:
+        scope = None if can_view_all(request.membership) else sorted(request.membership.managed_ids)
+        key = dashboard_cache.body_key(
+            org_id=request.org.pk,
+            parts=(period.pk, sorted(request.GET.items()), scope, translation.get_language()),
+        )
+        body = cache.get(key)
+        if body is None:
+            _period_, _form, data = _dashboard(request, period=period, form=form)
+            context.update(data, charts=_dashboard_charts(data))
+            body = render_to_string("reviews/dashboard.html#body", context, request=request)
+            cache.set(key, body, dashboard_cache.TIMEOUT)
+        context["body"] = body
+    return render(request, "reviews/dashboard.html", context)
 
 
 @org_view(is_member)

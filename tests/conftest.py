@@ -35,6 +35,17 @@ def _plain_http(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(settings, request):
+    """Each test its own empty cache: a cached dashboard of one test never serves another."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
+
+
 @pytest.fixture
 def org(db):
     return OrganizationFactory(slug="acme", name="Acme")

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 
 from reviews.rollup import recalculate
 from tests.factories import make_department
@@ -146,11 +147,13 @@ def test_dashboard_page_query_count_is_fixed(
     client.force_login(executive)
     url = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
     client.get(url)
+    cache.clear()  # the body computed, not served from the cache
     with django_assert_max_num_queries(20) as few:
         client.get(url)
     for n in range(20):
         make_department(org, code=f"x{n}")
     recalculate(org=org, period_ids=[p.pk for p in computed["periods"]])
+    cache.clear()
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(client.get(url).context["ranking"]) == 22
 
@@ -316,3 +319,39 @@ def test_dashboard_department_trend(client, executive, org, computed):
         f"/o/{org.slug}/dashboard/?period={computed['month'].pk}&part=trend", HTTP_HX_REQUEST="true"
     ).content.decode()
     assert "<html" not in part and "90.0" in part
+
+
+def test_dashboard_body_is_cached_until_the_data_changes(
+    client,
+    executive,
+    org,
+    computed,
+    django_assert_max_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    """The second view of the same dashboard reuses the rendered body; a roll-up or a
+    renamed department makes it stale at once."""
+    from departments.services import department_update
+    from reviews.rollup import recalculate
+
+    client.force_login(executive)
+    url = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
+    first = client.get(url)
+    assert "ranking" in first.context  # computed
+    second = client.get(url)
+    assert "ranking" not in second.context  # served from the cache
+    assert second.context["body"] == first.context["body"]
+    with django_assert_max_num_queries(12):
+        client.get(url)
+    with django_capture_on_commit_callbacks(execute=True):
+        department_update(department=computed["hr_dept"], by=None, name="People & Culture")
+    renamed = client.get(url)
+    assert "ranking" in renamed.context and "People &amp; Culture" in renamed.content.decode()
+    assert "ranking" not in client.get(url).context
+    with django_capture_on_commit_callbacks(execute=True):
+        recalculate(org=org, period_ids=[p.pk for p in computed["periods"]])
+    assert "ranking" in client.get(url).context
+    # Another member's scope, the language and the filters are part of the key.
+    other = client.get(url + "&kind=business")
+    assert "ranking" in other.context
+    assert [c.department.kind for c in other.context["ranking"]] == ["business"]
