@@ -186,7 +186,8 @@ def _next_transactions_see_nothing(org, pid):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT current_setting('perfhub.org_id', true), "
-            "current_setting('perfhub.user_id', true), (SELECT count(*) FROM departments_department)"
+            "current_setting('perfhub.user_id', true), "
+            "(SELECT count(*) FROM departments_department)"
         )
         assert cursor.fetchone() == ("", "", 0)
 
