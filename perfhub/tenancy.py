@@ -213,7 +213,7 @@ def _scoped(activate, using: str):
         previous = _current(using, (ORG_SETTING, SYSTEM_SETTING)) if nested else None
         activate()
         yield
-        if previous is not None:
+        if previous is not None and not connection.needs_rollback:
             _set_local(using, {k: v or "" for k, v in previous.items()})
 
 

@@ -164,3 +164,10 @@ def test_every_org_route_answers_404_to_a_member_of_another_organization(victim,
     print(f"{covered} organization routes called by an outsider")
     assert problems == []
     assert covered == len(routes) >= MIN_ROUTES
+
+
+def test_a_route_it_cannot_fill_in_fails_rather_than_being_skipped():
+    with pytest.raises(AssertionError, match="unknown URL argument"):
+        _fill("o/<slug:slug>/widgets/<int:widget_id>/", ["slug", "widget_id"], {}, "acme")
+    with pytest.raises(AssertionError, match="PK_BY_SEGMENT"):
+        _fill("o/<slug:slug>/widgets/<int:pk>/", ["slug", "pk"], {}, "acme")
