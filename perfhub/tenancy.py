@@ -9,6 +9,9 @@ related manager of an already-loaded row (``department.kpis.all()``), before it 
 Anything else raises `UnscopedQueryError` instead of returning every tenant's rows. The
 named escape hatch, for migrations, operators' admin and cross-tenant jobs that then scope
 each row themselves, is `.unscoped()`.
+
+The database enforces the same on PostgreSQL with row-level security (perfhub.rls): the
+second half of this module sets, per transaction, which organization it shows.
 """
 
 from __future__ import annotations
