@@ -196,3 +196,21 @@ def _next_transactions_see_nothing(org, pid):
 def test_the_setting_outside_a_transaction_is_refused(org):
     with pytest.raises(tenancy.TransactionRequired):
         tenancy.activate_org(org)
+
+
+def test_operators_admin_lists_every_organizations_rows_for_a_superuser_only(
+    client, org, other_org, admin
+):
+    from django.contrib.auth import get_user_model
+
+    make_department(org, code="ours-dept")
+    make_department(other_org, code="their-dept")
+    operator = get_user_model().objects.create_superuser("operator", "op@example.com", "pw")
+    client.force_login(operator)
+    page = client.get("/admin/departments/department/").content.decode()
+    assert "ours-dept" in page and "their-dept" in page
+    # Staff without superuser rights get no tenant rows (nor the page).
+    admin.is_staff = True
+    admin.save()
+    client.force_login(admin)
+    assert client.get("/admin/departments/department/").status_code == 403
