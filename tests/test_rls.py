@@ -90,6 +90,10 @@ def test_the_tests_connect_as_a_role_that_cannot_bypass_row_level_security():
     assert not bypass
     assert logged_in_as_it  # logged in as the app role, not SET ROLE
     assert not owns_tables  # so it cannot turn row-level security off either
+    # The Celery subprocesses of the job tests log in with these same settings.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        assert connection.settings_dict["USER"] == cursor.fetchone()[0]
 
 
 def test_raw_sql_without_setting_sees_nothing_and_with_one_sees_only_that_org(org, other_org):
