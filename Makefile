@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/perfhub
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# TEST_DATABASE_URL is the owner (creates and migrates the test database); the tests log in
+# as TEST_APP_ROLE, neither superuser nor BYPASSRLS, created when missing (tests/dbroles.py).
+TEST_APP_ROLE ?= perfhub_app
 # check --deploy runs with production values (never used to serve anything).
 DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$(shell date +%s)-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH ALLOWED_HOSTS=perfhub.example.com PERFHUB_REQUIRE_SECRET=1
 
@@ -28,12 +31,12 @@ run: install
 	DEBUG=1 $(PY) manage.py runserver 0.0.0.0:$(PORT)
 
 test: install
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) scripts/check_services.py
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DATABASE_APP_ROLE=$(TEST_APP_ROLE) $(PY) scripts/check_services.py
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run
 	$(DEPLOY_ENV) DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py check --deploy --fail-level WARNING
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DATABASE_APP_ROLE=$(TEST_APP_ROLE) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
@@ -41,8 +44,10 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
 
+# Migrations run as the owner of the tables: DATABASE_OWNER_URL when set (DATABASE_URL is then
+# the application role, which may not change the schema), else DATABASE_URL.
 migrate: install
-	$(PY) manage.py migrate --noinput
+	DATABASE_URL="$${DATABASE_OWNER_URL:-$$DATABASE_URL}" $(PY) manage.py migrate --noinput
 
 demo: install
 	$(PY) manage.py demo

@@ -2,7 +2,11 @@
 
 Pages use `@org_view(predicate)`, the API subclasses `OrgViewSet` (departments.api.base).
 A non-member gets 404 - the same answer as for an organization that does not exist - and a
-member whose role does not allow the page gets 403."""
+member whose role does not allow the page gets 403.
+
+This is also where the database learns the organization: `resolve_membership` sets it for
+the request's transaction (ATOMIC_REQUESTS; perfhub.tenancy.activate_org), so row-level
+security shows that organization's rows only, whatever query follows."""
 
 from __future__ import annotations
 
@@ -14,16 +18,20 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import translation
 
+from perfhub import tenancy
+
 from . import selectors
 from .permissions import is_member
 
 
 def resolve_membership(request, slug: str, *, api: bool = False):
     """Set request.org and request.membership for a member of the organization, or 404
-    (the same answer as for an organization that does not exist)."""
+    (the same answer as for an organization that does not exist). From here to the end of
+    the request's transaction the database shows that organization's rows only."""
     membership = selectors.membership_for(user=request.user, slug=slug)
     if membership is None:
         raise Http404
+    tenancy.activate_org(membership.organization)
     membership.managed_ids = selectors.managed_department_ids(
         org=membership.organization, user=request.user
     )
@@ -56,7 +64,12 @@ def org_view(predicate=is_member):
             membership = resolve_membership(request, slug)
             if not predicate(membership):
                 raise PermissionDenied
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
+            # A lazy TemplateResponse would otherwise render after the request's
+            # transaction, and so without the organization setting.
+            if callable(getattr(response, "render", None)) and not response.is_rendered:
+                response.render()
+            return response
 
         wrapped.org_view = True
         return wrapped

@@ -106,6 +106,10 @@ class Membership(TenantModel):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Row-level security (perfhub.rls) also lets a user read their own memberships in every
+    # organization: "which organizations am I in" comes before any organization is chosen.
+    rls_readable_by_user = "user"
+
     class Meta:
         verbose_name = _("member")
         verbose_name_plural = _("members")

@@ -4,31 +4,37 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 
+from perfhub import tenancy
+
 from .models import Department, DepartmentClosure, DepartmentManager, Membership
 
 
-def membership_list_for_user(*, user) -> QuerySet[Membership]:
+def membership_list_for_user(*, user) -> list[Membership]:
     """The user's memberships in every organization, with the organization loaded.
 
-    Scoped by the user rather than by one organization: this is the organization switcher."""
-    return (
-        Membership.objects.unscoped()
-        .filter(user=user)
-        .select_related("organization")
-        .order_by("organization__name")
-    )
+    Scoped by the user rather than by one organization: this is the organization switcher.
+    The database shows these rows through the user setting (tenancy.user_visible), in the
+    current transaction or in one of its own (the switcher of an error page)."""
+    with tenancy.user_visible(user):
+        return list(
+            Membership.objects.unscoped()  # narrowed to one user right here
+            .filter(user=user)
+            .select_related("organization")
+            .order_by("organization__name")
+        )
 
 
 def membership_for(*, user, slug: str) -> Membership | None:
     """The user's membership in the organization with this slug, or None (one query)."""
     if not user.is_authenticated:
         return None
-    return (
-        Membership.objects.unscoped()  # narrowed to one user and one slug right here
-        .filter(organization__slug=slug, user=user)
-        .select_related("organization")
-        .first()
-    )
+    with tenancy.user_visible(user):
+        return (
+            Membership.objects.unscoped()  # narrowed to one user and one slug right here
+            .filter(organization__slug=slug, user=user)
+            .select_related("organization")
+            .first()
+        )
 
 
 def membership_list(*, org) -> QuerySet[Membership]:

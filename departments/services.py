@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from perfhub import tenancy
+
 from .models import (
     Department,
     DepartmentClosure,
@@ -42,8 +44,11 @@ def organization_create(*, name: str, slug: str, by, language: str = "zh-hans", 
     org = Organization(name=name, slug=slug, language=language, **fields)
     org.full_clean()
     org.save()
-    Membership.objects.create(organization=org, user=by, role=Role.ADMIN)
-    organization_created.send(sender=Organization, organization=org, by=by)
+    # The new organization's rows are written with the database set to it (row-level
+    # security accepts no others); the caller's setting is restored afterwards.
+    with tenancy.org_atomic(org):
+        Membership.objects.create(organization=org, user=by, role=Role.ADMIN)
+        organization_created.send(sender=Organization, organization=org, by=by)
     return org
 
 

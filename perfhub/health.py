@@ -7,7 +7,7 @@ import time
 
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -53,6 +53,7 @@ def _workers(redis_state: str) -> dict:
 
 @never_cache
 @require_GET
+@transaction.non_atomic_requests  # must answer 503, not fail, when the database is down
 def healthz(request):
     started = time.monotonic()
     database = _database()

@@ -24,7 +24,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "perfhub.apps.PerfhubAdminConfig",  # django.contrib.admin, site seeing every tenant
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -83,12 +83,19 @@ TEMPLATES = [
     },
 ]
 
+# DATABASE_URL is the role this process works as. On PostgreSQL that is the application role
+# (neither superuser nor BYPASSRLS), subject to row-level security; migrations run with the
+# owner's URL instead (`DATABASE_URL=$DATABASE_OWNER_URL manage.py migrate`), which then
+# grants DATABASE_APP_ROLE its privileges (perfhub.rls). See README, "Database roles".
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# One transaction per request: the organization resolved by departments.access is set for
+# that transaction only (SET LOCAL), so it lives exactly as long as the request.
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="perfhub_app")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

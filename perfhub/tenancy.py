@@ -9,11 +9,16 @@ related manager of an already-loaded row (``department.kpis.all()``), before it 
 Anything else raises `UnscopedQueryError` instead of returning every tenant's rows. The
 named escape hatch, for migrations, operators' admin and cross-tenant jobs that then scope
 each row themselves, is `.unscoped()`.
+
+The database enforces the same on PostgreSQL with row-level security (perfhub.rls): the
+second half of this module sets, per transaction, which organization it shows.
 """
 
 from __future__ import annotations
 
-from django.db import models
+from contextlib import contextmanager
+
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 
 
 class UnscopedQueryError(RuntimeError):
@@ -122,3 +127,120 @@ class TenantModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+# --- The database's half: PostgreSQL row-level security ---------------------------------
+#
+# Every table with an organization_id column has a policy (perfhub.rls) that shows and
+# accepts only the rows of the organization named by the transaction-local setting
+# `perfhub.org_id`; with no setting a query sees no rows. The settings below are only ever
+# made with set_config(..., true), i.e. SET LOCAL: they end with the transaction, so a pooled
+# or persistent connection never carries one into the next request or job.
+#
+# - activate_org: the one organization of a request (departments.access) or a job
+#   (departments.jobs.OrgTask, org_atomic).
+# - activate_user: the memberships of one user, in every organization (sign-in landing,
+#   organization switcher); nothing else of those organizations.
+# - activate_system: every organization's rows, for the few deliberate cross-tenant paths
+#   (the reconciliation job listing organizations with marks, the operators' admin). Grep
+#   for system_atomic / activate_system in review, as for .unscoped().
+#
+# SQLite (the `make run` demo) has no row-level security: these do nothing there.
+
+ORG_SETTING = "perfhub.org_id"
+USER_SETTING = "perfhub.user_id"
+SYSTEM_SETTING = "perfhub.system"
+
+
+class TransactionRequired(RuntimeError):
+    """A database tenant setting was made outside a transaction, where it would vanish
+    with the statement that made it."""
+
+
+def _set_local(using: str, values: dict[str, str]) -> None:
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    if not connection.in_atomic_block:
+        raise TransactionRequired(
+            "The database tenant setting lasts one transaction: open one first "
+            "(transaction.atomic(), or tenancy.org_atomic(org))."
+        )
+    sql = ", ".join("set_config(%s, %s, true)" for _ in values)
+    params = [item for pair in values.items() for item in pair]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql}", params)
+
+
+def _org_id(org) -> int:
+    org_id = getattr(org, "pk", org)
+    if org_id is None:
+        raise UnscopedQueryError("activate_org() needs an organization")
+    return int(org_id)
+
+
+def activate_org(org, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """For the rest of the current transaction the database shows and accepts the rows of
+    this organization only (and turns a system setting off)."""
+    _set_local(using, {ORG_SETTING: str(_org_id(org)), SYSTEM_SETTING: ""})
+
+
+def activate_user(user, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """For the rest of the current transaction the database also shows this user's own
+    memberships in every organization (and nothing else of those organizations)."""
+    user_id = getattr(user, "pk", user)
+    _set_local(using, {USER_SETTING: "" if user_id is None else str(int(user_id))})
+
+
+def activate_system(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """For the rest of the current transaction the database shows every organization's
+    rows. Only for the documented cross-tenant paths (README, "Tenancy")."""
+    _set_local(using, {SYSTEM_SETTING: "on", ORG_SETTING: ""})
+
+
+def _current(using: str, names) -> dict[str, str]:
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join("current_setting(%s, true)" for _ in names), list(names)
+        )
+        return dict(zip(names, cursor.fetchone(), strict=True))
+
+
+@contextmanager
+def _scoped(activate, using: str):
+    """atomic() with a tenant setting; when nested in a transaction, the outer setting is
+    restored on the way out (a rolled-back savepoint restores it by itself)."""
+    connection = connections[using]
+    nested = connection.in_atomic_block and connection.vendor == "postgresql"
+    with transaction.atomic(using=using):
+        previous = _current(using, (ORG_SETTING, SYSTEM_SETTING)) if nested else None
+        activate()
+        yield
+        if previous is not None and not connection.needs_rollback:
+            _set_local(using, {k: v or "" for k, v in previous.items()})
+
+
+def org_atomic(org, *, using: str = DEFAULT_DB_ALIAS):
+    """A transaction (a savepoint when nested) in which the database shows this
+    organization's rows only: how a job or command opens each of its transactions."""
+    return _scoped(lambda: activate_org(org, using=using), using)
+
+
+def system_atomic(*, using: str = DEFAULT_DB_ALIAS):
+    """A transaction in which the database shows every organization: only for the
+    documented cross-tenant paths."""
+    return _scoped(lambda: activate_system(using=using), using)
+
+
+@contextmanager
+def user_visible(user, *, using: str = DEFAULT_DB_ALIAS):
+    """Within the current transaction (or one opened for the block), the database also
+    shows the user's own memberships in every organization."""
+    connection = connections[using]
+    if connection.in_atomic_block or connection.vendor != "postgresql":
+        activate_user(user, using=using)
+        yield
+        return
+    with transaction.atomic(using=using):
+        activate_user(user, using=using)
+        yield

@@ -10,6 +10,7 @@ from django.db import transaction
 from departments import selectors as dept_selectors
 from departments import services as dept_services
 from departments.models import Department, Membership, Organization, Role
+from perfhub import tenancy
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "perfhub-demo"  # noqa: S105 - published demo login
@@ -48,27 +49,29 @@ def load_demo(stdout=None) -> Organization:
         org = dept_services.organization_create(
             name="示例科技有限公司", slug=DEMO_SLUG, by=users["admin"], language="zh-hans"
         )
-    existing_roles = dict(Membership.objects.for_org(org).values_list("user_id", "role"))
-    for username, role, _email in DEMO_USERS:
-        if users[username].pk not in existing_roles:
-            Membership.objects.create(organization=org, user=users[username], role=role)
+    # The organization's rows are written with the database set to it (row-level security).
+    with tenancy.org_atomic(org):
+        existing_roles = dict(Membership.objects.for_org(org).values_list("user_id", "role"))
+        for username, role, _email in DEMO_USERS:
+            if users[username].pk not in existing_roles:
+                Membership.objects.create(organization=org, user=users[username], role=role)
 
-    codes = {d.code: d for d in dept_selectors.department_list(org=org)}
-    for code, zh, en, kind, function, parent_code in DEMO_DEPARTMENTS:
-        if code in codes:
-            continue
-        codes[code] = dept_services.department_create(
-            org=org,
-            by=users["admin"],
-            name=zh,
-            name_en=en,
-            code=code,
-            kind=kind,
-            function=function,
-            parent=codes.get(parent_code) if parent_code else None,
-            managers=[users["manager"]] if code == "sales" else [],
-        )
-    _ensure_demo_data(org, users, codes)
+        codes = {d.code: d for d in dept_selectors.department_list(org=org)}
+        for code, zh, en, kind, function, parent_code in DEMO_DEPARTMENTS:
+            if code in codes:
+                continue
+            codes[code] = dept_services.department_create(
+                org=org,
+                by=users["admin"],
+                name=zh,
+                name_en=en,
+                code=code,
+                kind=kind,
+                function=function,
+                parent=codes.get(parent_code) if parent_code else None,
+                managers=[users["manager"]] if code == "sales" else [],
+            )
+        _ensure_demo_data(org, users, codes)
     return org
 
 

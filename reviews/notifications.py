@@ -50,29 +50,32 @@ def send_once(*, org, kind: str, user, keys: list[str], template: str, context: 
     if profile is not None and not profile.wants(kind):
         return False
     now = timezone.now()
-    with transaction.atomic():
-        already = set(
-            Notification.objects.for_org(org)
-            .filter(kind=kind, user=user, key__in=keys)
-            .values_list("key", flat=True)
-        )
-        fresh = [k for k in keys if k not in already]
-        if not fresh:
-            return False
-        Notification.objects.bulk_create(
-            [
-                Notification(organization=org, kind=kind, user=user, key=k, sent_at=now)
-                for k in fresh
-            ],
-            ignore_conflicts=True,
-        )
-        with translation.override(_language(org, profile)):
-            text = render_to_string(
-                f"reviews/email/{template}.txt", {"org": org, "user": user, **context}
+    try:
+        with transaction.atomic():
+            already = set(
+                Notification.objects.for_org(org)
+                .filter(kind=kind, user=user, key__in=keys)
+                .values_list("key", flat=True)
             )
-        subject, _sep, body = text.strip().partition("\n")
-        # A failed send rolls the rows back: the next run tries again.
-        send_mail(subject.strip(), body.strip() + "\n", None, [user.email])
+            fresh = [k for k in keys if k not in already]
+            if not fresh:
+                return False
+            Notification.objects.bulk_create(
+                [
+                    Notification(organization=org, kind=kind, user=user, key=k, sent_at=now)
+                    for k in fresh
+                ],
+                ignore_conflicts=True,
+            )
+            with translation.override(_language(org, profile)):
+                text = render_to_string(
+                    f"reviews/email/{template}.txt", {"org": org, "user": user, **context}
+                )
+            subject, _sep, body = text.strip().partition("\n")
+            send_mail(subject.strip(), body.strip() + "\n", None, [user.email])
+    except Exception:  # noqa: BLE001 - its rows are rolled back: the next run tries again
+        log.warning("%s email to user %s not sent", kind, user.pk, exc_info=True)
+        return False
     return True
 
 

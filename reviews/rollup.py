@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from departments.models import Department
@@ -26,6 +26,7 @@ from metrics.models import (
     PendingRecalculation,
     Period,
 )
+from perfhub.tenancy import org_atomic
 
 from . import dashboard_cache
 from .models import Goal, GoalLink, OrgScorecard, Scorecard, ScorecardLine
@@ -455,18 +456,20 @@ def recalculate(*, org, period_ids, started=None) -> RollupResult:
         "started": started,
     }
     periods = _ids(period_ids)
-    formula_rows = list(
-        Indicator.objects.for_org(org)
-        .filter(aggregation="formula")
-        .exclude(formula="")
-        .values_list("id", "code", "formula")
-    )
-    by_code = {code: (pk, expr) for pk, code, expr in formula_rows}
-    try:
-        order = formulas.evaluation_order({code: expr for code, (_pk, expr) in by_code.items()})
-    except formulas.FormulaError:
-        order = []  # a broken formula (refused on save) cannot stop the other scorecards
-    with transaction.atomic(), connection.cursor() as cursor:
+    # One transaction with the database set to the organization (row-level security): every
+    # statement below sees and writes that organization's rows only.
+    with org_atomic(org), connection.cursor() as cursor:
+        formula_rows = list(
+            Indicator.objects.for_org(org)
+            .filter(aggregation="formula")
+            .exclude(formula="")
+            .values_list("id", "code", "formula")
+        )
+        by_code = {code: (pk, expr) for pk, code, expr in formula_rows}
+        try:
+            order = formulas.evaluation_order({code: expr for code, (_pk, expr) in by_code.items()})
+        except formulas.FormulaError:
+            order = []  # a broken formula (refused on save) cannot stop the other scorecards
         if vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_KEY, org.pk])
             # Freshly written rows have no statistics yet; a nested loop planned on a guess of

@@ -28,6 +28,7 @@ from departments.models import Organization
 from metrics.models import PendingRecalculation, PeriodStatus
 from metrics.selectors import period_list
 from metrics.services.recalc import recalculation_mark
+from perfhub.tenancy import org_atomic, system_atomic
 
 from . import notifications, rollup
 from .models import RecalculationRun
@@ -50,51 +51,58 @@ def _pending(org):
     retry_backoff=2,
     retry_jitter=False,
     max_retries=MAX_ATTEMPTS - 1,
+    # Several transactions, each opened with org_atomic(org): the attempt is counted in one
+    # of its own before the roll-up, so a run that fails or is killed still counts.
+    one_transaction=False,
 )
 def recalculate(self, org, period_ids: list[int] | None = None, run_id: int | None = None):
     """Recompute the organization's scorecards for the periods (default: all marked)."""
-    run = RecalculationRun.objects.for_org(org).filter(pk=run_id).first() if run_id else None
-    if period_ids is None:
-        period_ids = list(
-            _pending(org).filter(attempts__lt=MAX_ATTEMPTS).values_list("period_id", flat=True)
-        )
-    if not period_ids:
-        return {"periods": 0}
-    started = timezone.now()
-    # Counted before the work, in its own transaction: a worker killed mid-run still counts.
-    _pending(org).filter(period_id__in=period_ids).update(attempts=F("attempts") + 1)
-    if run is not None:
-        RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
-            state=RecalculationRun.State.RUNNING,
-            started_at=started,
-            attempts=F("attempts") + 1,
-            periods_total=len(period_ids),
-        )
+    with org_atomic(org):
+        run = RecalculationRun.objects.for_org(org).filter(pk=run_id).first() if run_id else None
+        if period_ids is None:
+            period_ids = list(
+                _pending(org).filter(attempts__lt=MAX_ATTEMPTS).values_list("period_id", flat=True)
+            )
+        if not period_ids:
+            return {"periods": 0}
+        started = timezone.now()
+        # Counted before the work, in its own transaction: a worker killed mid-run still counts.
+        _pending(org).filter(period_id__in=period_ids).update(attempts=F("attempts") + 1)
+        if run is not None:
+            RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
+                state=RecalculationRun.State.RUNNING,
+                started_at=started,
+                attempts=F("attempts") + 1,
+                periods_total=len(period_ids),
+            )
     try:
         result = rollup.recalculate(org=org, period_ids=period_ids, started=started)
     except Exception as exc:
         message = f"{exc.__class__.__name__}: {exc}"[:2000]
-        _pending(org).filter(period_id__in=period_ids).update(last_error=message)
-        if run is not None:
-            final = self.request.retries >= self.max_retries
-            RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
-                error=message,
-                state=RecalculationRun.State.FAILED if final else RecalculationRun.State.QUEUED,
-            )
+        with org_atomic(org):
+            _pending(org).filter(period_id__in=period_ids).update(last_error=message)
+            if run is not None:
+                final = self.request.retries >= self.max_retries
+                RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
+                    error=message,
+                    state=RecalculationRun.State.FAILED if final else RecalculationRun.State.QUEUED,
+                )
         log.exception("recalculation of organization %s failed", org.pk)
         raise
     try:
-        notifications.red_kpi_alerts(org=org, period_ids=period_ids)
+        with org_atomic(org):
+            notifications.red_kpi_alerts(org=org, period_ids=period_ids)
     except Exception:  # noqa: BLE001 - an email problem never fails the scorecards
         log.exception("red-KPI alerts of organization %s failed", org.pk)
     if run is not None:
-        RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
-            state=RecalculationRun.State.DONE,
-            periods_done=result.periods,
-            lines_written=result.lines,
-            finished_at=timezone.now(),
-            error="",
-        )
+        with org_atomic(org):
+            RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
+                state=RecalculationRun.State.DONE,
+                periods_done=result.periods,
+                lines_written=result.lines,
+                finished_at=timezone.now(),
+                error="",
+            )
     return {"periods": result.periods, "lines": result.lines, "scorecards": result.scorecards}
 
 
@@ -113,13 +121,17 @@ def enqueue(org_id: int, period_ids: list[int] | None = None, run_id: int | None
 
 @shared_task(name="reviews.reconcile_pending", acks_late=True)
 def reconcile_pending() -> int:
-    """Enqueue every organization that still has periods marked for recalculation."""
-    org_ids = (
-        PendingRecalculation.objects.unscoped()  # every tenant: each is then handled alone
-        .filter(attempts__lt=MAX_ATTEMPTS)
-        .values_list("organization_id", flat=True)
-        .distinct()
-    )
+    """Enqueue every organization that still has periods marked for recalculation.
+
+    A deliberate cross-tenant read: only the ids of the organizations, under the database's
+    system setting; each organization is then recalculated alone, by OrgTask."""
+    with system_atomic():
+        org_ids = list(
+            PendingRecalculation.objects.unscoped()  # every tenant: each is then handled alone
+            .filter(attempts__lt=MAX_ATTEMPTS)
+            .values_list("organization_id", flat=True)
+            .distinct()
+        )
     count = 0
     for org_id in org_ids:
         count += bool(enqueue(org_id))
@@ -131,7 +143,7 @@ def recalculate_open_periods() -> int:
     """Nightly: mark every open period of every organization, then recalculate them."""
     count = 0
     for org in Organization.objects.all():
-        with transaction.atomic():
+        with org_atomic(org):
             periods = list(period_list(org=org, status=PeriodStatus.OPEN))
             recalculation_mark(org=org, periods=periods)
         count += len(periods)
@@ -141,7 +153,7 @@ def recalculate_open_periods() -> int:
 def request_full_recalculation(*, org, period, by) -> RecalculationRun:
     """HR's button: recalculate one period (and the quarter and year containing it), with a
     run record whose progress the page shows."""
-    with transaction.atomic():
+    with org_atomic(org):
         period_ids = recalculation_mark(org=org, periods=[period])
         run = RecalculationRun.objects.create(
             organization=org, requested_by=by, periods_total=len(period_ids)

@@ -23,6 +23,16 @@ def main() -> int:
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
             if cur.fetchone() is None:
                 cur.execute(f'CREATE DATABASE "{name}"')
+            # The role the tests log in as: row-level security applies to it (README,
+            # "Database roles"); created when missing, never superuser nor BYPASSRLS.
+            role = os.environ.get("DATABASE_APP_ROLE")
+            if role:
+                cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+                if cur.fetchone() is None:
+                    cur.execute(
+                        f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB '
+                        "NOCREATEROLE"
+                    )
         conn.close()
     except psycopg2.Error as exc:
         problems.append(

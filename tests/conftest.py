@@ -1,7 +1,11 @@
 """The role matrix every view and API test uses: one organization with an admin, HR, a
 manager (of Sales), an executive, plus an outsider who belongs only to another org."""
 
+import psycopg2
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import DatabaseError, connection
+from django.db.backends.signals import connection_created
 from rest_framework.test import APIClient
 
 from departments.models import Role
@@ -10,9 +14,99 @@ from metrics.services.library import library_install
 from metrics.services.periods import periods_generate
 from metrics.services.templates import template_apply
 
+from . import dbroles
 from .factories import MembershipFactory, OrganizationFactory, UserFactory, make_department
 
 PASSWORD = "pw-for-tests-123"
+
+
+# --- The database: tests log in as the application role (tests/dbroles.py) -------------
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    """Create (and later drop) the test database as the owner."""
+    from django.conf import settings
+
+    owner, app = dbroles.credentials(settings.DATABASES["default"])
+    settings.DATABASES["default"].update(owner)
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        settings.DATABASE_APP_ROLE = app["USER"]  # the role perfhub.rls grants to
+    return (owner, app)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_modify_db_settings, django_db_blocker):
+    """After the owner has created and migrated the test database, every test query logs
+    in as the application role; the owner drops the database at the end."""
+    owner, app = django_db_modify_db_settings
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        dbroles.ensure_role(cursor, app["USER"], app["PASSWORD"])
+        from perfhub import rls
+
+        rls.install()  # grants the role its privileges even when it was just created
+        cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{app["USER"]}"')
+    dbroles.log_in_as(app)
+    yield
+    with django_db_blocker.unblock():
+        dbroles.log_in_as(owner)
+
+
+def _system_on(sender=None, connection=None, **kwargs):
+    """Test code (factories, services called directly, assertions) sees every
+    organization: a session setting of the test connection only. Production code never
+    sets it for a session; requests and jobs under test set their own (see below)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('perfhub.system', 'on', false)")
+
+
+def _raw_cursor():
+    """psycopg's own cursor: the tests' plumbing is not counted by query-count tests."""
+    return connection.connection.cursor()
+
+
+def _request_started(**kwargs):
+    """A request under test starts as in production: no tenant setting at all."""
+    if connection.vendor == "postgresql" and connection.connection is not None:
+        try:
+            with _raw_cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('perfhub.system', '', false), "
+                    "set_config('perfhub.system', '', true)"
+                )
+        except (DatabaseError, psycopg2.Error):
+            pass  # a test that broke its own connection on purpose
+
+
+def _request_finished(**kwargs):
+    """Back to the test's own view of every organization once the request is done (the
+    request's settings would otherwise outlive it in the test's enclosing transaction)."""
+    if connection.vendor == "postgresql" and connection.connection is not None:
+        try:
+            with _raw_cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('perfhub.org_id', '', true), "
+                    "set_config('perfhub.user_id', '', true), "
+                    "set_config('perfhub.system', 'on', false), "
+                    "set_config('perfhub.system', 'on', true)"
+                )
+        except (DatabaseError, psycopg2.Error):
+            pass
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tenant_settings_for_tests():
+    connection_created.connect(_system_on, dispatch_uid="tests.system_on")
+    request_started.connect(_request_started, dispatch_uid="tests.request_started")
+    request_finished.connect(_request_finished, dispatch_uid="tests.request_finished")
+    yield
+    connection_created.disconnect(dispatch_uid="tests.system_on")
+    request_started.disconnect(dispatch_uid="tests.request_started")
+    request_finished.disconnect(dispatch_uid="tests.request_finished")
 
 
 @pytest.fixture(autouse=True)

@@ -38,6 +38,7 @@ from metrics.services.indicators import indicator_create
 from metrics.services.periods import periods_generate
 from metrics.services.templates import template_apply, template_save
 from metrics.signals import recalculation_requested
+from perfhub.tenancy import activate_org, org_atomic
 
 HELP = "Upload of an .xlsx of actuals (read_rows + import_rows) against openpyxl's read floor."
 
@@ -93,11 +94,13 @@ def _run(*, log, rows: int) -> dict:
             "benchmark.xlsx", data, content_type=spreadsheets.XLSX_CONTENT_TYPE
         )
         started = time.perf_counter()
-        raw_rows = spreadsheets.read_rows(upload, upload.name)
-        read_seconds = time.perf_counter() - started
-        result = spreadsheets.import_rows(
-            org=world["org"], by=world["user"], membership=world["membership"], rows=raw_rows
-        )
+        # As in a request: one transaction with the database set to the organization.
+        with org_atomic(world["org"]):
+            raw_rows = spreadsheets.read_rows(upload, upload.name)
+            read_seconds = time.perf_counter() - started
+            result = spreadsheets.import_rows(
+                org=world["org"], by=world["user"], membership=world["membership"], rows=raw_rows
+            )
         seconds = time.perf_counter() - started
         if result.created != rows:
             raise RuntimeError(f"saved {result.created} actuals, expected {rows}")
@@ -128,6 +131,7 @@ def _setup(rows: int) -> dict:
                 language="en",
             )
             world["org"] = org
+            activate_org(org)  # this transaction writes the organization's rows (RLS)
             indicators = [
                 indicator_create(
                     org=org,
@@ -181,11 +185,16 @@ def _setup(rows: int) -> dict:
         raise
     membership = membership_for(user=user, slug=org.slug)
     membership.managed_ids = frozenset()
-    world.update(
-        membership=membership,
-        months=list(period_list(org=org, kind=PeriodKind.MONTH)[:MONTHS]),
-        kpis=list(kpi_list(org=org).filter(indicator__code__startswith="bench_")),
-    )
+    with org_atomic(org):
+        world.update(
+            membership=membership,
+            months=list(period_list(org=org, kind=PeriodKind.MONTH)[:MONTHS]),
+            kpis=list(
+                kpi_list(org=org)
+                .filter(indicator__code__startswith="bench_")
+                .select_related("department", "indicator")
+            ),
+        )
     return world
 
 
@@ -236,6 +245,7 @@ def _cleanup(world: dict) -> None:
     org, user = world.get("org"), world.get("user")
     with transaction.atomic():
         if org is not None and org.pk is not None:
+            activate_org(org)
             history = ActualChange.objects.filter(organization_id=org.pk)
             contexts = set(history.exclude(pgh_context=None).values_list("pgh_context", flat=True))
             Actual.objects.for_org(org).delete()

@@ -148,3 +148,42 @@ def test_role_matrix(api, role_users, org, library, method, path, allowed, role)
         assert r.status_code in (200, 201), r.content
     else:
         assert r.status_code == 403
+
+
+def test_another_organizations_id_gets_the_same_answer_as_one_that_does_not_exist(
+    api, hr, org, other_org, library, sales
+):
+    """Nothing tells a caller whether an id of another organization exists."""
+    from metrics.services.library import library_install
+    from tests.factories import make_department
+
+    library_install(org=other_org)
+    theirs = make_department(other_org, code="theirs")
+    from metrics.models import Indicator
+
+    other_org_indicator = Indicator.objects.for_org(other_org).first()
+    ours = Indicator.objects.for_org(org).get(code=other_org_indicator.code)
+    missing = 10**9
+    answers = {}
+    for label, department, indicator in (
+        ("their department", theirs.pk, ours.pk),
+        ("missing department", missing, ours.pk),
+        ("their indicator", sales.pk, other_org_indicator.pk),
+        ("missing indicator", sales.pk, missing),
+    ):
+        r = api(hr).post(
+            u(org, "kpis/"),
+            {"department": department, "indicator": indicator, "weight": 1},
+            format="json",
+        )
+        answers[label] = (r.status_code, r.json())
+    assert answers["their department"] == answers["missing department"]
+    assert answers["their department"][0] == 400
+    assert answers["their indicator"] == answers["missing indicator"]
+    assert answers["their indicator"][0] == 400
+    # Details and changes of another organization's rows: 404, as for a missing id.
+    answers = {
+        api(hr).patch(u(org, f"departments/{pk}/"), {"name": "x"}, format="json").status_code
+        for pk in (theirs.pk, missing)
+    }
+    assert answers == {404}

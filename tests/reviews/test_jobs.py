@@ -302,6 +302,9 @@ def test_worker_killed_mid_recalculation_leaves_no_wrong_scorecard_and_converges
     blocker = _lock_connection()
     try:
         with blocker.cursor() as cursor:
+            # Like any transaction of the app role, it names its organization first
+            # (row-level security would show it no row to lock otherwise).
+            cursor.execute("SELECT set_config('perfhub.org_id', %s, true)", [str(org.pk)])
             cursor.execute(
                 f"SELECT 1 FROM {Scorecard._meta.db_table} WHERE organization_id = %s FOR UPDATE",
                 [org.pk],

@@ -1,0 +1,173 @@
+"""Every organization route, generated from the URL configuration, called by an admin of
+ANOTHER organization: 404 and nothing changed.
+
+Routes are found by walking the resolver, so a route added later is tested without editing
+this file; one whose URL arguments this file cannot fill in makes the test fail (add its
+argument or path segment to the tables below), it is never skipped."""
+
+import hashlib
+import re
+
+import pytest
+from django.db import connection
+from django.urls import URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from metrics.models import Actual
+from metrics.services.actuals import ActualInput, actuals_save
+from perfhub.rls import tenant_tables
+from reviews.models import Goal, RecalculationRun
+
+pytestmark = pytest.mark.django_db
+
+ORG_KWARGS = {"slug", "org_slug"}
+# `pk` is an id of the object named by the path segment before it.
+PK_BY_SEGMENT = {
+    "members": "membership",
+    "departments": "department",
+    "indicators": "indicator",
+    "templates": "template",
+    "kpis": "kpi",
+    "periods": "period",
+    "actuals": "actual",
+    "goals": "goal",
+    "recalculations": "run",
+    "scorecards": "department",  # a department's scorecard
+}
+OTHER_KWARGS = {"period_id": "period", "department_id": "department", "kpi_id": "kpi"}
+UNSAFE = ("post", "put", "patch", "delete")  # with GET: every method
+MIN_ROUTES = 55
+
+
+def _walk(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _walk(p.url_patterns, prefix + str(p.pattern))
+        else:
+            yield prefix + str(p.pattern), p
+
+
+def org_routes():
+    routes = []
+    for route, pattern in _walk(get_resolver().url_patterns):
+        kwargs = re.findall(r"<(?:\w+:)?(\w+)>", route)
+        if ORG_KWARGS & set(kwargs):
+            routes.append((route, pattern, kwargs))
+    return routes
+
+
+def _fill(route: str, kwargs: list[str], objects: dict, slug: str) -> str:
+    """The route's path with the victim organization's slug and its objects' ids."""
+    url = route
+    for name in kwargs:
+        if name in ORG_KWARGS:
+            value = slug
+        elif name == "pk":
+            segment = re.search(r"([\w.-]+)/<(?:\w+:)?pk>", route)
+            kind = PK_BY_SEGMENT.get(segment.group(1)) if segment else None
+            if kind is None:
+                raise AssertionError(
+                    f"{route}: cannot tell what `pk` names; add it to PK_BY_SEGMENT"
+                )
+            value = objects[kind].pk
+        elif name in OTHER_KWARGS:
+            value = objects[OTHER_KWARGS[name]].pk
+        else:
+            raise AssertionError(f"{route}: unknown URL argument {name!r}; add it to OTHER_KWARGS")
+        url = re.sub(rf"<(?:\w+:)?{name}>", str(value), url, count=1)
+    assert "<" not in url and "^" not in url, f"{route}: could not fill in {url}"
+    return "/" + url
+
+
+def _snapshot(org) -> str:
+    """A digest of every tenant row of the organization and of the organization itself."""
+    digest = hashlib.sha256()
+    with connection.cursor() as cursor:
+        for table in tenant_tables(cursor):
+            cursor.execute(
+                f"SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM {table} t "  # noqa: S608
+                "WHERE organization_id = %s",
+                [org.pk],
+            )
+            digest.update(f"{table}:{cursor.fetchone()[0]}".encode())
+        cursor.execute("SELECT t::text FROM departments_organization t WHERE id = %s", [org.pk])
+        digest.update(cursor.fetchone()[0].encode())
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
+    """Acme with one of everything a route can name."""
+    kpi = next(iter(sales_kpis.values()))
+    actuals_save(
+        org=org,
+        by=hr,
+        source="api",
+        can_enter=lambda d: True,
+        entries=[ActualInput(kpi.pk, month.pk, "10", note="n")],
+    )
+    from metrics import selectors
+
+    return {
+        "org": org,
+        "membership": org_membership(org, hr),
+        "department": sales,
+        "indicator": kpi.indicator,
+        "template": selectors.template_list(org=org).first(),
+        "kpi": kpi,
+        "period": month,
+        "actual": Actual.objects.for_org(org).get(kpi=kpi, period=month),
+        "goal": Goal.objects.create(organization=org, title="Grow", period=month),
+        "run": RecalculationRun.objects.create(organization=org),
+    }
+
+
+def org_membership(org, user):
+    from departments.models import Membership
+
+    return Membership.objects.for_org(org).get(user=user)
+
+
+def test_every_org_route_answers_404_to_a_member_of_another_organization(victim, outsider):
+    org = victim["org"]
+    routes = org_routes()
+    pages = APIClient()  # session sign-in for pages (the test client does not check CSRF)
+    pages.force_login(outsider)
+    api = APIClient()
+    api.force_authenticate(outsider)
+    covered, problems = 0, []
+    for route, _pattern, kwargs in routes:
+        url = _fill(route, kwargs, victim, org.slug)
+        nowhere = _fill(route, kwargs, victim, "no-such-org")
+        is_api = route.startswith("api/")
+        client = api if is_api else pages
+        # Every method, not only those the route accepts: an outsider learns nothing either way.
+        methods = ["get", *UNSAFE]
+        before = _snapshot(org)
+        got_404 = False
+        for method in methods:
+            send = getattr(client, method)
+            response = send(url, {}, format="json") if is_api else send(url, {})
+            if response.status_code == 404:
+                got_404 = True
+                continue
+            # A method refused before the organization is looked at (require_POST) reveals
+            # nothing: the same answer as for an organization that does not exist.
+            control = send(nowhere, {}, format="json") if is_api else send(nowhere, {})
+            if not (response.status_code == control.status_code == 405):
+                problems.append(f"{method.upper()} {url}: {response.status_code}")
+        if not got_404:
+            problems.append(f"{url}: no method answered 404")
+        if _snapshot(org) != before:
+            problems.append(f"{url}: the organization's data changed")
+        covered += 1
+    print(f"{covered} organization routes called by an outsider")
+    assert problems == []
+    assert covered == len(routes) >= MIN_ROUTES
+
+
+def test_a_route_it_cannot_fill_in_fails_rather_than_being_skipped():
+    with pytest.raises(AssertionError, match="unknown URL argument"):
+        _fill("o/<slug:slug>/widgets/<int:widget_id>/", ["slug", "widget_id"], {}, "acme")
+    with pytest.raises(AssertionError, match="PK_BY_SEGMENT"):
+        _fill("o/<slug:slug>/widgets/<int:pk>/", ["slug", "pk"], {}, "acme")
