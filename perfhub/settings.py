@@ -184,6 +184,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# The company dashboard's rendered body, per organization data version (0: off).
+PERFHUB_DASHBOARD_CACHE_SECONDS = env.int("PERFHUB_DASHBOARD_CACHE_SECONDS", default=600)
+
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

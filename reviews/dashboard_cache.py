@@ -21,7 +21,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-TIMEOUT = 600  # seconds; a safety net, the version token is what invalidates
+
+def timeout() -> int:
+    """Seconds a body is kept (PERFHUB_DASHBOARD_CACHE_SECONDS, default 600: a safety net,
+    the version token is what invalidates); 0 turns the cache off."""
+    return int(getattr(settings, "PERFHUB_DASHBOARD_CACHE_SECONDS", 600))
 
 
 def _release() -> str:

@@ -145,12 +145,14 @@ def company_dashboard(request):
             org_id=request.org.pk,
             parts=(period.pk, sorted(request.GET.items()), scope, translation.get_language()),
         )
-        body = cache.get(key)
+        seconds = dashboard_cache.timeout()
+        body = cache.get(key) if seconds else None
         if body is None:
             _period_, _form, data = _dashboard(request, period=period, form=form)
             context.update(data, charts=_dashboard_charts(data))
             body = render_to_string("reviews/dashboard.html#body", context, request=request)
-            cache.set(key, body, dashboard_cache.TIMEOUT)
+            if seconds:
+                cache.set(key, body, seconds)
         context["body"] = body
     return render(request, "reviews/dashboard.html", context)
 

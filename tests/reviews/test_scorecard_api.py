@@ -356,3 +356,11 @@ def test_dashboard_body_is_cached_until_the_data_changes(
     other = client.get(url + "&kind=business")
     assert "ranking" in other.context
     assert [c.department.kind for c in other.context["ranking"]] == ["business"]
+
+
+def test_dashboard_cache_can_be_turned_off(client, executive, org, computed, settings):
+    settings.PERFHUB_DASHBOARD_CACHE_SECONDS = 0
+    client.force_login(executive)
+    url = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
+    client.get(url)
+    assert "ranking" in client.get(url).context
