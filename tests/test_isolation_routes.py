@@ -16,7 +16,8 @@ from rest_framework.test import APIClient
 from metrics.models import Actual
 from metrics.services.actuals import ActualInput, actuals_save
 from perfhub.rls import tenant_tables
-from reviews.models import Goal, RecalculationRun
+from reviews.models import Feedback, Goal, RecalculationRun, Review
+from tests.factories import make_department
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,11 @@ PK_BY_SEGMENT = {
     "goals": "goal",
     "recalculations": "run",
     "scorecards": "department",  # a department's scorecard
+    "reviews": "department",  # the page: a department's review
+    "influence": "department",
 }
+# Where the API names something else than the page of the same segment.
+API_PK_BY_SEGMENT = {"reviews": "review", "feedback": "feedback"}
 OTHER_KWARGS = {"period_id": "period", "department_id": "department", "kpi_id": "kpi"}
 UNSAFE = ("post", "put", "patch", "delete")  # with GET: every method
 MIN_ROUTES = 55
@@ -64,7 +69,12 @@ def _fill(route: str, kwargs: list[str], objects: dict, slug: str) -> str:
             value = slug
         elif name == "pk":
             segment = re.search(r"([\w.-]+)/<(?:\w+:)?pk>", route)
-            kind = PK_BY_SEGMENT.get(segment.group(1)) if segment else None
+            table = (
+                {**PK_BY_SEGMENT, **API_PK_BY_SEGMENT}
+                if route.startswith("api/")
+                else PK_BY_SEGMENT
+            )
+            kind = table.get(segment.group(1)) if segment else None
             if kind is None:
                 raise AssertionError(
                     f"{route}: cannot tell what `pk` names; add it to PK_BY_SEGMENT"
@@ -119,6 +129,14 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
         "actual": Actual.objects.for_org(org).get(kpi=kpi, period=month),
         "goal": Goal.objects.create(organization=org, title="Grow", period=month),
         "run": RecalculationRun.objects.create(organization=org),
+        "review": Review.objects.create(organization=org, department=sales, period=month),
+        "feedback": Feedback.objects.create(
+            organization=org,
+            period=month,
+            rater_department=sales,
+            rated_department=make_department(org, code="hr", kind="management", function="hr"),
+            rating=4,
+        ),
     }
 
 
