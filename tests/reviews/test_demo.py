@@ -29,3 +29,18 @@ def test_demo_loads_once_and_again_changes_nothing():
     assert counts(org) == first
     statuses = set(Actual.objects.for_org(org).values_list("period__status", flat=True))
     assert statuses == {"open", "locked"}
+
+
+def test_demo_has_reviews_in_every_state_and_a_year_of_feedback():
+    from reviews.models import Feedback, Review
+
+    org = load_demo()
+    states = set(Review.objects.for_org(org).values_list("status", flat=True))
+    assert states == {"draft", "submitted", "approved", "returned"}
+    months = set(Feedback.objects.for_org(org).values_list("period_id", flat=True))
+    assert len(months) >= 12
+    satisfaction = Actual.objects.for_org(org).filter(
+        kpi__indicator__code="internal_service_satisfaction", source="feedback"
+    )
+    assert satisfaction.count() >= 12 * 3  # each management department, every month
+    assert not Feedback.objects.for_org(org).filter(rater_department__kind="management").exists()
