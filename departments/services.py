@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from perfhub.auth import user_sign_out_everywhere
+
 from .models import (
     Department,
     DepartmentClosure,
@@ -122,12 +124,19 @@ def membership_change_role(*, membership: Membership, role: str, by) -> Membersh
 
 @transaction.atomic
 def membership_remove(*, membership: Membership, by) -> None:
-    """Remove a member; they stop managing the organization's departments."""
+    """Remove a member; they stop managing the organization's departments.
+
+    Their sessions and tokens lose this organization on their next request (membership is
+    checked on every request); when it was their last organization, their API tokens are
+    deleted and their browser sessions ended too."""
     org = membership.organization
     if membership.role == Role.ADMIN and _admin_count(org) <= 1:
         raise ValidationError({"role": [_("The organization needs at least one admin.")]})
     DepartmentManager.objects.for_org(org).filter(user_id=membership.user_id).delete()
+    user_id = membership.user_id
     membership.delete()
+    if not Membership.objects.unscoped().filter(user_id=user_id).exists():
+        user_sign_out_everywhere(user_id=user_id)
 
 
 # --- departments --------------------------------------------------------------------------
