@@ -133,7 +133,11 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 
 # Uploads: a spreadsheet of 50,000 rows is ~2 MB; refuse anything far above that early.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Larger uploaded files are streamed to a temporary file instead of being held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+# The entry grid of a large organization posts three fields per KPI; the size limit above
+# bounds the request anyway.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 PERFHUB_MAX_UPLOAD_BYTES = env.int("PERFHUB_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 
 # --- Sign-in lockout (django-axes; the browser form and POST /api/v1/auth/token/) ------

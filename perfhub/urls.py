@@ -31,3 +31,5 @@ urlpatterns = [
     path("o/<slug:slug>/", include(org_pages)),
     path("", include("departments.urls")),
 ]
+
+handler400 = "perfhub.error_pages.bad_request"

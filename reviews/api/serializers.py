@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from departments.api.serializers import OrgScopedPrimaryKeyField
 from metrics import selectors as metric_selectors
+from perfhub.api import StrictInput
 
 from ..models import OrgScorecard, RecalculationRun, Scorecard, ScorecardLine
 
@@ -100,7 +101,7 @@ class DashboardOut(serializers.ModelSerializer):
         ]
 
 
-class RecalculationIn(serializers.Serializer):
+class RecalculationIn(StrictInput, serializers.Serializer):
     period = serializers.IntegerField()
 
 
@@ -143,12 +144,12 @@ class GoalOut(serializers.Serializer):
     business = GoalLinkOut(many=True, source="sides.business")
 
 
-class GoalLinkIn(serializers.Serializer):
+class GoalLinkIn(StrictInput, serializers.Serializer):
     kpi = OrgScopedPrimaryKeyField(scoped_queryset=lambda org: metric_selectors.kpi_list(org=org))
     weight = serializers.DecimalField(max_digits=7, decimal_places=3, min_value=0, default=1)
 
 
-class GoalIn(serializers.Serializer):
+class GoalIn(StrictInput, serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     period = OrgScopedPrimaryKeyField(
