@@ -7,6 +7,7 @@ exists, else it is a conflict that shows the other person's value."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,6 +24,9 @@ from .. import scoring
 from ..models import Actual, Kpi, Period, Source
 from ..values import ValueRefused, parse_value
 from .recalc import recalculation_mark
+
+# Refused in notes: PostgreSQL cannot store NUL, and an .xlsx cannot hold the others.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass
@@ -211,6 +215,13 @@ def actuals_save(
         note = (entry.note or "").strip()
         if len(note) > 2000:
             refuse(entry, "note", _("At most 2000 characters."))
+            continue
+        if _CONTROL_CHARACTERS.search(note):
+            refuse(
+                entry,
+                "note",
+                _("The note contains invisible control characters (such as NUL): remove them."),
+            )
             continue
         current = existing.get(key)
         if current is not None:

@@ -101,9 +101,19 @@ def entries_download_csv(request, period_id):
 def entries_upload(request):
     if request.method == "GET" and request.GET.get("format") in {"xlsx", "csv"}:
         return _redirect_to_download(request)
-    form = UploadForm(request.POST or None, request.FILES or None)
     problems = None
-    if request.method == "POST" and form.is_valid():
+    status = 200
+    if request.method == "POST" and _too_large(request):
+        # Refused from the declared length, before the body is read or stored.
+        form = UploadForm(data={}, files={})
+        form.is_valid()
+        form.errors["file"] = form.error_class([spreadsheets.too_large_message()])
+        status = 413
+    elif request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+    else:
+        form = UploadForm()
+    if request.method == "POST" and status == 200 and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             rows = spreadsheets.read_rows(upload, upload.name)
@@ -153,7 +163,17 @@ def entries_upload(request):
             "max_mb": spreadsheets.megabytes(settings.PERFHUB_MAX_UPLOAD_BYTES),
             "max_rows": f"{spreadsheets.MAX_ROWS:,}",
         },
+        status=status,
     )
+
+
+def _too_large(request) -> bool:
+    """The request is larger than the largest file plus a form's worth of fields."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return length > settings.PERFHUB_MAX_UPLOAD_BYTES + 16 * 1024
 
 
 def _redirect_to_download(request):
