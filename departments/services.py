@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from perfhub.auth import user_sign_out_everywhere
+from perfhub.errors import save_unique
 
 from .models import (
     Department,
@@ -43,7 +44,7 @@ def organization_create(*, name: str, slug: str, by, language: str = "zh-hans", 
     """Create an organization, make `by` its admin and seed it (library, templates)."""
     org = Organization(name=name, slug=slug, language=language, **fields)
     org.full_clean()
-    org.save()
+    save_unique(org)
     Membership.objects.create(organization=org, user=by, role=Role.ADMIN)
     organization_created.send(sender=Organization, organization=org, by=by)
     return org
@@ -272,7 +273,7 @@ def department_create(
         is_active=is_active,
     )
     department.full_clean()
-    department.save()
+    save_unique(department)
     _closure_insert(org, department)
     _set_managers(org, department, managers)
     scoring_inputs_changed.send(sender=Department, organization=org)
@@ -303,7 +304,7 @@ def department_update(*, department: Department, by, **fields) -> Department:
     for key, value in fields.items():
         setattr(department, key, value)
     department.full_clean()
-    department.save()
+    save_unique(department)
     if moved:
         _closure_move(org, department)
     if managers is not None:
