@@ -32,7 +32,7 @@ def sign_in(client, username, password):
 
 
 def token(username, password, ip="10.0.0.1"):
-    return APIClient(REMOTE_ADDR=ip).post(
+    return APIClient(REMOTE_ADDR=ip, HTTP_ACCEPT_LANGUAGE="en").post(
         TOKEN, {"username": username, "password": password}, format="json"
     )
 

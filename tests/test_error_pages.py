@@ -43,4 +43,6 @@ def test_error_templates_exist():
 def test_malformed_request_page_is_translated(production):
     response = Client(HTTP_ACCEPT_LANGUAGE="zh-hans").get("/", HTTP_HOST="bad host!")
     assert response.status_code == 400
-    assert "Traceback" not in response.content.decode()
+    page = response.content.decode()
+    assert "请求被拒绝" in page and "无法理解该请求" in page
+    assert "Traceback" not in page and "DisallowedHost" not in page
