@@ -139,6 +139,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=5 *
 # bounds the request anyway.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 PERFHUB_MAX_UPLOAD_BYTES = env.int("PERFHUB_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "perfhub.uploads.RefuseOversizedUpload",  # an oversized file is never stored
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Sign-in lockout (django-axes; the browser form and POST /api/v1/auth/token/) ------
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)

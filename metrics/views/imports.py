@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from departments.access import org_view
 from departments.permissions import can_configure, can_enter_actuals, is_manager
 from departments.selectors import department_get, department_list
+from perfhub.uploads import request_too_large
 
 from .. import selectors, spreadsheets
 from ..models import PeriodKind, PeriodStatus
@@ -103,8 +104,8 @@ def entries_upload(request):
         return _redirect_to_download(request)
     problems = None
     status = 200
-    if request.method == "POST" and _too_large(request):
-        # Refused from the declared length, before the body is read or stored.
+    if request.method == "POST" and request_too_large(request):
+        # Refused from the declared length; the file was not stored (perfhub.uploads).
         form = UploadForm(data={}, files={})
         form.is_valid()
         form.errors["file"] = form.error_class([spreadsheets.too_large_message()])
@@ -165,15 +166,6 @@ def entries_upload(request):
         },
         status=status,
     )
-
-
-def _too_large(request) -> bool:
-    """The request is larger than the largest file plus a form's worth of fields."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return False
-    return length > settings.PERFHUB_MAX_UPLOAD_BYTES + 16 * 1024
 
 
 def _redirect_to_download(request):

@@ -279,6 +279,41 @@ def test_upload_over_the_size_limit_is_refused_before_it_is_read(client, world, 
     assert not Actual.objects.for_org(world["org"]).exists()
 
 
+def test_oversized_upload_is_never_stored_and_still_passes_the_csrf_check(
+    world, settings, monkeypatch
+):
+    """The CSRF check reads the form before the view: the token (first in the form) is
+    read, the file is not stored anywhere, and the page says why."""
+    from django.core.files import uploadhandler
+    from django.test import Client
+
+    stored = []
+    for handler in (
+        uploadhandler.MemoryFileUploadHandler,
+        uploadhandler.TemporaryFileUploadHandler,
+    ):
+        original = handler.new_file
+
+        def spy(self, *args, _original=original, **kwargs):
+            stored.append(type(self).__name__)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(handler, "new_file", spy)
+    settings.PERFHUB_MAX_UPLOAD_BYTES = 50_000
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world["hr"])
+    url = f"/o/{world['org'].slug}/entries/upload/"
+    token = client.get(url).cookies["csrftoken"].value
+    big = SimpleUploadedFile("a.csv", _csv(world, note="x" * 200_000))
+    response = client.post(url, {"csrfmiddlewaretoken": token, "file": big})
+    assert response.status_code == 413
+    assert "too large: at most" in response.content.decode()
+    assert stored == []
+    small = SimpleUploadedFile("a.csv", _csv(world))
+    response = client.post(url, {"csrfmiddlewaretoken": token, "file": small})
+    assert response.status_code == 302 and stored  # a normal upload is stored as before
+
+
 def test_upload_without_a_file_names_the_field(client, world):
     client.force_login(world["hr"])
     response = client.post(f"/o/{world['org'].slug}/entries/upload/", {})
