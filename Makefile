@@ -12,7 +12,7 @@ TEST_APP_ROLE ?= perfhub_app
 # check --deploy runs with production values (never used to serve anything).
 DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$(shell date +%s)-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH ALLOWED_HOSTS=perfhub.example.com PERFHUB_REQUIRE_SECRET=1
 
-.PHONY: run test install lint format migrate demo worker beat messages serve
+.PHONY: run test install lint format migrate demo worker beat messages serve security
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,9 +34,15 @@ test: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DATABASE_APP_ROLE=$(TEST_APP_ROLE) $(PY) scripts/check_services.py
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) scripts/security_checks.py
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run
 	$(DEPLOY_ENV) DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py check --deploy --fail-level WARNING
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DATABASE_APP_ROLE=$(TEST_APP_ROLE) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# bandit (no high-severity finding) and pip-audit (no known vulnerability; skipped with a
+# message only when the vulnerability service cannot be reached). Also part of `make test`.
+security: install
+	$(PY) scripts/security_checks.py
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

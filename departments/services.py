@@ -12,6 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from perfhub import tenancy
+from perfhub.auth import user_sign_out_everywhere
+from perfhub.errors import save_unique
 
 from .models import (
     Department,
@@ -43,7 +45,7 @@ def organization_create(*, name: str, slug: str, by, language: str = "zh-hans", 
     """Create an organization, make `by` its admin and seed it (library, templates)."""
     org = Organization(name=name, slug=slug, language=language, **fields)
     org.full_clean()
-    org.save()
+    save_unique(org)
     # The new organization's rows are written with the database set to it (row-level
     # security accepts no others); the caller's setting is restored afterwards.
     with tenancy.org_atomic(org):
@@ -127,12 +129,19 @@ def membership_change_role(*, membership: Membership, role: str, by) -> Membersh
 
 @transaction.atomic
 def membership_remove(*, membership: Membership, by) -> None:
-    """Remove a member; they stop managing the organization's departments."""
+    """Remove a member; they stop managing the organization's departments.
+
+    Their sessions and tokens lose this organization on their next request (membership is
+    checked on every request); when it was their last organization, their API tokens are
+    deleted and their browser sessions ended too."""
     org = membership.organization
     if membership.role == Role.ADMIN and _admin_count(org) <= 1:
         raise ValidationError({"role": [_("The organization needs at least one admin.")]})
     DepartmentManager.objects.for_org(org).filter(user_id=membership.user_id).delete()
+    user_id = membership.user_id
     membership.delete()
+    if not Membership.objects.unscoped().filter(user_id=user_id).exists():
+        user_sign_out_everywhere(user_id=user_id)
 
 
 # --- departments --------------------------------------------------------------------------
@@ -268,7 +277,7 @@ def department_create(
         is_active=is_active,
     )
     department.full_clean()
-    department.save()
+    save_unique(department)
     _closure_insert(org, department)
     _set_managers(org, department, managers)
     scoring_inputs_changed.send(sender=Department, organization=org)
@@ -299,7 +308,7 @@ def department_update(*, department: Department, by, **fields) -> Department:
     for key, value in fields.items():
         setattr(department, key, value)
     department.full_clean()
-    department.save()
+    save_unique(department)
     if moved:
         _closure_move(org, department)
     if managers is not None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 
 
@@ -127,6 +128,30 @@ class TenantModel(models.Model):
 
     class Meta:
         abstract = True
+
+    def validate_constraints(self, exclude=None):
+        """A unique constraint over (organization, one field) is reported on that field
+        ("code: Indicator with this Code already exists."), not as a non-field error: the
+        organization is implied, the field is what the user must change."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            kept = []
+            for error in errors.pop(NON_FIELD_ERRORS, []):
+                fields = [
+                    f
+                    for f in (getattr(error, "params", None) or {}).get("unique_check", ())
+                    if f != "organization"
+                ]
+                if error.code == "unique_together" and len(fields) == 1:
+                    field_error = self.unique_error_message(type(self), (fields[0],))
+                    errors.setdefault(fields[0], []).append(field_error)
+                else:
+                    kept.append(error)
+            if kept:
+                errors[NON_FIELD_ERRORS] = kept
+            raise ValidationError(errors) from exc
 
 
 # --- The database's half: PostgreSQL row-level security ---------------------------------

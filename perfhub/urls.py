@@ -2,17 +2,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from departments.urls import org_urlpatterns as department_pages
 from metrics.urls import urlpatterns as metrics_pages
 from reviews.pages import urlpatterns as review_pages
 from reviews.views import urlpatterns as reviews_pages
 
+from .auth import obtain_token
 from .health import healthz
 
 api_v1 = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", obtain_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("departments.api.urls")),
@@ -32,3 +32,5 @@ urlpatterns = [
     path("o/<slug:slug>/", include(org_pages)),
     path("", include("departments.urls")),
 ]
+
+handler400 = "perfhub.error_pages.bad_request"

@@ -16,6 +16,14 @@ def _number(value):
     return None if value is None else float(value)
 
 
+def _as_text(cell) -> None:
+    """openpyxl stores text starting with "=" as a formula; user text (a department named
+    "=HYPERLINK(…)") must stay text. Text cells are never evaluated by spreadsheet programs,
+    whatever they start with (+, -, @ included)."""
+    if isinstance(cell.value, str) and cell.data_type == "f":
+        cell.data_type = "s"
+
+
 def _sheet(wb, title, header, rows):
     ws = wb.create_sheet(title[:31])
     ws.append(header)
@@ -23,6 +31,10 @@ def _sheet(wb, title, header, rows):
         cell.font = Font(bold=True)
     for row in rows:
         ws.append(row)
+        for cell in ws[ws.max_row]:
+            _as_text(cell)
+    for cell in ws[1]:
+        _as_text(cell)
     ws.freeze_panes = "A2"
     for column in ws.columns:
         width = max(len(str(c.value or "")) for c in column)

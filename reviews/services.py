@@ -3,6 +3,7 @@ cross-department feedback (which computes `internal_service_satisfaction`)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +21,18 @@ from metrics.services.recalc import recalculation_mark
 from .models import Feedback, Goal, GoalLink, Review, ReviewStatus, ReviewTransition
 
 SATISFACTION = "internal_service_satisfaction"
+# Text PostgreSQL refuses (NUL) or nobody means to type: refused with a message.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _refuse_control_characters(**texts) -> None:
+    bad = {
+        name: [_("This text contains invisible control characters (such as NUL): remove them.")]
+        for name, text in texts.items()
+        if text and _CONTROL_CHARACTERS.search(text)
+    }
+    if bad:
+        raise ValidationError(bad)
 
 
 @transaction.atomic
@@ -114,6 +127,7 @@ def review_save(
     if not can_write_review(membership, department):
         raise PermissionDenied(_("Only a manager of %s writes its review.") % department)
     _check_review_period(org, period)
+    _refuse_control_characters(self_assessment=self_assessment, improvement_plan=improvement_plan)
     review = (
         Review.objects.for_org(org)
         .select_for_update()
@@ -171,6 +185,7 @@ def review_transition(*, org, membership, review: Review, action: str, comment: 
             }
         )
     comment = (comment or "").strip()
+    _refuse_control_characters(comment=comment)
     if len(comment) > 5000:
         raise ValidationError({"comment": [_("At most 5000 characters.")]})
     if action == "submit":
@@ -250,6 +265,10 @@ def feedback_save(
     comment = (comment or "").strip()
     if len(comment) > 2000:
         errors["comment"] = [_("At most 2000 characters.")]
+    elif _CONTROL_CHARACTERS.search(comment):
+        errors["comment"] = [
+            _("This text contains invisible control characters (such as NUL): remove them.")
+        ]
     if errors:
         raise ValidationError(errors)
     feedback, _created = Feedback.objects.for_org(org).update_or_create(

@@ -16,6 +16,7 @@ from metrics.services.templates import template_apply
 
 from . import dbroles
 from .factories import MembershipFactory, OrganizationFactory, UserFactory, make_department
+from .live import point_app_at, processes, redis_server  # noqa: F401 - fixtures
 
 PASSWORD = "pw-for-tests-123"
 

@@ -2,6 +2,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from perfhub.api import StrictInput
+
 from ..models import Department, Membership, Organization, Role
 from ..selectors import department_list, membership_list
 from ..services import ORG_SETTINGS_FIELDS
@@ -27,7 +29,7 @@ class OrganizationOut(serializers.ModelSerializer):
         ]
 
 
-class OrganizationIn(serializers.Serializer):
+class OrganizationIn(StrictInput, serializers.Serializer):
     name = serializers.CharField(max_length=200)
     slug = serializers.SlugField(max_length=60)
     language = serializers.ChoiceField(choices=["zh-hans", "en"], default="zh-hans")
@@ -35,7 +37,7 @@ class OrganizationIn(serializers.Serializer):
     fiscal_year_start_month = serializers.IntegerField(min_value=1, max_value=12, default=1)
 
 
-class OrganizationSettingsIn(serializers.ModelSerializer):
+class OrganizationSettingsIn(StrictInput, serializers.ModelSerializer):
     class Meta:
         model = Organization
         fields = list(ORG_SETTINGS_FIELDS)
@@ -52,7 +54,7 @@ class MemberOut(serializers.ModelSerializer):
         fields = ["id", "user_id", "username", "email", "role"]
 
 
-class MemberIn(serializers.Serializer):
+class MemberIn(StrictInput, serializers.Serializer):
     username = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices)
     email = serializers.EmailField(required=False, allow_blank=True, default="")
@@ -65,7 +67,7 @@ class MemberIn(serializers.Serializer):
     )
 
 
-class MemberRoleIn(serializers.Serializer):
+class MemberRoleIn(StrictInput, serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
@@ -108,7 +110,7 @@ class OrgScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
         return self.scoped_queryset(org)
 
 
-class DepartmentIn(serializers.Serializer):
+class DepartmentIn(StrictInput, serializers.Serializer):
     name = serializers.CharField(max_length=200)
     name_en = serializers.CharField(max_length=200, required=False, allow_blank=True)
     code = serializers.SlugField(max_length=40)

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from departments.api.serializers import OrgScopedPrimaryKeyField
 from departments.selectors import department_list
+from perfhub.api import StrictInput
 
 from .. import selectors
 from ..models import Actual, Indicator, Kpi, Period, Template, TemplateItem
@@ -19,7 +20,7 @@ class IndicatorOut(serializers.ModelSerializer):
         fields = ["id", "code", *INDICATOR_FIELDS, "is_computed", "is_builtin"]
 
 
-class IndicatorIn(serializers.ModelSerializer):
+class IndicatorIn(StrictInput, serializers.ModelSerializer):
     class Meta:
         model = Indicator
         fields = [
@@ -54,7 +55,7 @@ class TemplateOut(serializers.ModelSerializer):
         ]
 
 
-class TemplateItemIn(serializers.Serializer):
+class TemplateItemIn(StrictInput, serializers.Serializer):
     indicator = OrgScopedPrimaryKeyField(
         scoped_queryset=lambda org: selectors.indicator_list(org=org)
     )
@@ -64,7 +65,7 @@ class TemplateItemIn(serializers.Serializer):
     target_max = serializers.DecimalField(required=False, allow_null=True, **VALUE)
 
 
-class TemplateIn(serializers.Serializer):
+class TemplateIn(StrictInput, serializers.Serializer):
     code = serializers.SlugField(max_length=60)
     name = serializers.CharField(max_length=200)
     name_en = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -78,7 +79,7 @@ class TemplateIn(serializers.Serializer):
     items = TemplateItemIn(many=True)
 
 
-class ApplyIn(serializers.Serializer):
+class ApplyIn(StrictInput, serializers.Serializer):
     departments = OrgScopedPrimaryKeyField(
         scoped_queryset=lambda org: department_list(org=org), many=True, allow_empty=False
     )
@@ -108,7 +109,7 @@ class KpiOut(serializers.ModelSerializer):
         ]
 
 
-class KpiIn(serializers.Serializer):
+class KpiIn(StrictInput, serializers.Serializer):
     department = OrgScopedPrimaryKeyField(scoped_queryset=lambda org: department_list(org=org))
     indicator = OrgScopedPrimaryKeyField(
         scoped_queryset=lambda org: selectors.indicator_list(org=org)
@@ -147,11 +148,11 @@ class PeriodOut(serializers.ModelSerializer):
         ]
 
 
-class GenerateIn(serializers.Serializer):
+class GenerateIn(StrictInput, serializers.Serializer):
     fiscal_year = serializers.IntegerField(min_value=2000, max_value=2100)
 
 
-class ReasonIn(serializers.Serializer):
+class ReasonIn(StrictInput, serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
@@ -176,7 +177,7 @@ class ActualOut(serializers.ModelSerializer):
         ]
 
 
-class ActualIn(serializers.Serializer):
+class ActualIn(StrictInput, serializers.Serializer):
     """Values arrive as numbers or strings; metrics.values gives the unit-aware messages."""
 
     kpi = serializers.IntegerField()
@@ -192,13 +193,13 @@ class ActualIn(serializers.Serializer):
     )
 
 
-class ActualUpdateIn(serializers.Serializer):
+class ActualUpdateIn(StrictInput, serializers.Serializer):
     value = serializers.JSONField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     version = serializers.IntegerField(min_value=0)
 
 
-class BulkIn(serializers.Serializer):
+class BulkIn(StrictInput, serializers.Serializer):
     actuals = ActualIn(many=True, allow_empty=False)
 
     def validate_actuals(self, value):

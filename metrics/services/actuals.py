@@ -7,6 +7,7 @@ exists, else it is a conflict that shows the other person's value."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,6 +24,9 @@ from .. import scoring
 from ..models import Actual, Kpi, Period, Source
 from ..values import ValueRefused, parse_value
 from .recalc import recalculation_mark
+
+# Refused in notes: PostgreSQL cannot store NUL, and an .xlsx cannot hold the others.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass
@@ -94,16 +98,26 @@ def preview_score(kpi: Kpi, period: Period, value: Decimal) -> Decimal | None:
         return None
 
 
-def _conflict(entry: ActualInput, existing: Actual) -> Conflict:
-    return Conflict(
-        ref=entry.ref,
-        kpi_id=existing.kpi_id,
-        period_id=existing.period_id,
-        their_value=existing.value,
-        their_version=existing.version,
-        by=existing.entered_by.get_username() if existing.entered_by_id else "",
-        at=date_format(timezone.localtime(existing.entered_at), "DATETIME_FORMAT"),
-    )
+def _conflicts(org, stale: list[tuple[ActualInput, Actual]]) -> list[Conflict]:
+    """Conflicts showing the other person's value, who saved it and when. Their names are
+    read here, in one query: a row locked FOR UPDATE after a concurrent change is
+    re-checked by PostgreSQL, and a user joined into that query could come back empty."""
+    from django.contrib.auth import get_user_model
+
+    ids = {a.entered_by_id for _, a in stale if a.entered_by_id}
+    names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
+    return [
+        Conflict(
+            ref=entry.ref,
+            kpi_id=existing.kpi_id,
+            period_id=existing.period_id,
+            their_value=existing.value,
+            their_version=existing.version,
+            by=names.get(existing.entered_by_id, ""),
+            at=date_format(timezone.localtime(existing.entered_at), "DATETIME_FORMAT"),
+        )
+        for entry, existing in stale
+    ]
 
 
 @transaction.atomic
@@ -138,11 +152,10 @@ def actuals_save(
         (a.kpi_id, a.period_id): a
         for a in Actual.objects.for_org(org)
         .filter(kpi_id__in=kpi_ids, period_id__in=period_ids)
-        .select_related("entered_by")
-        .select_for_update(of=("self",))
+        .select_for_update()
     }
     errors: dict[str, dict[str, list[str]]] = {}
-    conflicts: list[Conflict] = []
+    stale: list[tuple[ActualInput, Actual]] = []
     seen: set[tuple[int, int]] = set()
     now = timezone.now()
     new_rows: list[Actual] = []
@@ -212,10 +225,17 @@ def actuals_save(
         if len(note) > 2000:
             refuse(entry, "note", _("At most 2000 characters."))
             continue
+        if _CONTROL_CHARACTERS.search(note):
+            refuse(
+                entry,
+                "note",
+                _("The note contains invisible control characters (such as NUL): remove them."),
+            )
+            continue
         current = existing.get(key)
         if current is not None:
             if entry.version != current.version:
-                conflicts.append(_conflict(entry, current))
+                stale.append((entry, current))
                 continue
             if current.value == value and current.note == note:
                 unchanged += 1
@@ -254,8 +274,8 @@ def actuals_save(
             row.pk = current.pk
             changed_rows.append(row)
 
-    if errors or conflicts:
-        raise ActualsRefused(errors, conflicts)
+    if errors or stale:
+        raise ActualsRefused(errors, _conflicts(org, stale))
 
     declare_no_ignored_triggers()
     with history_context(source=source, user=getattr(by, "pk", None)):
@@ -263,10 +283,12 @@ def actuals_save(
             with transaction.atomic():
                 created = Actual.objects.bulk_create(new_rows, batch_size=2000)
         except IntegrityError as exc:
-            # Someone created one of these actuals between our read and our write.
-            raise ActualsRefused(
-                {"": {"version": [_("Someone else saved these values just now: reload.")]}}, []
-            ) from exc
+            # Someone created some of these actuals between our read and our write (their
+            # insert made ours wait, then fail): the same conflict as a stale version.
+            conflicts = _created_meanwhile(org, new_rows, entries)
+            if not conflicts:  # another constraint failed: let it surface
+                raise
+            raise ActualsRefused({}, conflicts) from exc
         # The rows being changed are locked (select_for_update): an upsert is safe.
         Actual.objects.bulk_create(
             changed_rows,
@@ -285,6 +307,19 @@ def actuals_save(
         updated=len(changed_rows),
         unchanged=unchanged,
         actuals=[*created, *changed_rows],
+    )
+
+
+def _created_meanwhile(org, new_rows: list[Actual], entries) -> list[Conflict]:
+    """The actuals another request created between our read and our write."""
+    by_key = {(e.kpi_id, e.period_id): e for e in entries}
+    keys = {(a.kpi_id, a.period_id) for a in new_rows}
+    theirs = Actual.objects.for_org(org).filter(
+        kpi_id__in={kpi for kpi, __ in keys}, period_id__in={period for __, period in keys}
+    )
+    return _conflicts(
+        org,
+        [(by_key[(a.kpi_id, a.period_id)], a) for a in theirs if (a.kpi_id, a.period_id) in keys],
     )
 
 

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from perfhub.errors import save_unique
+
 from .. import formulas
 from ..messages import formula_message
 from ..models import Aggregation, Indicator
@@ -58,7 +60,7 @@ def indicator_create(*, org, by, code: str, **fields) -> Indicator:
         indicator.default_target_period = indicator.frequency
     _check_formula(org, indicator)
     indicator.full_clean()
-    indicator.save()
+    save_unique(indicator)
     return indicator
 
 
@@ -74,5 +76,5 @@ def indicator_update(*, indicator: Indicator, by, **fields) -> Indicator:
         setattr(indicator, key, value)
     _check_formula(indicator.organization, indicator)
     indicator.full_clean()
-    indicator.save()
+    save_unique(indicator)
     return indicator

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from departments.models import Department
+from perfhub.errors import save_unique
 
 from ..models import Indicator, Kpi, Template, TemplateItem
 from .kpis import rule_errors
@@ -21,7 +22,7 @@ def template_save(*, org, by, template: Template | None = None, items: list[dict
     for key, value in fields.items():
         setattr(template, key, value)
     template.full_clean()
-    template.save()
+    save_unique(template)
     errors = {}
     seen = set()
     rows = []

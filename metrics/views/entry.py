@@ -21,11 +21,18 @@ from ..services.actuals import ActualInput, ActualsRefused, actuals_save
 can_enter = can_configure | is_manager
 
 
+def _whole(text) -> int | None:
+    """A non-negative whole number from a form or query value, else None ("²" and "١٢"
+    pass str.isdigit() but not int())."""
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def _department_ids(request):
     if can_configure(request.membership):
-        wanted = request.GET.get("department")
-        if wanted and wanted.isdigit():
-            return [int(wanted)]
+        wanted = _whole(request.GET.get("department"))
+        if wanted is not None:
+            return [wanted]
         return None  # every department
     return sorted(request.membership.managed_ids)
 
@@ -47,14 +54,14 @@ def _entries_from_post(post, grids, period):
                 continue
             if value == shown_value and note == shown_note:
                 continue
-            version = post.get(f"ver-{key}", "0")
+            version = _whole(post.get(f"ver-{key}"))
             entries.append(
                 ActualInput(
                     kpi_id=key,
                     period_id=period.pk,
                     value=value,
                     note=note,
-                    version=int(version) if version.isdigit() and version != "0" else None,
+                    version=version or None,
                     ref=str(key),
                 )
             )
@@ -66,9 +73,9 @@ def my_entries(request):
     org = request.org
     periods = list(selectors.period_list(org=org, kind=PeriodKind.MONTH))
     period = None
-    wanted = request.POST.get("period") or request.GET.get("period")
-    if wanted and str(wanted).isdigit():
-        period = next((p for p in periods if p.pk == int(wanted)), None)
+    wanted = _whole(request.POST.get("period") or request.GET.get("period"))
+    if wanted is not None:
+        period = next((p for p in periods if p.pk == wanted), None)
         if period is None:
             from django.http import Http404
 

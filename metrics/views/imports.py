@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from departments.access import org_view
 from departments.permissions import can_configure, can_enter_actuals, is_manager
 from departments.selectors import department_get, department_list
+from perfhub.uploads import request_too_large
 
 from .. import selectors, spreadsheets
 from ..models import PeriodKind, PeriodStatus
@@ -101,9 +102,19 @@ def entries_download_csv(request, period_id):
 def entries_upload(request):
     if request.method == "GET" and request.GET.get("format") in {"xlsx", "csv"}:
         return _redirect_to_download(request)
-    form = UploadForm(request.POST or None, request.FILES or None)
     problems = None
-    if request.method == "POST" and form.is_valid():
+    status = 200
+    if request.method == "POST" and request_too_large(request):
+        # Refused from the declared length; the file was not stored (perfhub.uploads).
+        form = UploadForm(data={}, files={})
+        form.is_valid()
+        form.errors["file"] = form.error_class([spreadsheets.too_large_message()])
+        status = 413
+    elif request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+    else:
+        form = UploadForm()
+    if request.method == "POST" and status == 200 and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             rows = spreadsheets.read_rows(upload, upload.name)
@@ -153,6 +164,7 @@ def entries_upload(request):
             "max_mb": spreadsheets.megabytes(settings.PERFHUB_MAX_UPLOAD_BYTES),
             "max_rows": f"{spreadsheets.MAX_ROWS:,}",
         },
+        status=status,
     )
 
 

@@ -3,6 +3,7 @@ from rest_framework import serializers
 from departments import selectors as dept_selectors
 from departments.api.serializers import OrgScopedPrimaryKeyField
 from metrics import selectors as metric_selectors
+from perfhub.api import StrictInput
 
 from ..models import (
     Feedback,
@@ -109,7 +110,7 @@ class DashboardOut(serializers.ModelSerializer):
         ]
 
 
-class RecalculationIn(serializers.Serializer):
+class RecalculationIn(StrictInput, serializers.Serializer):
     period = serializers.IntegerField()
 
 
@@ -152,12 +153,12 @@ class GoalOut(serializers.Serializer):
     business = GoalLinkOut(many=True, source="sides.business")
 
 
-class GoalLinkIn(serializers.Serializer):
+class GoalLinkIn(StrictInput, serializers.Serializer):
     kpi = OrgScopedPrimaryKeyField(scoped_queryset=lambda org: metric_selectors.kpi_list(org=org))
     weight = serializers.DecimalField(max_digits=7, decimal_places=3, min_value=0, default=1)
 
 
-class GoalIn(serializers.Serializer):
+class GoalIn(StrictInput, serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     period = OrgScopedPrimaryKeyField(
@@ -212,7 +213,7 @@ class ReviewOut(serializers.ModelSerializer):
         ]
 
 
-class ReviewIn(serializers.Serializer):
+class ReviewIn(StrictInput, serializers.Serializer):
     department = OrgScopedPrimaryKeyField(scoped_queryset=_departments)
     period = OrgScopedPrimaryKeyField(scoped_queryset=_periods)
     self_assessment = serializers.CharField(
@@ -223,12 +224,12 @@ class ReviewIn(serializers.Serializer):
     )
 
 
-class ReviewTextIn(serializers.Serializer):
+class ReviewTextIn(StrictInput, serializers.Serializer):
     self_assessment = serializers.CharField(allow_blank=True, max_length=10000)
     improvement_plan = serializers.CharField(allow_blank=True, max_length=10000)
 
 
-class ReviewDecisionIn(serializers.Serializer):
+class ReviewDecisionIn(StrictInput, serializers.Serializer):
     comment = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -254,7 +255,7 @@ class FeedbackOut(serializers.ModelSerializer):
         ]
 
 
-class FeedbackIn(serializers.Serializer):
+class FeedbackIn(StrictInput, serializers.Serializer):
     period = OrgScopedPrimaryKeyField(scoped_queryset=_periods)
     rater_department = OrgScopedPrimaryKeyField(scoped_queryset=_departments)
     rated_department = OrgScopedPrimaryKeyField(scoped_queryset=_departments)
@@ -262,6 +263,6 @@ class FeedbackIn(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class FeedbackUpdateIn(serializers.Serializer):
+class FeedbackUpdateIn(StrictInput, serializers.Serializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)

@@ -1,6 +1,7 @@
 import pytest
 
 from metrics import selectors
+from metrics.models import PendingRecalculation
 from metrics.services.actuals import ActualInput, actuals_save
 from metrics.services.library import library_install
 from metrics.services.periods import periods_generate
@@ -98,3 +99,22 @@ def member_of(org):
         return membership
 
     return _member_of
+
+
+def setup(org, hr, sales):
+    from metrics import selectors
+    from metrics.services.library import library_install
+    from metrics.services.periods import periods_generate
+    from metrics.services.templates import template_apply
+
+    library_install(org=org)
+    periods = periods_generate(org=org, fiscal_year=2026, by=None)
+    template_apply(
+        template=selectors.template_list(org=org).get(code="sales_standard"),
+        departments=[sales],
+        by=None,
+    )
+    kpi = selectors.kpi_list(org=org, department=sales).get(indicator__code="sales_revenue")
+    month = next(p for p in periods if p.kind == "month" and p.number == 3)
+    PendingRecalculation.objects.for_org(org).delete()  # set-up marks; each test starts clean
+    return {"kpi": kpi, "month": month, "periods": periods}

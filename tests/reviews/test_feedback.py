@@ -225,3 +225,13 @@ def test_received_feedback_names_departments_not_people(login, org, sales, suppo
     assert "mona-manager" not in text
     row = next(r for r in page.context["received"] if r["department"].code == "hr")
     assert row["count"] == 1 and row["satisfaction"] == Decimal(60)
+
+
+def test_control_characters_are_refused_not_a_500(login, org, sales, support, manager):
+    month, hr_dept = support["month"], support["hr_dept"]
+    url = f"/o/{org.slug}/feedback/?period={month.pk}"
+    answer = login(manager).post(
+        url, {f"rating-{sales.pk}-{hr_dept.pk}": "4", f"comment-{sales.pk}-{hr_dept.pk}": "a\x00b"}
+    )
+    assert answer.status_code == 200
+    assert not Feedback.objects.for_org(org).exists()

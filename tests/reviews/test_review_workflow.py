@@ -338,3 +338,16 @@ def test_every_reviews_page_is_404_for_another_org(login, org, sales, support, o
     assert client.get(url).status_code == 404
     assert client.post(url, {"action": "save", **TEXT}).status_code == 404
     assert not Review.objects.for_org(org).exists()
+
+
+def test_review_text_with_nul_is_refused(org, sales, support, manager, member_of):
+    with pytest.raises(ValidationError) as refused:
+        review_save(
+            org=org,
+            membership=member_of(manager),
+            department=sales,
+            period=support["month"],
+            self_assessment="a\x00b",
+            improvement_plan="ok",
+        )
+    assert "self_assessment" in refused.value.message_dict
