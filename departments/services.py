@@ -140,7 +140,11 @@ def membership_remove(*, membership: Membership, by) -> None:
     DepartmentManager.objects.for_org(org).filter(user_id=membership.user_id).delete()
     user_id = membership.user_id
     membership.delete()
-    if not Membership.objects.unscoped().filter(user_id=user_id).exists():
+    # Their memberships in other organizations: visible to this transaction through the
+    # user setting (row-level security), as on their own sign-in landing page.
+    with tenancy.user_visible(user_id):
+        others = Membership.objects.unscoped().filter(user_id=user_id).exists()
+    if not others:
         user_sign_out_everywhere(user_id=user_id)
 
 

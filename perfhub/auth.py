@@ -17,9 +17,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.response import Response
 
 
 def lockout_message() -> str:
@@ -54,14 +56,20 @@ def client_ip(request) -> str | None:
 
 class ObtainToken(ObtainAuthToken):
     """POST username and password → {"token": …}. The credentials are checked against the
-    Django request itself, so a lockout is seen by the axes middleware (429)."""
+    Django request itself, so a lockout is seen by the axes middleware (429). Refused
+    credentials are answered, not raised: DRF rolls the request transaction back on a raised
+    error, and with it the failed attempt axes has just recorded."""
 
     def get_serializer_context(self):
         return {"request": self.request._request, "format": self.format_kwarg, "view": self}
 
     @extend_schema(request=AuthTokenSerializer, responses={200: dict, 429: dict})
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
 
 
 obtain_token = ObtainToken.as_view()

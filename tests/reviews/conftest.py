@@ -101,6 +101,7 @@ def member_of(org):
     return _member_of
 
 
+@pytest.fixture
 def setup(org, hr, sales):
     from metrics import selectors
     from metrics.services.library import library_install
