@@ -18,7 +18,6 @@ import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.conf import settings
@@ -43,8 +42,23 @@ def add_arguments(parser) -> None:
     parser.add_argument("--concurrency", type=int, default=4)
 
 
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
+class _Server(WSGIServer):
+    """A fixed pool of threads, as gunicorn's gthread workers: each keeps its database
+    connection between requests (a thread per request would open one per request and,
+    with persistent connections, exhaust the server's slots)."""
+
+    pool: ThreadPoolExecutor | None = None
+
+    def process_request(self, request, client_address):
+        self.pool.submit(self._handle, request, client_address)
+
+    def _handle(self, request, client_address):
+        try:
+            self.finish_request(request, client_address)
+        except Exception:  # noqa: BLE001 - as socketserver does: report, keep serving
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -86,6 +100,7 @@ def _measure(log, world, requests, concurrency) -> dict:
     server = make_server(
         "127.0.0.1", 0, get_wsgi_application(), server_class=_Server, handler_class=_QuietHandler
     )
+    server.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="wsgi")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
@@ -132,6 +147,7 @@ def _measure(log, world, requests, concurrency) -> dict:
     finally:
         settings.PERFHUB_DASHBOARD_CACHE_SECONDS = cache_seconds
         server.shutdown()
+        server.pool.shutdown(wait=True)
         server.server_close()
     return {
         "actuals": world["actuals"],
