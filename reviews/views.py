@@ -98,9 +98,9 @@ def recalculation_status(request, pk):
     return render(request, template, {"run": run})
 
 
-def _dashboard(request, period=None, form=None):
+def _dashboard(request, period=None):
     period = period or _period(request)
-    form = form or DashboardFilterForm(request.GET or None, org=request.org)
+    form = DashboardFilterForm(request.GET or None, org=request.org)
     filters = form.cleaned_data if form.is_valid() else {}
     data = {}
     if period is not None:
@@ -131,11 +131,9 @@ def company_dashboard(request):
         _period_, _form, data = _dashboard(request)
         return render(request, f"reviews/dashboard.html#{part}", data)
     period = _period(request)
-    form = DashboardFilterForm(request.GET or None, org=request.org)
     context = {
         "period": period,
         "periods": metric_selectors.period_list(org=request.org),
-        "form": form,
         "pending": period is not None
         and period.pk in selectors.pending_period_ids(org=request.org),
     }
@@ -148,8 +146,8 @@ def company_dashboard(request):
         seconds = dashboard_cache.timeout()
         body = cache.get(key) if seconds else None
         if body is None:
-            _period_, _form, data = _dashboard(request, period=period, form=form)
-            context.update(data, charts=_dashboard_charts(data))
+            _period_, form, data = _dashboard(request, period=period)
+            context.update(data, form=form, charts=_dashboard_charts(data))
             body = render_to_string("reviews/dashboard.html#body", context, request=request)
             if seconds:
                 cache.set(key, body, seconds)
