@@ -202,6 +202,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "perfhub.api.error_responses_hook",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "LanguageEnum": "departments.models.Language",
         "PeriodKindEnum": "metrics.models.PeriodKind",
