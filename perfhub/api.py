@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import error_messages
@@ -83,3 +84,15 @@ def error_responses_hook(result, generator, request, public):
                     },
                 )
     return result
+
+
+class Pagination(LimitOffsetPagination):
+    """`?limit=` and `?offset=` (default 50 per page), bounded: a limit above 1,000 gives
+    1,000 rows, and an offset beyond any real list gives an empty page (PostgreSQL refuses
+    an OFFSET past 2^63, which answered 500 before)."""
+
+    max_limit = 1000
+    max_offset = 2**31
+
+    def get_offset(self, request):
+        return min(super().get_offset(request), self.max_offset)
