@@ -96,3 +96,12 @@ class Pagination(LimitOffsetPagination):
 
     def get_offset(self, request):
         return min(super().get_offset(request), self.max_offset)
+
+
+def api_not_found(request, *args, **kwargs):
+    """Any path under /api/v1/ that matches no endpoint (`kpis/-1/`, `kpis/abc/`): the API's
+    JSON 404 in the request's language, not the HTML page of the site."""
+    from django.http import JsonResponse
+    from rest_framework.exceptions import NotFound
+
+    return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)

@@ -85,7 +85,11 @@ def _api_routes(resolver=None, prefix=""):
         pattern = prefix + str(entry.pattern)
         if isinstance(entry, URLResolver):
             yield from _api_routes(entry, pattern)
-        elif isinstance(entry, URLPattern) and pattern.startswith("api/v1/"):
+        elif (
+            isinstance(entry, URLPattern)
+            and pattern.startswith("api/v1/")
+            and "^" not in pattern  # the JSON 404 for any other path
+        ):
             yield "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", pattern).replace("{pk}", "{id}")
 
 
@@ -118,6 +122,15 @@ def test_every_error_answer_is_described(schema):
                 assert op["responses"][code].get("content"), (method, path, code)
     actuals = schema["paths"][ORG + "actuals/"]["post"]["responses"]
     assert "409" in actuals
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/orgs/acme/kpis/-1/", "/api/v1/orgs/acme/kpis/abc/", "/api/v1/nothing/"]
+)
+def test_unknown_api_path_answers_json_404(client, path):
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "未找到。"}
 
 
 def test_docs_page_uses_only_local_files(client):
