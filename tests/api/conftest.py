@@ -15,5 +15,5 @@ def pytest_terminal_summary(terminalreporter):
     )
     statuses = ", ".join(f"{code}: {n}" for code, n in sorted(FUZZ_STATS["statuses"].items()))
     terminalreporter.write_line(f"status codes answered to members: {statuses}")
-    for line in FUZZ_STATS["not generated"]:
+    for line in sorted(set(FUZZ_STATS["not generated"])):
         terminalreporter.write_line(f"not generated: {line}")

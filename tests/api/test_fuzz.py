@@ -248,7 +248,7 @@ class Fuzzer:
                 try:
                     self.runner(role, operation, mode)()
                 except (Unsatisfiable, InvalidArgument) as exc:  # e.g. nothing to make invalid
-                    FUZZ_STATS["not generated"].append(f"{operation.label} {mode}: {exc}"[:200])
+                    FUZZ_STATS["not generated"].append(f"{operation.label} {mode}: {exc}"[:120])
 
     def runner(self, role, operation, mode):
         @settings(
