@@ -51,6 +51,16 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
+# Fields and filters that name another object, and the resource its ids come from.
+REFERENCES = {
+    "kpi": "kpis",
+    "period": "periods",
+    "department": "departments",
+    "departments": "departments",
+    "parent": "departments",
+    "indicator": "indicators",
+    "managers": "users",
+}
 # Endpoints outside any organization: no cross-organization replay.
 GLOBAL_PATHS = {"/api/v1/auth/token/", "/api/v1/orgs/"}
 
@@ -166,7 +176,22 @@ class Fuzzer:
         ):
             r = client.get(f"/api/v1/orgs/{self.org.slug}/{resource}/?limit=5")
             ids[resource] = [row["id"] for row in r.json()["results"]]
+            if resource == "members":
+                ids["users"] = [row["user_id"] for row in r.json()["results"]]
         return ids
+
+    def real_references(self, value, key=None):
+        """Valid cases name real objects of the organization most of the time (ids in the
+        body and the filters), so that they reach the services and not only the id checks."""
+        if isinstance(value, dict):
+            return {k: self.real_references(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.real_references(v, key) for v in value]
+        resource = REFERENCES.get(key)
+        real = self.ids.get(resource) if resource else None
+        if real and isinstance(value, int) and not isinstance(value, bool) and value % 4 != 3:
+            return real[zlib.crc32(str(value).encode()) % len(real)]
+        return value
 
     def snapshot(self):
         with connection.cursor() as cur:
@@ -186,6 +211,11 @@ class Fuzzer:
                     real[zlib.crc32(str(generated).encode()) % len(real)] if real else 999999
                 )
         case.path_parameters = params
+        if case.meta and case.meta.generation.mode == GenerationMode.POSITIVE:
+            if isinstance(case.body, dict):
+                case.body = self.real_references(case.body)
+            if case.query:
+                case.query = self.real_references(case.query)
 
     def record(self, role, operation, what, detail):
         key = (operation.label, what)
