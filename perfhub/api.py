@@ -1,6 +1,7 @@
 """API-wide pieces: the error format (a message per field, never a 500 for bad input)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -41,6 +42,7 @@ ERROR_ANSWERS = {
     "400": ("The input was refused: a message per field; nothing was saved.", "ValidationErrors"),
     "401": ("No valid token or session.", "Error"),
     "403": ("Your role in this organization may not do this.", "Error"),
+    "415": ("The body's media type is not JSON, a form or multipart, or it is malformed.", "Error"),
     "404": (
         "No such organization or object, or you are not a member of the organization "
         "(the same answer).",
@@ -65,6 +67,8 @@ def error_responses_hook(result, generator, request, public):
                 codes.append("400")
             if not path.endswith("/auth/token/"):
                 codes.append("401")
+            if "requestBody" in operation:
+                codes.append("415")
             if "{org_slug}" in path:
                 codes += ["403", "404"]
             elif "{" in path:
@@ -98,6 +102,7 @@ class Pagination(LimitOffsetPagination):
         return min(super().get_offset(request), self.max_offset)
 
 
+@csrf_exempt  # a write to a path that does not exist is a 404, not a CSRF failure page
 def api_not_found(request, *args, **kwargs):
     """Any path under /api/v1/ that matches no endpoint (`kpis/-1/`, `kpis/abc/`): the API's
     JSON 404 in the request's language, not the HTML page of the site."""

@@ -133,6 +133,17 @@ def test_unknown_api_path_answers_json_404(client, path):
     assert response.json() == {"detail": "未找到。"}
 
 
+def test_write_to_unknown_api_path_answers_json_404(admin):
+    """Found by the fuzzing: a PATCH to `departments/-5/` got Django's HTML CSRF page."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin)
+    response = client.patch("/api/v1/orgs/acme/departments/-5/", "{}", "application/json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+
+
 def test_docs_page_uses_only_local_files(client):
     response = client.get("/api/v1/docs/")
     assert response.status_code == 200
