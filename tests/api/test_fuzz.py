@@ -11,7 +11,7 @@ For every case:
 
 Each case runs in a savepoint that is rolled back, so every case starts from the same data.
 Hypothesis is derandomized: the same cases run every time. PERFHUB_FUZZ_EXAMPLES sets how
-many cases per operation, role and mode (default 4)."""
+many cases per operation, role and mode (default 6)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ from reviews.rollup import recalculate
 from . import FUZZ_STATS
 
 pytestmark = pytest.mark.django_db
-EXAMPLES = int(os.environ.get("PERFHUB_FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("PERFHUB_FUZZ_EXAMPLES", "6"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
