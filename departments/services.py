@@ -200,10 +200,12 @@ def _set_managers(org, department: Department, managers: list) -> None:
         .filter(department=department)
         .values_list("user_id", flat=True)
     )
+    # A user named twice (`"managers": [3, 3]`) is one manager, not a duplicate row.
+    unique = {u.pk: u for u in managers}
     DepartmentManager.objects.bulk_create(
         DepartmentManager(organization=org, department=department, user=u)
-        for u in managers
-        if u.pk not in existing
+        for pk, u in unique.items()
+        if pk not in existing
     )
 
 

@@ -4,7 +4,9 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import error_messages
@@ -42,3 +44,98 @@ class StrictInput:
         if unknown:
             raise exceptions.ValidationError(unknown)
         return value
+
+
+# --- The error answers in the OpenAPI schema -------------------------------------------
+# Every endpoint can answer with errors that DRF raises before (or instead of) the view's
+# own serializer, so drf-spectacular does not see them: a postprocessing hook documents them
+# once for all, from what the gate (OrgViewSet) and the exception handler above do.
+ERROR_SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "description": "One message for the whole request.",
+        "properties": {"detail": {"type": "string"}},
+        "required": ["detail"],
+    },
+    "ValidationErrors": {
+        "type": "object",
+        "description": (
+            "Messages per field: `{field: [message, ...]}`, `non_field_errors` for the "
+            "request as a whole; nested objects and lists (template items, bulk actuals) "
+            "carry their own fields' messages at the same place."
+        ),
+        "additionalProperties": {},
+    },
+}
+ERROR_ANSWERS = {
+    "400": ("The input was refused: a message per field; nothing was saved.", "ValidationErrors"),
+    "401": ("No valid token or session.", "Error"),
+    "403": ("Your role in this organization may not do this.", "Error"),
+    "415": ("The body's media type is not JSON, a form or multipart, or it is malformed.", "Error"),
+    "404": (
+        "No such organization or object, or you are not a member of the organization "
+        "(the same answer).",
+        "Error",
+    ),
+}
+PAGING = {"limit", "offset"}
+
+
+def error_responses_hook(result, generator, request, public):
+    """Add the 400/401/403/404 answers (and their schemas) to every operation that can give
+    them: 401 everywhere but the token endpoint, 403 and 404 under an organization, 404 on
+    an object, 400 on every write and on lists with filters."""
+    result.setdefault("components", {}).setdefault("schemas", {}).update(ERROR_SCHEMAS)
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+            codes = []
+            if method != "get" or query - PAGING:
+                codes.append("400")
+            if not path.endswith("/auth/token/"):
+                codes.append("401")
+            if "requestBody" in operation:
+                codes.append("415")
+            if "{org_slug}" in path:
+                codes += ["403", "404"]
+            elif "{" in path:
+                codes.append("404")
+            responses = operation.setdefault("responses", {})
+            for code in codes:
+                description, schema = ERROR_ANSWERS[code]
+                responses.setdefault(
+                    code,
+                    {
+                        "description": description,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": f"#/components/schemas/{schema}"}
+                            }
+                        },
+                    },
+                )
+    return result
+
+
+class Pagination(LimitOffsetPagination):
+    """`?limit=` and `?offset=` (default 50 per page), bounded: a limit above 1,000 gives
+    1,000 rows, and an offset beyond any real list gives an empty page (PostgreSQL refuses
+    an OFFSET past 2^63, which answered 500 before)."""
+
+    max_limit = 1000
+    max_offset = 2**31
+
+    def get_offset(self, request):
+        return min(super().get_offset(request), self.max_offset)
+
+
+@csrf_exempt  # a write to a path that does not exist is a 404, not a CSRF failure page
+def api_not_found(request, *args, **kwargs):
+    """Any path under /api/v1/ that matches no endpoint (`kpis/-1/`, `kpis/abc/`): the API's
+    JSON 404 in the request's language, not the HTML page of the site."""
+    from django.http import JsonResponse
+    from rest_framework.exceptions import NotFound
+
+    return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)

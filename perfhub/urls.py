@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from departments.urls import org_urlpatterns as department_pages
@@ -9,6 +9,7 @@ from reviews.pages import urlpatterns as review_pages
 from reviews.views import urlpatterns as reviews_pages
 
 from .auth import obtain_token
+from .api import api_not_found
 from .health import healthz
 
 api_v1 = [
@@ -18,6 +19,7 @@ api_v1 = [
     path("", include("departments.api.urls")),
     path("", include("metrics.api.urls")),
     path("", include("reviews.api.urls")),
+    re_path(r"^.*$", api_not_found),
 ]
 
 org_pages = [*department_pages, *metrics_pages, *reviews_pages, *review_pages]

@@ -295,6 +295,16 @@ def _demo_feedback(org, departments, months, rng) -> None:
                 )
 
 
+_REVIEW_TEXTS = (
+    "销售额略低于目标，新客户增长良好。/ Revenue slightly under target; new customers grew well.",
+    "加强重点客户回访，月底前完成渠道评估。/ Visit key accounts; finish the channel review by "
+    "month end.",
+    "很好，继续保持 / Well done, keep it up",
+    "请补充回款计划 / Please add a plan for collections",
+    "华东区回款改善。/ Collections in East China improved.",
+)
+
+
 def _demo_reviews(org, users, departments, months) -> None:
     """Reviews of Sales in every state over the last months, and a draft of East China."""
     from departments.selectors import managed_department_ids
@@ -312,8 +322,8 @@ def _demo_reviews(org, users, departments, months) -> None:
     sales, east = departments["sales"], departments["sales-east"]
     plan = (
         (months[-6], "approve", ""),
-        (months[-5], "approve", "很好，继续保持 / Well done, keep it up"),
-        (months[-4], "return", "请补充回款计划 / Please add a plan for collections"),
+        (months[-5], "approve", _REVIEW_TEXTS[2]),
+        (months[-4], "return", _REVIEW_TEXTS[3]),
         (months[-3], "submit", ""),
         (months[-2], "submit", ""),
     )
@@ -323,10 +333,8 @@ def _demo_reviews(org, users, departments, months) -> None:
             membership=manager,
             department=sales,
             period=month,
-            self_assessment="销售额略低于目标，新客户增长良好。/ Revenue slightly under target; "
-            "new customers grew well.",
-            improvement_plan="加强重点客户回访，月底前完成渠道评估。/ Visit key accounts; "
-            "finish the channel review by month end.",
+            self_assessment=_REVIEW_TEXTS[0],
+            improvement_plan=_REVIEW_TEXTS[1],
         )
         review_transition(org=org, membership=manager, review=review, action="submit")
         if last in ("approve", "return"):
@@ -338,6 +346,13 @@ def _demo_reviews(org, users, departments, months) -> None:
         membership=manager,
         department=east,
         period=months[-2],
-        self_assessment="华东区回款改善。/ Collections in East China improved.",
+        self_assessment=_REVIEW_TEXTS[4],
         improvement_plan="",
     )
+
+
+# Every bilingual text the demo writes: data, not interface (the browser journeys leave them
+# out of their "no English left in a Chinese page" check).
+DEMO_TEXTS = tuple(
+    t for t in (*_NOTES, "月度数据 / Monthly figure", *_FEEDBACK_COMMENTS, *_REVIEW_TEXTS) if t
+)

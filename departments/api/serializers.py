@@ -57,7 +57,8 @@ class MemberOut(serializers.ModelSerializer):
 class MemberIn(StrictInput, serializers.Serializer):
     username = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices)
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    # No default: a default of "" is not an e-mail address, so the schema would be invalid.
+    email = serializers.EmailField(required=False, allow_blank=True)
     password = serializers.CharField(
         required=False,
         allow_blank=True,

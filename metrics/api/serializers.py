@@ -208,6 +208,12 @@ class BulkIn(StrictInput, serializers.Serializer):
         return value
 
 
+class BulkOut(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
 class ConflictOut(serializers.Serializer):
     detail = serializers.CharField()
     conflicts = serializers.ListField(child=serializers.DictField())

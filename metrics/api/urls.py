@@ -4,6 +4,8 @@ from .views import ActualViewSet, IndicatorViewSet, KpiViewSet, PeriodViewSet, T
 
 P = "orgs/<slug:org_slug>/"
 LIST = {"get": "list", "post": "create"}
+# Actions that answer one body, not a filtered page of the list.
+NOT_A_LIST = {"pagination_class": None, "filter_backends": []}
 DETAIL = {"get": "retrieve", "patch": "partial_update"}
 
 urlpatterns = [
@@ -25,7 +27,7 @@ urlpatterns = [
     path(P + "periods/", PeriodViewSet.as_view({"get": "list"}), name="api-periods"),
     path(
         P + "periods/generate/",
-        PeriodViewSet.as_view({"post": "generate"}),
+        PeriodViewSet.as_view({"post": "generate"}, **NOT_A_LIST),
         name="api-periods-generate",
     ),
     path(P + "periods/<int:pk>/", PeriodViewSet.as_view({"get": "retrieve"}), name="api-period"),
@@ -34,6 +36,10 @@ urlpatterns = [
         P + "periods/<int:pk>/reopen/", PeriodViewSet.as_view({"post": "reopen"}), name="api-reopen"
     ),
     path(P + "actuals/", ActualViewSet.as_view(LIST), name="api-actuals"),
-    path(P + "actuals/bulk/", ActualViewSet.as_view({"post": "bulk"}), name="api-actuals-bulk"),
+    path(
+        P + "actuals/bulk/",
+        ActualViewSet.as_view({"post": "bulk"}, **NOT_A_LIST),
+        name="api-actuals-bulk",
+    ),
     path(P + "actuals/<int:pk>/", ActualViewSet.as_view(DETAIL), name="api-actual"),
 ]

@@ -23,6 +23,8 @@ from .serializers import (
     ApplyIn,
     ApplyOut,
     BulkIn,
+    BulkOut,
+    ConflictOut,
     GenerateIn,
     IndicatorIn,
     IndicatorOut,
@@ -254,7 +256,7 @@ class ActualViewSet(_ListRetrieve, OrgViewSet):
             return None, _refused_response(exc, bulk_size=bulk_size)
         return result, None
 
-    @extend_schema(request=ActualIn, responses={201: ActualOut, 200: ActualOut, 409: dict})
+    @extend_schema(request=ActualIn, responses={201: ActualOut, 200: ActualOut, 409: ConflictOut})
     def create(self, request, org_slug):
         data = ActualIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -267,7 +269,7 @@ class ActualViewSet(_ListRetrieve, OrgViewSet):
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(ActualOut(actual).data, status=code)
 
-    @extend_schema(request=ActualUpdateIn, responses={200: ActualOut, 409: dict})
+    @extend_schema(request=ActualUpdateIn, responses={200: ActualOut, 409: ConflictOut})
     def partial_update(self, request, org_slug, pk):
         actual = self.get_object_scoped(pk)
         data = ActualUpdateIn(data=request.data)
@@ -280,7 +282,7 @@ class ActualViewSet(_ListRetrieve, OrgViewSet):
             return error
         return Response(ActualOut(self._reload(actual.kpi_id, actual.period_id)).data)
 
-    @extend_schema(request=BulkIn, responses={200: ActualOut(many=True), 409: dict})
+    @extend_schema(request=BulkIn, responses={200: BulkOut, 409: ConflictOut})
     @action(detail=False, methods=["post"])
     def bulk(self, request, org_slug):
         """Upsert many actuals at once, all or nothing."""

@@ -13,7 +13,7 @@ P = "orgs/<slug:org_slug>/"
 
 urlpatterns = [
     path(P + "scorecards/", ScorecardViewSet.as_view({"get": "list"}), name="api-scorecards"),
-    path(P + "dashboard/", DashboardViewSet.as_view({"get": "list"}), name="api-dashboard"),
+    path(P + "dashboard/", DashboardViewSet.as_view({"get": "retrieve"}), name="api-dashboard"),
     path(P + "goals/", GoalViewSet.as_view({"get": "list", "post": "create"}), name="api-goals"),
     path(
         P + "goals/<int:pk>/",

@@ -95,13 +95,15 @@ class DashboardViewSet(OrgViewSet):
     Every member sees the company-level indices."""
 
     serializer_class = DashboardOut
+    pagination_class = None  # one object, not a list
     read_predicate = staticmethod(can_view_company)
 
     def scoped_queryset(self):
         return selectors.scorecard_list(org=self.org)
 
+    # One object (not a list): `retrieve`, so that the schema does not describe an array.
     @extend_schema(parameters=[OpenApiParameter("period", int, description="Period id")])
-    def list(self, request, org_slug):
+    def retrieve(self, request, org_slug):
         period_id = _int_param(request, "period")
         if period_id is None:
             period = selectors.latest_period_with_data(org=self.org)

@@ -171,3 +171,29 @@ def test_api_messages_follow_accept_language_else_the_org_language(api, admin, o
 def test_unknown_org_answers_like_a_missing_object(api, admin):
     response = api(admin).get("/api/v1/orgs/no-such-org/departments/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 404 and response.json() == {"detail": "Not found."}
+
+
+def test_a_manager_named_twice_is_one_manager(api, admin, hr, org):
+    """Found by the API fuzzing: `"managers": [id, id]` answered 500 (duplicate row)."""
+    response = api(admin).post(
+        f"/api/v1/orgs/{org.slug}/departments/",
+        {
+            "name": "质量部",
+            "code": "qa",
+            "kind": "business",
+            "function": "other",
+            "managers": [hr.pk, hr.pk],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["managers"] == [hr.pk]
+
+
+def test_a_huge_offset_gives_an_empty_page(api, admin, org):
+    """Found by the API fuzzing: an offset past PostgreSQL's bigint answered 500."""
+    response = api(admin).get(f"/api/v1/orgs/{org.slug}/members/", {"offset": 10**20})
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+    many = api(admin).get(f"/api/v1/orgs/{org.slug}/members/", {"limit": 10**20})
+    assert many.status_code == 200

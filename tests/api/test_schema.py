@@ -1,0 +1,158 @@
+"""The OpenAPI schema is valid OpenAPI 3, describes every endpoint of SPEC §6 with its
+fields, filters and errors, and the docs page works without the internet."""
+
+import re
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.urls import URLPattern, URLResolver, get_resolver
+from openapi_spec_validator import validate
+
+pytestmark = pytest.mark.django_db
+
+ORG = "/api/v1/orgs/{org_slug}/"
+# SPEC §6, less reviews/ and feedback/ (being built elsewhere).
+SPEC_ENDPOINTS = {
+    ("/api/v1/auth/token/", "post"),
+    ("/api/v1/orgs/", "get"),
+    ("/api/v1/orgs/", "post"),
+    (ORG, "get"),
+    (ORG + "members/", "get"),
+    (ORG + "members/", "post"),
+    (ORG + "departments/", "get"),
+    (ORG + "departments/", "post"),
+    (ORG + "departments/{id}/", "patch"),
+    (ORG + "indicators/", "get"),
+    (ORG + "indicators/", "post"),
+    (ORG + "templates/", "get"),
+    (ORG + "templates/", "post"),
+    (ORG + "templates/{id}/apply/", "post"),
+    (ORG + "kpis/", "get"),
+    (ORG + "kpis/", "post"),
+    (ORG + "kpis/{id}/", "patch"),
+    (ORG + "periods/", "get"),
+    (ORG + "periods/generate/", "post"),
+    (ORG + "periods/{id}/lock/", "post"),
+    (ORG + "periods/{id}/reopen/", "post"),
+    (ORG + "actuals/", "get"),
+    (ORG + "actuals/", "post"),
+    (ORG + "actuals/{id}/", "patch"),
+    (ORG + "actuals/bulk/", "post"),
+    (ORG + "scorecards/", "get"),
+    (ORG + "dashboard/", "get"),
+    (ORG + "goals/", "get"),
+    (ORG + "goals/", "post"),
+}
+FILTERS = {
+    ORG + "departments/": {"kind", "function", "parent", "is_active"},
+    ORG + "indicators/": {"kind", "unit", "direction", "aggregation", "is_active"},
+    ORG + "kpis/": {"department", "indicator", "is_active"},
+    ORG + "periods/": {"kind", "status", "fiscal_year"},
+    ORG + "actuals/": {"period", "department", "kpi"},
+    ORG + "scorecards/": {"period", "department"},
+    ORG + "dashboard/": {"period"},
+}
+# Field names of SPEC §2 and §6 in the answers.
+FIELDS = {
+    "DepartmentOut": {"name", "code", "kind", "function", "parent", "managers", "is_active"},
+    "IndicatorOut": {"code", "unit", "direction", "aggregation", "formula", "perspective"},
+    "KpiOut": {"weight", "target", "threshold", "target_max", "cap", "target_period"},
+    "PeriodOut": {"kind", "start", "end", "status"},
+    "ActualOut": {"kpi", "period", "value", "note", "version"},
+    "ScorecardOut": {"score", "coverage", "status", "lines"},
+}
+
+
+@pytest.fixture
+def schema(client):
+    response = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_schema_is_valid_openapi_3(schema):
+    assert schema["openapi"].startswith("3.")
+    validate(schema)
+
+
+def test_schema_has_every_spec_endpoint(schema):
+    documented = {(path, method) for path, ops in schema["paths"].items() for method in ops}
+    assert SPEC_ENDPOINTS - documented == set()
+
+
+def _api_routes(resolver=None, prefix=""):
+    for entry in (resolver or get_resolver()).url_patterns:
+        pattern = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from _api_routes(entry, pattern)
+        elif (
+            isinstance(entry, URLPattern)
+            and pattern.startswith("api/v1/")
+            and "^" not in pattern  # the JSON 404 for any other path
+        ):
+            yield "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", pattern).replace("{pk}", "{id}")
+
+
+def test_schema_describes_every_api_route(schema):
+    routes = set(_api_routes()) - {"/api/v1/schema/", "/api/v1/docs/"}
+    assert routes - set(schema["paths"]) == set()
+
+
+def test_every_filter_is_described(schema):
+    for path, names in FILTERS.items():
+        params = {p["name"] for p in schema["paths"][path]["get"].get("parameters", [])}
+        assert names <= params, (path, names - params)
+
+
+def test_every_spec_field_is_described(schema):
+    components = schema["components"]["schemas"]
+    for name, fields in FIELDS.items():
+        assert fields <= set(components[name]["properties"]), (name, fields)
+
+
+def test_every_error_answer_is_described(schema):
+    for path, operations in schema["paths"].items():
+        for method, op in operations.items():
+            codes = set(op["responses"])
+            if path.startswith(ORG):
+                assert {"401", "403", "404"} <= codes, (method, path, codes)
+            if method != "get":
+                assert "400" in codes, (method, path, codes)
+            for code in codes - {"204"}:
+                assert op["responses"][code].get("content"), (method, path, code)
+    actuals = schema["paths"][ORG + "actuals/"]["post"]["responses"]
+    assert "409" in actuals
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/orgs/acme/kpis/-1/", "/api/v1/orgs/acme/kpis/abc/", "/api/v1/nothing/"]
+)
+def test_unknown_api_path_answers_json_404(client, path):
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "未找到。"}
+
+
+def test_write_to_unknown_api_path_answers_json_404(admin):
+    """Found by the fuzzing: a PATCH to `departments/-5/` got Django's HTML CSRF page."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin)
+    response = client.patch("/api/v1/orgs/acme/departments/-5/", "{}", "application/json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+
+
+def test_docs_page_uses_only_local_files(client):
+    response = client.get("/api/v1/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    urls = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
+    assert urls, "the docs page loads nothing?"
+    for url in urls:
+        assert not re.match(r"^(https?:)?//", url), f"docs page loads {url} from outside"
+        if url.startswith("/static/"):
+            assert finders.find(url.removeprefix("/static/")), f"{url} is not a local file"
+    # The schema URL the page loads is ours.
+    assert "/api/v1/schema/" in html

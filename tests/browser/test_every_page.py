@@ -1,0 +1,106 @@
+"""Every page of the site that no journey walks through gets the same checks (axe-core, no
+console error, charts with their tables, no English left in Chinese), as the admin."""
+
+import pytest
+
+from .journey import Visitor
+
+pytestmark = pytest.mark.browser
+
+
+def first_id(stack, sql):
+    return stack.sql(sql, [stack.org])[0][0]
+
+
+def pages(stack):
+    org = f"/o/{stack.org}"
+    scoped = "JOIN departments_organization o ON o.id = t.organization_id WHERE o.slug = %s"
+    department = first_id(stack, f"SELECT t.id FROM departments_department t {scoped} LIMIT 1")
+    indicator = first_id(stack, f"SELECT t.id FROM metrics_indicator t {scoped} LIMIT 1")
+    template = first_id(stack, f"SELECT t.id FROM metrics_template t {scoped} LIMIT 1")
+    kpi = first_id(stack, f"SELECT t.kpi_id FROM metrics_actual t {scoped} LIMIT 1")
+    goal = first_id(stack, f"SELECT t.id FROM reviews_goal t {scoped} LIMIT 1")
+    reviewed = first_id(stack, f"SELECT t.department_id FROM reviews_review t {scoped} LIMIT 1")
+    management = first_id(
+        stack, f"SELECT t.id FROM departments_department t {scoped} AND t.kind = 'management'"
+    )
+    return [
+        "/profile/",
+        f"{org}/reviews/",
+        f"{org}/reviews/{reviewed}/",
+        f"{org}/feedback/",
+        f"{org}/influence/{management}/",
+        "/orgs/",
+        f"{org}/",
+        f"{org}/settings/",
+        f"{org}/members/",
+        f"{org}/departments/{department}/",
+        f"{org}/indicators/",
+        f"{org}/indicators/new/",
+        f"{org}/indicators/{indicator}/",
+        f"{org}/templates/new/",
+        f"{org}/templates/{template}/",
+        f"{org}/entries/completeness/",
+        f"{org}/kpis/{kpi}/history/",
+        f"{org}/goals/",
+        f"{org}/goals/new/",
+        f"{org}/goals/{goal}/",
+    ]
+
+
+def journey_pages(stack):
+    """The pages the journeys walk through at a laptop's width."""
+    org = f"/o/{stack.org}"
+    scoped = "JOIN departments_organization o ON o.id = t.organization_id WHERE o.slug = %s"
+    department = first_id(stack, f"SELECT t.department_id FROM metrics_kpi t {scoped} LIMIT 1")
+    kpi = first_id(stack, f"SELECT t.kpi_id FROM metrics_actual t {scoped} LIMIT 1")
+    return [
+        f"{org}/dashboard/",
+        f"{org}/departments/",
+        f"{org}/departments/new/",
+        f"{org}/templates/",
+        f"{org}/departments/{department}/kpis/",
+        f"{org}/periods/",
+        f"{org}/entries/",
+        f"{org}/entries/upload/",
+        f"{org}/scorecards/{department}/",
+        f"{org}/kpis/{kpi}/",
+    ]
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_every_other_page_passes_the_checks(stack, browser, axe_source, lang):
+    context = browser.new_context(locale=lang, viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": "django_language", "value": lang, "url": stack.base_url}])
+    page = context.new_page()
+    v = Visitor(page, stack, axe_source, lang)
+    try:
+        v.sign_in("admin")
+        for path in pages(stack):
+            v.goto(path)
+    finally:
+        context.close()
+
+
+def test_every_page_fits_a_phone(stack, browser, axe_source):
+    """At 375 px nothing widens the page (wide tables scroll inside their own box), and the
+    checks still pass."""
+    context = browser.new_context(
+        locale="zh-hans", viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
+    )
+    context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": stack.base_url}])
+    page = context.new_page()
+    v = Visitor(page, stack, axe_source, "zh-hans")
+    wide = {}
+    try:
+        v.sign_in("admin")
+        for path in pages(stack) + journey_pages(stack):
+            v.goto(path)
+            # A mobile browser widens its layout viewport to fit a page that is too wide,
+            # so compare with the device's width, not innerWidth.
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            if width > 375:
+                wide[path] = width
+    finally:
+        context.close()
+    assert not wide, f"pages wider than a phone: {wide}"
