@@ -8,8 +8,8 @@ from metrics.urls import urlpatterns as metrics_pages
 from reviews.pages import urlpatterns as review_pages
 from reviews.views import urlpatterns as reviews_pages
 
-from .auth import obtain_token
 from .api import api_not_found
+from .auth import obtain_token
 from .health import healthz
 
 api_v1 = [
