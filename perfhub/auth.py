@@ -41,6 +41,18 @@ def lockout_response(request, original_response=None, credentials=None):
     return render(request, "registration/login.html", context, status=429)
 
 
+def client_username(request, credentials=None) -> str | None:
+    """The username a sign-in attempt names, as axes records it: cut to the length of a
+    username and without NUL (a fuzzed or hostile name must not make the record fail)."""
+    value = (credentials or {}).get("username")
+    if value is None:
+        data = getattr(request, "data", None) or getattr(request, "POST", None) or {}
+        value = data.get("username") if hasattr(data, "get") else None
+    if value is None:
+        return None
+    return str(value).replace("\x00", "")[:150]
+
+
 def client_ip(request) -> str | None:
     """The client's address: REMOTE_ADDR, or with PERFHUB_PROXY_COUNT proxies in front of
     the app the address the outermost of them saw (the rest of X-Forwarded-For can be

@@ -166,6 +166,7 @@ AXES_LOCKOUT_PARAMETERS = [
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "perfhub.auth.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "perfhub.auth.client_ip"
+AXES_USERNAME_CALLABLE = "perfhub.auth.client_username"
 # Proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
 PERFHUB_PROXY_COUNT = env.int("PERFHUB_PROXY_COUNT", default=0)
 AXES_VERBOSE = False

@@ -30,8 +30,10 @@ def _walk(patterns, prefix=""):
 def _paths():
     paths = set()
     for route in _walk(get_resolver().url_patterns):
-        if route.startswith(("admin/", "^")) or "(?P" in route:
-            continue  # the operators' admin (Django's own, CSRF-protected) and regex routes
+        if route.startswith(("admin/", "^")) or "(?P" in route or "^" in route:
+            # The operators' admin (Django's own, CSRF-protected) and regex routes (the API's
+            # JSON 404 for unknown paths, which writes nothing).
+            continue
         path = "/" + _PARAM.sub(
             lambda m: "acme" if m.group(2) in {"slug", "org_slug"} else "1", route
         )

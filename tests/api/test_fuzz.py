@@ -195,6 +195,14 @@ class Fuzzer:
 
     def snapshot(self):
         with connection.cursor() as cur:
+            # The test's own view of every organization: a request called through the WSGI
+            # app leaves its transaction-local tenant settings in the test's transaction
+            # (row-level security), as tests/conftest.py undoes after test-client requests.
+            cur.execute(
+                "SELECT set_config('perfhub.org_id', '', true), "
+                "set_config('perfhub.user_id', '', true), "
+                "set_config('perfhub.system', 'on', true)"
+            )
             cur.execute(self.snapshot_query, {"org": self.org.pk})
             return cur.fetchone()
 
