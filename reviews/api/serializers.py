@@ -176,7 +176,7 @@ def _periods(org):
 
 
 class ReviewTransitionOut(serializers.ModelSerializer):
-    by = serializers.CharField(source="by.username", default=None, read_only=True)
+    by = serializers.CharField(source="by.username", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = ReviewTransition
@@ -184,7 +184,9 @@ class ReviewTransitionOut(serializers.ModelSerializer):
 
 
 class ReviewOut(serializers.ModelSerializer):
-    decided_by = serializers.CharField(source="decided_by.username", default=None, read_only=True)
+    decided_by = serializers.CharField(
+        source="decided_by.username", default=None, read_only=True, allow_null=True
+    )
     transitions = ReviewTransitionOut(many=True, read_only=True)
     actions = serializers.ListField(
         child=serializers.ChoiceField(choices=["submit", "approve", "return"]),

@@ -82,6 +82,15 @@ class Stack:
         self.tmp = tmp
         self.procs: list[tuple[subprocess.Popen, object]] = []
         self.db_url, self.maintenance_url, self.db_name = _e2e_database_url()
+        # The app (demo, gunicorn, worker) logs in as the application role, as in
+        # production and as the rest of the suite; migrations run as the owner.
+        owner = urlparse(self.db_url)
+        role = os.environ.get("DATABASE_APP_ROLE", "perfhub_app")
+        password = os.environ.get("DATABASE_APP_PASSWORD", "")
+        login = role + (f":{password}" if password else "")
+        self.app_url = owner._replace(
+            netloc=f"{login}@{owner.hostname}:{owner.port or 5432}"
+        ).geturl()
         self.redis_url = f"redis://127.0.0.1:{REDIS_PORT}/0"
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -92,7 +101,7 @@ class Stack:
         for key in ("PYTEST_CURRENT_TEST", "DJANGO_SETTINGS_MODULE"):
             env.pop(key, None)
         env.update(
-            DATABASE_URL=self.db_url,
+            DATABASE_URL=self.app_url,
             DEBUG="0",
             SECRET_KEY="browser-journeys-" + "x" * 50,
             ALLOWED_HOSTS="127.0.0.1,localhost",
@@ -137,7 +146,7 @@ class Stack:
 
     def start(self) -> None:
         _recreate_database(self.maintenance_url, self.db_name)
-        self.manage("migrate", "--noinput")
+        self.manage("migrate", "--noinput", DATABASE_URL=self.db_url)
         # Without REDIS_URL the demo's scorecards are computed in-process, so they are there.
         self.manage("demo")
         self.manage("collectstatic", "--noinput")
