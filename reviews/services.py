@@ -3,7 +3,6 @@ cross-department feedback (which computes `internal_service_satisfaction`)."""
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,21 +14,19 @@ from django.utils.translation import gettext as _
 from departments.models import DepartmentKind
 from departments.permissions import can_decide_reviews, can_write_review
 from metrics.models import Indicator, Kpi, PeriodKind, Source
-from metrics.services.actuals import computed_actual_set
+from metrics.services.actuals import CONTROL_CHARACTERS, computed_actual_set
 from metrics.services.recalc import recalculation_mark
 
 from .models import Feedback, Goal, GoalLink, Review, ReviewStatus, ReviewTransition
 
 SATISFACTION = "internal_service_satisfaction"
-# Text PostgreSQL refuses (NUL) or nobody means to type: refused with a message.
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _refuse_control_characters(**texts) -> None:
     bad = {
         name: [_("This text contains invisible control characters (such as NUL): remove them.")]
         for name, text in texts.items()
-        if text and _CONTROL_CHARACTERS.search(text)
+        if text and CONTROL_CHARACTERS.search(text)
     }
     if bad:
         raise ValidationError(bad)
@@ -265,7 +262,7 @@ def feedback_save(
     comment = (comment or "").strip()
     if len(comment) > 2000:
         errors["comment"] = [_("At most 2000 characters.")]
-    elif _CONTROL_CHARACTERS.search(comment):
+    elif CONTROL_CHARACTERS.search(comment):
         errors["comment"] = [
             _("This text contains invisible control characters (such as NUL): remove them.")
         ]

@@ -26,7 +26,9 @@ from ..values import ValueRefused, parse_value
 from .recalc import recalculation_mark
 
 # Refused in notes: PostgreSQL cannot store NUL, and an .xlsx cannot hold the others.
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Characters PostgreSQL refuses (NUL) or nobody means to type in a text: refused with a
+# message wherever people write text (notes here, reviews and feedback in reviews.services).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass
@@ -225,7 +227,7 @@ def actuals_save(
         if len(note) > 2000:
             refuse(entry, "note", _("At most 2000 characters."))
             continue
-        if _CONTROL_CHARACTERS.search(note):
+        if CONTROL_CHARACTERS.search(note):
             refuse(
                 entry,
                 "note",
