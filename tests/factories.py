@@ -60,3 +60,21 @@ __all__ = [
     "UserFactory",
     "make_department",
 ]
+
+
+def enter_actuals(org, *entries, by=None):
+    """Actuals through the one write path, as an admin would enter them: each entry is
+    (kpi, period, value) or (kpi, period, value, note); a note defaults to "n" so that red
+    values pass."""
+    from metrics.services.actuals import ActualInput, actuals_save
+
+    return actuals_save(
+        org=org,
+        by=by,
+        source="api",
+        can_enter=lambda d: True,
+        entries=[
+            ActualInput(kpi.pk, period.pk, value, note=(rest[0] if rest else "n"))
+            for kpi, period, value, *rest in entries
+        ],
+    )

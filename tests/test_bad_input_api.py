@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 
 from departments.models import Department, Membership
 from metrics.models import Actual, Indicator, Kpi, Period, Template
-from metrics.services.actuals import ActualInput, actuals_save
 from reviews.models import Goal
+from tests.factories import enter_actuals
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +25,7 @@ BIG = 10**30
 @pytest.fixture
 def world(org, admin, sales_kpis, month):
     kpi = sales_kpis["sales_revenue"]
-    actuals_save(
-        org=org,
-        by=admin,
-        source="api",
-        can_enter=lambda d: True,
-        entries=[ActualInput(kpi.pk, month.pk, "1700000", note="n")],
-    )
+    enter_actuals(org, (kpi, month, "1700000"), by=admin)
     actual = Actual.objects.for_org(org).get()
     return {"kpi": kpi.pk, "period": month.pk, "actual": actual.pk, "sales": kpi.department_id}
 

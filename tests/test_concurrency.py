@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from departments.models import Department, Organization
 from metrics.models import Actual, Indicator, Kpi, Period, Template
-from metrics.services.actuals import ActualInput, actuals_save
+from tests.factories import enter_actuals
 
 pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 8
@@ -59,13 +59,7 @@ def world(org, admin, hr, sales_kpis, month):
 
 def test_same_version_two_writers_one_wins_the_other_gets_409(org, admin, hr, world):
     kpi, month = world["kpi"], world["month"]
-    actuals_save(
-        org=org,
-        by=admin,
-        source="api",
-        can_enter=lambda d: True,
-        entries=[ActualInput(kpi.pk, month.pk, "1700000", note="n")],
-    )
+    enter_actuals(org, (kpi, month, "1700000"), by=admin)
     actual = Actual.objects.for_org(org).get()
     values = {admin.pk: "1800000", hr.pk: "1900000"}
     responses = race(

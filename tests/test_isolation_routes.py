@@ -14,10 +14,9 @@ from django.urls import URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from metrics.models import Actual
-from metrics.services.actuals import ActualInput, actuals_save
 from perfhub.rls import tenant_tables
 from reviews.models import Feedback, Goal, RecalculationRun, Review
-from tests.factories import make_department
+from tests.factories import enter_actuals, make_department
 
 pytestmark = pytest.mark.django_db
 
@@ -109,13 +108,7 @@ def _snapshot(org) -> str:
 def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
     """Acme with one of everything a route can name."""
     kpi = next(iter(sales_kpis.values()))
-    actuals_save(
-        org=org,
-        by=hr,
-        source="api",
-        can_enter=lambda d: True,
-        entries=[ActualInput(kpi.pk, month.pk, "10", note="n")],
-    )
+    enter_actuals(org, (kpi, month, "10"), by=hr)
     from metrics import selectors
 
     return {

@@ -8,12 +8,12 @@ from django.core import mail
 
 from departments.models import Profile
 from metrics import selectors as metric_selectors
-from metrics.services.actuals import ActualInput, actuals_save
 from metrics.services.templates import template_apply
 from reviews import notifications
 from reviews.rollup import recalculate
 from reviews.services import review_save, review_transition
 from reviews.tasks import org_notifications
+from tests.factories import enter_actuals
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +29,7 @@ def entry(org, sales, support, manager, hr):
     )
     kpis = {k.indicator.code: k for k in metric_selectors.kpi_list(org=org, department=sales)}
     month = support["months"][0]
-    actuals_save(
-        org=org,
-        by=None,
-        source="api",
-        can_enter=lambda d: True,
-        entries=[ActualInput(kpis["sales_revenue"].pk, month.pk, "1500000", note="n")],
-    )
+    enter_actuals(org, (kpis["sales_revenue"], month, "1500000"))
     manager.email, hr.email = "mona@example.com", "harry@example.com"
     manager.save()
     hr.save()
@@ -98,13 +92,7 @@ def test_turned_off_kinds_are_not_sent(org, entry, manager):
 def test_red_kpi_told_once_to_manager_and_hr(org, entry, support, manager, hr):
     month = entry["month"]
     kpi = entry["kpis"]["customer_satisfaction"]
-    actuals_save(
-        org=org,
-        by=None,
-        source="api",
-        can_enter=lambda d: True,
-        entries=[ActualInput(kpi.pk, month.pk, "1", note="bad month")],
-    )
+    enter_actuals(org, (kpi, month, "1", "bad month"))
     period_ids = [p.pk for p in support["periods"]]
     recalculate(org=org, period_ids=period_ids)
     mail.outbox.clear()
