@@ -83,13 +83,18 @@ def _targets_and_scores(source: str, vendor: str) -> str:
         f"CASE WHEN s.direction = 'within_range' THEN 100 - ({distance}) * s.inv "
         "ELSE (s.actual - s.p_threshold) * s.inv END"
     )
+    # The score is computed once and its status read from it: a fence keeps PostgreSQL from
+    # copying the expression into the status (OFFSET 0 streams; MATERIALIZED would store
+    # every row first); SQLite knows only the latter.
+    fence = "OFFSET 0" if vendor == "postgresql" else ""
+    materialized = "" if vendor == "postgresql" else "MATERIALIZED"
     return f"""
-    scored AS MATERIALIZED (
+    scored AS {materialized} (
       SELECT s.kpi_id, s.department_id, s.period_id, s.weight, s.actual, s.n, s.p_target,
         s.p_threshold, s.p_target_max,
         CASE WHEN s.actual IS NULL OR s.inv IS NULL THEN NULL
              ELSE {_clamp(vendor, raw, "s.top")} END AS score
-      FROM {source} s
+      FROM {source} s {fence}
     )
     SELECT %(org)s, department_id, period_id, kpi_id, weight, actual, n,
       p_target, p_threshold, p_target_max, (p_target IS NOT NULL), score,
@@ -190,7 +195,7 @@ def _last_value_sql(vendor: str) -> tuple[str, str]:
         # The greatest [day, value] pair is the latest month's value; unlike an ordered
         # array_agg it lets PostgreSQL aggregate by hashing instead of sorting.
         return (
-            "(MAX(CASE WHEN k.aggregation = 'last' THEN "
+            "(MAX(CASE WHEN i.aggregation = 'last' THEN "
             "ARRAY[(mp.m_start - DATE '2000-01-01')::numeric, a.value] END))[2] AS last_value",
             "agg.last_value",
         )
@@ -213,20 +218,39 @@ MONTH_MAP = f"""
     )"""
 
 
+# An actual's indicator, from the tables themselves (not the CTE k): their statistics let
+# PostgreSQL hash the small side (5,000 KPIs) and stream the actuals past it, where a CTE's
+# unknown key distribution made it hash the actuals instead.
+KPI_OF_ACTUAL = f"""
+      JOIN {T["kpi"]} ak ON ak.id = a.kpi_id AND ak.organization_id = a.organization_id
+      JOIN {T["ind"]} i ON i.id = ak.indicator_id AND i.organization_id = ak.organization_id"""
+
+
 def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
+    """Lines of the indicators entered directly: an actual whose own period is a target
+    period is that period's value as it is (most lines: every month of a monthly KPI); only
+    the longer periods group the actuals they contain."""
     last_agg, last_expr = _last_value_sql(vendor)
     return f"""
     INSERT INTO {T["line"]} {LINE_COLUMNS}
     WITH {_kpis_cte(None)},
     {MONTH_MAP},
     agg AS (
+      SELECT a.kpi_id, a.period_id, 1 AS n, a.value AS s, a.value AS mn, a.value AS mx,
+        a.value AS last_value
+      FROM {T["actual"]} a
+      JOIN p ON p.id = a.period_id
+      {KPI_OF_ACTUAL}
+      WHERE a.organization_id = %(org)s AND {MONTHS.format("i.frequency")} = p.months
+      UNION ALL
       SELECT a.kpi_id, mp.period_id, COUNT(*) AS n, SUM(a.value) AS s,
-        MIN(CASE WHEN k.aggregation = 'min' THEN a.value END) AS mn,
-        MAX(CASE WHEN k.aggregation = 'max' THEN a.value END) AS mx, {last_agg}
+        MIN(CASE WHEN i.aggregation = 'min' THEN a.value END) AS mn,
+        MAX(CASE WHEN i.aggregation = 'max' THEN a.value END) AS mx, {last_agg}
       FROM {T["actual"]} a
       JOIN mp ON mp.month_id = a.period_id
-      JOIN k ON k.id = a.kpi_id AND k.frequency = mp.m_kind
-      WHERE a.organization_id = %(org)s
+      {KPI_OF_ACTUAL}
+      WHERE a.organization_id = %(org)s AND mp.period_id <> mp.month_id
+        AND i.frequency = mp.m_kind
       GROUP BY a.kpi_id, mp.period_id
     ),
     v AS (
@@ -309,11 +333,15 @@ SCORECARDS_SQL = f"""
       GROUP BY department_id, period_id
     ),
     {MONTH_MAP},
+    entered AS (
+      SELECT a.department_id, a.period_id, COUNT(*) AS n, MAX(a.entered_at) AS latest
+      FROM {T["actual"]} a WHERE a.organization_id = %(org)s
+      GROUP BY a.department_id, a.period_id
+    ),
     inputs AS (
-      SELECT a.department_id, mp.period_id, COUNT(*) AS n, MAX(a.entered_at) AS latest
-      FROM {T["actual"]} a JOIN mp ON mp.month_id = a.period_id
-      WHERE a.organization_id = %(org)s
-      GROUP BY a.department_id, mp.period_id
+      SELECT e.department_id, mp.period_id, SUM(e.n) AS n, MAX(e.latest) AS latest
+      FROM entered e JOIN mp ON mp.month_id = e.period_id
+      GROUP BY e.department_id, mp.period_id
     ),
     s AS (
       SELECT d.id AS department_id, p.id AS period_id,
@@ -475,6 +503,13 @@ def recalculate(*, org, period_ids, started=None) -> RollupResult:
             # Freshly written rows have no statistics yet; a nested loop planned on a guess of
             # one row turns quadratic. Every join here is on equal ids: hash joins are right.
             cursor.execute("SET LOCAL enable_nestloop = off")
+            # The same guesses (a few hundred rows where there are hundreds of thousands)
+            # pick merge joins over sorted rescans and grouping by sorting: hash those too.
+            cursor.execute("SET LOCAL enable_mergejoin = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+            # and join in the order written: each big row set (actuals, lines) meets the
+            # small tables it is looked up in, never a cross product of two small ones.
+            cursor.execute("SET LOCAL join_collapse_limit = 1")
             # These statements are planned once and run once: compiling them (JIT, which the
             # high estimated costs would trigger) costs seconds and saves nothing.
             cursor.execute("SET LOCAL jit = off")
