@@ -32,9 +32,6 @@ def resolve_membership(request, slug: str, *, api: bool = False):
     if membership is None:
         raise Http404
     tenancy.activate_org(membership.organization)
-    membership.managed_ids = selectors.managed_department_ids(
-        org=membership.organization, user=request.user
-    )
     request.org = membership.organization
     request.membership = membership
     _activate_org_language(request, request.org, api=api)

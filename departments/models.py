@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -121,6 +122,15 @@ class Membership(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"
+
+    @cached_property
+    def managed_ids(self) -> frozenset[int]:
+        """Departments this member manages, directly or through a parent: read on first use
+        (one query; most pages of admins, HR and executives never ask). Needs the database
+        set to the organization, as every request's membership check does."""
+        from .selectors import managed_department_ids  # selectors import the models
+
+        return managed_department_ids(org=self.organization_id, user=self.user_id)
 
 
 class DepartmentKind(models.TextChoices):

@@ -30,6 +30,13 @@ class ReviewsConfig(AppConfig):
             if org_id is not None:
                 dashboard_cache.bump(org_id)
 
+        def periods_created(sender, organization_id, **kwargs):
+            dashboard_cache.bump(organization_id)
+
+        from metrics.signals import periods_created as created
+
+        created.connect(periods_created, dispatch_uid="dashboard-stale-periods", weak=False)
+
         for model in (Department, DepartmentClosure, Organization, Indicator, Kpi, Period):
             for signal in (post_save, post_delete):
                 signal.connect(

@@ -133,7 +133,7 @@ def company_dashboard(request):
     period = _period(request)
     context = {
         "period": period,
-        "periods": metric_selectors.period_list(org=request.org),
+        "periods": metric_selectors.period_list(org=request.org),  # lazy: read when rendered
         "pending": period is not None
         and period.pk in selectors.pending_period_ids(org=request.org),
     }
@@ -144,14 +144,17 @@ def company_dashboard(request):
             parts=(period.pk, sorted(request.GET.items()), scope, translation.get_language()),
         )
         seconds = dashboard_cache.timeout()
-        body = cache.get(key) if seconds else None
-        if body is None:
+        cached = cache.get(key) if seconds else None
+        if cached is None:
             _period_, form, data = _dashboard(request, period=period)
             context.update(data, form=form, charts=_dashboard_charts(data))
-            body = render_to_string("reviews/dashboard.html#body", context, request=request)
+            cached = tuple(
+                render_to_string(f"reviews/dashboard.html#{part}", context, request=request)
+                for part in ("heading", "body")
+            )
             if seconds:
-                cache.set(key, body, seconds)
-        context["body"] = body
+                cache.set(key, cached, seconds)
+        context["heading"], context["body"] = cached
     return render(request, "reviews/dashboard.html", context)
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..models import Period, PeriodEvent, PeriodKind, PeriodStatus
+from ..signals import periods_created
 from .recalc import recalculation_mark
 
 DUE_AFTER_DAYS = 10
@@ -82,6 +83,8 @@ def periods_generate(*, org, fiscal_year: int, by) -> list[Period]:
         if (row["kind"], row["start"]) not in existing
     ]
     Period.objects.bulk_create(new, ignore_conflicts=True)
+    if new:
+        periods_created.send(sender=Period, organization_id=org.pk)
     return list(
         Period.objects.for_org(org).filter(fiscal_year=fiscal_year).order_by("start", "-end")
     )

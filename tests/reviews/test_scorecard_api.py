@@ -342,7 +342,9 @@ def test_dashboard_body_is_cached_until_the_data_changes(
     second = client.get(url)
     assert "ranking" not in second.context  # served from the cache
     assert second.context["body"] == first.context["body"]
-    with django_assert_max_num_queries(12 + 5):  # + row-level security and history context
+    # The session, the user, the membership, the pending banner, the requested period and the
+    # organization switcher; + row-level security's settings and the history context.
+    with django_assert_max_num_queries(6 + 5):
         client.get(url)
     with django_capture_on_commit_callbacks(execute=True):
         department_update(department=computed["hr_dept"], by=None, name="People & Culture")
@@ -364,3 +366,23 @@ def test_dashboard_cache_can_be_turned_off(client, executive, org, computed, set
     url = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
     client.get(url)
     assert "ranking" in client.get(url).context
+
+
+def test_dashboard_period_picker_shows_a_new_fiscal_year_at_once(
+    client, executive, org, computed, django_capture_on_commit_callbacks
+):
+    """The heading and period picker are cached with the body; periods created in bulk
+    (a fiscal year generated) make them stale like any saved period."""
+    from metrics.services.periods import periods_generate
+
+    client.force_login(executive)
+    url = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
+    before = client.get(url).content.decode()
+    year = computed["month"].fiscal_year + 1
+    assert f"FY{year}" not in before
+    assert "ranking" not in client.get(url).context  # served from the cache
+    with django_capture_on_commit_callbacks(execute=True):
+        periods_generate(org=org, fiscal_year=year, by=executive)
+    after = client.get(url)
+    assert "ranking" in after.context  # computed again
+    assert f"FY{year}" in after.content.decode()
