@@ -1,17 +1,16 @@
-from . import permissions
-from .selectors import membership_list_for_user
+from . import permissions, switcher
 
 
 def tenancy(request):
     """The current organization, the member's role predicates and the organization switcher
-    (evaluated lazily: pages that don't show them run no query)."""
+    (evaluated lazily, and cached per user: departments.switcher)."""
     membership = getattr(request, "membership", None)
     user = getattr(request, "user", None)
 
-    def switcher():
+    def organizations():
         if user is None or not user.is_authenticated:
             return []
-        return list(membership_list_for_user(user=user))
+        return switcher.memberships(user)
 
     return {
         "org": getattr(request, "org", None),
@@ -26,5 +25,5 @@ def tenancy(request):
                 and (permissions.can_configure(membership) or permissions.is_manager(membership))
             ),
         },
-        "my_orgs": switcher,
+        "my_orgs": organizations,
     }

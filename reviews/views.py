@@ -169,7 +169,9 @@ def company_dashboard_export(request):
 
 
 def _number(value):
-    return None if value is None else float(value)
+    """A score for a chart: one decimal, as the tables and tooltips show it (the heatmap's
+    5,000 cells are most of the page's weight)."""
+    return None if value is None else round(float(value), 1)
 
 
 STATUS_LEVEL = {"grey": 0, "red": 1, "amber": 2, "green": 3}
