@@ -342,10 +342,12 @@ def test_dashboard_body_is_cached_until_the_data_changes(
     second = client.get(url)
     assert "ranking" not in second.context  # served from the cache
     assert second.context["body"] == first.context["body"]
-    # The session, the user, the membership, the pending banner, the requested period and the
-    # organization switcher; + row-level security's settings and the history context.
-    with django_assert_max_num_queries(6 + 5):
+    # The session, the user, the membership and the pending banner (the period is not read,
+    # the organization switcher is cached); + row-level security's settings and the history
+    # context.
+    with django_assert_max_num_queries(4 + 5) as served:
         client.get(url)
+    assert not [q for q in served.captured_queries if "metrics_period" in q["sql"]]
     with django_capture_on_commit_callbacks(execute=True):
         department_update(department=computed["hr_dept"], by=None, name="People & Culture")
     renamed = client.get(url)
