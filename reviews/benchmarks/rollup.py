@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import random
 import resource
+import statistics
 import time
 import tracemalloc
 import uuid
@@ -37,7 +38,7 @@ from metrics.services.periods import periods_generate
 from perfhub.history import declare_no_ignored_triggers
 from perfhub.tenancy import org_atomic
 from reviews import rollup
-from reviews.models import ScorecardLine
+from reviews.models import OrgScorecard, Scorecard, ScorecardLine
 
 from .imports import _cleanup as delete_throwaway
 from .imports import _roll_ups_not_requested
@@ -58,15 +59,18 @@ def add_arguments(parser) -> None:
     parser.add_argument("--departments", type=int, default=200)
     parser.add_argument("--kpis", type=int, default=25)
     parser.add_argument("--months", type=int, default=36)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="floor and recalculation runs; medians (3)"
+    )
 
 
-def run(*, log, departments=200, kpis=25, months=36, **_options) -> dict:
+def run(*, log, departments=200, kpis=25, months=36, repeat=3, **_options) -> dict:
     if connection.vendor != "postgresql":
         log("warning: not PostgreSQL; these figures say nothing about production")
     with _roll_ups_not_requested():
         world = _setup(log, departments, kpis, months)
         try:
-            return _measure(log, world)
+            return _measure(log, world, repeat)
         finally:
             log("deleting the throwaway organization ...")
             _cleanup(world)
@@ -86,22 +90,29 @@ def _setup(log, departments: int, kpis: int, months: int) -> dict:
 def _settle(log) -> None:
     """What autovacuum would have done by the time anyone recalculates: statistics, and the
     new rows marked visible (else the first statement to read them pays for writing those
-    marks, and a floor timed first looks slower than it is). Needs the tables' owner: this
-    role when it is, else DATABASE_OWNER_URL."""
-    tables = ", ".join(m._meta.db_table for m in (Actual, Kpi, Period, Department, Indicator))
+    marks, and a floor timed first looks slower than it is)."""
+    _vacuum(log, [m._meta.db_table for m in (Actual, Kpi, Period, Department, Indicator)])
+
+
+def _vacuum(log, tables: list[str]) -> None:
+    """VACUUM ANALYZE these tables: as the owner (DATABASE_OWNER_URL) when given, else as
+    this role (PostgreSQL skips, with a warning, the tables it does not own); only ANALYZE
+    inside a transaction (the tests)."""
+    names = ", ".join(tables)
     owner_url = os.environ.get("DATABASE_OWNER_URL", "")
     if owner_url:
         owner = psycopg2.connect(owner_url)
         try:
             owner.autocommit = True  # VACUUM runs outside a transaction
             with owner.cursor() as cursor:
-                cursor.execute(f"VACUUM ANALYZE {tables}")
+                cursor.execute(f"VACUUM ANALYZE {names}")
         finally:
             owner.close()
         return
-    with connection.cursor() as cursor:  # a warning per table unless this role owns them
-        cursor.execute(f"VACUUM ANALYZE {tables}")
-    log("(VACUUM ANALYZE needs the tables' owner: set DATABASE_OWNER_URL)")
+    with connection.cursor() as cursor:
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
+        cursor.execute(f"{command} {names}")
+    log(f"({command} as this role: set DATABASE_OWNER_URL for the tables' owner)")
 
 
 def _generate(log, world: dict, departments: int, kpis: int, months: int) -> None:
@@ -234,14 +245,10 @@ def floor_table(cursor):
             owner.close()
 
 
-def _measure(log, world: dict) -> dict:
-    org = world["org"]
-    with org_atomic(org):
-        period_ids = list(period_list(org=org).values_list("pk", flat=True))
-    log("timing the floor ...")
+def _time_floor(org) -> tuple[float, int, str]:
     with (
         connection.cursor() as cursor,
-        floor_table(cursor) as (table, floor_kind),
+        floor_table(cursor) as (table, kind),
         org_atomic(org),
     ):
         started = time.perf_counter()
@@ -251,22 +258,48 @@ def _measure(log, world: dict) -> dict:
             ),
             [org.pk],
         )
-        floor = time.perf_counter() - started
+        seconds = time.perf_counter() - started
         cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - our own name
-        floor_rows = cursor.fetchone()[0]
+        rows = cursor.fetchone()[0]
         transaction.set_rollback(True)  # nothing kept
-    log(f"floor {floor:.2f} s for {floor_rows:,} rows; timing the full recalculation ...")
-    tracemalloc.start()
-    started = time.perf_counter()
-    result = rollup.recalculate(org=org, period_ids=period_ids)
-    seconds = time.perf_counter() - started
-    _current, python_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    return seconds, rows, kind
+
+
+def _forget_scorecards(log, org) -> None:
+    """Back to an organization never computed: its scorecards deleted, the tables vacuumed
+    (as the owner) so the next run inserts as the first did."""
+    with org_atomic(org):
+        for model in (ScorecardLine, Scorecard, OrgScorecard):
+            model.objects.for_org(org).delete()
+    _vacuum(log, [m._meta.db_table for m in (ScorecardLine, Scorecard, OrgScorecard)])
+
+
+def _measure(log, world: dict, repeat: int = 3) -> dict:
+    """Floor and full recalculation `repeat` times each, alternating (this machine's speed
+    varies from one second to the next); the medians and their ratio, and every run."""
+    org = world["org"]
+    with org_atomic(org):
+        period_ids = list(period_list(org=org).values_list("pk", flat=True))
+    runs = []
+    for n in range(max(repeat, 1)):
+        if n:
+            _forget_scorecards(log, org)
+        floor, floor_rows, floor_kind = _time_floor(org)
+        log(f"run {n + 1}: floor {floor:.2f} s for {floor_rows:,} rows; full recalculation ...")
+        tracemalloc.start()
+        started = time.perf_counter()
+        result = rollup.recalculate(org=org, period_ids=period_ids)
+        seconds = time.perf_counter() - started
+        _current, python_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        runs.append({"seconds": round(seconds, 3), "floor_seconds": round(floor, 3)})
     with org_atomic(org):
         lines = ScorecardLine.objects.for_org(org).count()
     started = time.perf_counter()
     rollup.recalculate(org=org, period_ids=period_ids)
     unchanged = time.perf_counter() - started
+    seconds = statistics.median(r["seconds"] for r in runs)
+    floor = statistics.median(r["floor_seconds"] for r in runs)
     return {
         "actuals": world["actuals"],
         "scorecard_lines": lines,
@@ -277,6 +310,7 @@ def _measure(log, world: dict) -> dict:
         "floor_rows": floor_rows,
         "floor_table": floor_kind,
         "ratio": round(seconds / floor, 2),
+        "runs": runs,
         "seconds_when_nothing_changed": round(unchanged, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "rollup_python_peak_kb": round(python_peak / 1024, 1),
