@@ -3,10 +3,6 @@
 from decimal import Decimal
 
 from django import template
-from django.core.serializers.json import DjangoJSONEncoder
-from django.utils.html import format_html_join, json_script
-from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -92,37 +88,3 @@ def readable(value, unit=""):
 def _trim(number: Decimal) -> str:
     text = format(number.quantize(Decimal("0.01")), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-@register.simple_tag
-def period_options(periods, selected=None):
-    """The <option>s of the period picker, built in Python: it is on most pages, and the
-    template engine took about 8 ms to render 50 periods' options (a tenth of that here)."""
-    chosen = getattr(selected, "pk", None)
-    locked = gettext("locked")
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}{}</option>',
-        (
-            (
-                p.pk,
-                mark_safe(" selected") if p.pk == chosen else "",  # noqa: S308 - constant
-                p.label,
-                f" ({locked})" if p.is_locked else "",
-            )
-            for p in periods
-        ),
-    )
-
-
-class _CompactEncoder(DjangoJSONEncoder):
-    def __init__(self, *args, **kwargs):
-        kwargs["separators"] = (",", ":")
-        super().__init__(*args, **kwargs)
-
-
-@register.filter
-def compact_json_script(value, element_id):
-    """json_script without the spaces after commas and colons: a chart's thousands of
-    numbers are most of a dashboard page."""
-    return json_script(value, element_id, encoder=_CompactEncoder)
