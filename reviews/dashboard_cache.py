@@ -31,7 +31,10 @@ def timeout() -> int:
 def _release() -> str:
     """Changes when the dashboard's template or a compiled catalog changes (a deploy)."""
     digest = hashlib.sha256()
-    files = [Path(__file__).parent / "templates/reviews/dashboard.html"]
+    files = [
+        Path(__file__).parent / "templates/reviews/dashboard.html",
+        Path(settings.BASE_DIR, "templates/_period_picker.html"),  # in the cached heading
+    ]
     files += sorted(Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/django.mo"))
     for path in files:
         if path.exists():
