@@ -14,12 +14,11 @@ commits is stored under the old token, which no later request asks for."""
 from __future__ import annotations
 
 import hashlib
-import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
+
+from perfhub import cache_versions
 
 
 def timeout() -> int:
@@ -45,22 +44,17 @@ def _release() -> str:
 RELEASE = _release()
 
 
-def _version_key(org_id: int) -> str:
-    return f"perfhub:dashboard:version:{org_id}"
+def _name(org_id: int) -> str:
+    return f"dashboard:{org_id}"
 
 
 def version(org_id: int) -> str:
-    token = cache.get(_version_key(org_id))
-    if token is None:
-        token = uuid.uuid4().hex
-        if not cache.add(_version_key(org_id), token, None):
-            token = cache.get(_version_key(org_id)) or token
-    return token
+    return cache_versions.token(_name(org_id))
 
 
 def bump(org_id: int) -> None:
-    """A new token once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: cache.set(_version_key(org_id), uuid.uuid4().hex, None))
+    """A new version once the current transaction commits (at once outside one)."""
+    cache_versions.renew(_name(org_id))
 
 
 def body_key(*, org_id: int, parts) -> str:
