@@ -190,7 +190,8 @@ def _kpis_cte(formula_indicator: int | None) -> str:
 
 
 def _last_value_sql(vendor: str) -> tuple[str, str]:
-    """(aggregate column in `agg`, expression in `v`) for the latest month with a value."""
+    """(aggregate column in `grouped`, expression in `found`) for the latest month with a
+    value."""
     if vendor == "postgresql":
         # The greatest [day, value] pair is the latest month's value; unlike an ordered
         # array_agg it lets PostgreSQL aggregate by hashing instead of sorting.
@@ -202,17 +203,19 @@ def _last_value_sql(vendor: str) -> tuple[str, str]:
     return (
         "NULL AS last_value",
         f"""(SELECT a2.value FROM {T["actual"]} a2 JOIN {T["period"]} m2 ON m2.id = a2.period_id
-             WHERE a2.organization_id = %(org)s AND a2.kpi_id = pr.id AND m2.kind = pr.frequency
-               AND m2.start >= pr.p_start AND m2."end" <= pr.p_end
+             WHERE a2.organization_id = %(org)s AND a2.kpi_id = kr.id AND m2.kind = kr.frequency
+               AND m2.start >= p.start AND m2."end" <= p."end"
              ORDER BY m2.start DESC LIMIT 1)""",
     )
 
 
-# Which entry periods (months, or quarters for quarterly KPIs) lie in which target period:
-# a small table, so actuals join it on an equality instead of a date range.
+# Which entry periods (months, or quarters for quarterly KPIs) lie in which target period
+# (each period in itself too): a small table, so actuals join it on an equality instead of
+# a date range.
 MONTH_MAP = f"""
     mp AS MATERIALIZED (
-      SELECT m.id AS month_id, m.kind AS m_kind, m.start AS m_start, p.id AS period_id
+      SELECT m.id AS month_id, m.kind AS m_kind, m.start AS m_start, p.id AS period_id,
+        p.months
       FROM {T["period"]} m JOIN p ON m.start >= p.start AND m."end" <= p."end"
       WHERE m.organization_id = %(org)s
     )"""
@@ -225,25 +228,28 @@ KPI_OF_ACTUAL = f"""
       JOIN {T["kpi"]} ak ON ak.id = a.kpi_id AND ak.organization_id = a.organization_id
       JOIN {T["ind"]} i ON i.id = ak.indicator_id AND i.organization_id = ak.organization_id"""
 
+# A KPI's rule for the period, as `v` (the scoring input) names it.
+RULE = """kr.id AS kpi_id, kr.department_id, kr.weight, kr.direction, kr.p_target,
+        kr.p_threshold, kr.p_target_max, kr.inv, kr.top"""
+
 
 def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
-    """Lines of the indicators entered directly: an actual whose own period is a target
-    period is that period's value as it is (most lines: every month of a monthly KPI); only
-    the longer periods group the actuals they contain."""
+    """Lines of the indicators entered directly, driven by the actuals: each found value
+    meets its KPI's rule for the period length (15,000 rules hashed, not a pair per line).
+
+    - An actual whose own period is a target period is that period's value as it is (most
+      lines: every month of a monthly KPI); only the longer periods group the actuals they
+      contain.
+    - The pairs of KPI and period with no value at all (a line with no actual) are looked
+      for only among the KPIs that have fewer values than periods of that length."""
     last_agg, last_expr = _last_value_sql(vendor)
     return f"""
     INSERT INTO {T["line"]} {LINE_COLUMNS}
     WITH {_kpis_cte(None)},
     {MONTH_MAP},
-    agg AS (
-      SELECT a.kpi_id, a.period_id, 1 AS n, a.value AS s, a.value AS mn, a.value AS mx,
-        a.value AS last_value
-      FROM {T["actual"]} a
-      JOIN p ON p.id = a.period_id
-      {KPI_OF_ACTUAL}
-      WHERE a.organization_id = %(org)s AND {MONTHS.format("i.frequency")} = p.months
-      UNION ALL
-      SELECT a.kpi_id, mp.period_id, COUNT(*) AS n, SUM(a.value) AS s,
+    grouped AS (
+      SELECT a.kpi_id, mp.period_id, MIN(mp.months) AS months, COUNT(*) AS n,
+        SUM(a.value) AS s,
         MIN(CASE WHEN i.aggregation = 'min' THEN a.value END) AS mn,
         MAX(CASE WHEN i.aggregation = 'max' THEN a.value END) AS mx, {last_agg}
       FROM {T["actual"]} a
@@ -253,13 +259,41 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
         AND i.frequency = mp.m_kind
       GROUP BY a.kpi_id, mp.period_id
     ),
-    v AS (
-      SELECT pr.id AS kpi_id, pr.department_id, pr.period_id, pr.weight, pr.direction,
-        pr.p_target, pr.p_threshold, pr.p_target_max, pr.inv, pr.top, COALESCE(agg.n, 0) AS n,
-        CASE pr.aggregation WHEN 'sum' THEN agg.s WHEN 'average' THEN (1.0 * agg.s) / agg.n
+    found AS MATERIALIZED (
+      SELECT {RULE}, a.period_id, p.months, 1 AS n, a.value AS actual
+      FROM {T["actual"]} a
+      JOIN p ON p.id = a.period_id
+      JOIN kr ON kr.id = a.kpi_id AND kr.months = p.months
+      WHERE a.organization_id = %(org)s AND {MONTHS.format("kr.frequency")} = p.months
+      UNION ALL
+      SELECT {RULE}, agg.period_id, agg.months, agg.n,
+        CASE kr.aggregation WHEN 'sum' THEN agg.s WHEN 'average' THEN (1.0 * agg.s) / agg.n
           WHEN 'min' THEN agg.mn WHEN 'max' THEN agg.mx
-          WHEN 'last' THEN {last_expr} END AS actual
-      FROM pairs pr LEFT JOIN agg ON agg.kpi_id = pr.id AND agg.period_id = pr.period_id
+          WHEN 'last' THEN {last_expr} END
+      FROM grouped agg
+      JOIN kr ON kr.id = agg.kpi_id AND kr.months = agg.months
+      JOIN p ON p.id = agg.period_id
+    ),
+    counted AS (
+      SELECT kpi_id, months, COUNT(*) AS n FROM found GROUP BY kpi_id, months
+    ),
+    lengths AS (SELECT months, COUNT(*) AS n FROM p GROUP BY months),
+    short AS (
+      SELECT kr.id, kr.months FROM kr
+      JOIN lengths ON lengths.months = kr.months
+      LEFT JOIN counted ON counted.kpi_id = kr.id AND counted.months = kr.months
+      WHERE COALESCE(counted.n, 0) < lengths.n
+    ),
+    v AS (
+      SELECT kpi_id, department_id, period_id, weight, direction, p_target, p_threshold,
+        p_target_max, inv, top, n, actual
+      FROM found
+      UNION ALL
+      SELECT pr.id, pr.department_id, pr.period_id, pr.weight, pr.direction, pr.p_target,
+        pr.p_threshold, pr.p_target_max, pr.inv, pr.top, 0, NULL
+      FROM short JOIN pairs pr ON pr.id = short.id AND pr.months = short.months
+      WHERE NOT EXISTS (
+        SELECT 1 FROM found f WHERE f.kpi_id = pr.id AND f.period_id = pr.period_id)
     ),
     {_targets_and_scores("v", vendor)}
     {"" if fresh else _line_upsert(vendor)}
@@ -318,7 +352,7 @@ SCORECARDS_SQL = f"""
       coverage, weight_total, weight_with_actual, status, kpi_count, red_count, inputs_count,
       inputs_latest, computed_at)
     WITH p AS (
-      SELECT id, start, "end" FROM {T["period"]}
+      SELECT id, start, "end", {MONTHS.format("kind")} AS months FROM {T["period"]}
       WHERE organization_id = %(org)s AND id IN ({{periods}})
     ),
     d AS (SELECT id FROM {T["dept"]} WHERE organization_id = %(org)s AND is_active),
