@@ -198,6 +198,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A recalculation of many periods runs in this many parts at once, each on a database
+# connection of its own (reviews.rollup): 1 runs every recalculation in one transaction.
+ROLLUP_WORKERS = env.int("PERFHUB_ROLLUP_WORKERS", default=2)
 # A web request must never wait long for a broker that is down: publishing gives up fast
 # and the periodic reconciliation job picks up whatever was marked in the database.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

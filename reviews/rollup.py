@@ -1,5 +1,11 @@
 """The roll-up: actuals → scorecard lines → department scorecards → hierarchy → organization
-indices → goal progress, for one organization and a set of periods, in one transaction.
+indices → goal progress, for one organization and a set of periods.
+
+Every period is computed from the actuals inside it alone, so periods are independent: a
+set of periods is computed in one transaction, or - when it is large and the caller holds
+no transaction of its own - in `ROLLUP_WORKERS` parts at once, each part a transaction on a
+connection of its own (PostgreSQL runs one statement on one core; the parts use the
+others). Each period's lines, scorecards and indices always commit together.
 
 Set-based SQL: a handful of INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE statements over
 all the rows of the organization and periods at once (plus one per formula indicator and one
@@ -12,9 +18,11 @@ written as `(1.0 * a) / NULLIF(b, 0)`, clamps as CASE, "latest month" per dialec
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections
 from django.utils import timezone
 
 from departments.models import Department
@@ -45,7 +53,10 @@ T = {
     "pending": PendingRecalculation._meta.db_table,
 }
 MONTHS = "CASE {0} WHEN 'month' THEN 1 WHEN 'quarter' THEN 3 ELSE 12 END"
-ADVISORY_KEY = 7_301_966  # "roll-up" namespace for pg_advisory_xact_lock(key, org)
+ADVISORY_KEY = 7_301_966  # "roll-up" namespace for pg_advisory_xact_lock(key, period)
+# Below this many periods the parts are not worth a connection each: one changed month is
+# three periods (the month, its quarter, its year).
+PARALLEL_MIN_PERIODS = 4
 
 
 @dataclass
@@ -502,12 +513,53 @@ def _tree_levels(org) -> list[list[int]]:
 
 def recalculate(*, org, period_ids, started=None) -> RollupResult:
     """Recompute the scorecards of the organization for these periods (and nothing else),
-    then clear their recalculation marks made before `started`. Idempotent; concurrent runs
-    for one organization are serialised by an advisory lock."""
+    then clear their recalculation marks made before `started`. Idempotent; runs that share
+    a period are serialised by an advisory lock per period.
+
+    Several parts at once (`ROLLUP_WORKERS`) when there are at least PARALLEL_MIN_PERIODS
+    periods on PostgreSQL and the caller is in no transaction (inside one, the parts'
+    connections could not see what it has not committed): the periods dealt out in turn by
+    kind and date, so each part gets as many months, quarters and years as the others."""
     started = started or timezone.now()
     period_ids = sorted({int(p) for p in period_ids})
     if not period_ids:
         return RollupResult(0, 0, 0)
+    workers = min(settings.ROLLUP_WORKERS, len(period_ids))
+    if (
+        workers < 2
+        or len(period_ids) < PARALLEL_MIN_PERIODS
+        or connection.vendor != "postgresql"
+        or connection.in_atomic_block
+    ):
+        return _recalculate_part(org, period_ids, started)
+    with org_atomic(org):
+        ordered = list(
+            Period.objects.for_org(org)
+            .filter(pk__in=period_ids)
+            .order_by("kind", "start", "pk")
+            .values_list("pk", flat=True)
+        )
+    parts = [sorted(ordered[n::workers]) for n in range(workers)]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rollup") as pool:
+        futures = [pool.submit(_part_in_thread, org, part, started) for part in parts if part]
+        results = [f.result() for f in futures]  # the first error, after every part ended
+    return RollupResult(
+        periods=sum(r.periods for r in results),
+        lines=sum(r.lines for r in results),
+        scorecards=sum(r.scorecards for r in results),
+    )
+
+
+def _part_in_thread(org, period_ids, started) -> RollupResult:
+    """One part on this thread's own connection, closed afterwards."""
+    try:
+        return _recalculate_part(org, period_ids, started)
+    finally:
+        connections.close_all()
+
+
+def _recalculate_part(org, period_ids: list[int], started) -> RollupResult:
+    """These periods in one transaction."""
     vendor = connection.vendor
     params = {
         "org": org.pk,
@@ -533,7 +585,13 @@ def recalculate(*, org, period_ids, started=None) -> RollupResult:
         except formulas.FormulaError:
             order = []  # a broken formula (refused on save) cannot stop the other scorecards
         if vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_KEY, org.pk])
+            # Two runs that share a period wait for each other; each takes its periods' locks
+            # in ascending order, so two runs never wait on each other in a circle.
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, p) FROM (SELECT DISTINCT "
+                "CAST(MOD(p, 2147483647) AS integer) AS p FROM unnest(%s) AS p ORDER BY 1) AS l",
+                [ADVISORY_KEY, period_ids],
+            )
             # Freshly written rows have no statistics yet; a nested loop planned on a guess of
             # one row turns quadratic. Every join here is on equal ids: hash joins are right.
             cursor.execute("SET LOCAL enable_nestloop = off")

@@ -26,8 +26,10 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 import psycopg2
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from departments.models import Department
@@ -276,7 +278,9 @@ def _forget_scorecards(log, org) -> None:
 
 def _measure(log, world: dict, repeat: int = 3) -> dict:
     """Floor and full recalculation `repeat` times each, alternating (this machine's speed
-    varies from one second to the next); the medians and their ratio, and every run."""
+    varies from one second to the next); the medians and their ratio, and every run. The
+    recalculation runs as configured (`ROLLUP_WORKERS` parts at once) and, for comparison,
+    in one part (`one_part`: one transaction on one connection)."""
     org = world["org"]
     with org_atomic(org):
         period_ids = list(period_list(org=org).values_list("pk", flat=True))
@@ -292,7 +296,19 @@ def _measure(log, world: dict, repeat: int = 3) -> dict:
         seconds = time.perf_counter() - started
         _current, python_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        runs.append({"seconds": round(seconds, 3), "floor_seconds": round(floor, 3)})
+        _forget_scorecards(log, org)
+        log(f"run {n + 1}: {seconds:.2f} s; in one part ...")
+        with override_settings(ROLLUP_WORKERS=1):
+            started = time.perf_counter()
+            rollup.recalculate(org=org, period_ids=period_ids)
+            one_part = time.perf_counter() - started
+        runs.append(
+            {
+                "seconds": round(seconds, 3),
+                "floor_seconds": round(floor, 3),
+                "one_part_seconds": round(one_part, 3),
+            }
+        )
     with org_atomic(org):
         lines = ScorecardLine.objects.for_org(org).count()
     started = time.perf_counter()
@@ -300,16 +316,19 @@ def _measure(log, world: dict, repeat: int = 3) -> dict:
     unchanged = time.perf_counter() - started
     seconds = statistics.median(r["seconds"] for r in runs)
     floor = statistics.median(r["floor_seconds"] for r in runs)
+    one_part = statistics.median(r["one_part_seconds"] for r in runs)
     return {
         "actuals": world["actuals"],
         "scorecard_lines": lines,
         "scorecards": result.scorecards,
         "periods": result.periods,
+        "workers": settings.ROLLUP_WORKERS,
         "seconds": round(seconds, 3),
         "floor_seconds": round(floor, 3),
         "floor_rows": floor_rows,
         "floor_table": floor_kind,
         "ratio": round(seconds / floor, 2),
+        "one_part": {"seconds": round(one_part, 3), "ratio": round(one_part / floor, 2)},
         "runs": runs,
         "seconds_when_nothing_changed": round(unchanged, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

@@ -36,6 +36,9 @@ def test_benchmark_rollup_prints_figures_and_deletes_its_organization():
     assert len(figures["runs"]) == 2
     assert figures["floor_table"] == "temporary"  # the application role creates no table
     assert figures["ratio"] > 0 and figures["seconds_when_nothing_changed"] > 0
+    # as configured and, for comparison, in one part
+    assert figures["workers"] == 2 and figures["one_part"]["ratio"] > 0
+    assert all(run["one_part_seconds"] > 0 for run in figures["runs"])
     assert not Organization.objects.exists()
     assert not Actual.objects.unscoped().exists()
     assert not ScorecardLine.objects.unscoped().exists()

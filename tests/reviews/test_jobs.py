@@ -91,8 +91,9 @@ def test_worker_killed_mid_recalculation_leaves_no_wrong_scorecard_and_converges
 ):
     """The worker is SIGKILLed in the middle of a recalculation: it has written the new
     lines (uncommitted) and waits for the scorecard rows, which this test holds locked. The
-    roll-up is one transaction, so nothing of it remains; the task is redelivered (acks
-    late) and the next worker converges to the same result as a serial run."""
+    roll-up's parts are transactions that all wait here, so nothing of them remains; the
+    task is redelivered (acks late) and the next worker converges to the same result as a
+    serial run."""
     from metrics.services.actuals import ActualInput, actuals_save
     from reviews.rollup import recalculate as serial
     from reviews.tasks import enqueue

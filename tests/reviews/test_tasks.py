@@ -5,12 +5,12 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 
 from metrics.models import PendingRecalculation
 from metrics.services.actuals import ActualInput, actuals_save
 from reviews import rollup, tasks
-from reviews.models import RecalculationRun, ScorecardLine
+from reviews.models import OrgScorecard, RecalculationRun, Scorecard, ScorecardLine
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,6 +61,88 @@ def test_two_recalculations_at_once_give_the_serial_result(org, data):
     together = _lines(org)
     rollup.recalculate(org=org, period_ids=data)
     assert together == _lines(org) and together
+
+
+def _everything(org):
+    """Every derived row of the organization, without the times of computation."""
+    lines = sorted(
+        ScorecardLine.objects.for_org(org).values_list(
+            "kpi_id", "period_id", "department_id", "weight", "actual", "months_with_value",
+            "target", "threshold", "target_max", "scored", "score", "status",
+        )
+    )
+    cards = sorted(
+        Scorecard.objects.for_org(org).values_list(
+            "department_id", "period_id", "score", "rolled_up_score", "coverage",
+            "weight_total", "weight_with_actual", "status", "kpi_count", "red_count",
+            "inputs_count", "inputs_latest",
+        )
+    )
+    indices = sorted(
+        OrgScorecard.objects.for_org(org).values_list(
+            "period_id", "management_index", "business_index", "company_index", "balance_gap",
+            "management_coverage", "business_coverage", "management_count", "business_count",
+        )
+    )
+    return lines, cards, indices
+
+
+@pytest.fixture
+def parts(monkeypatch):
+    """The parts a recalculation ran in: (thread name, period ids) each."""
+    seen = []
+    real = rollup._recalculate_part
+
+    def spy(org, period_ids, started):
+        seen.append((threading.current_thread().name, sorted(period_ids)))
+        return real(org, period_ids, started)
+
+    monkeypatch.setattr(rollup, "_recalculate_part", spy)
+    return seen
+
+
+def test_many_periods_run_in_parts_at_once_and_give_the_serial_result(
+    org, data, periods, settings, parts
+):
+    settings.ROLLUP_WORKERS = 1
+    serial_result = rollup.recalculate(org=org, period_ids=data)
+    serial = _everything(org)
+    assert serial[0] and serial[1] and serial[2]
+    assert len(parts) == 1
+    for model in (ScorecardLine, Scorecard, OrgScorecard):
+        model.objects.for_org(org).delete()
+    parts.clear()
+
+    settings.ROLLUP_WORKERS = 2
+    result = rollup.recalculate(org=org, period_ids=data)
+
+    assert len(parts) == 2
+    assert all(name.startswith("rollup") for name, _ids in parts)  # threads of their own
+    assert sorted(p for _name, ids in parts for p in ids) == sorted(data)
+    kind = {p.pk: p.kind for p in periods}
+    for _name, ids in parts:  # dealt out by kind: each part has its share of each
+        assert [kind[p] for p in ids].count("month") == 6
+        assert [kind[p] for p in ids].count("quarter") == 2
+    assert _everything(org) == serial
+    assert (result.periods, result.lines, result.scorecards) == (
+        serial_result.periods,
+        serial_result.lines,
+        serial_result.scorecards,
+    )
+
+
+def test_inside_a_transaction_or_for_a_few_periods_one_part_on_this_connection(
+    org, data, periods, settings, parts
+):
+    settings.ROLLUP_WORKERS = 2
+    with transaction.atomic():  # the parts' connections could not see what is uncommitted
+        rollup.recalculate(org=org, period_ids=data)
+    month = next(p for p in periods if p.kind == "month")
+    quarter = next(p for p in periods if p.kind == "quarter" and p.start <= month.start)
+    year = next(p for p in periods if p.kind == "year")
+    rollup.recalculate(org=org, period_ids=[month.pk, quarter.pk, year.pk])
+    here = threading.current_thread().name
+    assert parts == [(here, sorted(data)), (here, sorted([month.pk, quarter.pk, year.pk]))]
 
 
 def test_failing_job_records_the_error_and_stops_after_bounded_attempts(org, data, monkeypatch):
