@@ -511,7 +511,7 @@ def _tree_levels(org) -> list[list[int]]:
     return [sorted(set(by_level[lvl])) for lvl in sorted(by_level, reverse=True)]
 
 
-def recalculate(*, org, period_ids, started=None) -> RollupResult:
+def recalculate(*, org, period_ids, started=None, on_part_done=None) -> RollupResult:
     """Recompute the scorecards of the organization for these periods (and nothing else),
     then clear their recalculation marks made before `started`. Idempotent; runs that share
     a period are serialised by an advisory lock per period.
@@ -519,7 +519,10 @@ def recalculate(*, org, period_ids, started=None) -> RollupResult:
     Several parts at once (`ROLLUP_WORKERS`) when there are at least PARALLEL_MIN_PERIODS
     periods on PostgreSQL and the caller is in no transaction (inside one, the parts'
     connections could not see what it has not committed): the periods dealt out in turn by
-    kind and date, so each part gets as many months, quarters and years as the others."""
+    kind and date, so each part gets as many months, quarters and years as the others.
+
+    `on_part_done(result)`, when given, is called after each part has committed (on that
+    part's thread and connection): a job reports its progress with it."""
     started = started or timezone.now()
     period_ids = sorted({int(p) for p in period_ids})
     if not period_ids:
@@ -531,7 +534,7 @@ def recalculate(*, org, period_ids, started=None) -> RollupResult:
         or connection.vendor != "postgresql"
         or connection.in_atomic_block
     ):
-        return _recalculate_part(org, period_ids, started)
+        return _finished(_recalculate_part(org, period_ids, started), on_part_done)
     with org_atomic(org):
         ordered = list(
             Period.objects.for_org(org)
@@ -541,7 +544,9 @@ def recalculate(*, org, period_ids, started=None) -> RollupResult:
         )
     parts = [sorted(ordered[n::workers]) for n in range(workers)]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rollup") as pool:
-        futures = [pool.submit(_part_in_thread, org, part, started) for part in parts if part]
+        futures = [
+            pool.submit(_part_in_thread, org, part, started, on_part_done) for part in parts if part
+        ]
         results = [f.result() for f in futures]  # the first error, after every part ended
     return RollupResult(
         periods=sum(r.periods for r in results),
@@ -550,12 +555,18 @@ def recalculate(*, org, period_ids, started=None) -> RollupResult:
     )
 
 
-def _part_in_thread(org, period_ids, started) -> RollupResult:
+def _part_in_thread(org, period_ids, started, on_part_done) -> RollupResult:
     """One part on this thread's own connection, closed afterwards."""
     try:
-        return _recalculate_part(org, period_ids, started)
+        return _finished(_recalculate_part(org, period_ids, started), on_part_done)
     finally:
         connections.close_all()
+
+
+def _finished(result: RollupResult, on_part_done) -> RollupResult:
+    if on_part_done is not None:
+        on_part_done(result)
+    return result
 
 
 def _recalculate_part(org, period_ids: list[int], started) -> RollupResult:

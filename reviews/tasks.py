@@ -74,9 +74,27 @@ def recalculate(self, org, period_ids: list[int] | None = None, run_id: int | No
                 started_at=started,
                 attempts=F("attempts") + 1,
                 periods_total=len(period_ids),
+                periods_done=0,
+                lines_written=0,
             )
+
+    def part_done(part):
+        """The progress HR watches: the periods of each part once it has committed."""
+        if run is None:
+            return
+        try:
+            with org_atomic(org):
+                RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
+                    periods_done=F("periods_done") + part.periods,
+                    lines_written=F("lines_written") + part.lines,
+                )
+        except DatabaseError:  # the scorecards are committed; the final update says it all
+            log.warning("progress of recalculation run %s not recorded", run.pk, exc_info=True)
+
     try:
-        result = rollup.recalculate(org=org, period_ids=period_ids, started=started)
+        result = rollup.recalculate(
+            org=org, period_ids=period_ids, started=started, on_part_done=part_done
+        )
     except Exception as exc:
         message = f"{exc.__class__.__name__}: {exc}"[:2000]
         with org_atomic(org):

@@ -9,6 +9,7 @@ from django.db import DatabaseError, connection, transaction
 
 from metrics.models import PendingRecalculation
 from metrics.services.actuals import ActualInput, actuals_save
+from perfhub.tenancy import org_atomic
 from reviews import rollup, tasks
 from reviews.models import OrgScorecard, RecalculationRun, Scorecard, ScorecardLine
 
@@ -67,21 +68,47 @@ def _everything(org):
     """Every derived row of the organization, without the times of computation."""
     lines = sorted(
         ScorecardLine.objects.for_org(org).values_list(
-            "kpi_id", "period_id", "department_id", "weight", "actual", "months_with_value",
-            "target", "threshold", "target_max", "scored", "score", "status",
+            "kpi_id",
+            "period_id",
+            "department_id",
+            "weight",
+            "actual",
+            "months_with_value",
+            "target",
+            "threshold",
+            "target_max",
+            "scored",
+            "score",
+            "status",
         )
     )
     cards = sorted(
         Scorecard.objects.for_org(org).values_list(
-            "department_id", "period_id", "score", "rolled_up_score", "coverage",
-            "weight_total", "weight_with_actual", "status", "kpi_count", "red_count",
-            "inputs_count", "inputs_latest",
+            "department_id",
+            "period_id",
+            "score",
+            "rolled_up_score",
+            "coverage",
+            "weight_total",
+            "weight_with_actual",
+            "status",
+            "kpi_count",
+            "red_count",
+            "inputs_count",
+            "inputs_latest",
         )
     )
     indices = sorted(
         OrgScorecard.objects.for_org(org).values_list(
-            "period_id", "management_index", "business_index", "company_index", "balance_gap",
-            "management_coverage", "business_coverage", "management_count", "business_count",
+            "period_id",
+            "management_index",
+            "business_index",
+            "company_index",
+            "balance_gap",
+            "management_coverage",
+            "business_coverage",
+            "management_count",
+            "business_count",
         )
     )
     return lines, cards, indices
@@ -143,6 +170,33 @@ def test_inside_a_transaction_or_for_a_few_periods_one_part_on_this_connection(
     rollup.recalculate(org=org, period_ids=[month.pk, quarter.pk, year.pk])
     here = threading.current_thread().name
     assert parts == [(here, sorted(data)), (here, sorted([month.pk, quarter.pk, year.pk]))]
+
+
+def test_a_run_shows_the_progress_of_each_part_as_it_commits(org, data, settings, monkeypatch):
+    settings.ROLLUP_WORKERS = 2
+    run = RecalculationRun.objects.create(organization=org, periods_total=len(data))
+    seen = []
+    real = rollup.recalculate
+
+    def spy(**kwargs):
+        report = kwargs["on_part_done"]
+
+        def recorded(part):  # on the part's thread, after its commit
+            report(part)
+            with org_atomic(org):
+                seen.append(RecalculationRun.objects.for_org(org).get(pk=run.pk).periods_done)
+
+        return real(**{**kwargs, "on_part_done": recorded})
+
+    monkeypatch.setattr(rollup, "recalculate", spy)
+    tasks.recalculate.apply(
+        kwargs={"organization_id": org.pk, "period_ids": data, "run_id": run.pk}
+    )
+    assert len(seen) == 2
+    assert 0 < min(seen) < len(data) and max(seen) == len(data)
+    run.refresh_from_db()
+    assert (run.state, run.periods_done) == (RecalculationRun.State.DONE, len(data))
+    assert run.lines_written == ScorecardLine.objects.for_org(org).count()
 
 
 def test_failing_job_records_the_error_and_stops_after_bounded_attempts(org, data, monkeypatch):
