@@ -264,10 +264,9 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
         MIN(CASE WHEN i.aggregation = 'min' THEN a.value END) AS mn,
         MAX(CASE WHEN i.aggregation = 'max' THEN a.value END) AS mx, {last_agg}
       FROM {T["actual"]} a
-      JOIN mp ON mp.month_id = a.period_id
       {KPI_OF_ACTUAL}
+      JOIN mp ON mp.month_id = a.period_id AND mp.m_kind = i.frequency
       WHERE a.organization_id = %(org)s AND mp.period_id <> mp.month_id
-        AND i.frequency = mp.m_kind
       GROUP BY a.kpi_id, mp.period_id
     ),
     found AS MATERIALIZED (
