@@ -114,6 +114,12 @@ def _everything(org):
     return lines, cards, indices
 
 
+def _sessions() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
 @pytest.fixture
 def parts(monkeypatch):
     """The parts a recalculation ran in: (thread name, period ids) each."""
@@ -141,8 +147,10 @@ def test_many_periods_run_in_parts_at_once_and_give_the_serial_result(
     parts.clear()
 
     settings.ROLLUP_WORKERS = 2
+    sessions = _sessions()
     result = rollup.recalculate(org=org, period_ids=data)
 
+    assert _sessions() == sessions  # the parts' connections are closed
     assert len(parts) == 2
     assert all(name.startswith("rollup") for name, _ids in parts)  # threads of their own
     assert sorted(p for _name, ids in parts for p in ids) == sorted(data)
