@@ -252,13 +252,15 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
       lines: every month of a monthly KPI); only the longer periods group the actuals they
       contain.
     - The pairs of KPI and period with no value at all (a line with no actual) are looked
-      for only among the KPIs that have fewer values than periods of that length."""
+      for only among the KPIs that have fewer values than periods of that length: counted
+      from the actuals and the groups, not from the lines being written, which then stream
+      straight into the table (PostgreSQL skips both look-ups when no KPI is short)."""
     last_agg, last_expr = _last_value_sql(vendor)
     return f"""
     INSERT INTO {T["line"]} {LINE_COLUMNS}
     WITH {_kpis_cte(None)},
     {MONTH_MAP},
-    grouped AS (
+    grouped AS MATERIALIZED (
       SELECT a.kpi_id, mp.period_id, MIN(mp.months) AS months, COUNT(*) AS n,
         SUM(a.value) AS s,
         MIN(CASE WHEN i.aggregation = 'min' THEN a.value END) AS mn,
@@ -269,7 +271,7 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
       WHERE a.organization_id = %(org)s AND mp.period_id <> mp.month_id
       GROUP BY a.kpi_id, mp.period_id
     ),
-    found AS MATERIALIZED (
+    found AS (
       SELECT {RULE}, a.period_id, p.months, 1 AS n, a.value AS actual
       FROM {T["actual"]} a
       JOIN p ON p.id = a.period_id
@@ -285,7 +287,14 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
       JOIN p ON p.id = agg.period_id
     ),
     counted AS (
-      SELECT kpi_id, months, COUNT(*) AS n FROM found GROUP BY kpi_id, months
+      SELECT a.kpi_id, p.months, COUNT(*) AS n
+      FROM {T["actual"]} a
+      JOIN p ON p.id = a.period_id
+      JOIN kr ON kr.id = a.kpi_id AND kr.months = p.months
+      WHERE a.organization_id = %(org)s AND {MONTHS.format("kr.frequency")} = p.months
+      GROUP BY a.kpi_id, p.months
+      UNION ALL
+      SELECT kpi_id, months, COUNT(*) FROM grouped GROUP BY kpi_id, months
     ),
     lengths AS (SELECT months, COUNT(*) AS n FROM p GROUP BY months),
     short AS (
@@ -302,8 +311,15 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
       SELECT pr.id, pr.department_id, pr.period_id, pr.weight, pr.direction, pr.p_target,
         pr.p_threshold, pr.p_target_max, pr.inv, pr.top, 0, NULL
       FROM short JOIN pairs pr ON pr.id = short.id AND pr.months = short.months
-      WHERE NOT EXISTS (
-        SELECT 1 FROM found f WHERE f.kpi_id = pr.id AND f.period_id = pr.period_id)
+      WHERE pr.months = {MONTHS.format("pr.frequency")} AND NOT EXISTS (
+        SELECT 1 FROM {T["actual"]} a WHERE a.organization_id = %(org)s
+          AND a.kpi_id = pr.id AND a.period_id = pr.period_id)
+      UNION ALL
+      SELECT pr.id, pr.department_id, pr.period_id, pr.weight, pr.direction, pr.p_target,
+        pr.p_threshold, pr.p_target_max, pr.inv, pr.top, 0, NULL
+      FROM short JOIN pairs pr ON pr.id = short.id AND pr.months = short.months
+      WHERE pr.months > {MONTHS.format("pr.frequency")} AND NOT EXISTS (
+        SELECT 1 FROM grouped g WHERE g.kpi_id = pr.id AND g.period_id = pr.period_id)
     ),
     {_targets_and_scores("v", vendor)}
     {"" if fresh else _line_upsert(vendor)}

@@ -223,6 +223,38 @@ def test_no_actual_at_all_is_empty_and_grey(org, year_periods):
     assert card.score is None and card.status == "grey" and card.coverage == 0
 
 
+def test_a_line_for_every_kpi_and_period_even_without_values(org, year_periods):
+    """Months without a value, quarters without any, and a KPI whose indicator became
+    quarterly after a month was entered: every KPI still has its line in every period it
+    is kept in, empty where nothing counts."""
+    from metrics.services.indicators import indicator_update
+
+    dept = make_department(org, code="d")
+    months, quarters = year_periods["months"], year_periods["quarters"]
+    monthly = kpi_create(
+        org=org, by=None, department=dept, indicator=indicator(org, "m"), weight=D(1), target=D(10)
+    )
+    changed = kpi_create(
+        org=org, by=None, department=dept, indicator=indicator(org, "q"), weight=D(1), target=D(10)
+    )
+    enter(org, [(monthly, months[0], 5), (monthly, months[4], 6), (changed, months[0], 7)])
+    indicator_update(indicator=changed.indicator, by=None, frequency="quarter")
+    run(org, year_periods["all"])
+
+    lines = ScorecardLine.objects.for_org(org)
+    assert lines.filter(kpi=monthly).count() == 12 + 4 + 1
+    assert (line(monthly, months[1]).actual, line(monthly, months[1]).months_with_value) == (
+        None,
+        0,
+    )
+    assert line(monthly, quarters[0]).actual == 5 and line(monthly, quarters[1]).actual == 6
+    assert line(monthly, quarters[2]).actual is None and line(monthly, quarters[2]).status == "grey"
+    assert line(monthly, year_periods["year"]).actual == D("5.5")
+    # Quarterly now: kept in quarters and the year; its January value is no quarter's value.
+    assert lines.filter(kpi=changed).count() == 4 + 1
+    assert not lines.filter(kpi=changed).exclude(actual=None).exists()
+
+
 def test_hierarchy_and_organization_indices(org, year_periods):
     org.management_weight = D("0.4")
     org.save()
