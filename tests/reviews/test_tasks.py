@@ -68,18 +68,7 @@ def _everything(org):
     """Every derived row of the organization, without the times of computation."""
     lines = sorted(
         ScorecardLine.objects.for_org(org).values_list(
-            "kpi_id",
-            "period_id",
-            "department_id",
-            "weight",
-            "actual",
-            "months_with_value",
-            "target",
-            "threshold",
-            "target_max",
-            "scored",
-            "score",
-            "status",
+            "kpi_id", "period_id", "department_id", *rollup._LINE_FIELDS
         )
     )
     cards = sorted(
