@@ -65,42 +65,16 @@ def test_two_recalculations_at_once_give_the_serial_result(org, data):
 
 
 def _everything(org):
-    """Every derived row of the organization, without the times of computation."""
-    lines = sorted(
-        ScorecardLine.objects.for_org(org).values_list(
-            "kpi_id", "period_id", "department_id", *rollup._LINE_FIELDS
-        )
-    )
-    cards = sorted(
-        Scorecard.objects.for_org(org).values_list(
-            "department_id",
-            "period_id",
-            "score",
-            "rolled_up_score",
-            "coverage",
-            "weight_total",
-            "weight_with_actual",
-            "status",
-            "kpi_count",
-            "red_count",
-            "inputs_count",
-            "inputs_latest",
-        )
-    )
-    indices = sorted(
-        OrgScorecard.objects.for_org(org).values_list(
-            "period_id",
-            "management_index",
-            "business_index",
-            "company_index",
-            "balance_gap",
-            "management_coverage",
-            "business_coverage",
-            "management_count",
-            "business_count",
-        )
-    )
-    return lines, cards, indices
+    """Every derived row of the organization: each stored column but its surrogate id and
+    the time of computation."""
+
+    def rows(model):
+        columns = [
+            f.attname for f in model._meta.concrete_fields if f.attname not in {"id", "computed_at"}
+        ]
+        return sorted(model.objects.for_org(org).values_list(*columns))
+
+    return rows(ScorecardLine), rows(Scorecard), rows(OrgScorecard)
 
 
 def _sessions() -> int:
