@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import math
 
+from axes.attempts import get_cool_off_threshold
+from axes.handlers.database import AxesDatabaseHandler
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.sessions.models import Session
+from django.db.models import Sum
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -64,6 +68,36 @@ def client_ip(request) -> str | None:
         if len(hops) >= proxies:
             return hops[-proxies]
     return request.META.get("REMOTE_ADDR")
+
+
+class SignInAttempts(AxesDatabaseHandler):
+    """Axes' database handler with a second limit: besides the failures counted per
+    AXES_LOCKOUT_PARAMETERS (by default one account from one address, AXES_FAILURE_LIMIT),
+    an address is refused once it has PERFHUB_ADDRESS_FAILURE_LIMIT failures within the
+    cool-off, across every username it tried. The failures are axes' own records (each has
+    its address), so axes' admin, `axes_reset_ip` and the cool-off apply to both limits."""
+
+    def is_locked(self, request, credentials=None) -> bool:
+        return super().is_locked(request, credentials) or self.address_is_locked(request)
+
+    def user_login_failed(self, sender, credentials, request=None, **kwargs):
+        """The failure that reaches the address limit is answered with the lockout already,
+        as axes does for its own limit."""
+        super().user_login_failed(sender, credentials, request, **kwargs)
+        locked = request is None or getattr(request, "axes_locked_out", False)
+        if not locked and self.address_is_locked(request):
+            request.axes_locked_out = True
+            request.axes_credentials = credentials
+
+    def address_is_locked(self, request) -> bool:
+        limit = settings.PERFHUB_ADDRESS_FAILURE_LIMIT
+        address = getattr(request, "axes_ip_address", None) or client_ip(request)
+        if limit <= 0 or not address:
+            return False
+        failures = AccessAttempt.objects.filter(
+            ip_address=address, attempt_time__gte=get_cool_off_threshold(request)
+        ).aggregate(total=Sum("failures_since_start"))["total"]
+        return (failures or 0) >= limit
 
 
 class ObtainToken(ObtainAuthToken):

@@ -156,18 +156,26 @@ FILE_UPLOAD_HANDLERS = [
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-# Comma-separated; "username,ip_address" counts failures per account and per address, each
-# locked on its own ("lock the account and the address"); "username+ip_address" counts the
-# combination only (an attacker cannot lock a user out from another address).
+# Comma-separated; "username+ip_address" (the default) counts failures of one account from
+# one address only: a stranger's guesses cannot lock a user out from their own address, nor
+# lock out everyone behind the same office NAT. "username,ip_address" counts per account and
+# per address, each locked on its own.
 AXES_LOCKOUT_PARAMETERS = [
     part.split("+") if "+" in part else part
-    for part in env.list("AXES_LOCKOUT_PARAMETERS", default=["username", "ip_address"])
+    for part in env.list("AXES_LOCKOUT_PARAMETERS", default=["username+ip_address"])
 ]
+# A second, higher limit per address, whatever the usernames tried (perfhub.auth.
+# SignInAttempts): someone guessing across many accounts from one address is refused too.
+# Whole offices sign in from one address, hence well above AXES_FAILURE_LIMIT; 0 turns it off.
+PERFHUB_ADDRESS_FAILURE_LIMIT = env.int("PERFHUB_ADDRESS_FAILURE_LIMIT", default=50)
+AXES_HANDLER = "perfhub.auth.SignInAttempts"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "perfhub.auth.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "perfhub.auth.client_ip"
 AXES_USERNAME_CALLABLE = "perfhub.auth.client_username"
-# Proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
+# Proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR). Must be
+# exact: too few and every client shares the proxy's address (one lockout for all), too many
+# and a client can forge its address. docker-compose.yml sets 1 (its Caddy proxy).
 PERFHUB_PROXY_COUNT = env.int("PERFHUB_PROXY_COUNT", default=0)
 AXES_VERBOSE = False
 
