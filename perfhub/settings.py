@@ -34,7 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "departments",
     "metrics",
     "reviews",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -106,7 +107,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: its hook ends the user's API tokens and other sessions whenever a
+    # password changes, by any path (accounts.passwords).
+    {"NAME": "accounts.passwords.SignOutOnPasswordChange"},
 ]
+# Database sessions that keep the user's id beside them: "sign out everywhere" is one query.
+SESSION_ENGINE = "accounts.sessions"
+# Password pages (accounts.views): requests per hour, counted in the cache.
+PERFHUB_PASSWORD_RESET_RATE_ADDRESS = env.str("PERFHUB_PASSWORD_RESET_RATE_ADDRESS", "10/h")
+PERFHUB_PASSWORD_RESET_RATE_EMAIL = env.str("PERFHUB_PASSWORD_RESET_RATE_EMAIL", "3/h")
+PERFHUB_PASSWORD_CHANGE_RATE = env.str("PERFHUB_PASSWORD_CHANGE_RATE", "10/h")
+# A reset link works once, for this long.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=2 * 3600)
 # Axes first: it refuses a locked-out account or address before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -244,9 +256,17 @@ CACHES = {
 }
 
 # --- REST API ---------------------------------------------------------------------------
+# API tokens (django-rest-knox with accounts.ApiToken): days valid when the client does not
+# say, and the most it may ask for.
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
+PERFHUB_TOKEN_DAYS = env.int("PERFHUB_TOKEN_DAYS", default=90)
+PERFHUB_TOKEN_MAX_DAYS = env.int("PERFHUB_TOKEN_MAX_DAYS", default=365)
+REST_KNOX = {"TOKEN_TTL": timedelta(days=PERFHUB_TOKEN_DAYS), "AUTO_REFRESH": False}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # `Authorization: Token <key>`; keys stored as digests, with an expiry (accounts).
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
