@@ -259,6 +259,9 @@ CACHES = {
 # API tokens (django-rest-knox with accounts.ApiToken): days valid when the client does not
 # say, and the most it may ask for.
 KNOX_TOKEN_MODEL = "accounts.ApiToken"
+# knox's own migrations create its default token table even when the model is swapped for
+# ours: an unused table that would only hold a foreign key to users.
+MIGRATION_MODULES = {"knox": None}
 PERFHUB_TOKEN_DAYS = env.int("PERFHUB_TOKEN_DAYS", default=90)
 PERFHUB_TOKEN_MAX_DAYS = env.int("PERFHUB_TOKEN_MAX_DAYS", default=365)
 REST_KNOX = {"TOKEN_TTL": timedelta(days=PERFHUB_TOKEN_DAYS), "AUTO_REFRESH": False}
