@@ -31,11 +31,21 @@ def resolve_membership(request, slug: str, *, api: bool = False):
     membership = selectors.membership_for(user=request.user, slug=slug)
     if membership is None:
         raise Http404
+    scope = token_scope(request)
+    if scope is not None and scope != membership.organization_id:
+        raise Http404  # a token limited to another organization: as for a non-member
     tenancy.activate_org(membership.organization)
     request.org = membership.organization
     request.membership = membership
     _activate_org_language(request, request.org, api=api)
     return membership
+
+
+def token_scope(request) -> int | None:
+    """The id of the one organization the request's API token is limited to
+    (accounts.ApiToken.scope_organization), or None: a browser session, or a token for all
+    the user's organizations."""
+    return getattr(getattr(request, "auth", None), "scope_organization_id", None)
 
 
 def _activate_org_language(request, org, *, api: bool) -> None:

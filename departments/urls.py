@@ -16,5 +16,4 @@ org_urlpatterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("orgs/", views.org_list, name="org_list"),
-    path("profile/", views.profile, name="profile"),
 ]

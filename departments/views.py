@@ -17,7 +17,6 @@ from .forms import (
     MemberRoleForm,
     OrganizationCreateForm,
     OrganizationSettingsForm,
-    ProfileForm,
 )
 from .permissions import (
     can_configure,
@@ -49,17 +48,6 @@ def org_list(request):
             return redirect("org_home", slug=org.slug)
     memberships = selectors.membership_list_for_user(user=request.user)
     return render(request, "departments/org_list.html", {"memberships": memberships, "form": form})
-
-
-@login_required
-def profile(request):
-    """The user's own settings: the language of their emails and which emails they get."""
-    form = ProfileForm(request.POST or None, instance=services.profile_for(user=request.user))
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Your settings are saved."))
-        return redirect("profile")
-    return render(request, "departments/profile.html", {"form": form})
 
 
 @org_view(is_member)

@@ -1,5 +1,6 @@
 """Signing in: the lockout answer for the browser form and the API, the client address
-behind the proxy, the API token view, and ending a user's sessions and tokens.
+behind the proxy, the second (per-address) lockout limit, and ending a user's sessions and
+tokens. (Tokens, sessions and password pages themselves are the `accounts` app.)
 
 Lockout itself is django-axes (settings "Sign-in lockout"): its backend refuses a locked
 account or address before any password is checked, and its middleware hands the refused
@@ -8,20 +9,18 @@ request to `lockout_response` here."""
 from __future__ import annotations
 
 import math
+from importlib import import_module
 
+from axes.attempts import get_cool_off_threshold
+from axes.handlers.database import AxesDatabaseHandler
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.sessions.models import Session
+from django.db.models import Sum
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.response import Response
+from knox.models import get_token_model
 
 
 def lockout_message() -> str:
@@ -66,35 +65,41 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
-class ObtainToken(ObtainAuthToken):
-    """POST username and password → {"token": …}. The credentials are checked against the
-    Django request itself, so a lockout is seen by the axes middleware (429). Refused
-    credentials are answered, not raised: DRF rolls the request transaction back on a raised
-    error, and with it the failed attempt axes has just recorded."""
+class SignInAttempts(AxesDatabaseHandler):
+    """Axes' database handler with a second limit: besides the failures counted per
+    AXES_LOCKOUT_PARAMETERS (by default one account from one address, AXES_FAILURE_LIMIT),
+    an address is refused once it has PERFHUB_ADDRESS_FAILURE_LIMIT failures within the
+    cool-off, across every username it tried. The failures are axes' own records (each has
+    its address), so axes' admin, `axes_reset_ip` and the cool-off apply to both limits."""
 
-    def get_serializer_context(self):
-        return {"request": self.request._request, "format": self.format_kwarg, "view": self}
+    def is_locked(self, request, credentials=None) -> bool:
+        return super().is_locked(request, credentials) or self.address_is_locked(request)
 
-    @extend_schema(request=AuthTokenSerializer, responses={200: dict, 429: dict})
-    def post(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        if not serializer.is_valid():
-            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+    def user_login_failed(self, sender, credentials, request=None, **kwargs):
+        """The failure that reaches the address limit is answered with the lockout already,
+        as axes does for its own limit."""
+        super().user_login_failed(sender, credentials, request, **kwargs)
+        locked = request is None or getattr(request, "axes_locked_out", False)
+        if not locked and self.address_is_locked(request):
+            request.axes_locked_out = True
+            request.axes_credentials = credentials
 
-
-obtain_token = ObtainToken.as_view()
+    def address_is_locked(self, request) -> bool:
+        limit = settings.PERFHUB_ADDRESS_FAILURE_LIMIT
+        address = getattr(request, "axes_ip_address", None) or client_ip(request)
+        if limit <= 0 or not address:
+            return False
+        failures = AccessAttempt.objects.filter(
+            ip_address=address, attempt_time__gte=get_cool_off_threshold(request)
+        ).aggregate(total=Sum("failures_since_start"))["total"]
+        return (failures or 0) >= limit
 
 
 def user_sign_out_everywhere(*, user_id: int) -> int:
     """Delete the user's API tokens and end their browser sessions; returns how many
-    sessions ended. Sessions are found by reading the unexpired ones (run rarely: when
-    someone loses their last organization)."""
-    Token.objects.filter(user_id=user_id).delete()
-    ended = []
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if str(session.get_decoded().get("_auth_user_id")) == str(user_id):
-            ended.append(session.pk)
-    Session.objects.filter(pk__in=ended).delete()
-    return len(ended)
+    sessions ended. Two indexed deletes: tokens and sessions both carry the user's id
+    (KNOX_TOKEN_MODEL, SESSION_ENGINE = accounts.sessions)."""
+    get_token_model().objects.filter(user_id=user_id).delete()
+    sessions = import_module(settings.SESSION_ENGINE).SessionStore.get_model_class()
+    ended, _per_model = sessions.objects.filter(user_id=user_id).delete()
+    return ended

@@ -34,7 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "departments",
     "metrics",
     "reviews",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -106,7 +107,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: its hook ends the user's API tokens and other sessions whenever a
+    # password changes, by any path (accounts.passwords).
+    {"NAME": "accounts.passwords.SignOutOnPasswordChange"},
 ]
+# Database sessions that keep the user's id beside them: "sign out everywhere" is one query.
+SESSION_ENGINE = "accounts.sessions"
+# Password pages (accounts.views): requests per hour, counted in the cache.
+PERFHUB_PASSWORD_RESET_RATE_ADDRESS = env.str("PERFHUB_PASSWORD_RESET_RATE_ADDRESS", "10/h")
+PERFHUB_PASSWORD_RESET_RATE_EMAIL = env.str("PERFHUB_PASSWORD_RESET_RATE_EMAIL", "3/h")
+PERFHUB_PASSWORD_CHANGE_RATE = env.str("PERFHUB_PASSWORD_CHANGE_RATE", "10/h")
+# A reset link works once, for this long.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=2 * 3600)
 # Axes first: it refuses a locked-out account or address before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -156,18 +168,26 @@ FILE_UPLOAD_HANDLERS = [
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-# Comma-separated; "username,ip_address" counts failures per account and per address, each
-# locked on its own ("lock the account and the address"); "username+ip_address" counts the
-# combination only (an attacker cannot lock a user out from another address).
+# Comma-separated; "username+ip_address" (the default) counts failures of one account from
+# one address only: a stranger's guesses cannot lock a user out from their own address, nor
+# lock out everyone behind the same office NAT. "username,ip_address" counts per account and
+# per address, each locked on its own.
 AXES_LOCKOUT_PARAMETERS = [
     part.split("+") if "+" in part else part
-    for part in env.list("AXES_LOCKOUT_PARAMETERS", default=["username", "ip_address"])
+    for part in env.list("AXES_LOCKOUT_PARAMETERS", default=["username+ip_address"])
 ]
+# A second, higher limit per address, whatever the usernames tried (perfhub.auth.
+# SignInAttempts): someone guessing across many accounts from one address is refused too.
+# Whole offices sign in from one address, hence well above AXES_FAILURE_LIMIT; 0 turns it off.
+PERFHUB_ADDRESS_FAILURE_LIMIT = env.int("PERFHUB_ADDRESS_FAILURE_LIMIT", default=50)
+AXES_HANDLER = "perfhub.auth.SignInAttempts"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "perfhub.auth.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "perfhub.auth.client_ip"
 AXES_USERNAME_CALLABLE = "perfhub.auth.client_username"
-# Proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
+# Proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR). Must be
+# exact: too few and every client shares the proxy's address (one lockout for all), too many
+# and a client can forge its address. docker-compose.yml sets 1 (its Caddy proxy).
 PERFHUB_PROXY_COUNT = env.int("PERFHUB_PROXY_COUNT", default=0)
 AXES_VERBOSE = False
 
@@ -236,9 +256,20 @@ CACHES = {
 }
 
 # --- REST API ---------------------------------------------------------------------------
+# API tokens (django-rest-knox with accounts.ApiToken): days valid when the client does not
+# say, and the most it may ask for.
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
+# knox's own migrations create its default token table even when the model is swapped for
+# ours: an unused table that would only hold a foreign key to users.
+MIGRATION_MODULES = {"knox": None}
+PERFHUB_TOKEN_DAYS = env.int("PERFHUB_TOKEN_DAYS", default=90)
+PERFHUB_TOKEN_MAX_DAYS = env.int("PERFHUB_TOKEN_MAX_DAYS", default=365)
+REST_KNOX = {"TOKEN_TTL": timedelta(days=PERFHUB_TOKEN_DAYS), "AUTO_REFRESH": False}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # `Authorization: Token <key>`; keys stored as digests, with an expiry (accounts).
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -3,13 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.api import obtain_token
 from departments.urls import org_urlpatterns as department_pages
 from metrics.urls import urlpatterns as metrics_pages
 from reviews.pages import urlpatterns as review_pages
 from reviews.views import urlpatterns as reviews_pages
 
 from .api import api_not_found
-from .auth import obtain_token
 from .health import healthz
 
 api_v1 = [
@@ -32,6 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("o/<slug:slug>/", include(org_pages)),
+    path("", include("accounts.urls")),
     path("", include("departments.urls")),
 ]
 

@@ -114,10 +114,10 @@ def test_api_write_with_session_and_csrf_token_goes_through(org, admin):
 
 
 def test_token_authenticated_api_needs_no_csrf_token(org, admin):
-    from rest_framework.authtoken.models import Token
+    from accounts.services import token_create
 
     client = APIClient(enforce_csrf_checks=True)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=admin).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_create(user=admin)[1]}")
     response = client.post(
         "/api/v1/orgs/acme/departments/",
         {"name": "X", "code": "x", "kind": "business", "function": "sales"},

@@ -1,10 +1,13 @@
 """Organizations, members and departments API (SPEC §6)."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from .. import selectors, services
+from ..access import token_scope
 from ..models import Organization
 from ..permissions import can_configure, can_edit_settings, can_manage_members, is_member
 from .base import OrgViewSet
@@ -35,6 +38,9 @@ class OrganizationViewSet(viewsets.GenericViewSet):
 
     def list(self, request):
         memberships = selectors.membership_list_for_user(user=request.user)
+        scope = token_scope(request)
+        if scope is not None:  # a token limited to one organization sees that one only
+            memberships = [m for m in memberships if m.organization_id == scope]
         page = self.paginate_queryset(memberships)
         orgs = []
         for m in page:
@@ -44,6 +50,8 @@ class OrganizationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=OrganizationIn, responses={201: OrganizationOut})
     def create(self, request):
+        if token_scope(request) is not None:
+            raise PermissionDenied(_("A token limited to one organization cannot create one."))
         data = OrganizationIn(data=request.data)
         data.is_valid(raise_exception=True)
         org = services.organization_create(by=request.user, **data.validated_data)

@@ -27,7 +27,6 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, connection, transaction
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import InvalidArgument, Unsatisfiable
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
@@ -37,6 +36,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from accounts.services import token_create
 from departments.models import Membership
 from metrics.services.actuals import ActualInput, actuals_save
 from reviews.rollup import recalculate
@@ -309,7 +309,7 @@ class Fuzzer:
 
 @pytest.mark.parametrize("role", ["admin", "hr", "manager", "executive"])
 def test_fuzz_api_as_role(fuzz_org, role_users, role, keep_connection):
-    tokens = {r: Token.objects.create(user=u).key for r, u in role_users.items()}
+    tokens = {r: token_create(user=u)[1] for r, u in role_users.items()}
     outsider = tokens.pop("outsider")
     assert not Membership.objects.filter(
         organization=fuzz_org, user=role_users["outsider"]

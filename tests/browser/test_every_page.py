@@ -26,6 +26,8 @@ def pages(stack):
     )
     return [
         "/profile/",
+        "/accounts/password/change/",
+        "/accounts/password/reset/",
         f"{org}/reviews/",
         f"{org}/reviews/{reviewed}/",
         f"{org}/feedback/",

@@ -3,11 +3,12 @@ existing browser session and API token answer 404 there on the very next request
 was their last organization, their tokens are deleted and their sessions ended."""
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
+from accounts.models import UserSession as Session
+from accounts.services import token_create
 from departments.models import Membership, Role
 from departments.services import membership_remove
 from tests.factories import MembershipFactory
@@ -40,7 +41,7 @@ def _signed_in(user):
     browser = Client()
     browser.force_login(user)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token_create(user=user)[1]}")
     return browser, api
 
 
@@ -72,7 +73,7 @@ def test_last_membership_removed_ends_tokens_and_sessions(remove, org, admin, hr
     other_browser = Client()
     other_browser.force_login(admin)  # someone else's session is untouched
     remove(org, admin, Membership.objects.for_org(org).get(user=hr))
-    assert not Token.objects.filter(user=hr).exists()
+    assert not ApiToken.objects.filter(user=hr).exists()
     assert api.get("/api/v1/orgs/").status_code == 401
     sessions = [s.get_decoded().get("_auth_user_id") for s in Session.objects.all()]
     assert str(hr.pk) not in sessions and str(admin.pk) in sessions

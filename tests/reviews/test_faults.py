@@ -12,8 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from accounts.services import token_create
 from metrics.models import Actual, PendingRecalculation
 from metrics.services.actuals import ActualInput, actuals_save
 from reviews.models import OrgScorecard, Scorecard
@@ -44,7 +44,7 @@ def _api_post(base_url, path, body, token):
 def test_web_process_killed_right_after_answering_a_save_keeps_the_actual(
     org, hr, setup, redis_server, processes, tmp_path
 ):
-    token = Token.objects.create(user=hr).key
+    token = token_create(user=hr)[1]
     web = start_web(processes, redis_server.url)
     status, body = _api_post(
         web.base_url,
