@@ -200,7 +200,7 @@ def invitation_create(*, org: Organization, by, role: str, email: str = "", user
         token_hash=_hash(token),
         expires_at=timezone.now() + dt.timedelta(days=settings.PERFHUB_INVITATION_DAYS),
     )
-    invitation.full_clean(exclude=["token_hash"])  # random: unique by construction
+    invitation.full_clean()
     invitation.save()
     address = email or (invited_user.email if invited_user else "")
     if address:

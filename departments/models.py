@@ -303,7 +303,7 @@ class Invitation(TenantModel):
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -325,6 +325,11 @@ class Invitation(TenantModel):
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "token_hash"], name="invitation_unique_token"
+            )
+        ]
         indexes = [models.Index(fields=["organization", "target"])]
 
     def __str__(self) -> str:
