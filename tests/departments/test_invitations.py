@@ -15,6 +15,13 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Pages outside an organization speak the site's default language: English here."""
+    settings.LANGUAGE_CODE = "en"
+
+
 LINK = re.compile(r"https?://\S+/invitations/(\S+)/")
 
 

@@ -8,6 +8,13 @@ from departments.models import Organization
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Pages outside an organization speak the site's default language: English here."""
+    settings.LANGUAGE_CODE = "en"
+
+
 NEUTRAL = "This address is not available"
 
 
