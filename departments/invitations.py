@@ -83,7 +83,8 @@ def invitation_for_token(*, token: str) -> Invitation | None:
 
     Read with the database set to the organization the token names (one query)."""
     org_id, _dot, secret = (token or "").partition(".")
-    if not org_id.isdigit() or not secret or len(token) > 200:
+    # An id beyond PostgreSQL's bigint would fail in the database setting: no such token.
+    if not org_id.isdigit() or len(org_id) > 18 or not secret or len(token) > 200:
         return None
     with tenancy.org_atomic(int(org_id)):
         return (

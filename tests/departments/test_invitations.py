@@ -161,7 +161,13 @@ def test_revoked_expired_and_unknown_links_answer_clearly(
     assert answer.status_code == 400 and "withdrawn" in answer.json()["token"][0]
     answer = api(bob).post(f"/api/v1/invitations/{expired_token}/accept/")
     assert answer.status_code == 400 and "expired" in answer.json()["token"][0]
-    for bad in ("nonsense", f"{org.pk}.not-the-secret", "999999.x"):
+    for bad in (
+        "nonsense",
+        f"{org.pk}.not-the-secret",
+        "999999.x",
+        "9" * 30 + ".x",
+        "1." + "x" * 300,
+    ):
         answer = api(bob).post(f"/api/v1/invitations/{bad}/accept/")
         assert answer.status_code == 404 and answer.json()["detail"]
     assert not _is_member(org, bob)
@@ -235,6 +241,24 @@ def test_member_page_invites_and_lists_only_what_was_typed(
     assert "bob" in page
     assert "bob@secret.example" not in page and "Bob" not in page
     assert mail.outbox[0].to == ["bob@secret.example"]
+
+
+def test_member_page_query_count_does_not_grow_with_invitations(client, admin, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(admin)
+    url = reverse("member_list", kwargs={"slug": org.slug})
+    client.get(url)  # the switcher's list is cached from here on
+    counts = []
+    for size in (2, 20):
+        for n in range(size - Invitation.objects.for_org(org).count()):
+            email = f"q{size}-{n}@x.example"
+            invitations.invitation_create(org=org, by=admin, email=email, role="hr")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
 
 
 def test_member_page_withdraws_an_invitation(client, admin, manager, org):
