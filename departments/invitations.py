@@ -25,6 +25,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -130,8 +131,9 @@ def invitation_get_for_user(*, user, pk) -> Invitation:
 # --- writes -------------------------------------------------------------------------------
 
 
-def refusal_for(*, invitation: Invitation, user) -> str | None:
-    """Why `user` cannot answer the invitation, or None when they can."""
+def refusal_for(*, invitation: Invitation, user=None) -> str | None:
+    """Why `user` cannot answer the invitation, or None when they can (without a user:
+    whether anyone still can)."""
     reason = {
         Status.ACCEPTED: _("This invitation has already been accepted."),
         Status.DECLINED: _("This invitation has been declined."),
@@ -140,6 +142,7 @@ def refusal_for(*, invitation: Invitation, user) -> str | None:
     }.get(invitation.status)
     if (
         reason is None
+        and user is not None
         and invitation.kind == Invitation.Kind.USERNAME
         and invitation.invited_user_id != user.pk
     ):
@@ -292,6 +295,29 @@ def invitation_accept(*, invitation: Invitation, user) -> Membership:
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
         return membership
+
+
+def invitation_accept_new_user(*, invitation: Invitation, username: str, password: str):
+    """Someone without an account accepts an e-mail invitation: the account is created with
+    the invitation's address (the link, sent there, proves it) and joins at once. Returns
+    the new user's membership."""
+    if invitation.kind != Invitation.Kind.EMAIL:
+        raise ValidationError({"token": [_("Sign in with the invited account to accept.")]})
+    reason = refusal_for(invitation=invitation)
+    if reason:
+        raise ValidationError({"token": [reason]})
+    with transaction.atomic():
+        user = User(username=(username or "").strip(), email=invitation.target)
+        try:
+            user.full_clean(exclude=["password"])
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError(
+                exc.message_dict if hasattr(exc, "error_dict") else {"password1": exc.messages}
+            ) from exc
+        user.set_password(password)
+        user.save()
+        return invitation_accept(invitation=invitation, user=user)
 
 
 def invitation_decline(*, invitation: Invitation, user) -> Invitation:

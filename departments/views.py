@@ -1,10 +1,15 @@
 """Pages: sign-in landing, organization switcher, members, settings and the department tree."""
 
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,6 +26,7 @@ from .forms import (
     OrganizationSettingsForm,
     ProfileForm,
 )
+from .models import Invitation
 from .permissions import (
     can_configure,
     can_edit_settings,
@@ -156,10 +162,11 @@ def _answer(request, invitation):
 
 def invitation_respond(request, token):
     """The page of an invitation link: the organization and the role offered, to accept or
-    decline once signed in (a visitor signs in first and comes back here)."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
+    decline once signed in. A visitor signs in (and comes back here) or, for an e-mail
+    invitation, creates an account here and joins at once."""
     invitation = invitations.invitation_for_token(token=token)
+    if not request.user.is_authenticated:
+        return _invitation_for_visitor(request, invitation)
     if request.method == "POST" and invitation is not None:
         done = _answer(request, invitation)
         if done is not None:
@@ -174,6 +181,35 @@ def invitation_respond(request, token):
         "departments/invitation.html",
         {"invitation": invitation, "problem": problem},
         status=404 if invitation is None else 200,
+    )
+
+
+def _invitation_for_visitor(request, invitation):
+    if invitation is None or invitations.refusal_for(invitation=invitation):
+        return redirect_to_login(request.get_full_path())
+    form = None
+    if invitation.kind == Invitation.Kind.EMAIL:
+        form = UserCreationForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                membership = invitations.invitation_accept_new_user(
+                    invitation=invitation,
+                    username=form.cleaned_data["username"],
+                    password=form.cleaned_data["password1"],
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(
+                    request, _("Welcome to %(org)s.") % {"org": membership.organization.name}
+                )
+                return redirect("org_home", slug=membership.organization.slug)
+    sign_in = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.get_full_path()})}"
+    return render(
+        request,
+        "departments/invitation.html",
+        {"invitation": invitation, "signup_form": form, "sign_in_url": sign_in},
     )
 
 

@@ -282,12 +282,45 @@ def test_member_page_invitations_are_rate_limited(client, admin, org, settings):
     assert "too many invitations" in response.content.decode()
 
 
-def test_link_page_sends_a_visitor_to_sign_in_and_back(client, admin, org):
-    invitations.invitation_create(org=org, by=admin, email="x@example.com", role="hr")
+def test_link_page_sends_a_visitor_to_sign_in_and_back(
+    client, admin, org, bob, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations.invitation_create(org=org, by=admin, username="bob", role="hr")
+    url = f"/invitations/{_token_from_mail(mail.outbox[0])}/"
+    page = client.get(url)
+    assert page.status_code == 200 and org.name in page.content.decode()
+    assert "next=" + url.replace("/", "%2F") in page.content.decode()
+    assert page.context["signup_form"] is None  # a username invitation: sign in only
+    # An unknown link: to the sign-in page (and its answer once signed in).
     response = client.get("/invitations/123.abc/")
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
     assert "next=/invitations/123.abc/" in response["Location"]
+
+
+def test_a_visitor_creates_an_account_from_an_email_invitation_and_joins(
+    client, admin, org, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth import get_user_model
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations.invitation_create(org=org, by=admin, email="dora@example.com", role="hr")
+    url = f"/invitations/{_token_from_mail(mail.outbox[0])}/"
+    weak = client.post(url, {"username": "dora", "password1": "123", "password2": "123"})
+    assert weak.status_code == 200 and weak.context["signup_form"].errors["password2"]
+    password = "a-long-enough-pass-42"
+    response = client.post(url, {"username": "dora", "password1": password, "password2": password})
+    assert response.status_code == 302
+    dora = get_user_model().objects.get(username="dora")
+    assert dora.email == "dora@example.com"
+    assert Membership.objects.for_org(org).get(user=dora).role == "hr"
+    assert client.get(reverse("org_home", kwargs={"slug": org.slug})).status_code == 200
+    # The link is used: nobody creates a second account with it.
+    client.logout()
+    again = client.post(url, {"username": "dora2", "password1": password, "password2": password})
+    assert again.status_code == 302 and again["Location"].startswith(reverse("login"))
+    assert not get_user_model().objects.filter(username="dora2").exists()
 
 
 def test_link_page_shows_the_offer_and_accepts(
