@@ -144,14 +144,18 @@ def invitation_revoke(request, pk):
 
 
 def _answer(request, invitation):
-    """Accept or decline (the POST's `action`); back to the page with the reason if refused."""
+    """Accept or decline (the POST's `action`); None (the page again) with the reason when
+    refused, or for any other action."""
+    action = request.POST.get("action")
     try:
-        if request.POST.get("action") == "accept":
+        if action == "accept":
             membership = invitations.invitation_accept(invitation=invitation, user=request.user)
-        else:
+        elif action == "decline":
             invitations.invitation_decline(invitation=invitation, user=request.user)
             messages.success(request, _("Invitation declined."))
             return redirect("org_list")
+        else:
+            return None
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
