@@ -3,7 +3,7 @@ with their organization, through the named escape hatch of the scoped manager.""
 
 from django.contrib import admin
 
-from .models import Department, Membership, Organization
+from .models import Department, Invitation, Membership, Organization
 
 
 class TenantAdmin(admin.ModelAdmin):
@@ -32,3 +32,9 @@ class MembershipAdmin(TenantAdmin):
 class DepartmentAdmin(TenantAdmin):
     list_display = ["code", "name", "organization", "kind", "function", "is_active"]
     readonly_fields = ["organization"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(TenantAdmin):
+    list_display = ["target", "kind", "organization", "role", "created_at", "expires_at"]
+    readonly_fields = ["organization", "token_hash", "invited_user", "accepted_by"]

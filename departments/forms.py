@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Department, Language, NotificationKind, Organization, Profile, Role
 from .selectors import department_list, membership_list
+from .services import SLUG_UNAVAILABLE
 
 
 class DepartmentForm(forms.ModelForm):
@@ -43,13 +44,14 @@ class DepartmentForm(forms.ModelForm):
         pass
 
 
-class MemberAddForm(forms.Form):
-    username = forms.CharField(label=_("Username"), max_length=150)
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
-    email = forms.EmailField(label=_("Email (new users)"), required=False)
-    password = forms.CharField(
-        label=_("Password (new users)"), required=False, widget=forms.PasswordInput
+class InvitationForm(forms.Form):
+    """Invite by e-mail address or by username (the service checks that exactly one is given)."""
+
+    email = forms.EmailField(label=_("E-mail address"), required=False, max_length=254)
+    username = forms.CharField(
+        label=_("or username of an existing account"), required=False, max_length=150
     )
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 
 class MemberRoleForm(forms.Form):
@@ -60,6 +62,11 @@ class OrganizationCreateForm(forms.ModelForm):
     class Meta:
         model = Organization
         fields = ["name", "slug", "language", "currency", "fiscal_year_start_month"]
+        error_messages = {"slug": {"invalid": SLUG_UNAVAILABLE, "max_length": SLUG_UNAVAILABLE}}
+
+    def _post_clean(self):
+        # Validation (and the neutral answer to a taken address) happens in the service.
+        pass
 
 
 class OrganizationSettingsForm(forms.ModelForm):

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -270,3 +271,81 @@ class Profile(models.Model):
 
     def wants(self, kind: str) -> bool:
         return kind not in (self.muted or [])
+
+
+class Invitation(TenantModel):
+    """An offer of a role in the organization that the invitee must accept (by the link of
+    the invitation email, or from their own organization list for a username invitation).
+
+    Until it is accepted nothing about the invitee is shown to the organization: `target` is
+    what the inviter typed (an e-mail address or a username), `invited_user` the account of
+    a username invitation (private: used to show the invitation to that user and to let only
+    them accept it; empty when no such account exists). Only the SHA-256 of the link's token
+    is stored."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("E-mail address")
+        USERNAME = "username", _("Username")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        REVOKED = "revoked", _("Revoked")
+        EXPIRED = "expired", _("Expired")
+
+    kind = models.CharField(_("invited with"), max_length=10, choices=Kind.choices)
+    target = models.CharField(_("invitee"), max_length=254)
+    invited_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    declined_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    # A username invitation is shown to its invitee on their organization list, before they
+    # belong to the organization (perfhub.rls: read-only, their own rows).
+    rls_readable_by_user = "invited_user"
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "token_hash"], name="invitation_unique_token"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "target"])]
+
+    def __str__(self) -> str:
+        return f"{self.target} ({self.role})"
+
+    def status_at(self, now) -> str:
+        if self.accepted_at:
+            return self.Status.ACCEPTED
+        if self.declined_at:
+            return self.Status.DECLINED
+        if self.revoked_at:
+            return self.Status.REVOKED
+        if self.expires_at <= now:
+            return self.Status.EXPIRED
+        return self.Status.PENDING
+
+    @property
+    def status(self) -> str:
+        return self.status_at(timezone.now())

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from perfhub import tenancy
 from perfhub.auth import user_sign_out_everywhere
@@ -25,8 +24,6 @@ from .models import (
 )
 from .signals import organization_created, scoring_inputs_changed
 
-User = get_user_model()
-
 ORG_SETTINGS_FIELDS = (
     "name",
     "fiscal_year_start_month",
@@ -40,12 +37,26 @@ ORG_SETTINGS_FIELDS = (
 )
 
 
+# The one answer to a taken, malformed or too long address (`slug`), in pages and API:
+# whether another organization uses it is not for an outsider to learn (audit finding #10).
+SLUG_UNAVAILABLE = gettext_lazy(
+    "This address is not available. Choose another one: at most 60 letters, digits, "
+    "hyphens or underscores."
+)
+
+
 @transaction.atomic
 def organization_create(*, name: str, slug: str, by, language: str = "zh-hans", **fields):
     """Create an organization, make `by` its admin and seed it (library, templates)."""
     org = Organization(name=name, slug=slug, language=language, **fields)
-    org.full_clean()
-    save_unique(org)
+    try:
+        org.full_clean()
+        save_unique(org)
+    except ValidationError as exc:
+        errors = exc.update_error_dict({})
+        if "slug" in errors:
+            errors["slug"] = [str(SLUG_UNAVAILABLE)]
+        raise ValidationError(errors) from exc
     # The new organization's rows are written with the database set to it (row-level
     # security accepts no others); the caller's setting is restored afterwards.
     with tenancy.org_atomic(org):
@@ -66,49 +77,6 @@ def organization_update(*, org: Organization, by, **fields) -> Organization:
     org.save(update_fields=list(fields) or None)
     scoring_inputs_changed.send(sender=Organization, organization=org)
     return org
-
-
-@transaction.atomic
-def membership_add(
-    *,
-    org: Organization,
-    username: str,
-    role: str,
-    by,
-    email: str = "",
-    password: str = "",
-) -> Membership:
-    """Add a user to the organization with a role, creating the user when new (then a
-    password is required and checked against the password rules)."""
-    errors: dict[str, list[str]] = {}
-    if role not in Role.values:
-        errors["role"] = [_("Choose one of: %s.") % ", ".join(Role.values)]
-    username = (username or "").strip()
-    if not username:
-        errors["username"] = [_("This field is required.")]
-    if errors:
-        raise ValidationError(errors)
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        if not password:
-            raise ValidationError({"password": [_("A new user needs a password.")]})
-        user = User(username=username, email=email or "")
-        try:
-            user.full_clean(exclude=["password"])
-            validate_password(password, user)
-        except ValidationError as exc:
-            raise ValidationError(
-                exc.message_dict if hasattr(exc, "error_dict") else {"password": exc.messages}
-            ) from exc
-        user.set_password(password)
-        user.save()
-    if Membership.objects.for_org(org).filter(user=user).exists():
-        raise ValidationError({"username": [_("%s is already a member.") % username]})
-    try:
-        with transaction.atomic():
-            return Membership.objects.create(organization=org, user=user, role=role)
-    except IntegrityError as exc:
-        raise ValidationError({"username": [_("%s is already a member.") % username]}) from exc
 
 
 def _admin_count(org) -> int:

@@ -10,6 +10,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import error_messages
+from .ratelimits import RateLimited, hit
 
 
 def exception_handler(exc, context):
@@ -18,6 +19,15 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(error_messages(exc))
     return drf_exception_handler(exc, context)
+
+
+def rate_limit(request, scope: str) -> None:
+    """Count one `scope` action of the caller (perfhub.ratelimits); over the limit, 429 with
+    the message. The operation documents it with @extend_schema(extensions=DOCUMENTED)."""
+    try:
+        hit(request, scope)
+    except RateLimited as exc:
+        raise exceptions.Throttled(detail=str(exc)) from exc
 
 
 # Sent by DRF's browsable API forms along with the fields.
@@ -77,6 +87,7 @@ ERROR_ANSWERS = {
         "(the same answer).",
         "Error",
     ),
+    "429": ("You did this too often recently (perfhub.ratelimits): try again later.", "Error"),
 }
 PAGING = {"limit", "offset"}
 
@@ -84,7 +95,8 @@ PAGING = {"limit", "offset"}
 def error_responses_hook(result, generator, request, public):
     """Add the 400/401/403/404 answers (and their schemas) to every operation that can give
     them: 401 everywhere but the token endpoint, 403 and 404 under an organization, 404 on
-    an object, 400 on every write and on lists with filters."""
+    an object, 400 on every write and on lists with filters; 429 on the operations marked
+    rate-limited (perfhub.ratelimits.DOCUMENTED)."""
     result.setdefault("components", {}).setdefault("schemas", {}).update(ERROR_SCHEMAS)
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
@@ -102,6 +114,8 @@ def error_responses_hook(result, generator, request, public):
                 codes += ["403", "404"]
             elif "{" in path:
                 codes.append("404")
+            if operation.pop("x-perfhub-rate-limited", False):
+                codes.append("429")
             responses = operation.setdefault("responses", {})
             for code in codes:
                 description, schema = ERROR_ANSWERS[code]

@@ -255,6 +255,20 @@ CACHES = {
     )
 }
 
+# --- Invitations and rate limits --------------------------------------------------------
+# An invitation link works this many days (departments.invitations).
+PERFHUB_INVITATION_DAYS = env.int("PERFHUB_INVITATION_DAYS", default=7)
+# Per signed-in user, counted in Django's cache by django-ratelimit (perfhub.ratelimits):
+# "<count>/<s|m|h|d>". Pages and API share each count.
+PERFHUB_RATE_LIMITS = {
+    "organization_create": env.str("PERFHUB_RATE_ORGANIZATION_CREATE", default="10/h"),
+    "invitation_create": env.str("PERFHUB_RATE_INVITATION_CREATE", default="50/h"),
+}
+RATELIMIT_USE_CACHE = "default"
+# With the cache unreachable, these actions are allowed rather than refused (the limits
+# guard against abuse; an outage of Redis must not stop an organization from working).
+RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", default=True)
+
 # --- REST API ---------------------------------------------------------------------------
 # API tokens (django-rest-knox with accounts.ApiToken): days valid when the client does not
 # say, and the most it may ask for.

@@ -198,10 +198,12 @@ CASES = [
     ("goal-period-huge", "post", "goals/", G(period=BIG), 400, "period"),
     ("goal-unknown-field", "post", "goals/", G(owner=1), 400, "owner"),
     # --- members, organization, templates, recalculations ------------------------------
-    ("member-role-bad", "post", "members/", {"username": "zed", "role": "king"}, 400, "role"),
-    ("member-username-empty", "post", "members/", {"username": "", "role": "hr"}, 400, "username"),  # noqa: E501
-    ("member-email-bad", "post", "members/", {"username": "zed", "role": "hr", "email": "no"}, 400, "email"),  # noqa: E501
-    ("member-unknown-field", "post", "members/", {"username": "zed", "role": "hr", "is_superuser": True}, 400, "is_superuser"),  # noqa: E501
+    # Members join by invitation (audit finding #2): the invitation endpoint's refusals.
+    ("invitation-role-bad", "post", "invitations/", {"username": "zed", "role": "king"}, 400, "role"),  # noqa: E501
+    ("invitation-target-empty", "post", "invitations/", {"username": "", "role": "hr"}, 400, "email"),  # noqa: E501
+    ("invitation-both-targets", "post", "invitations/", {"username": "zed", "email": "z@example.com", "role": "hr"}, 400, "email"),  # noqa: E501
+    ("invitation-email-bad", "post", "invitations/", {"role": "hr", "email": "no"}, 400, "email"),  # noqa: E501
+    ("invitation-unknown-field", "post", "invitations/", {"username": "zed", "role": "hr", "password": "x"}, 400, "password"),  # noqa: E501
     ("org-amber-nan", "patch", "", {"amber_line": "NaN"}, 400, "amber_line"),
     ("org-weight-text", "patch", "", {"management_weight": "half"}, 400, "management_weight"),
     ("org-month-13", "patch", "", {"fiscal_year_start_month": 13}, 400, "fiscal_year_start_month"),  # noqa: E501

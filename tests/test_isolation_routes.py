@@ -13,6 +13,7 @@ from django.db import connection
 from django.urls import URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from departments.invitations import invitation_create
 from metrics.models import Actual
 from perfhub.rls import tenant_tables
 from reviews.models import Feedback, Goal, RecalculationRun, Review
@@ -24,6 +25,7 @@ ORG_KWARGS = {"slug", "org_slug"}
 # `pk` is an id of the object named by the path segment before it.
 PK_BY_SEGMENT = {
     "members": "membership",
+    "invitations": "invitation",
     "departments": "department",
     "indicators": "indicator",
     "templates": "template",
@@ -122,6 +124,7 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
         "actual": Actual.objects.for_org(org).get(kpi=kpi, period=month),
         "goal": Goal.objects.create(organization=org, title="Grow", period=month),
         "run": RecalculationRun.objects.create(organization=org),
+        "invitation": invitation_create(org=org, by=hr, email="new@example.com", role="hr"),
         "review": Review.objects.create(organization=org, department=sales, period=month),
         "feedback": Feedback.objects.create(
             organization=org,

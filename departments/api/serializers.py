@@ -4,9 +4,9 @@ from rest_framework import serializers
 
 from perfhub.api import StrictInput
 
-from ..models import Department, Membership, Organization, Role
+from ..models import Department, Invitation, Membership, Organization, Role
 from ..selectors import department_list, membership_list
-from ..services import ORG_SETTINGS_FIELDS
+from ..services import ORG_SETTINGS_FIELDS, SLUG_UNAVAILABLE
 
 
 class OrganizationOut(serializers.ModelSerializer):
@@ -31,7 +31,10 @@ class OrganizationOut(serializers.ModelSerializer):
 
 class OrganizationIn(StrictInput, serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    slug = serializers.SlugField(max_length=60)
+    slug = serializers.SlugField(
+        max_length=60,
+        error_messages={"invalid": SLUG_UNAVAILABLE, "max_length": SLUG_UNAVAILABLE},
+    )
     language = serializers.ChoiceField(choices=["zh-hans", "en"], default="zh-hans")
     currency = serializers.CharField(max_length=3, default="CNY")
     fiscal_year_start_month = serializers.IntegerField(min_value=1, max_value=12, default=1)
@@ -54,18 +57,43 @@ class MemberOut(serializers.ModelSerializer):
         fields = ["id", "user_id", "username", "email", "role"]
 
 
-class MemberIn(StrictInput, serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    role = serializers.ChoiceField(choices=Role.choices)
+class InvitationIn(StrictInput, serializers.Serializer):
+    """Either `email` or `username` (the service refuses both or neither, by field)."""
+
     # No default: a default of "" is not an e-mail address, so the schema would be invalid.
-    email = serializers.EmailField(required=False, allow_blank=True)
-    password = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        default="",
-        write_only=True,
-        style={"input_type": "password"},
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+    username = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class InvitationOut(serializers.ModelSerializer):
+    """What the inviter typed, never anything of an account it may name."""
+
+    email = serializers.SerializerMethodField()
+    username = serializers.SerializerMethodField()
+    invited_by = serializers.CharField(
+        source="invited_by.username", read_only=True, allow_null=True, default=None
     )
+    status = serializers.ChoiceField(choices=Invitation.Status.choices, read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "email",
+            "username",
+            "role",
+            "status",
+            "invited_by",
+            "created_at",
+            "expires_at",
+        ]
+
+    def get_email(self, obj) -> str | None:
+        return obj.target if obj.kind == Invitation.Kind.EMAIL else None
+
+    def get_username(self, obj) -> str | None:
+        return obj.target if obj.kind == Invitation.Kind.USERNAME else None
 
 
 class MemberRoleIn(StrictInput, serializers.Serializer):

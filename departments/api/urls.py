@@ -1,6 +1,13 @@
 from django.urls import path
 
-from .views import DepartmentViewSet, MemberViewSet, OrganizationDetailViewSet, OrganizationViewSet
+from .views import (
+    DepartmentViewSet,
+    InvitationAcceptViewSet,
+    InvitationViewSet,
+    MemberViewSet,
+    OrganizationDetailViewSet,
+    OrganizationViewSet,
+)
 
 urlpatterns = [
     path("orgs/", OrganizationViewSet.as_view({"get": "list", "post": "create"}), name="api-orgs"),
@@ -11,13 +18,28 @@ urlpatterns = [
     ),
     path(
         "orgs/<slug:org_slug>/members/",
-        MemberViewSet.as_view({"get": "list", "post": "create"}),
+        MemberViewSet.as_view({"get": "list"}),
         name="api-members",
     ),
     path(
         "orgs/<slug:org_slug>/members/<int:pk>/",
         MemberViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
         name="api-member-detail",
+    ),
+    path(
+        "orgs/<slug:org_slug>/invitations/",
+        InvitationViewSet.as_view({"get": "list", "post": "create"}),
+        name="api-invitations",
+    ),
+    path(
+        "orgs/<slug:org_slug>/invitations/<int:pk>/",
+        InvitationViewSet.as_view({"delete": "destroy"}),
+        name="api-invitation-detail",
+    ),
+    path(
+        "invitations/<str:token>/accept/",
+        InvitationAcceptViewSet.as_view({"post": "accept"}),
+        name="api-invitation-accept",
     ),
     path(
         "orgs/<slug:org_slug>/departments/",

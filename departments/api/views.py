@@ -2,11 +2,14 @@
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
+from rest_framework import exceptions, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from .. import selectors, services
+from perfhub.api import rate_limit
+from perfhub.ratelimits import DOCUMENTED
+
+from .. import invitations, selectors, services
 from ..access import token_scope
 from ..models import Organization
 from ..permissions import can_configure, can_edit_settings, can_manage_members, is_member
@@ -15,7 +18,8 @@ from .filters import DepartmentFilter
 from .serializers import (
     DepartmentIn,
     DepartmentOut,
-    MemberIn,
+    InvitationIn,
+    InvitationOut,
     MemberOut,
     MemberRoleIn,
     OrganizationIn,
@@ -48,12 +52,13 @@ class OrganizationViewSet(viewsets.GenericViewSet):
             orgs.append(m.organization)
         return self.get_paginated_response(OrganizationOut(orgs, many=True).data)
 
-    @extend_schema(request=OrganizationIn, responses={201: OrganizationOut})
+    @extend_schema(request=OrganizationIn, responses={201: OrganizationOut}, extensions=DOCUMENTED)
     def create(self, request):
         if token_scope(request) is not None:
             raise PermissionDenied(_("A token limited to one organization cannot create one."))
         data = OrganizationIn(data=request.data)
         data.is_valid(raise_exception=True)
+        rate_limit(request, "organization_create")
         org = services.organization_create(by=request.user, **data.validated_data)
         org.role = "admin"
         return Response(OrganizationOut(org).data, status=status.HTTP_201_CREATED)
@@ -79,7 +84,8 @@ class OrganizationDetailViewSet(OrgViewSet):
 
 
 class MemberViewSet(OrgViewSet):
-    """Members and their roles. Admin and HR read; the admin adds, changes and removes."""
+    """Members and their roles. Admin and HR read; the admin changes and removes. Members
+    join by invitation (InvitationViewSet), never added directly."""
 
     serializer_class = MemberOut
     read_predicate = staticmethod(can_configure)
@@ -95,12 +101,17 @@ class MemberViewSet(OrgViewSet):
     def retrieve(self, request, org_slug, pk):
         return Response(MemberOut(selectors.membership_get(org=self.org, pk=pk)).data)
 
-    @extend_schema(request=MemberIn, responses={201: MemberOut})
-    def create(self, request, org_slug):
-        data = MemberIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        membership = services.membership_add(org=self.org, by=request.user, **data.validated_data)
-        return Response(MemberOut(membership).data, status=status.HTTP_201_CREATED)
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        if request.method == "POST" and "pk" not in kwargs:
+            raise exceptions.MethodNotAllowed(
+                "POST",
+                detail=_(
+                    "Members are not added directly: invite them with POST "
+                    "/api/v1/orgs/%(slug)s/invitations/ and they join when they accept."
+                )
+                % {"slug": self.org.slug},
+            )
+        return super().http_method_not_allowed(request, *args, **kwargs)
 
     @extend_schema(request=MemberRoleIn, responses=MemberOut)
     def partial_update(self, request, org_slug, pk):
@@ -116,6 +127,57 @@ class MemberViewSet(OrgViewSet):
         membership = selectors.membership_get(org=self.org, pk=pk)
         services.membership_remove(membership=membership, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationViewSet(OrgViewSet):
+    """Invitations to join the organization: whoever manages members lists, sends and
+    withdraws them. The answer to a new invitation is the same whether or not an account
+    with that address or username exists (departments.invitations)."""
+
+    serializer_class = InvitationOut
+    read_predicate = staticmethod(can_manage_members)
+    write_predicate = staticmethod(can_manage_members)
+
+    def scoped_queryset(self):
+        return invitations.invitation_list(org=self.org)
+
+    def list(self, request, org_slug):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(InvitationOut(page, many=True).data)
+
+    @extend_schema(request=InvitationIn, responses={201: InvitationOut}, extensions=DOCUMENTED)
+    def create(self, request, org_slug):
+        data = InvitationIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        rate_limit(request, "invitation_create")
+        invitation = invitations.invitation_create(
+            org=self.org, by=request.user, **data.validated_data
+        )
+        return Response(InvitationOut(invitation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, org_slug, pk):
+        invitation = invitations.invitation_get(org=self.org, pk=pk)
+        invitations.invitation_revoke(invitation=invitation, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationAcceptViewSet(viewsets.GenericViewSet):
+    """The invitee, signed in, accepts with the token of the invitation link and becomes a
+    member; the answer is the organization with their role."""
+
+    serializer_class = OrganizationOut
+    queryset = Organization.objects.none()  # nothing is listed here
+
+    @extend_schema(request=None, responses={200: OrganizationOut})
+    def accept(self, request, token):
+        invitation = invitations.invitation_for_token(token=token)
+        if invitation is None:
+            raise exceptions.NotFound(_("This invitation link is not valid."))
+        membership = invitations.invitation_accept(invitation=invitation, user=request.user)
+        org = membership.organization
+        org.role = membership.role
+        return Response(OrganizationOut(org).data)
 
 
 class DepartmentViewSet(OrgViewSet):
@@ -159,6 +221,8 @@ class DepartmentViewSet(OrgViewSet):
 
 __all__ = [
     "DepartmentViewSet",
+    "InvitationAcceptViewSet",
+    "InvitationViewSet",
     "MemberViewSet",
     "OrganizationDetailViewSet",
     "OrganizationViewSet",

@@ -18,7 +18,11 @@ SPEC_ENDPOINTS = {
     ("/api/v1/orgs/", "post"),
     (ORG, "get"),
     (ORG + "members/", "get"),
-    (ORG + "members/", "post"),
+    # Members join by invitation (audit finding #2): no POST members/ any more.
+    (ORG + "invitations/", "get"),
+    (ORG + "invitations/", "post"),
+    (ORG + "invitations/{id}/", "delete"),
+    ("/api/v1/invitations/{token}/accept/", "post"),
     (ORG + "departments/", "get"),
     (ORG + "departments/", "post"),
     (ORG + "departments/{id}/", "patch"),

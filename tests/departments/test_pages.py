@@ -108,22 +108,6 @@ def test_cycle_refused_in_form_beside_parent_field(client, hr, org, sales):
     assert sales.parent_id is None
 
 
-def test_admin_adds_new_member_by_username(client, admin, org):
-    client.force_login(admin)
-    response = client.post(
-        reverse("member_list", kwargs={"slug": org.slug}),
-        {
-            "username": "newbie",
-            "role": "manager",
-            "email": "n@example.com",
-            "password": "a-long-enough-pass-42",
-        },
-    )
-    assert response.status_code == 302
-    page = client.get(reverse("member_list", kwargs={"slug": org.slug}))
-    assert "newbie" in page.content.decode()
-
-
 def test_org_language_is_default_and_switch_wins(client, admin, org):
     org.language = "zh-hans"
     org.save()

@@ -5,8 +5,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from departments.invitations import invitation_accept, invitation_create
 from departments.models import Membership, Role
-from departments.services import membership_add, membership_remove, organization_update
+from departments.services import membership_remove, organization_update
 from perfhub.tenancy import org_atomic
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,10 @@ def test_a_new_membership_a_rename_and_a_removal_show_at_once(
     html, _ = _switcher_queries(client, url)
     assert "Globex" not in html
     with django_capture_on_commit_callbacks(execute=True), org_atomic(other_org):
-        membership_add(org=other_org, username=admin.username, role=Role.EXECUTIVE, by=None)
+        invitation = invitation_create(
+            org=other_org, username=admin.username, role=Role.EXECUTIVE, by=None
+        )
+        invitation_accept(invitation=invitation, user=admin)
     html, _ = _switcher_queries(client, url)
     assert "Globex" in html
     with django_capture_on_commit_callbacks(execute=True), org_atomic(other_org):
