@@ -291,6 +291,8 @@ def test_the_application_role_cannot_turn_on_the_system_view(org, other_org, adm
 
 @pytest.mark.django_db(transaction=True)
 def test_the_pending_organizations_function_returns_ids_to_the_application_role(org, other_org):
+    from django.utils import timezone
+
     from metrics.models import PendingRecalculation, Period
 
     for each in (org, other_org):
@@ -301,8 +303,11 @@ def test_the_pending_organizations_function_returns_ids_to_the_application_role(
             number=1,
             start="2026-01-01",
             end="2026-01-31",
+            due_date="2026-02-05",
         )
-        PendingRecalculation.objects.create(organization=each, period=period)
+        PendingRecalculation.objects.create(
+            organization=each, period=period, requested_at=timezone.now()
+        )
     PendingRecalculation.objects.for_org(other_org).update(attempts=5)
     app = _app_connection()
     try:
