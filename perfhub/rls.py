@@ -239,21 +239,29 @@ def install(using: str = "default", app_registry=global_apps) -> list[str]:
 def _ensure_system_role(cursor, run) -> None:
     """The NOLOGIN role whose members the system setting applies to (cluster-wide, like
     every role). A migrating owner that neither is a superuser nor bypasses row-level
-    security becomes a member, so that its SECURITY DEFINER functions see every tenant."""
-    if not _role_exists(cursor, SYSTEM_ROLE):
-        run(f"CREATE ROLE {_quote(SYSTEM_ROLE)} NOLOGIN")
+    security becomes a member, so that its SECURITY DEFINER functions see every tenant.
+    An owner that may not manage roles gets a warning instead: until someone creates the
+    role (docker/initdb does), the system setting applies to nobody."""
     cursor.execute(
         """
-        SELECT NOT (r.rolsuper OR r.rolbypassrls)
-          AND NOT pg_has_role(current_user, %s, 'MEMBER')
+        SELECT r.rolname, r.rolsuper OR r.rolcreaterole,
+          NOT (r.rolsuper OR r.rolbypassrls)
           AND EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                       WHERE n.nspname = current_schema() AND c.relowner = r.oid)
         FROM pg_roles r WHERE r.rolname = current_user
-        """,
-        [SYSTEM_ROLE],
+        """
     )
-    if cursor.fetchone()[0]:
-        run(f"GRANT {_quote(SYSTEM_ROLE)} TO CURRENT_USER")
+    me, manages_roles, needs_membership = cursor.fetchone()
+    if not _role_exists(cursor, SYSTEM_ROLE):
+        if not manages_roles:
+            log.warning("database role %s does not exist: create it (NOLOGIN)", SYSTEM_ROLE)
+            return
+        run(f"CREATE ROLE {_quote(SYSTEM_ROLE)} NOLOGIN")
+    if needs_membership and not is_system_member(cursor, me):
+        if manages_roles:
+            run(f"GRANT {_quote(SYSTEM_ROLE)} TO CURRENT_USER")
+        else:
+            log.warning("the owner is not a member of %s: GRANT it", SYSTEM_ROLE)
 
 
 def is_system_member(cursor, role: str) -> bool:

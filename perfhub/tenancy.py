@@ -48,8 +48,9 @@ class TenantQuerySet(models.QuerySet):
         return qs
 
     def unscoped(self) -> TenantQuerySet:
-        """Escape hatch: every tenant's rows. Only for migrations, the operators' admin and
-        jobs that iterate organizations and scope each step themselves."""
+        """Escape hatch: no organization filter. Only for migrations and queries narrowed
+        otherwise (a user's own memberships); on PostgreSQL row-level security still shows
+        only what the transaction's setting allows."""
         qs = self._clone()
         qs._org_scoped = True
         return qs
