@@ -276,19 +276,25 @@ def is_system_member(cursor, role: str) -> bool:
 
 def id_function_sql(name: str, arguments: str, body: str, *, schema: str) -> list[str]:
     """The statements that create (or replace) a cross-tenant read for the application:
-    a SQL function returning bigint ids, SECURITY DEFINER (it runs as its owner, the
-    migrating owner), which turns the system setting on for its own duration only, with a
-    fixed search_path (`body` names its tables with `{schema}.`), executable by nobody but
-    the application role (`install()` grants it). Return ids, never rows: the caller then
-    works on each organization under its own setting."""
+    a function returning bigint ids, SECURITY DEFINER (it runs as its owner, the migrating
+    owner), which turns the system setting on for its own query only (a SET clause on the
+    function would need a superuser: the setting is not a server parameter), with a fixed
+    search_path (`body` names its tables with `{schema}.`), executable by nobody but the
+    application role (`install()` grants it). Return ids, never rows: the caller then works
+    on each organization under its own setting."""
     quote = _quote
     qualified = f"{quote(schema)}.{quote(name)}"
     types = ", ".join(a.split()[-1] for a in arguments.split(",") if a.strip())
     return [
         f"CREATE OR REPLACE FUNCTION {qualified}({arguments}) RETURNS SETOF bigint "
-        "LANGUAGE sql STABLE SECURITY DEFINER "
-        "SET search_path = pg_catalog, pg_temp SET perfhub.system = 'on' "
-        f"AS $body$ {body.format(schema=quote(schema))} $body$",
+        "LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp "
+        "AS $body$\n"
+        "DECLARE previous text := current_setting('perfhub.system', true);\n"
+        "BEGIN\n"
+        "  PERFORM set_config('perfhub.system', 'on', true);\n"
+        f"  RETURN QUERY {body.format(schema=quote(schema))};\n"
+        "  PERFORM set_config('perfhub.system', COALESCE(previous, ''), true);\n"
+        "END\n$body$",
         f"REVOKE ALL ON FUNCTION {qualified}({types}) FROM PUBLIC",
     ]
 

@@ -344,6 +344,7 @@ def test_operators_admin_shows_the_chosen_organizations_rows_to_a_superuser_only
     make_department(other_org, code="their-dept")
     operator = get_user_model().objects.create_superuser("operator", "op@example.com", "pw")
     client.force_login(operator)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     page = _department_admin_page(client)
     assert "ours-dept" not in page and "their-dept" not in page
     assert "no organization chosen" in page
