@@ -9,17 +9,19 @@ response is rendered inside the request's transaction, where that setting lives.
 
 from functools import update_wrapper
 
+from django.apps import apps
 from django.contrib import admin
 from django.utils.translation import gettext as _
 
 from .tenancy import activate_org
 
 SESSION_KEY = "perfhub_admin_org"
+ORGANIZATION_MODEL = "departments.Organization"  # as TenantModel's foreign key
 
 
 def admin_organization(request):
     """The organization the superuser works in (None when not chosen or gone)."""
-    from departments.models import Organization
+    Organization = apps.get_model(ORGANIZATION_MODEL)  # noqa: N806 - a model class
 
     org_id = request.session.get(SESSION_KEY)
     if not (request.user.is_active and request.user.is_superuser) or org_id is None:

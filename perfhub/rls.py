@@ -28,7 +28,7 @@ with nothing to do issues no DDL and takes no table lock.
    the schema's SECURITY DEFINER functions, nothing more (no TRUNCATE, which row-level
    security does not cover). Those functions, owned by the owner, are the only
    cross-tenant reads the application makes, and return ids only
-   (`reviews_pending_organization_ids`, reviews/migrations); `security_definer_sql` writes
+   (`metrics_pending_organization_ids`, metrics/migrations/0002); `id_function_sql` writes
    one.
 
 SQLite has none of this: `install()` does nothing there.
@@ -51,8 +51,8 @@ POLICY_PREFIX = "perfhub_"
 _ORG = "(SELECT NULLIF(current_setting('perfhub.org_id', true), '')::bigint)"
 _USER = "(SELECT NULLIF(current_setting('perfhub.user_id', true), '')::bigint)"
 SYSTEM_ROLE = "perfhub_system"
-# The role is looked up by name in pg_roles (no error while it does not exist: then nobody
-# has system access); an initplan, evaluated once per statement, not per row.
+# SYSTEM_ROLE, spelled out. The role is looked up by name in pg_roles (no error while it
+# does not exist: then nobody has system access); an initplan, evaluated once per statement.
 _SYSTEM = (
     "(SELECT COALESCE(current_setting('perfhub.system', true), '') = 'on' AND EXISTS ("
     "SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = 'perfhub_system' "
