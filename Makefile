@@ -6,8 +6,10 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/perfhub
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
-# TEST_DATABASE_URL is the owner (creates and migrates the test database); the tests log in
-# as TEST_APP_ROLE, neither superuser nor BYPASSRLS, created when missing (tests/dbroles.py).
+# TEST_DATABASE_URL is the owner (creates and migrates the test database); the tests' workers
+# and web server log in as TEST_APP_ROLE, neither superuser nor BYPASSRLS, and the test code as
+# TEST_APP_ROLE_tests (its privileges plus perfhub_system), both created when missing
+# (tests/dbroles.py).
 TEST_APP_ROLE ?= perfhub_app
 # check --deploy runs with production values (never used to serve anything).
 DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$(shell date +%s)-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH ALLOWED_HOSTS=perfhub.example.com PERFHUB_REQUIRE_SECRET=1

@@ -1,16 +1,22 @@
-"""The operators' admin (superusers only: tenants never use it). Tenant-owned rows are listed
-with their organization, through the named escape hatch of the scoped manager."""
+"""The operators' admin (superusers only: tenants never use it). Tenant-owned rows are those
+of the organization the superuser chose to work in (perfhub.admin), nothing without one."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from perfhub.admin import choose_organization
+from perfhub.tenancy import org_atomic
 
 from .models import Department, Invitation, Membership, Organization
 
 
 class TenantAdmin(admin.ModelAdmin):
-    list_filter = ["organization"]
-
     def get_queryset(self, request):
-        return self.model.objects.unscoped().select_related("organization")
+        org = getattr(request, "admin_org", None)
+        if org is None:
+            return self.model.objects.none()
+        return self.model.objects.for_org(org).select_related("organization")
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
@@ -20,17 +26,42 @@ class TenantAdmin(admin.ModelAdmin):
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "language", "currency"]
     search_fields = ["name", "slug"]
+    actions = ["work_in"]
+
+    @admin.action(description=gettext_lazy("Work in this organization"))
+    def work_in(self, request, queryset):
+        chosen = list(queryset[:2])
+        if len(chosen) != 1:
+            self.message_user(
+                request, _("Select exactly one organization to work in."), messages.ERROR
+            )
+            return
+        choose_organization(request, chosen[0])
+        self.message_user(
+            request,
+            _("The admin now shows the rows of %(org)s.") % {"org": chosen[0].name},
+            messages.SUCCESS,
+        )
+
+    def delete_model(self, request, obj):
+        # Its rows are visible (and deleted with it) under its own setting only.
+        with org_atomic(obj):
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for org in queryset:
+            self.delete_model(request, org)
 
 
 @admin.register(Membership)
 class MembershipAdmin(TenantAdmin):
-    list_display = ["user", "organization", "role"]
+    list_display = ["user", "role"]
     readonly_fields = ["organization"]
 
 
 @admin.register(Department)
 class DepartmentAdmin(TenantAdmin):
-    list_display = ["code", "name", "organization", "kind", "function", "is_active"]
+    list_display = ["code", "name", "kind", "function", "is_active"]
     readonly_fields = ["organization"]
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -102,6 +103,26 @@ def previous_period(*, org, period: Period) -> Period | None:
 
 def pending_period_ids(*, org) -> set[int]:
     return set(PendingRecalculation.objects.for_org(org).values_list("period_id", flat=True))
+
+
+def pending_organization_ids(*, max_attempts: int) -> list[int]:
+    """Every organization with periods marked for recalculation fewer than `max_attempts`
+    times: the one cross-tenant read of the jobs, ids only. On PostgreSQL through the
+    SECURITY DEFINER function of migration 0002 (the application role cannot see other
+    organizations' rows itself, README "Tenancy"); SQLite has no row-level security."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM metrics_pending_organization_ids(%s) AS id ORDER BY id",
+                [max_attempts],
+            )
+            return [row[0] for row in cursor.fetchall()]
+    return sorted(
+        PendingRecalculation.objects.unscoped()  # SQLite only: no row-level security there
+        .filter(attempts__lt=max_attempts)
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
 
 
 # --- the entry grid -------------------------------------------------------------------

@@ -9,10 +9,14 @@ with nothing to do issues no DDL and takes no table lock.
    column, found in the catalog (tenant models, their through tables, history event tables):
    enabled and forced (the owner too is subject to it unless it is a superuser or has
    BYPASSRLS), with one policy: a row is visible and writable when its organization is the
-   transaction's `perfhub.org_id`, or when the transaction set `perfhub.system`
-   (perfhub.tenancy). A model may also name a user column (`rls_readable_by_user`) whose
-   rows that user may read in every organization: Membership, for "which organizations is
-   this user in".
+   transaction's `perfhub.org_id`, or when the transaction set `perfhub.system` *and* the
+   current role is a member of the NOLOGIN role `perfhub_system` (SYSTEM_ROLE, created here
+   when missing). The application role is never a member: for it the system setting does
+   nothing, so SQL it runs (an injection included) can name one organization at a time at
+   most. Only the tests' own login role (tests/dbroles.py) and a non-superuser owner (for
+   the functions below) are members. A model may also name a user column
+   (`rls_readable_by_user`) whose rows that user may read in every organization:
+   Membership, for "which organizations is this user in".
 2. **No cross-tenant references**: every foreign key between two tenant models becomes
    (organization_id, x_id) REFERENCES t (organization_id, id), with UNIQUE
    (organization_id, id) on the referenced table, and Django's one-column constraint is
@@ -20,8 +24,12 @@ with nothing to do issues no DDL and takes no table lock.
    to be distributed by organization (Citus). Fields declared `db_constraint=False` (derived
    scorecard rows, history rows) stay without a database constraint, as declared.
 3. **Privileges**: the application role (settings.DATABASE_APP_ROLE, when it exists) gets
-   SELECT, INSERT, UPDATE and DELETE on every table and USAGE on every sequence, nothing
-   more (no TRUNCATE, which row-level security does not cover).
+   SELECT, INSERT, UPDATE and DELETE on every table, USAGE on every sequence and EXECUTE on
+   the schema's SECURITY DEFINER functions, nothing more (no TRUNCATE, which row-level
+   security does not cover). Those functions, owned by the owner, are the only
+   cross-tenant reads the application makes, and return ids only
+   (`metrics_pending_organization_ids`, metrics/migrations/0002); `id_function_sql` writes
+   one.
 
 SQLite has none of this: `install()` does nothing there.
 """
@@ -33,6 +41,7 @@ import logging
 
 from django.apps import apps as global_apps
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, transaction
 
 log = logging.getLogger(__name__)
@@ -41,7 +50,14 @@ ORG_COLUMN = "organization_id"
 POLICY_PREFIX = "perfhub_"
 _ORG = "(SELECT NULLIF(current_setting('perfhub.org_id', true), '')::bigint)"
 _USER = "(SELECT NULLIF(current_setting('perfhub.user_id', true), '')::bigint)"
-_SYSTEM = "(SELECT COALESCE(current_setting('perfhub.system', true), '') = 'on')"
+SYSTEM_ROLE = "perfhub_system"
+# SYSTEM_ROLE, spelled out. The role is looked up by name in pg_roles (no error while it
+# does not exist: then nobody has system access); an initplan, evaluated once per statement.
+_SYSTEM = (
+    "(SELECT COALESCE(current_setting('perfhub.system', true), '') = 'on' AND EXISTS ("
+    "SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = 'perfhub_system' "
+    "AND pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER')))"
+)
 TENANT_CONDITION = f"{ORG_COLUMN} = {_ORG} OR {_SYSTEM}"
 APP_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
@@ -167,6 +183,7 @@ def install(using: str = "default", app_registry=global_apps) -> list[str]:
             cursor.execute(sql)
             ran.append(sql)
 
+        _ensure_system_role(cursor, run)
         tables = tenant_tables(cursor)
         user_columns = _user_policies(app_registry)
         for table, (enabled, forced) in tables.items():
@@ -219,6 +236,69 @@ def install(using: str = "default", app_registry=global_apps) -> list[str]:
     return ran
 
 
+def _ensure_system_role(cursor, run) -> None:
+    """The NOLOGIN role whose members the system setting applies to (cluster-wide, like
+    every role). A migrating owner that neither is a superuser nor bypasses row-level
+    security becomes a member, so that its SECURITY DEFINER functions see every tenant.
+    An owner that may not manage roles gets a warning instead: until someone creates the
+    role (docker/initdb does), the system setting applies to nobody."""
+    cursor.execute(
+        """
+        SELECT r.rolname, r.rolsuper OR r.rolcreaterole,
+          NOT (r.rolsuper OR r.rolbypassrls)
+          AND EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                      WHERE n.nspname = current_schema() AND c.relowner = r.oid)
+        FROM pg_roles r WHERE r.rolname = current_user
+        """
+    )
+    me, manages_roles, needs_membership = cursor.fetchone()
+    if not _role_exists(cursor, SYSTEM_ROLE):
+        if not manages_roles:
+            log.warning("database role %s does not exist: create it (NOLOGIN)", SYSTEM_ROLE)
+            return
+        run(f"CREATE ROLE {_quote(SYSTEM_ROLE)} NOLOGIN")
+    if needs_membership and not is_system_member(cursor, me):
+        if manages_roles:
+            run(f"GRANT {_quote(SYSTEM_ROLE)} TO CURRENT_USER")
+        else:
+            log.warning("the owner is not a member of %s: GRANT it", SYSTEM_ROLE)
+
+
+def is_system_member(cursor, role: str) -> bool:
+    """Whether the role is (directly or not) a member of SYSTEM_ROLE."""
+    cursor.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = %s "
+        "AND pg_has_role(%s, r.oid, 'MEMBER'))",
+        [SYSTEM_ROLE, role],
+    )
+    return cursor.fetchone()[0]
+
+
+def id_function_sql(name: str, arguments: str, body: str, *, schema: str) -> list[str]:
+    """The statements that create (or replace) a cross-tenant read for the application:
+    a function returning bigint ids, SECURITY DEFINER (it runs as its owner, the migrating
+    owner), which turns the system setting on for its own query only (a SET clause on the
+    function would need a superuser: the setting is not a server parameter), with a fixed
+    search_path (`body` names its tables with `{schema}.`), executable by nobody but the
+    application role (`install()` grants it). Return ids, never rows: the caller then works
+    on each organization under its own setting."""
+    quote = _quote
+    qualified = f"{quote(schema)}.{quote(name)}"
+    types = ", ".join(a.split()[-1] for a in arguments.split(",") if a.strip())
+    return [
+        f"CREATE OR REPLACE FUNCTION {qualified}({arguments}) RETURNS SETOF bigint "
+        "LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp "
+        "AS $body$\n"
+        "DECLARE previous text := current_setting('perfhub.system', true);\n"
+        "BEGIN\n"
+        "  PERFORM set_config('perfhub.system', 'on', true);\n"
+        f"  RETURN QUERY {body.format(schema=quote(schema))};\n"
+        "  PERFORM set_config('perfhub.system', COALESCE(previous, ''), true);\n"
+        "END\n$body$",
+        f"REVOKE ALL ON FUNCTION {qualified}({types}) FROM PUBLIC",
+    ]
+
+
 def _grant(cursor, role: str, run) -> None:
     checks = " AND ".join(f"has_table_privilege(%s, c.oid, '{p}')" for p in APP_PRIVILEGES)
     cursor.execute(
@@ -243,6 +323,23 @@ def _grant(cursor, role: str, run) -> None:
     )
     for (sequence,) in cursor.fetchall():
         run(f"GRANT USAGE, SELECT ON SEQUENCE {quote(sequence)} TO {quote(role)}")
+    cursor.execute(
+        """
+        SELECT p.oid::regprocedure::text FROM pg_proc p
+        JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = current_schema() AND p.prosecdef
+          AND p.proowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+          AND NOT has_function_privilege(%s, p.oid, 'EXECUTE')
+        """,
+        [role],
+    )
+    for (function,) in cursor.fetchall():
+        run(f"GRANT EXECUTE ON FUNCTION {function} TO {quote(role)}")
+    if is_system_member(cursor, role):
+        raise ImproperlyConfigured(
+            f"The application role {role} is a member of {SYSTEM_ROLE}, so it could see "
+            f"every organization: REVOKE {SYSTEM_ROLE} FROM {role}."
+        )
 
 
 def _quote(name: str) -> str:

@@ -7,8 +7,9 @@ query filters on it without joins, and so the database can later be distributed 
 queryset must be narrowed by `.for_org(org)` (or a filter on `organization`), or be the
 related manager of an already-loaded row (``department.kpis.all()``), before it is evaluated.
 Anything else raises `UnscopedQueryError` instead of returning every tenant's rows. The
-named escape hatch, for migrations, operators' admin and cross-tenant jobs that then scope
-each row themselves, is `.unscoped()`.
+named escape hatch, for migrations and code that narrows the rows itself (the user's own
+memberships), is `.unscoped()`: on PostgreSQL row-level security still shows only what the
+transaction's setting allows.
 
 The database enforces the same on PostgreSQL with row-level security (perfhub.rls): the
 second half of this module sets, per transaction, which organization it shows.
@@ -47,8 +48,9 @@ class TenantQuerySet(models.QuerySet):
         return qs
 
     def unscoped(self) -> TenantQuerySet:
-        """Escape hatch: every tenant's rows. Only for migrations, the operators' admin and
-        jobs that iterate organizations and scope each step themselves."""
+        """Escape hatch: no organization filter. Only for migrations and queries narrowed
+        otherwise (a user's own memberships); on PostgreSQL row-level security still shows
+        only what the transaction's setting allows."""
         qs = self._clone()
         qs._org_scoped = True
         return qs
@@ -166,9 +168,13 @@ class TenantModel(models.Model):
 #   (departments.jobs.OrgTask, org_atomic).
 # - activate_user: the memberships of one user, in every organization (sign-in landing,
 #   organization switcher); nothing else of those organizations.
-# - activate_system: every organization's rows, for the few deliberate cross-tenant paths
-#   (the reconciliation job listing organizations with marks, the operators' admin). Grep
-#   for system_atomic / activate_system in review, as for .unscoped().
+# - SYSTEM_SETTING (`perfhub.system`): every organization's rows, but only for a role that
+#   is a member of the database role perfhub_system (perfhub.rls). The application role
+#   never is, so nothing here turns it on: for the application it does nothing. The
+#   cross-tenant reads the product needs are SECURITY DEFINER functions returning ids
+#   (metrics.selectors.pending_organization_ids); the operators' admin works in one
+#   organization at a time (perfhub.admin). The tests' own connection uses the setting for
+#   factories and assertions (tests/conftest.py); activate_org turns it off.
 #
 # SQLite (the `make run` demo) has no row-level security: these do nothing there.
 
@@ -217,12 +223,6 @@ def activate_user(user, *, using: str = DEFAULT_DB_ALIAS) -> None:
     _set_local(using, {USER_SETTING: "" if user_id is None else str(int(user_id))})
 
 
-def activate_system(*, using: str = DEFAULT_DB_ALIAS) -> None:
-    """For the rest of the current transaction the database shows every organization's
-    rows. Only for the documented cross-tenant paths (README, "Tenancy")."""
-    _set_local(using, {SYSTEM_SETTING: "on", ORG_SETTING: ""})
-
-
 def _current(using: str, names) -> dict[str, str]:
     with connections[using].cursor() as cursor:
         cursor.execute(
@@ -249,12 +249,6 @@ def org_atomic(org, *, using: str = DEFAULT_DB_ALIAS):
     """A transaction (a savepoint when nested) in which the database shows this
     organization's rows only: how a job or command opens each of its transactions."""
     return _scoped(lambda: activate_org(org, using=using), using)
-
-
-def system_atomic(*, using: str = DEFAULT_DB_ALIAS):
-    """A transaction in which the database shows every organization: only for the
-    documented cross-tenant paths."""
-    return _scoped(lambda: activate_system(using=using), using)
 
 
 @contextmanager

@@ -26,9 +26,9 @@ from django.utils import timezone
 from departments.jobs import OrgTask
 from departments.models import Organization
 from metrics.models import PendingRecalculation, PeriodStatus
-from metrics.selectors import period_list
+from metrics.selectors import pending_organization_ids, period_list
 from metrics.services.recalc import recalculation_mark
-from perfhub.tenancy import org_atomic, system_atomic
+from perfhub.tenancy import org_atomic
 
 from . import notifications, rollup
 from .models import RecalculationRun
@@ -141,15 +141,10 @@ def enqueue(org_id: int, period_ids: list[int] | None = None, run_id: int | None
 def reconcile_pending() -> int:
     """Enqueue every organization that still has periods marked for recalculation.
 
-    A deliberate cross-tenant read: only the ids of the organizations, under the database's
-    system setting; each organization is then recalculated alone, by OrgTask."""
-    with system_atomic():
-        org_ids = list(
-            PendingRecalculation.objects.unscoped()  # every tenant: each is then handled alone
-            .filter(attempts__lt=MAX_ATTEMPTS)
-            .values_list("organization_id", flat=True)
-            .distinct()
-        )
+    A deliberate cross-tenant read: only the ids of the organizations (through the
+    database function metrics.selectors.pending_organization_ids names); each organization
+    is then recalculated alone, by OrgTask."""
+    org_ids = pending_organization_ids(max_attempts=MAX_ATTEMPTS)
     count = 0
     for org_id in org_ids:
         count += bool(enqueue(org_id))

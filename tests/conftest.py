@@ -39,18 +39,22 @@ def django_db_modify_db_settings(django_db_modify_db_settings):
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_modify_db_settings, django_db_blocker):
     """After the owner has created and migrated the test database, every test query logs
-    in as the application role; the owner drops the database at the end."""
+    in as the test role (the application role's privileges, plus the system view for the
+    test code: tests/dbroles.py); the owner drops the database at the end."""
     owner, app = django_db_modify_db_settings
     if connection.vendor != "postgresql":
         yield
         return
+    test = dbroles.test_login(app)
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         dbroles.ensure_role(cursor, app["USER"], app["PASSWORD"])
         from perfhub import rls
 
         rls.install()  # grants the role its privileges even when it was just created
-        cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{app["USER"]}"')
-    dbroles.log_in_as(app)
+        dbroles.ensure_test_role(cursor, test, app)
+        cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{test["USER"]}"')
+    dbroles.APP_LOGIN.update(app)
+    dbroles.log_in_as(test)
     yield
     with django_db_blocker.unblock():
         dbroles.log_in_as(owner)
@@ -58,8 +62,9 @@ def django_db_setup(django_db_setup, django_db_modify_db_settings, django_db_blo
 
 def _system_on(sender=None, connection=None, **kwargs):
     """Test code (factories, services called directly, assertions) sees every
-    organization: a session setting of the test connection only. Production code never
-    sets it for a session; requests and jobs under test set their own (see below)."""
+    organization: a session setting of the test connection only, which works because the
+    test role is a member of perfhub_system (the application role is not, and the setting
+    does nothing for it). Requests and jobs under test set their own (see below)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('perfhub.system', 'on', false)")

@@ -10,10 +10,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import redis
 from django.db import connection
+
+from . import dbroles
 
 ROOT = Path(__file__).resolve().parents[1]
 # PERFHUB_TEST_REDIS_PORT lets several checkouts run the job tests side by side.
@@ -61,10 +64,16 @@ class RedisServer:
 
 
 def _env(redis_url):
+    """The subprocesses log in as the application role itself, as in production (the test
+    connection's own role also sees every organization, tests/dbroles.py)."""
     db = connection.settings_dict
+    login = dbroles.APP_LOGIN or db
+    user = quote(login["USER"], safe="") + (
+        ":" + quote(login["PASSWORD"], safe="") if login["PASSWORD"] else ""
+    )
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
+        DATABASE_URL=f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
         f"{db['NAME']}",
         REDIS_URL=redis_url,
         CELERY_VISIBILITY_TIMEOUT="3",

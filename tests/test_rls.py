@@ -4,6 +4,9 @@ The catalog checks read PostgreSQL's own tables, not the installer's lists, so a
 the installer misses fails here. Test code normally sees every organization (a session
 setting of the test connection, tests/conftest.py); these tests turn it off first."""
 
+from urllib.parse import urlparse
+
+import psycopg2
 import pytest
 from django.apps import apps
 from django.db import connection, transaction
@@ -11,6 +14,7 @@ from django.db import connection, transaction
 from departments.models import Department, Membership
 from perfhub import rls, tenancy
 from perfhub.tenancy import TenantModel
+from tests import dbroles, live
 from tests.factories import MembershipFactory, UserFactory, make_department
 
 pytestmark = pytest.mark.django_db
@@ -88,12 +92,22 @@ def test_the_tests_connect_as_a_role_that_cannot_bypass_row_level_security():
         superuser, bypass, logged_in_as_it, owns_tables = cursor.fetchone()
     assert not superuser
     assert not bypass
-    assert logged_in_as_it  # logged in as the app role, not SET ROLE
+    assert logged_in_as_it  # logged in as the test role, not SET ROLE
     assert not owns_tables  # so it cannot turn row-level security off either
-    # The Celery subprocesses of the job tests log in with these same settings.
+    # The test role has the application role's privileges; the Celery subprocesses of the
+    # job tests log in as the application role itself, which has no system view.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_user")
-        assert connection.settings_dict["USER"] == cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT current_user, pg_has_role(current_user, %s, 'MEMBER'), "
+            "pg_has_role(%s, %s, 'MEMBER')",
+            [dbroles.APP_LOGIN["USER"], dbroles.APP_LOGIN["USER"], rls.SYSTEM_ROLE],
+        )
+        user, has_app_privileges, app_is_system = cursor.fetchone()
+    assert connection.settings_dict["USER"] == user == dbroles.APP_LOGIN["USER"] + "_tests"
+    assert has_app_privileges
+    assert not app_is_system
+    subprocess_url = urlparse(live._env("redis://unused")["DATABASE_URL"])
+    assert subprocess_url.username == dbroles.APP_LOGIN["USER"]
 
 
 def test_raw_sql_without_setting_sees_nothing_and_with_one_sees_only_that_org(org, other_org):
@@ -202,7 +216,126 @@ def test_the_setting_outside_a_transaction_is_refused(org):
         tenancy.activate_org(org)
 
 
-def test_operators_admin_lists_every_organizations_rows_for_a_superuser_only(
+def _app_connection():
+    """A connection of its own, logged in as the plain application role (perfhub_app)."""
+    import psycopg2
+
+    db = connection.settings_dict
+    return psycopg2.connect(
+        dbname=db["NAME"],
+        user=dbroles.APP_LOGIN["USER"],
+        password=dbroles.APP_LOGIN["PASSWORD"] or None,
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+    )
+
+
+def _rows_per_table(cursor, tables, org_id) -> dict[str, int]:
+    """{table: rows of organization org_id it shows} for the tables that show any."""
+    shown = {}
+    for table in tables:
+        cursor.execute(
+            f'SELECT count(*) FROM "{table}" WHERE organization_id = %s',  # noqa: S608
+            [org_id],
+        )
+        if count := cursor.fetchone()[0]:
+            shown[table] = count
+    return shown
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_application_role_cannot_turn_on_the_system_view(org, other_org, admin, outsider):
+    """An SQL injection runs as the application role: setting perfhub.system (for the
+    session or the transaction) must not show it another organization's rows."""
+    from metrics.services.library import library_install
+
+    make_department(org, code="sales")
+    make_department(other_org, code="sales")
+    library_install(org=other_org)
+    with connection.cursor() as cursor:
+        tables = [t[0] for t in _catalog_tenant_tables(cursor)]
+        theirs = _rows_per_table(cursor, tables, other_org.pk)  # the test role's view
+    assert len(theirs) >= 5  # departments, closures, memberships, indicators, ...
+    app = _app_connection()
+    try:
+        with app.cursor() as cursor:
+            cursor.execute("SELECT session_user, current_user")
+            assert cursor.fetchone() == (dbroles.APP_LOGIN["USER"],) * 2
+            cursor.execute("SELECT set_config('perfhub.system', 'on', false)")
+            assert _rows_per_table(cursor, tables, other_org.pk) == {}
+            cursor.execute("SELECT set_config('perfhub.system', 'on', true)")
+            assert _rows_per_table(cursor, tables, other_org.pk) == {}
+            # With its own organization named, still that organization's rows only.
+            cursor.execute("SELECT set_config('perfhub.org_id', %s, true)", [str(org.pk)])
+            assert _rows_per_table(cursor, tables, other_org.pk) == {}
+            assert _rows_per_table(cursor, tables, org.pk)
+            app.rollback()
+            # It cannot take the system role either.
+            with pytest.raises(psycopg2.Error, match="permission denied"):
+                cursor.execute(f"SET ROLE {rls.SYSTEM_ROLE}")
+            app.rollback()
+            # The functions it may call that run as the owner return ids, nothing else.
+            cursor.execute(
+                """
+                SELECT p.proname, format_type(p.prorettype, NULL), p.proretset
+                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = current_schema() AND p.prosecdef
+                  AND has_function_privilege(current_user, p.oid, 'EXECUTE')
+                """
+            )
+            functions = cursor.fetchall()
+            assert functions == [("metrics_pending_organization_ids", "bigint", True)]
+    finally:
+        app.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_pending_organizations_function_returns_ids_to_the_application_role(org, other_org):
+    from django.utils import timezone
+
+    from metrics.models import PendingRecalculation, Period
+
+    for each in (org, other_org):
+        period = Period.objects.create(
+            organization=each,
+            kind="month",
+            fiscal_year=2026,
+            number=1,
+            start="2026-01-01",
+            end="2026-01-31",
+            due_date="2026-02-05",
+        )
+        PendingRecalculation.objects.create(
+            organization=each, period=period, requested_at=timezone.now()
+        )
+    PendingRecalculation.objects.for_org(other_org).update(attempts=5)
+    app = _app_connection()
+    try:
+        with app.cursor() as cursor:
+            cursor.execute("SELECT * FROM metrics_pending_organization_ids(5)")
+            assert cursor.fetchall() == [(org.pk,)]
+            cursor.execute("SELECT * FROM metrics_pending_organization_ids(6) ORDER BY 1")
+            assert cursor.fetchall() == sorted([(org.pk,), (other_org.pk,)])
+            # Its own setting did not outlive the call.
+            cursor.execute("SELECT current_setting('perfhub.system', true)")
+            assert cursor.fetchone()[0] in (None, "")
+    finally:
+        app.close()
+
+
+def test_the_installer_refuses_an_application_role_with_the_system_view(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.DATABASE_APP_ROLE = connection.settings_dict["USER"]  # the test role: a member
+    with pytest.raises(ImproperlyConfigured, match="perfhub_system"):
+        rls.install()
+
+
+def _department_admin_page(client) -> str:
+    return client.get("/admin/departments/department/").content.decode()
+
+
+def test_operators_admin_shows_the_chosen_organizations_rows_to_a_superuser_only(
     client, org, other_org, admin
 ):
     from django.contrib.auth import get_user_model
@@ -211,10 +344,51 @@ def test_operators_admin_lists_every_organizations_rows_for_a_superuser_only(
     make_department(other_org, code="their-dept")
     operator = get_user_model().objects.create_superuser("operator", "op@example.com", "pw")
     client.force_login(operator)
-    page = client.get("/admin/departments/department/").content.decode()
-    assert "ours-dept" in page and "their-dept" in page
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = _department_admin_page(client)
+    assert "ours-dept" not in page and "their-dept" not in page
+    assert "no organization chosen" in page
+    # One organization at a time, chosen with the organizations' list action.
+    response = client.post(
+        "/admin/departments/organization/",
+        {"action": "work_in", "_selected_action": [org.pk, other_org.pk]},
+        follow=True,
+    )
+    assert "Select exactly one organization" in response.content.decode()
+    client.post(
+        "/admin/departments/organization/",
+        {"action": "work_in", "_selected_action": [other_org.pk]},
+    )
+    page = _department_admin_page(client)
+    assert "their-dept" in page and "ours-dept" not in page
+    assert "organization: Globex" in page
+    client.post(
+        "/admin/departments/organization/", {"action": "work_in", "_selected_action": [org.pk]}
+    )
+    page = _department_admin_page(client)
+    assert "ours-dept" in page and "their-dept" not in page
     # Staff without superuser rights get no tenant rows (nor the page).
     admin.is_staff = True
     admin.save()
     client.force_login(admin)
     assert client.get("/admin/departments/department/").status_code == 403
+
+
+def test_operators_admin_deletes_an_organization_with_its_rows(client, org, other_org):
+    from django.contrib.auth import get_user_model
+
+    from departments.models import Organization
+
+    make_department(other_org, code="their-dept")
+    MembershipFactory(organization=other_org, user=UserFactory(username="someone"))
+    operator = get_user_model().objects.create_superuser("operator", "op@example.com", "pw")
+    client.force_login(operator)
+    client.post(
+        "/admin/departments/organization/", {"action": "work_in", "_selected_action": [org.pk]}
+    )
+    response = client.post(
+        f"/admin/departments/organization/{other_org.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Organization.objects.filter(pk=other_org.pk).exists()
+    assert not Department.objects.unscoped().filter(organization_id=other_org.pk).exists()
