@@ -11,10 +11,10 @@ from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_ratelimit.core import is_ratelimited
 
 from departments.forms import ProfileForm
 from departments.services import profile_for
+from perfhub import ratelimits
 from perfhub.auth import client_ip
 from perfhub.errors import add_service_errors
 
@@ -90,7 +90,7 @@ class RateLimitedPost:
         limited = False
         for group, key, setting in self.rate_limits:
             rate = getattr(settings, setting)
-            limited |= is_ratelimited(request, group=group, key=key, rate=rate, increment=True)
+            limited |= ratelimits.exceeded(request, group=group, key=key, rate=rate)
         if limited:
             context = self.get_context_data(
                 form=self.get_form(),

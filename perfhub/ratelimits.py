@@ -1,5 +1,6 @@
-"""Per-user limits on actions that reach other people or claim a shared name: creating
-organizations and sending invitations (settings.PERFHUB_RATE_LIMITS).
+"""Rate limits: per-user limits on actions that reach other people or claim a shared name
+(creating organizations and sending invitations, settings.PERFHUB_RATE_LIMITS), and the
+count every limited page shares (`exceeded`, also used by the password pages).
 
 django-ratelimit counts them in Django's cache, one count per user and action, shared by
 the pages and the API. A page answers 429 with the message on its form, the API 429 with
@@ -33,19 +34,20 @@ class RateLimited(Exception):
         super().__init__(str(MESSAGES[scope]))
 
 
+def exceeded(request, *, group: str, key, rate: str) -> bool:
+    """Count one request of `group` for `key` (a django-ratelimit key: "user", "ip" or a
+    callable) and say whether it went over `rate` ("10/h"). An unreachable cache is logged
+    and RATELIMIT_FAIL_OPEN decides."""
+    try:
+        return is_ratelimited(request, group=group, key=key, rate=rate, increment=True)
+    except Exception:  # noqa: BLE001 - an unreachable cache: RATELIMIT_FAIL_OPEN decides
+        log.warning("rate limit %s not counted: cache unavailable", group, exc_info=True)
+        return not settings.RATELIMIT_FAIL_OPEN
+
+
 def hit(request, scope: str) -> None:
     """Count one `scope` action of the signed-in user; raise RateLimited when it goes over
     the rate of PERFHUB_RATE_LIMITS[scope]."""
-    try:
-        limited = is_ratelimited(
-            request,
-            group=f"perfhub.{scope}",
-            key="user",
-            rate=settings.PERFHUB_RATE_LIMITS[scope],
-            increment=True,
-        )
-    except Exception:  # noqa: BLE001 - an unreachable cache: RATELIMIT_FAIL_OPEN decides
-        log.warning("rate limit %s not counted: cache unavailable", scope, exc_info=True)
-        limited = not settings.RATELIMIT_FAIL_OPEN
-    if limited:
+    rate = settings.PERFHUB_RATE_LIMITS[scope]
+    if exceeded(request, group=f"perfhub.{scope}", key="user", rate=rate):
         raise RateLimited(scope)
