@@ -21,6 +21,14 @@ class TenantAdmin(admin.ModelAdmin):
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A choice of tenant rows (a department's parent) lists every organization's, as
+        # the list does: the scoped manager refuses an unscoped query.
+        manager = db_field.related_model._default_manager
+        if hasattr(manager, "unscoped"):
+            kwargs.setdefault("queryset", manager.unscoped())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):

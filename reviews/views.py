@@ -315,6 +315,8 @@ def kpi_detail(request, pk):
         raise PermissionDenied
     kind = request.GET.get("kind") if request.GET.get("kind") in ("month", "quarter") else "month"
     trend = selectors.kpi_trend(org=request.org, kpi=kpi, kind=kind)
+    # A period of the trend marked for recalculation: its lines may be out of date.
+    pending = not selectors.pending_period_ids(org=request.org).isdisjoint(p.pk for p, _ in trend)
     chart = {
         "periods": [p.label for p, _line in trend],
         "actual": [_number(line.actual) if line else None for _p, line in trend],
@@ -327,6 +329,7 @@ def kpi_detail(request, pk):
         {
             "kpi": kpi,
             "kind": kind,
+            "pending": pending,
             "trend": trend,
             "chart": chart,
             "history": metric_selectors.actual_history(org=request.org, kpi=kpi),

@@ -1,6 +1,10 @@
 // Company dashboard charts: indices over time, management vs business departments on one
 // scale (bars coloured by kind) and departments x KPIs by status. Each chart has a table
 // with the same numbers on the page.
+//
+// ECharts puts what a tooltip formatter returns into the page as HTML: every name in it
+// (departments, indicators: typed by users) goes through `esc`. Labels, legends and the
+// default tooltips are escaped or drawn as text by ECharts itself.
 (function () {
   "use strict";
   var source = document.getElementById("dashboard-data");
@@ -8,6 +12,7 @@
   var script = document.currentScript || document.querySelector("script[data-locale]");
   var labels = script.dataset;
   var data = JSON.parse(source.textContent);
+  var esc = echarts.format.encodeHTML;
   var charts = [];
   function init(id) {
     var el = document.getElementById(id);
@@ -84,7 +89,8 @@
       grid: { left: 50, right: 20, top: 30, bottom: 40 },
       legend: { top: 0, data: [labels.management, labels.business] },
       tooltip: { formatter: function (p) {
-        return p.value[2] + ": " + p.value[1].toFixed(1) + " · " + p.value[0] + "%";
+        return esc(p.value[2]) + ": " + esc(p.value[1].toFixed(1)) + " · " +
+          esc(String(p.value[0])) + "%";
       } },
       xAxis: { type: "value", name: labels.coverage + " %", min: 0, max: 100,
                nameLocation: "middle", nameGap: 25 },
@@ -123,8 +129,8 @@
       tooltip: {
         formatter: function (p) {
           var score = p.value[3] === null ? "" : " " + p.value[3].toFixed(1);
-          return data.heatmap.rows[p.value[1]] + " · " + data.heatmap.columns[p.value[0]] +
-            ": " + names[p.value[2]] + score;
+          return esc(data.heatmap.rows[p.value[1]]) + " · " +
+            esc(data.heatmap.columns[p.value[0]]) + ": " + esc(names[p.value[2]]) + esc(score);
         },
       },
       xAxis: { type: "category", data: data.heatmap.columns,

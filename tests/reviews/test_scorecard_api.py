@@ -388,3 +388,21 @@ def test_dashboard_period_picker_shows_a_new_fiscal_year_at_once(
     after = client.get(url)
     assert "ranking" in after.context  # computed again
     assert f"FY{year}" in after.content.decode()
+
+
+def test_kpi_detail_shows_the_pending_banner_while_its_periods_await_recalculation(
+    client, role_users, org, sales, computed
+):
+    from metrics import selectors as ms
+    from metrics.services.recalc import recalculation_mark
+
+    revenue = ms.kpi_list(org=org, department=sales).get(indicator__code="sales_revenue")
+    url = f"/o/{org.slug}/kpis/{revenue.pk}/"
+    client.force_login(role_users["manager"])
+    assert 'class="alert alert-info pending-banner"' not in client.get(url).content.decode()
+    recalculation_mark(org=org, periods=[computed["month"]])
+    page = client.get(url).content.decode()
+    assert 'class="alert alert-info pending-banner"' in page and "will update shortly" in page
+    # The same banner as the dashboard's (one include).
+    dashboard = client.get(f"/o/{org.slug}/dashboard/", {"period": computed["month"].pk})
+    assert 'class="alert alert-info pending-banner"' in dashboard.content.decode()
