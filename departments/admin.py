@@ -22,11 +22,12 @@ class TenantAdmin(admin.ModelAdmin):
         return request.user.is_active and request.user.is_superuser
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        # A choice of tenant rows (a department's parent) lists every organization's, as
-        # the list does: the scoped manager refuses an unscoped query.
+        # A choice of tenant rows (a department's parent) lists the chosen organization's,
+        # as the list does: the scoped manager refuses an unscoped query.
         manager = db_field.related_model._default_manager
-        if hasattr(manager, "unscoped"):
-            kwargs.setdefault("queryset", manager.unscoped())
+        if hasattr(manager, "for_org"):
+            org = getattr(request, "admin_org", None)
+            kwargs.setdefault("queryset", manager.for_org(org) if org else manager.none())
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
