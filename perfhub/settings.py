@@ -9,6 +9,8 @@ import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from perfhub.redis_cache import PausingConnection
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -227,9 +229,31 @@ CELERY_BEAT_SCHEDULE = {
 # The company dashboard's rendered body, per organization data version (0: off).
 PERFHUB_DASHBOARD_CACHE_SECONDS = env.int("PERFHUB_DASHBOARD_CACHE_SECONDS", default=600)
 
+# The cache only saves work: with Redis down or hung, a read misses and a write is dropped
+# (django-redis IGNORE_EXCEPTIONS, each failure logged on the "perfhub.cache" logger), so
+# pages are computed instead of failing, and short timeouts keep a page from waiting long.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "perfhub.cache"
+
+
+def redis_cache(url: str) -> dict:
+    """The cache on Redis at `url`: errors ignored and logged, short timeouts, and a pause
+    after a failed connection (perfhub.redis_cache)."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CACHE_CONNECT_TIMEOUT", default=0.25),
+            "SOCKET_TIMEOUT": env.float("REDIS_CACHE_TIMEOUT", default=0.25),
+            "CONNECTION_POOL_KWARGS": {"connection_class": PausingConnection},
+        },
+    }
+
+
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        redis_cache(REDIS_URL)
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
