@@ -22,6 +22,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 
 def lockout_message() -> str:
@@ -71,6 +72,8 @@ class ObtainToken(ObtainAuthToken):
     Django request itself, so a lockout is seen by the axes middleware (429). Refused
     credentials are answered, not raised: DRF rolls the request transaction back on a raised
     error, and with it the failed attempt axes has just recorded."""
+
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # ObtainAuthToken sets its own
 
     def get_serializer_context(self):
         return {"request": self.request._request, "format": self.format_kwarg, "view": self}

@@ -16,12 +16,11 @@ from metrics.models import Actual, PendingRecalculation
 from perfhub import redis_cache as redis_cache_module
 from perfhub import settings as production
 from tests.metrics.test_entry_views import form as entry_form
-from tests.test_isolation_routes import _fill, _walk, org_routes
+from tests.routes import ROLES, every_route, role_clients
 from tests.test_isolation_routes import victim as victim  # noqa: PLC0414 - the fixture
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("admin", "hr", "manager", "executive")
 # A page waits at most this long for a Redis that is down or does not answer.
 SLOW = 3.0
 
@@ -31,35 +30,11 @@ def redis_cache(settings, url):
     settings.CACHES = {"default": production.redis_cache(url)}
 
 
-def every_route(objects):
-    """(url, is_api) of every route: the organization's, filled in with its objects, and
-    those without arguments (sign-in, profile, the organization list, ...)."""
-    from django.urls import get_resolver
-
-    urls = [
-        (_fill(route, kwargs, objects, objects["org"].slug), route.startswith("api/"))
-        for route, _pattern, kwargs in org_routes()
-    ]
-    for route, _pattern in _walk(get_resolver().url_patterns):
-        if "<" not in route and "^" not in route and "(?" not in route:
-            urls.append(("/" + route, route.startswith("api/")))
-    return urls
-
-
-def clients(role_users):
-    for role in ROLES:
-        user = role_users[role]
-        pages, api = APIClient(), APIClient()
-        pages.force_login(user)
-        api.force_authenticate(user)
-        yield role, pages, api
-
-
 def walk(objects, role_users):
     """Every route as every role; the problems (5xx, slow answers) and the count."""
     problems, count = [], 0
     routes = every_route(objects)
-    for role, pages, api in clients(role_users):
+    for role, pages, api in role_clients(role_users):
         for url, is_api in routes:
             started = time.monotonic()
             response = api.get(url, format="json") if is_api else pages.get(url)
