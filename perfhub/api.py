@@ -5,11 +5,12 @@ from collections.abc import Mapping
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import exceptions, parsers
+from rest_framework import exceptions, parsers, serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import error_messages
+from .numbers import NotANumberCharacter, check_number_characters
 
 
 def exception_handler(exc, context):
@@ -58,13 +59,17 @@ def _depth_over(data, limit: int) -> bool:
     return False
 
 
+_NUMBER_FIELDS = (serializers.DecimalField, serializers.IntegerField, serializers.FloatField)
+
 # Sent by DRF's browsable API forms along with the fields.
 _FORM_KEYS = {"csrfmiddlewaretoken", "_content_type", "_content"}
 
 
 class StrictInput:
     """Mixed into every input serializer: a field it does not know is refused by name
-    (a typo such as `valeu` must not be silently ignored), along with any other error."""
+    (a typo such as `valeu` must not be silently ignored), and so is a number field's text
+    holding a character no number may hold ("10²", perfhub.numbers), along with any other
+    error."""
 
     def to_internal_value(self, data):
         unknown = {}
@@ -73,6 +78,11 @@ class StrictInput:
                 field = self.fields.get(key)
                 if (field is None or field.read_only) and key not in _FORM_KEYS:
                     unknown[str(key)[:100]] = [_("Unknown field: it is not part of this request.")]
+                elif isinstance(field, _NUMBER_FIELDS) and isinstance(data[key], str):
+                    try:
+                        check_number_characters(data[key])
+                    except NotANumberCharacter as exc:
+                        unknown[key] = [exc.message]
         try:
             value = super().to_internal_value(data)
         except exceptions.ValidationError as exc:
