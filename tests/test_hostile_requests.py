@@ -71,7 +71,7 @@ def _nested(depth: int) -> bytes:
 
 @pytest.mark.parametrize("depth", [1_000, 100_000])
 def test_deeply_nested_json_is_refused_with_400_on_every_route(objects, admin, depth):
-    api = APIClient()
+    api = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     api.force_authenticate(admin)
     body = _nested(depth)
     problems, refused = [], 0
@@ -90,15 +90,19 @@ def test_deeply_nested_json_is_refused_with_400_on_every_route(objects, admin, d
 
 @pytest.mark.parametrize("depth", [33, 1_000, 100_000])
 def test_token_endpoint_refuses_nested_json_without_signing_in(db, depth):
-    response = APIClient().post(
+    response = APIClient(HTTP_ACCEPT_LANGUAGE="en").post(
         "/api/v1/auth/token/", data=_nested(depth), content_type="application/json"
     )
     assert response.status_code == 400
     assert "nested more than 32 levels" in response.json()["detail"]
+    chinese = APIClient(HTTP_ACCEPT_LANGUAGE="zh-hans").post(
+        "/api/v1/auth/token/", data=_nested(depth), content_type="application/json"
+    )
+    assert "嵌套超过 32 层" in chinese.json()["detail"]
 
 
 def test_json_nested_within_the_limit_is_parsed(admin, org):
-    api = APIClient()
+    api = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     api.force_authenticate(admin)
     response = api.post("/api/v1/auth/token/", data=_nested(32), content_type="application/json")
     assert response.status_code == 400
@@ -123,7 +127,7 @@ def _shape(path: str) -> str:
 
 
 def test_hostile_query_parameters_never_cause_a_server_error(objects, admin):
-    pages, api = APIClient(), APIClient()
+    pages, api = APIClient(HTTP_ACCEPT_LANGUAGE="en"), APIClient(HTTP_ACCEPT_LANGUAGE="en")
     pages.force_login(admin)
     api.force_authenticate(admin)
     documented = _documented_parameters(api)
@@ -144,7 +148,7 @@ def test_hostile_query_parameters_never_cause_a_server_error(objects, admin):
 
 @pytest.mark.parametrize("char", CONTROL, ids=[f"U+{ord(c):04X}" for c in CONTROL])
 def test_a_control_character_in_a_query_parameter_is_refused_with_400_naming_it(org, admin, char):
-    pages, api = APIClient(), APIClient()
+    pages, api = APIClient(HTTP_ACCEPT_LANGUAGE="en"), APIClient(HTTP_ACCEPT_LANGUAGE="en")
     pages.force_login(admin)
     api.force_authenticate(admin)
     response = api.get(f"/api/v1/orgs/{org.slug}/reviews/" + _query("status", char))

@@ -96,12 +96,16 @@ def test_api_refuses_a_superscript_in_an_actual_and_in_a_kpi_target(
         f"/api/v1/orgs/{org.slug}/actuals/",
         {"kpi": kpi.pk, "period": month.pk, "value": "10²", "note": "n"},
         format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 400
     assert response.json() == {"value": ["“²” is not allowed in a number."]}
     assert not Actual.objects.for_org(org).exists()
     response = api(admin).patch(
-        f"/api/v1/orgs/{org.slug}/kpis/{kpi.pk}/", {"target": "𝟏𝟐"}, format="json"
+        f"/api/v1/orgs/{org.slug}/kpis/{kpi.pk}/",
+        {"target": "𝟏𝟐"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 400
     assert response.json() == {"target": ["“𝟏” is not allowed in a number."]}
@@ -115,6 +119,7 @@ def test_upload_refuses_a_circled_digit_naming_it(org, hr, login, sales_kpis, mo
         reverse("entries_upload", kwargs={"slug": org.slug}),
         {"file": SimpleUploadedFile("a.csv", content)},
         follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     page = response.content.decode()
     assert "Nothing was saved" in page, page[-2000:]
