@@ -132,7 +132,7 @@ PAGING = {"limit", "offset"}
 def error_responses_hook(result, generator, request, public):
     """Add the 400/401/403/404 answers (and their schemas) to every operation that can give
     them: 401 everywhere but the token endpoint, 403 and 404 under an organization, 404 on
-    an object, 400 on every write and on lists with filters."""
+    an object, 400 on every write, on lists with filters and under an organization."""
     result.setdefault("components", {}).setdefault("schemas", {}).update(ERROR_SCHEMAS)
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
@@ -140,7 +140,8 @@ def error_responses_hook(result, generator, request, public):
                 continue
             query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
             codes = []
-            if method != "get" or query - PAGING:
+            # Under an organization, a control character in any query parameter is a 400.
+            if method != "get" or query - PAGING or "{org_slug}" in path:
                 codes.append("400")
             if not path.endswith("/auth/token/"):
                 codes.append("401")

@@ -147,13 +147,17 @@ def test_hostile_query_parameters_never_cause_a_server_error(objects, admin):
 
 
 @pytest.mark.parametrize("char", CONTROL, ids=[f"U+{ord(c):04X}" for c in CONTROL])
-def test_a_control_character_in_a_query_parameter_is_refused_with_400_naming_it(org, admin, char):
+def test_a_control_character_in_a_query_parameter_is_refused_with_400_naming_it(
+    org, admin, outsider, char
+):
     pages, api = APIClient(HTTP_ACCEPT_LANGUAGE="en"), APIClient(HTTP_ACCEPT_LANGUAGE="en")
     pages.force_login(admin)
     api.force_authenticate(admin)
     response = api.get(f"/api/v1/orgs/{org.slug}/reviews/" + _query("status", char))
     assert response.status_code == 400
     assert f"U+{ord(char):04X}" in response.json()["status"][0]
+    api.force_authenticate(outsider)  # the organization gate comes first
+    assert api.get(f"/api/v1/orgs/{org.slug}/reviews/" + _query("status", char)).status_code == 404
     response = pages.get(f"/o/{org.slug}/dashboard/" + _query("period", "1" + char))
     assert response.status_code == 400
     assert "“period” contains a control character" in response.content.decode()
