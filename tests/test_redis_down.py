@@ -32,7 +32,7 @@ def redis_cache(settings, url):
 
 def walk(objects, role_users):
     """Every route as every role; the problems (5xx, slow answers) and the count."""
-    problems, count = [], 0
+    problems, count, slowest = [], 0, 0.0
     routes = every_route(objects)
     for role, pages, api in role_clients(role_users):
         for url, is_api in routes:
@@ -44,6 +44,8 @@ def walk(objects, role_users):
             if took > SLOW:
                 problems.append(f"{role} GET {url}: {took:.1f} s")
             count += 1
+            slowest = max(slowest, took)
+    print(f"{count} requests with Redis down, the slowest {slowest:.2f} s")
     return problems, count
 
 

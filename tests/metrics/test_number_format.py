@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
@@ -10,6 +11,8 @@ from django.utils import translation
 from metrics.models import Actual
 from metrics.templatetags.metrics_tags import readable
 from metrics.values import ValueRefused, parse_number
+from perfhub import numbers
+from tests.metrics.test_entry_views import form as entry_form
 
 
 @pytest.mark.parametrize(
@@ -124,4 +127,25 @@ def test_upload_refuses_a_circled_digit_naming_it(org, hr, login, sales_kpis, mo
     page = response.content.decode()
     assert "Nothing was saved" in page, page[-2000:]
     assert "“⑤” is not allowed in a number." in page
+    assert not Actual.objects.for_org(org).exists()
+
+
+@pytest.mark.parametrize("field", [numbers.DecimalField, numbers.IntegerField])
+def test_page_number_fields_refuse_lookalike_digits(field):
+    with pytest.raises(ValidationError) as refused:
+        field().clean("𝟏𝟐")
+    assert refused.value.messages == ["“𝟏” is not allowed in a number."]
+    assert field().clean("１２") == 12  # full-width digits as before
+
+
+@pytest.mark.django_db
+def test_entry_grid_refuses_a_superscript_beside_the_cell(org, manager, login, sales_kpis, month):
+    kpi = sales_kpis["customer_satisfaction"]
+    response = login(manager).post(
+        reverse("my_entries", kwargs={"slug": org.slug}),
+        entry_form(month, {kpi: ("9²", "", "0", "")}),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "“²” is not allowed in a number." in response.content.decode()
     assert not Actual.objects.for_org(org).exists()
