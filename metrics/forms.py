@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from departments.selectors import department_list
+from perfhub import numbers
 from perfhub.errors import add_service_errors
 
 from .models import Indicator, PeriodKind, Template
@@ -98,10 +99,10 @@ class TemplateForm(forms.ModelForm):
 
 class TemplateItemForm(IndicatorChoiceMixin, forms.Form):
     indicator = forms.TypedChoiceField(label=_("Indicator"), coerce=int)
-    weight = forms.DecimalField(label=_("Weight"), **WEIGHT)
-    target = forms.DecimalField(label=_("Target"), required=False, **VALUE)
-    threshold = forms.DecimalField(label=_("Threshold"), required=False, **VALUE)
-    target_max = forms.DecimalField(label=_("Upper target"), required=False, **VALUE)
+    weight = numbers.DecimalField(label=_("Weight"), **WEIGHT)
+    target = numbers.DecimalField(label=_("Target"), required=False, **VALUE)
+    threshold = numbers.DecimalField(label=_("Threshold"), required=False, **VALUE)
+    target_max = numbers.DecimalField(label=_("Upper target"), required=False, **VALUE)
 
     def __init__(self, *args, indicators, **kwargs):
         super().__init__(*args, **kwargs)
@@ -178,11 +179,11 @@ class TemplateApplyForm(forms.Form):
 class KpiRowForm(forms.Form):
     """One row of a department's KPI grid (prefixed with the KPI's id)."""
 
-    weight = forms.DecimalField(label=_("Weight"), **WEIGHT)
-    target = forms.DecimalField(label=_("Target"), required=False, **VALUE)
-    threshold = forms.DecimalField(label=_("Threshold"), required=False, **VALUE)
-    target_max = forms.DecimalField(label=_("Upper target"), required=False, **VALUE)
-    cap = forms.DecimalField(label=_("Cap"), max_digits=7, decimal_places=2, widget=DECIMAL_INPUT)
+    weight = numbers.DecimalField(label=_("Weight"), **WEIGHT)
+    target = numbers.DecimalField(label=_("Target"), required=False, **VALUE)
+    threshold = numbers.DecimalField(label=_("Threshold"), required=False, **VALUE)
+    target_max = numbers.DecimalField(label=_("Upper target"), required=False, **VALUE)
+    cap = numbers.DecimalField(label=_("Cap"), max_digits=7, decimal_places=2, widget=DECIMAL_INPUT)
     target_period = forms.ChoiceField(label=_("Target period"), choices=PeriodKind.choices)
     is_active = forms.BooleanField(label=_("Active"), required=False)
 
@@ -242,15 +243,15 @@ class KpiGridForm:
 
 class KpiAddForm(IndicatorChoiceMixin, forms.Form):
     indicator = forms.TypedChoiceField(label=_("Indicator"), coerce=int)
-    weight = forms.DecimalField(label=_("Weight"), initial=0, **WEIGHT)
-    target = forms.DecimalField(
+    weight = numbers.DecimalField(label=_("Weight"), initial=0, **WEIGHT)
+    target = numbers.DecimalField(
         label=_("Target"),
         required=False,
         help_text=_("Leave empty to take the indicator's default target and threshold."),
         **VALUE,
     )
-    threshold = forms.DecimalField(label=_("Threshold"), required=False, **VALUE)
-    target_max = forms.DecimalField(label=_("Upper target"), required=False, **VALUE)
+    threshold = numbers.DecimalField(label=_("Threshold"), required=False, **VALUE)
+    target_max = numbers.DecimalField(label=_("Upper target"), required=False, **VALUE)
 
     def __init__(self, *args, indicators, **kwargs):
         super().__init__(*args, **kwargs)
@@ -268,7 +269,7 @@ class KpiAddForm(IndicatorChoiceMixin, forms.Form):
 
 
 class PeriodGenerateForm(forms.Form):
-    fiscal_year = forms.IntegerField(label=_("Fiscal year"), min_value=2000, max_value=2100)
+    fiscal_year = numbers.IntegerField(label=_("Fiscal year"), min_value=2000, max_value=2100)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

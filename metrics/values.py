@@ -9,10 +9,12 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from perfhub.numbers import NotANumberCharacter, check_number_characters
+
 MAX_INTEGER_DIGITS = 14
 MAX_DECIMAL_PLACES = 6
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
-_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$", re.ASCII)
+_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
 _NON_NEGATIVE_UNITS = {"count", "minutes", "hours", "days", "ratio", "score"}
 
 
@@ -28,7 +30,8 @@ def parse_number(raw) -> Decimal | None:
     """A number from text or a spreadsheet/JSON number; None for an empty cell.
 
     Accepts full-width digits, thousands separators ("5,000,000") and a trailing "%";
-    refuses a decimal comma ("1,5"), NaN, infinity and anything too long to store."""
+    refuses a decimal comma ("1,5"), NaN, infinity, anything too long to store, and any
+    character other than those (perfhub.numbers: "10²" is not 102)."""
     if raw is None:
         return None
     if isinstance(raw, bool):
@@ -42,7 +45,11 @@ def parse_number(raw) -> Decimal | None:
     elif isinstance(raw, Decimal):
         value = raw
     elif isinstance(raw, str):
-        text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
+        try:
+            text = check_number_characters(raw)
+        except NotANumberCharacter as exc:
+            raise ValueRefused(exc.message) from None
+        text = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
         if text == "":
             return None
         if text.endswith("%"):

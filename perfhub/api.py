@@ -5,11 +5,12 @@ from collections.abc import Mapping
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import exceptions
+from rest_framework import exceptions, parsers, serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import error_messages
+from .numbers import NotANumberCharacter, check_number_characters
 from .ratelimits import RateLimited, hit
 
 
@@ -30,13 +31,55 @@ def rate_limit(request, scope: str) -> None:
         raise exceptions.Throttled(detail=str(exc)) from exc
 
 
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing a body nested deeper than MAX_DEPTH with 400 (Python's
+    json module raises RecursionError past ~1,000 levels, and code walking a deep body
+    would too): no request of this API nests more than a few levels."""
+
+    MAX_DEPTH = 32
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            data = None
+            too_deep = True
+        else:
+            too_deep = _depth_over(data, self.MAX_DEPTH)
+        if too_deep:
+            raise exceptions.ParseError(
+                _("JSON parse error: the body is nested more than %(n)s levels deep.")
+                % {"n": self.MAX_DEPTH}
+            )
+        return data
+
+
+def _depth_over(data, limit: int) -> bool:
+    """Whether lists and objects nest deeper than `limit` (without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        elif not isinstance(value, list):
+            continue
+        if depth > limit:
+            return True
+        stack.extend((item, depth + 1) for item in value)
+    return False
+
+
+_NUMBER_FIELDS = (serializers.DecimalField, serializers.IntegerField, serializers.FloatField)
+
 # Sent by DRF's browsable API forms along with the fields.
 _FORM_KEYS = {"csrfmiddlewaretoken", "_content_type", "_content"}
 
 
 class StrictInput:
     """Mixed into every input serializer: a field it does not know is refused by name
-    (a typo such as `valeu` must not be silently ignored), along with any other error."""
+    (a typo such as `valeu` must not be silently ignored), and so is a number field's text
+    holding a character no number may hold ("10²", perfhub.numbers), along with any other
+    error."""
 
     def to_internal_value(self, data):
         unknown = {}
@@ -45,6 +88,11 @@ class StrictInput:
                 field = self.fields.get(key)
                 if (field is None or field.read_only) and key not in _FORM_KEYS:
                     unknown[str(key)[:100]] = [_("Unknown field: it is not part of this request.")]
+                elif isinstance(field, _NUMBER_FIELDS) and isinstance(data[key], str):
+                    try:
+                        check_number_characters(data[key])
+                    except NotANumberCharacter as exc:
+                        unknown[key] = [exc.message]
         try:
             value = super().to_internal_value(data)
         except exceptions.ValidationError as exc:
@@ -95,8 +143,8 @@ PAGING = {"limit", "offset"}
 def error_responses_hook(result, generator, request, public):
     """Add the 400/401/403/404 answers (and their schemas) to every operation that can give
     them: 401 everywhere but the token endpoint, 403 and 404 under an organization, 404 on
-    an object, 400 on every write and on lists with filters; 429 on the operations marked
-    rate-limited (perfhub.ratelimits.DOCUMENTED)."""
+    an object, 400 on every write, on lists with filters and under an organization; 429 on
+    the operations marked rate-limited (perfhub.ratelimits.DOCUMENTED)."""
     result.setdefault("components", {}).setdefault("schemas", {}).update(ERROR_SCHEMAS)
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
@@ -104,7 +152,8 @@ def error_responses_hook(result, generator, request, public):
                 continue
             query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
             codes = []
-            if method != "get" or query - PAGING:
+            # Under an organization, a control character in any query parameter is a 400.
+            if method != "get" or query - PAGING or "{org_slug}" in path:
                 codes.append("400")
             if not path.endswith("/auth/token/"):
                 codes.append("401")

@@ -26,6 +26,13 @@ def bad_request(request, exception):
     else:
         status = 400
         message = _("The request could not be understood.")
+    return refused(request, message, status=status)
+
+
+def refused(request, message: str, *, status: int = 400, field: str | None = None):
+    """The refusal: JSON for the API (`{field: [message]}`, or `{"detail": message}`), a
+    page otherwise."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message}, status=status)
+        body = {field: [message]} if field else {"detail": message}
+        return JsonResponse(body, status=status)
     return render(request, "400.html", {"message": message}, status=status)

@@ -10,6 +10,8 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
+from perfhub.redis_cache import PausingConnection
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -68,6 +70,8 @@ MIDDLEWARE = [
     # authentication sets request.user by the time the answer comes back).
     "perfhub.headers.PrivateCacheControlMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A control character (NUL, …) in a page's query parameter: 400 naming it.
+    "perfhub.query_strings.RefuseControlCharacters",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "perfhub.history.HistoryMiddleware",
@@ -255,9 +259,31 @@ CELERY_BEAT_SCHEDULE = {
 # The company dashboard's rendered body, per organization data version (0: off).
 PERFHUB_DASHBOARD_CACHE_SECONDS = env.int("PERFHUB_DASHBOARD_CACHE_SECONDS", default=600)
 
+# The cache only saves work: with Redis down or hung, a read misses and a write is dropped
+# (django-redis IGNORE_EXCEPTIONS, each failure logged on the "perfhub.cache" logger), so
+# pages are computed instead of failing, and short timeouts keep a page from waiting long.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "perfhub.cache"
+
+
+def redis_cache(url: str) -> dict:
+    """The cache on Redis at `url`: errors ignored and logged, short timeouts, and a pause
+    after a failed connection (perfhub.redis_cache)."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CACHE_CONNECT_TIMEOUT", default=0.25),
+            "SOCKET_TIMEOUT": env.float("REDIS_CACHE_TIMEOUT", default=0.25),
+            "CONNECTION_POOL_KWARGS": {"connection_class": PausingConnection},
+        },
+    }
+
+
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        redis_cache(REDIS_URL)
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -298,6 +324,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "perfhub.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON only: DRF's browsable HTML API renders forms from unscoped querysets (the
+    # interactive documentation is /api/v1/docs/).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "perfhub.api.JSONParser",  # refuses deeply nested bodies with 400
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "perfhub.api.exception_handler",
 }

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.models import DepartmentFunction, DepartmentKind
 from departments.selectors import department_list
+from perfhub import numbers
 
 
 class DashboardFilterForm(forms.Form):
@@ -51,7 +52,7 @@ class GoalForm(forms.Form):
 
 class GoalLinkForm(forms.Form):
     kpi = forms.ModelChoiceField(label=_("KPI"), queryset=None, required=False)
-    weight = forms.DecimalField(
+    weight = numbers.DecimalField(
         label=_("Contribution weight"),
         min_value=0,
         max_digits=7,

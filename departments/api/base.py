@@ -2,7 +2,9 @@
 
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import permissions, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
+
+from perfhub.query_strings import control_character_refusal
 
 from ..access import resolve_membership
 from ..permissions import can_configure, is_member
@@ -12,7 +14,8 @@ class OrgViewSet(viewsets.GenericViewSet):
     """Resolves `org_slug` from the URL once per request (404 for non-members, exactly as for
     an organization that does not exist) and checks the role predicate of the request:
     `read_predicate` for safe methods, `write_predicate` otherwise, or
-    `action_predicates[action]` when given."""
+    `action_predicates[action]` when given. Then a query parameter holding a control
+    character is refused (perfhub.query_strings)."""
 
     read_predicate = staticmethod(is_member)
     write_predicate = staticmethod(can_configure)
@@ -32,6 +35,9 @@ class OrgViewSet(viewsets.GenericViewSet):
             predicate = self.read_predicate if safe else self.write_predicate
         if not predicate(membership):
             raise PermissionDenied()
+        refusal = control_character_refusal(request.query_params)
+        if refusal:  # NUL & co. in a query parameter: 400 naming it, before anything reads it
+            raise ValidationError(refusal)
 
     def get_queryset(self):
         if self.schema_only:
