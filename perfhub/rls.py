@@ -1,4 +1,4 @@
-"""The database's half of tenant isolation, on PostgreSQL (README, "Tenancy").
+"""The database's half of tenant isolation, on PostgreSQL (docs/security.md, "Tenancy").
 
 `install()` runs after every `manage.py migrate` (a post_migrate handler, see apps.py), once
 all the migrations of the run are applied, so tables added later by any app are covered

@@ -103,7 +103,7 @@ TEMPLATES = [
 # DATABASE_URL is the role this process works as. On PostgreSQL that is the application role
 # (neither superuser nor BYPASSRLS), subject to row-level security; migrations run with the
 # owner's URL instead (`DATABASE_URL=$DATABASE_OWNER_URL manage.py migrate`), which then
-# grants DATABASE_APP_ROLE its privileges (perfhub.rls). See README, "Database roles".
+# grants DATABASE_APP_ROLE its privileges (perfhub.rls). See docs/security.md, "Database roles".
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 # One transaction per request: the organization resolved by departments.access is set for
 # that transaction only (SET LOCAL), so it lives exactly as long as the request.
