@@ -51,7 +51,8 @@ class InvitationForm(forms.Form):
     username = forms.CharField(
         label=_("or username of an existing account"), required=False, max_length=150
     )
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    # The least powerful role first: an invitation never grants admin by oversight.
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MANAGER)
 
 
 class MemberRoleForm(forms.Form):
