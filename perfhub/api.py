@@ -22,6 +22,18 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+def int_param(request, name: str) -> int | None:
+    """A whole-number query parameter of an API request (None when absent or empty); any
+    other value is a 400 naming the parameter."""
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise exceptions.ValidationError({name: [_("Enter a whole number.")]}) from None
+
+
 def rate_limit(request, scope: str) -> None:
     """Count one `scope` action of the caller (perfhub.ratelimits); over the limit, 429 with
     the message. The operation documents it with @extend_schema(extensions=DOCUMENTED)."""

@@ -52,7 +52,9 @@ INSTALLED_APPS = [
     "perfhub",
     "departments",
     "metrics",
+    "scorecards",
     "reviews",
+    "devtools",
     "accounts",
 ]
 
@@ -231,7 +233,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A recalculation of many periods runs in this many parts at once, each on a database
-# connection of its own (reviews.rollup): 1 runs every recalculation in one transaction.
+# connection of its own (scorecards.rollup): 1 runs every recalculation in one transaction.
 ROLLUP_WORKERS = env.int("PERFHUB_ROLLUP_WORKERS", default=2)
 # A web request must never wait long for a broker that is down: publishing gives up fast
 # and the periodic reconciliation job picks up whatever was marked in the database.
@@ -353,8 +355,8 @@ SPECTACULAR_SETTINGS = {
         "PeriodKindEnum": "metrics.models.PeriodKind",
         "DepartmentKindEnum": "departments.models.DepartmentKind",
         "PeriodStatusEnum": "metrics.models.PeriodStatus",
-        "ScoreStatusEnum": "reviews.models.Status",
-        "RunStateEnum": "reviews.models.RecalculationRun.State",
+        "ScoreStatusEnum": "scorecards.models.Status",
+        "RunStateEnum": "scorecards.models.RecalculationRun.State",
         "ReviewStatusEnum": "reviews.models.ReviewStatus",
     },
 }

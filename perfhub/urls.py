@@ -6,8 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.api import obtain_token
 from departments.urls import org_urlpatterns as department_pages
 from metrics.urls import urlpatterns as metrics_pages
-from reviews.pages import urlpatterns as review_pages
-from reviews.views import urlpatterns as reviews_pages
+from reviews.urls import urlpatterns as reviews_pages
+from scorecards.urls import urlpatterns as scorecards_pages
 
 from .api import api_not_found
 from .health import healthz
@@ -18,11 +18,12 @@ api_v1 = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("departments.api.urls")),
     path("", include("metrics.api.urls")),
+    path("", include("scorecards.api.urls")),
     path("", include("reviews.api.urls")),
     re_path(r"^.*$", api_not_found),
 ]
 
-org_pages = [*department_pages, *metrics_pages, *reviews_pages, *review_pages]
+org_pages = [*department_pages, *metrics_pages, *scorecards_pages, *reviews_pages]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

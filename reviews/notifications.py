@@ -22,8 +22,9 @@ from django.utils import timezone, translation
 from departments.models import Membership, NotificationKind, Profile, Role
 from metrics import selectors as metric_selectors
 from metrics.models import PeriodStatus
+from scorecards.models import ScorecardLine, Status
 
-from .models import Notification, ReviewStatus, ScorecardLine, Status
+from .models import Notification, ReviewStatus
 
 log = logging.getLogger(__name__)
 K = NotificationKind

@@ -1,4 +1,4 @@
-"""Writes of the reviews app: company goals, department reviews with their transitions, and
+"""Writes of the reviews app: department reviews with their transitions, and
 cross-department feedback (which computes `internal_service_satisfaction`)."""
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from departments.models import DepartmentKind
 from departments.permissions import can_decide_reviews, can_write_review
 from metrics.models import Indicator, Kpi, PeriodKind, Source
 from metrics.services.actuals import CONTROL_CHARACTERS, computed_actual_set
-from metrics.services.recalc import recalculation_mark
 
-from .models import Feedback, Goal, GoalLink, Review, ReviewStatus, ReviewTransition
+from .models import Feedback, Review, ReviewStatus, ReviewTransition
 
 SATISFACTION = "internal_service_satisfaction"
 
@@ -30,45 +29,6 @@ def _refuse_control_characters(**texts) -> None:
     }
     if bad:
         raise ValidationError(bad)
-
-
-@transaction.atomic
-def goal_save(
-    *, org, by, title: str, period, links: list[tuple], description: str = "", goal=None
-) -> Goal:
-    """Create or edit a company goal for a period with its linked KPIs, each with a
-    contribution weight (`links`: [(kpi, weight)]). Its progress is computed by the
-    roll-up, which this marks for the goal's period."""
-    if period.organization_id != org.pk:
-        raise ValidationError({"period": [_("Unknown period.")]})
-    errors = {}
-    seen = set()
-    for n, (kpi, weight) in enumerate(links):
-        if kpi.organization_id != org.pk:
-            errors[f"links.{n}.kpi"] = [_("Unknown KPI.")]
-        elif kpi.pk in seen:
-            errors[f"links.{n}.kpi"] = [_("Listed twice.")]
-        if weight is None or Decimal(weight) < 0:
-            errors[f"links.{n}.weight"] = [_("The weight cannot be negative.")]
-        seen.add(kpi.pk)
-    if not links:
-        errors["links"] = [_("Link at least one KPI.")]
-    goal = goal or Goal(organization=org, created_by=by)
-    goal.title, goal.description, goal.period = title, description, period
-    try:
-        goal.full_clean(exclude=["organization", "progress", "computed_at"])
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
-    goal.save()
-    GoalLink.objects.for_org(org).filter(goal=goal).delete()
-    GoalLink.objects.bulk_create(
-        GoalLink(organization=org, goal=goal, kpi=kpi, weight=Decimal(weight))
-        for kpi, weight in links
-    )
-    recalculation_mark(org=org, periods=[period])
-    return goal
 
 
 # --- Reviews -------------------------------------------------------------------------------

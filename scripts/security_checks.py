@@ -1,7 +1,8 @@
 """`make security`: bandit over the project's code and pip-audit over the installed packages.
 
 - bandit: fails on any finding of high severity (lower ones are listed by
-  `bandit -r departments metrics reviews perfhub scripts`; each that stays is explained).
+  `bandit -r departments metrics scorecards reviews devtools perfhub scripts`; each that
+  stays is explained).
 - pip-audit: fails on any known vulnerability of an installed package. pip-audit asks
   PyPI's JSON API for them; where that service cannot be reached (a machine that reaches
   only a package index mirror, as the development machines do) it would report every
@@ -23,7 +24,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-CODE = ["departments", "metrics", "reviews", "perfhub", "scripts", "manage.py"]
+CODE = [
+    "departments",
+    "metrics",
+    "scorecards",
+    "reviews",
+    "devtools",
+    "perfhub",
+    "scripts",
+    "manage.py",
+]
 PROBE = os.environ.get("PERFHUB_AUDIT_PROBE_URL", "https://pypi.org/pypi/django/5.2/json")
 
 

@@ -237,7 +237,7 @@ def wait_for(predicate, seconds=60, what="condition"):
 
 def line_score(org, setup):
     """The stored score of the set-up KPI in its month (None until computed)."""
-    from reviews.models import ScorecardLine
+    from scorecards.models import ScorecardLine
 
     row = ScorecardLine.objects.for_org(org).filter(kpi=setup["kpi"], period=setup["month"])
     return row.values_list("score", flat=True).first()
@@ -245,7 +245,7 @@ def line_score(org, setup):
 
 def scorecard_lines(org):
     """Every stored scorecard line of the organization, comparable between runs."""
-    from reviews.models import ScorecardLine
+    from scorecards.models import ScorecardLine
 
     return sorted(
         ScorecardLine.objects.for_org(org).values_list(

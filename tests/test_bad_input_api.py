@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from departments.models import Department, Membership
 from metrics.models import Actual, Indicator, Kpi, Period, Template
-from reviews.models import Goal
+from scorecards.models import Goal
 from tests.factories import enter_actuals
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,8 @@ from rest_framework.test import APIClient
 from departments.invitations import invitation_create
 from metrics.models import Actual
 from perfhub.rls import tenant_tables
-from reviews.models import Feedback, Goal, RecalculationRun, Review
+from reviews.models import Feedback, Review
+from scorecards.models import Goal, RecalculationRun
 from tests.factories import enter_actuals, make_department
 
 pytestmark = pytest.mark.django_db

@@ -39,7 +39,7 @@ from schemathesis.specs.openapi.checks import (
 from accounts.services import token_create
 from departments.models import Membership
 from metrics.services.actuals import ActualInput, actuals_save
-from reviews.rollup import recalculate
+from scorecards.rollup import recalculate
 
 from . import FUZZ_STATS
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polib
 
-from reviews.demo import DEMO_TEXTS
+from devtools.demo import DEMO_TEXTS
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"

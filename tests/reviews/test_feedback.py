@@ -9,9 +9,10 @@ from django.core.exceptions import ValidationError
 
 from metrics.models import Actual
 from metrics.services.periods import period_lock
-from reviews.models import Feedback, ScorecardLine
-from reviews.rollup import recalculate
+from reviews.models import Feedback
 from reviews.services import feedback_save, satisfaction_value
+from scorecards.models import ScorecardLine
+from scorecards.rollup import recalculate
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import pytest
 
 from departments.models import Profile
 from reviews import selectors
-from reviews.models import OrgScorecard, Scorecard
 from reviews.selectors import _pearson
+from scorecards.models import OrgScorecard, Scorecard
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from departments.models import Profile
 from metrics import selectors as metric_selectors
 from metrics.services.templates import template_apply
 from reviews import notifications
-from reviews.rollup import recalculate
 from reviews.services import review_save, review_transition
 from reviews.tasks import org_notifications
+from scorecards.rollup import recalculate
 from tests.factories import enter_actuals
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,356 @@
+"""The demo organization loaded by `make run` (idempotent: a second run changes nothing)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from departments import selectors as dept_selectors
+from departments import services as dept_services
+from departments.models import Department, Membership, Organization, Role
+from perfhub import tenancy
+
+DEMO_SLUG = "demo"
+DEMO_PASSWORD = "perfhub-demo"  # noqa: S105 - published demo login
+DEMO_USERS = (
+    ("admin", Role.ADMIN, "admin@demo.perfhub.local"),
+    ("hr", Role.HR, "hr@demo.perfhub.local"),
+    ("manager", Role.MANAGER, "manager@demo.perfhub.local"),
+    ("executive", Role.EXECUTIVE, "executive@demo.perfhub.local"),
+)
+# code, 中文, English, kind, function, parent code
+DEMO_DEPARTMENTS = (
+    ("hr", "人力资源部", "Human Resources", "management", "hr", None),
+    ("finance", "财务部", "Finance", "management", "finance", None),
+    ("admin", "行政部", "Administration", "management", "admin", None),
+    ("sales", "销售部", "Sales", "business", "sales", None),
+    ("sales-east", "华东销售组", "East China Sales", "business", "sales", "sales"),
+    ("production", "生产部", "Production", "business", "production", None),
+    ("rnd", "研发部", "R&D", "business", "rnd", None),
+    ("service", "客服部", "Customer Service", "business", "service", None),
+)
+
+
+@transaction.atomic
+def load_demo(stdout=None) -> Organization:
+    User = get_user_model()
+    users = {}
+    for username, _role, email in DEMO_USERS:
+        user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        users[username] = user
+
+    org = Organization.objects.filter(slug=DEMO_SLUG).first()
+    if org is None:
+        org = dept_services.organization_create(
+            name="示例科技有限公司", slug=DEMO_SLUG, by=users["admin"], language="zh-hans"
+        )
+    # The organization's rows are written with the database set to it (row-level security).
+    with tenancy.org_atomic(org):
+        existing_roles = dict(Membership.objects.for_org(org).values_list("user_id", "role"))
+        for username, role, _email in DEMO_USERS:
+            if users[username].pk not in existing_roles:
+                Membership.objects.create(organization=org, user=users[username], role=role)
+
+        codes = {d.code: d for d in dept_selectors.department_list(org=org)}
+        for code, zh, en, kind, function, parent_code in DEMO_DEPARTMENTS:
+            if code in codes:
+                continue
+            codes[code] = dept_services.department_create(
+                org=org,
+                by=users["admin"],
+                name=zh,
+                name_en=en,
+                code=code,
+                kind=kind,
+                function=function,
+                parent=codes.get(parent_code) if parent_code else None,
+                managers=[users["manager"]] if code == "sales" else [],
+            )
+        _ensure_demo_data(org, users, codes)
+    return org
+
+
+# Component values per month for tracked indicators (base, spread).
+_COMPONENTS = {
+    "leavers": (2, 2),
+    "headcount": (120, 6),
+    "successful_decisions": (8, 2),
+    "reviewed_decisions": (10, 1),
+    "profit": (260000, 60000),
+    "acquisition_spend": (90000, 20000),
+    "new_customers": (900, 200),
+}
+# Typical performance (score) per department: some steady, some struggling.
+_FORM = {
+    "hr": 96,
+    "finance": 102,
+    "admin": 88,
+    "sales": 93,
+    "sales-east": 84,
+    "production": 99,
+    "rnd": 78,
+    "service": 105,
+}
+
+
+def _value_for_score(kpi, score: Decimal, months: int) -> Decimal:
+    """The actual that earns `score` under the KPI's rule (inverse of SPEC §3)."""
+    from metrics import scoring
+
+    rule = scoring.rule_for_period(
+        direction=kpi.indicator.direction,
+        aggregation=kpi.indicator.aggregation,
+        target=kpi.target,
+        threshold=kpi.threshold,
+        target_max=kpi.target_max,
+        cap=kpi.cap,
+        target_period_months=scoring.months_in(kpi.target_period),
+        period_months=months,
+    )
+    if rule is None:  # scored only over longer periods: aim at the target itself
+        return kpi.target
+    if rule.direction == "within_range":
+        if score >= 100:
+            return (rule.target + rule.target_max) / 2
+        return rule.target - rule.threshold * (1 - score / 100)
+    threshold = scoring.effective_threshold(rule)
+    return threshold + (rule.target - threshold) * score / 100
+
+
+def _ensure_demo_data(org: Organization, users: dict, departments: dict[str, Department]) -> None:
+    """Templates applied by function, periods of the last two fiscal years, and twelve months
+    of actuals: mostly green and amber, some red (with notes), a few missing. Runs once."""
+    import datetime as dt
+    import random
+
+    from django.utils import timezone
+
+    from metrics import selectors as m_selectors
+    from metrics.models import Actual, PeriodKind
+    from metrics.services.actuals import ActualInput, actuals_save
+    from metrics.services.periods import period_lock, periods_generate
+    from metrics.services.templates import template_apply
+
+    if Actual.objects.for_org(org).exists():
+        return
+    admin = users["admin"]
+    templates = {t.function: t for t in m_selectors.template_list(org=org)}
+    for department in departments.values():
+        template = templates.get(department.function)
+        if template is not None:
+            template_apply(template=template, departments=[department], by=admin)
+
+    today = timezone.localdate()
+    for year in (today.year - 1, today.year):
+        periods_generate(org=org, fiscal_year=year, by=admin)
+    months = [
+        p
+        for p in m_selectors.period_list(org=org, kind=PeriodKind.MONTH)
+        if p.start <= today and p.start > today - dt.timedelta(days=366)
+    ]
+    kpis = list(m_selectors.kpi_list(org=org).filter(is_active=True))
+    rng = random.Random(20261129)  # the same demo every time
+    entries = []
+    for index, month in enumerate(months):
+        current = index == len(months) - 1
+        for kpi in kpis:
+            indicator = kpi.indicator
+            if not indicator.typed or indicator.frequency != month.kind:
+                continue
+            if current and rng.random() < 0.5:
+                continue  # the running month: half entered so far
+            if not current and rng.random() < 0.03:
+                continue  # a few gaps
+            code = indicator.code
+            if code in _COMPONENTS:
+                base, spread = _COMPONENTS[code]
+                value = Decimal(max(0, round(base + rng.uniform(-spread, spread))))
+            elif kpi.target is None:
+                continue
+            else:
+                form = _FORM.get(kpi.department.code, 95)
+                trend = (index - 6) * 0.6  # most departments improve slowly
+                score = Decimal(str(round(form + trend + rng.gauss(0, 12), 1)))
+                value = _value_for_score(kpi, score, 1)
+                value = max(value, Decimal(0))
+                if indicator.unit == "count":
+                    value = value.quantize(Decimal(1))
+                elif indicator.unit == "percent":
+                    value = min(max(value, Decimal(0)), Decimal(1000)).quantize(Decimal("0.1"))
+                else:
+                    value = max(value, Decimal(0)).quantize(Decimal("0.01"))
+            entries.append(
+                ActualInput(kpi.pk, month.pk, value, note=_note(rng), ref=f"{kpi.pk}-{month.pk}")
+            )
+    actuals_save(
+        org=org,
+        by=users["manager"],
+        source="import",
+        entries=entries,
+        can_enter=lambda d: True,
+    )
+    _demo_feedback(org, departments, months, rng)
+    _demo_reviews(org, users, departments, months)
+    for month in months[:-3]:  # older months are closed
+        period_lock(period=month, by=users["hr"], reason="")
+    _demo_goals(org, users, kpis, today)
+
+
+def _demo_goals(org, users, kpis, today) -> None:
+    """Two company goals for this fiscal year, each fed by both sides."""
+    from metrics import selectors as m_selectors
+    from metrics.models import PeriodKind
+    from scorecards.services import goal_save
+
+    year = (
+        m_selectors.period_list(org=org, kind=PeriodKind.YEAR)
+        .filter(start__lte=today, end__gte=today)
+        .first()
+    )
+    if year is None:
+        return
+    by_code = {(k.department.code, k.indicator.code): k for k in kpis}
+    goals = (
+        (
+            "客户满意、增长可持续 / Satisfied customers, sustainable growth",
+            [
+                ("sales", "sales_revenue", 3),
+                ("service", "customer_satisfaction", 2),
+                ("hr", "employee_satisfaction", 1),
+                ("admin", "internal_service_satisfaction", 1),
+            ],
+        ),
+        (
+            "交付准时、流程高效 / On-time delivery, efficient processes",
+            [
+                ("production", "on_time_delivery", 3),
+                ("rnd", "rnd_milestones_on_time", 2),
+                ("finance", "budget_execution", 1),
+                ("admin", "meeting_resolution_rate", 1),
+            ],
+        ),
+    )
+    for title, links in goals:
+        chosen = [(by_code[(d, c)], w) for d, c, w in links if (d, c) in by_code]
+        if chosen:
+            goal_save(org=org, by=users["executive"], title=title, period=year, links=chosen)
+
+
+_NOTES = (
+    "",
+    "",
+    "",
+    "",
+    "含一次性项目影响 / One-off project effect",
+    "人员调整中 / Team changes under way",
+    "供应商延迟 / Supplier delay",
+)
+
+
+def _note(rng) -> str:
+    """Every demo value carries a short note so red values are explained."""
+    return rng.choice(_NOTES) or "月度数据 / Monthly figure"
+
+
+# How well each management department supports the business side (average rating).
+_SUPPORT = {"hr": 4.1, "finance": 3.5, "admin": 3.0}
+_FEEDBACK_COMMENTS = (
+    "",
+    "",
+    "响应及时 / Quick to respond",
+    "流程还可以更简单 / The process could be simpler",
+    "招聘支持到位 / Good hiring support",
+    "报销周期偏长 / Reimbursements take long",
+)
+
+
+def _demo_feedback(org, departments, months, rng) -> None:
+    """A year of ratings: every business department rates every management department
+    each month (the running month: half of them so far); support slowly improves."""
+    from reviews.services import feedback_save
+
+    raters = [d for d in departments.values() if d.kind == "business"]
+    rated = [d for d in departments.values() if d.kind == "management"]
+    for index, month in enumerate(months):
+        current = index == len(months) - 1
+        for rater in raters:
+            for department in rated:
+                if current and rng.random() < 0.5:
+                    continue
+                mean = _SUPPORT.get(department.code, 3.5) + (index - 6) * 0.05
+                rating = int(min(5, max(1, round(rng.gauss(mean, 0.8)))))
+                feedback_save(
+                    org=org,
+                    period=month,
+                    rater_department=rater,
+                    rated_department=department,
+                    rating=rating,
+                    comment=rng.choice(_FEEDBACK_COMMENTS),
+                )
+
+
+_REVIEW_TEXTS = (
+    "销售额略低于目标，新客户增长良好。/ Revenue slightly under target; new customers grew well.",
+    "加强重点客户回访，月底前完成渠道评估。/ Visit key accounts; finish the channel review by "
+    "month end.",
+    "很好，继续保持 / Well done, keep it up",
+    "请补充回款计划 / Please add a plan for collections",
+    "华东区回款改善。/ Collections in East China improved.",
+)
+
+
+def _demo_reviews(org, users, departments, months) -> None:
+    """Reviews of Sales in every state over the last months, and a draft of East China."""
+    from departments.selectors import managed_department_ids
+    from reviews.services import review_save, review_transition
+
+    def member(username):
+        membership = Membership.objects.for_org(org).get(user=users[username])
+        membership.managed_ids = managed_department_ids(org=org, user=users[username])
+        return membership
+
+    manager, executive = member("manager"), member("executive")
+    if len(months) < 6:
+        return
+    sales, east = departments["sales"], departments["sales-east"]
+    plan = (
+        (months[-6], "approve", ""),
+        (months[-5], "approve", _REVIEW_TEXTS[2]),
+        (months[-4], "return", _REVIEW_TEXTS[3]),
+        (months[-3], "submit", ""),
+        (months[-2], "submit", ""),
+    )
+    for month, last, comment in plan:
+        review = review_save(
+            org=org,
+            membership=manager,
+            department=sales,
+            period=month,
+            self_assessment=_REVIEW_TEXTS[0],
+            improvement_plan=_REVIEW_TEXTS[1],
+        )
+        review_transition(org=org, membership=manager, review=review, action="submit")
+        if last in ("approve", "return"):
+            review_transition(
+                org=org, membership=executive, review=review, action=last, comment=comment
+            )
+    review_save(
+        org=org,
+        membership=manager,
+        department=east,
+        period=months[-2],
+        self_assessment=_REVIEW_TEXTS[4],
+        improvement_plan="",
+    )
+
+
+# Every bilingual text the demo writes: data, not interface (the browser journeys leave them
+# out of their "no English left in a Chinese page" check).
+DEMO_TEXTS = tuple(
+    t for t in (*_NOTES, "月度数据 / Monthly figure", *_FEEDBACK_COMMENTS, *_REVIEW_TEXTS) if t
+)

@@ -1,0 +1,14 @@
+"""Routes of the reviews pages (under /o/<slug>/, perfhub/urls.py)."""
+
+from django.urls import path
+
+from .views.feedback import feedback_page
+from .views.influence import influence
+from .views.reviews import review_detail, review_list
+
+urlpatterns = [
+    path("reviews/", review_list, name="review_list"),
+    path("reviews/<int:pk>/", review_detail, name="review_detail"),
+    path("feedback/", feedback_page, name="feedback"),
+    path("influence/<int:pk>/", influence, name="influence"),
+]

@@ -1,0 +1,85 @@
+"""The influence view: a management department's score and service satisfaction beside
+the business side's index over time."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from departments import selectors as dept_selectors
+from departments.access import org_view
+from departments.models import DepartmentKind
+from departments.permissions import (
+    can_view_department,
+    is_member,
+)
+from scorecards.selectors import scorecards as scorecard_selectors
+
+from .. import selectors
+
+
+@org_view(is_member)
+def influence(request, pk):
+    """A management department's score and internal service satisfaction beside the
+    business side's index over time, with their correlation (coincidence, not cause)."""
+    department = dept_selectors.department_get(org=request.org, pk=pk)
+    if not can_view_department(request.membership, department):
+        raise PermissionDenied
+    kind = request.GET.get("kind") if request.GET.get("kind") in ("month", "quarter") else "month"
+    period = scorecard_selectors.latest_period_with_data(org=request.org, kind=kind)
+    data = (
+        selectors.influence(org=request.org, department=department, period=period)
+        if period
+        else {"rows": []}
+    )
+
+    def num(v):
+        return None if v is None else float(v)
+
+    chart = {
+        "periods": [r["period"].label for r in data["rows"]],
+        "score": [num(r["score"]) for r in data["rows"]],
+        "satisfaction": [num(r["satisfaction"]) for r in data["rows"]],
+        "business": [num(r["business_index"]) for r in data["rows"]],
+    }
+    managements = [
+        d
+        for d in dept_selectors.department_list(org=request.org, active_only=True)
+        if d.kind == DepartmentKind.MANAGEMENT and can_view_department(request.membership, d)
+    ]
+    correlations = []
+    if data["rows"]:
+        for label, c in (
+            (_("Its score and the business index"), data["score_correlation"]),
+            (
+                _("Its internal service satisfaction and the business index"),
+                data["satisfaction_correlation"],
+            ),
+        ):
+            correlations.append((label, {**c, "strength": _strength(c["r"])}))
+    return render(
+        request,
+        "reviews/influence.html",
+        {
+            "department": department,
+            "kind": kind,
+            "chart": chart,
+            "managements": managements,
+            "correlations": correlations,
+            **data,
+        },
+    )
+
+
+def _strength(r) -> str:
+    """Words for a correlation coefficient (the usual rule-of-thumb bands)."""
+    if r is None:
+        return ""
+    size = abs(r)
+    if size < 0.3:
+        return _("hardly related")
+    word = _("moved together") if r > 0 else _("moved in opposite directions")
+    if size < 0.7:
+        return _("somewhat: %(word)s") % {"word": word}
+    return _("strongly: %(word)s") % {"word": word}

@@ -1,0 +1,171 @@
+"""Pages of reviews (SPEC §5 "Reviews"): the reviews of a period at a glance and a
+department's review beside its scorecard."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from departments import selectors as dept_selectors
+from departments.access import org_view
+from departments.permissions import (
+    can_view_all,
+    can_view_department,
+    can_write_review,
+    is_member,
+)
+from metrics import selectors as metric_selectors
+from perfhub.errors import add_service_errors
+from scorecards.selectors import scorecards as scorecard_selectors
+
+from .. import selectors
+from ..forms import DecisionForm, ReviewForm
+from ..services import (
+    review_actions,
+    review_save,
+    review_transition,
+)
+
+
+def pick_period(request, kind):
+    """The period asked for (of the given kind), else the last one that has ended, else the
+    current one."""
+    periods = list(metric_selectors.period_list(org=request.org, kind=kind))
+    wanted = request.GET.get("period")
+    if wanted:
+        period = metric_selectors.period_get(org=request.org, pk=wanted)
+        return period, periods
+    today = timezone.localdate()
+    ended = [p for p in periods if p.end < today]
+    current = [p for p in periods if p.start <= today]
+    chosen = max(ended or current or periods or [None], key=lambda p: p.start if p else 0)
+    return chosen, periods
+
+
+def visible_ids(membership):
+    return None if can_view_all(membership) else set(membership.managed_ids)
+
+
+@org_view(is_member)
+def review_list(request):
+    """Every department's review of the period and its status, at a glance (HR and
+    executives: all departments; a manager: their own)."""
+    period, periods = pick_period(request, request.org.review_frequency)
+    overview = (
+        selectors.review_overview(
+            org=request.org, period=period, department_ids=visible_ids(request.membership)
+        )
+        if period
+        else {"rows": [], "counts": {}}
+    )
+    return render(
+        request,
+        "reviews/review_list.html",
+        {"period": period, "periods": periods, **overview},
+    )
+
+
+@org_view(is_member)
+def review_detail(request, pk):
+    """A department's review of a period beside its scorecard: the manager writes and
+    submits; an executive approves or returns it with a reason; every step is listed."""
+    department = dept_selectors.department_get(org=request.org, pk=pk)
+    if not can_view_department(request.membership, department):
+        raise PermissionDenied
+    period, periods = pick_period(request, request.org.review_frequency)
+    if period is None:
+        return redirect("review_list", slug=request.org.slug)
+    review = selectors.review_for(org=request.org, department=department, period=period)
+    may_write = can_write_review(request.membership, department) and (
+        review is None or review.editable
+    )
+    initial = (
+        {"self_assessment": review.self_assessment, "improvement_plan": review.improvement_plan}
+        if review
+        else {}
+    )
+    form = ReviewForm(
+        request.POST if may_write and request.method == "POST" else None, initial=initial
+    )
+    decision = DecisionForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        target = decision if action in ("approve", "return") else form
+        try:
+            with transaction.atomic():
+                if action in ("save", "submit"):
+                    if not may_write:
+                        raise PermissionDenied
+                    if not form.is_valid():
+                        raise ValidationError({})
+                    review = review_save(
+                        org=request.org,
+                        membership=request.membership,
+                        department=department,
+                        period=period,
+                        **form.cleaned_data,
+                    )
+                    if action == "submit":
+                        review_transition(
+                            org=request.org,
+                            membership=request.membership,
+                            review=review,
+                            action="submit",
+                        )
+                elif action in ("approve", "return") and review is not None:
+                    decision.is_valid()
+                    review_transition(
+                        org=request.org,
+                        membership=request.membership,
+                        review=review,
+                        action=action,
+                        comment=decision.cleaned_data.get("comment", ""),
+                    )
+                else:
+                    raise ValidationError(_("Unknown action."))
+        except ValidationError as exc:
+            add_service_errors(target, exc)
+            review = selectors.review_for(org=request.org, department=department, period=period)
+        else:
+            messages.success(
+                request,
+                {
+                    "save": _("Draft saved."),
+                    "submit": _("Review submitted for approval."),
+                    "approve": _("Review approved."),
+                    "return": _("Review returned to the manager."),
+                }[action],
+            )
+            return redirect(
+                reverse("review_detail", kwargs={"slug": request.org.slug, "pk": department.pk})
+                + f"?period={period.pk}"
+            )
+    cards = scorecard_selectors.attach_lines(
+        org=request.org,
+        scorecards=scorecard_selectors.scorecard_list(
+            org=request.org, period_id=period.pk, department_ids=[department.pk]
+        ),
+    )
+    return render(
+        request,
+        "reviews/review_detail.html",
+        {
+            "department": department,
+            "period": period,
+            "periods": periods,
+            "review": review,
+            "card": cards[0] if cards else None,
+            "form": form,
+            "decision": decision,
+            "may_write": may_write,
+            "actions": review_actions(review, request.membership),
+            "transitions": selectors.review_transitions(org=request.org, review=review)
+            if review
+            else [],
+        },
+    )

@@ -1,0 +1,165 @@
+"""Serializers of scorecards/, dashboard/, recalculations/ and goals/."""
+
+from rest_framework import serializers
+
+from departments.api.serializers import OrgScopedPrimaryKeyField
+from metrics import selectors as metric_selectors
+from perfhub.api import StrictInput
+
+from ..models import (
+    OrgScorecard,
+    RecalculationRun,
+    Scorecard,
+    ScorecardLine,
+)
+
+
+class LineOut(serializers.ModelSerializer):
+    indicator_code = serializers.CharField(source="kpi.indicator.code", read_only=True)
+    unit = serializers.CharField(source="kpi.indicator.unit", read_only=True)
+
+    class Meta:
+        model = ScorecardLine
+        fields = [
+            "kpi",
+            "indicator_code",
+            "unit",
+            "weight",
+            "actual",
+            "months_with_value",
+            "target",
+            "threshold",
+            "target_max",
+            "scored",
+            "score",
+            "status",
+            "computed_at",
+        ]
+
+
+class ScorecardOut(serializers.ModelSerializer):
+    lines = LineOut(many=True, read_only=True)
+    department_code = serializers.CharField(source="department.code", read_only=True)
+    pending = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Scorecard
+        fields = [
+            "id",
+            "department",
+            "department_code",
+            "period",
+            "score",
+            "rolled_up_score",
+            "coverage",
+            "status",
+            "kpi_count",
+            "red_count",
+            "inputs_count",
+            "inputs_latest",
+            "computed_at",
+            "pending",
+            "lines",
+        ]
+
+    def get_pending(self, obj) -> bool:
+        # From a set loaded once per request (context), not a query per row.
+        return obj.period_id in self.context.get("pending", set())
+
+
+class RankingRow(serializers.ModelSerializer):
+    department_code = serializers.CharField(source="department.code")
+    department_name = serializers.CharField(source="department.display_name")
+    kind = serializers.CharField(source="department.kind")
+
+    class Meta:
+        model = Scorecard
+        fields = [
+            "department",
+            "department_code",
+            "department_name",
+            "kind",
+            "score",
+            "rolled_up_score",
+            "coverage",
+            "status",
+        ]
+
+
+class DashboardOut(serializers.ModelSerializer):
+    pending = serializers.BooleanField()
+    ranking = RankingRow(many=True)
+
+    class Meta:
+        model = OrgScorecard
+        fields = [
+            "period",
+            "management_index",
+            "business_index",
+            "company_index",
+            "balance_gap",
+            "management_coverage",
+            "business_coverage",
+            "management_count",
+            "business_count",
+            "computed_at",
+            "pending",
+            "ranking",
+        ]
+
+
+class RecalculationIn(StrictInput, serializers.Serializer):
+    period = serializers.IntegerField()
+
+
+class RecalculationOut(serializers.ModelSerializer):
+    class Meta:
+        model = RecalculationRun
+        fields = [
+            "id",
+            "state",
+            "periods_total",
+            "periods_done",
+            "lines_written",
+            "attempts",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class GoalLinkOut(serializers.Serializer):
+    kpi = serializers.IntegerField(source="link.kpi_id")
+    indicator_code = serializers.CharField(source="link.kpi.indicator.code")
+    department = serializers.IntegerField(source="link.kpi.department_id")
+    kind = serializers.CharField(source="link.kpi.department.kind")
+    weight = serializers.DecimalField(source="link.weight", max_digits=7, decimal_places=3)
+    score = serializers.DecimalField(
+        source="line.score", max_digits=9, decimal_places=4, allow_null=True, default=None
+    )
+
+
+class GoalOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    period = serializers.IntegerField(source="period_id")
+    progress = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True)
+    computed_at = serializers.DateTimeField(allow_null=True)
+    management = GoalLinkOut(many=True, source="sides.management")
+    business = GoalLinkOut(many=True, source="sides.business")
+
+
+class GoalLinkIn(StrictInput, serializers.Serializer):
+    kpi = OrgScopedPrimaryKeyField(scoped_queryset=lambda org: metric_selectors.kpi_list(org=org))
+    weight = serializers.DecimalField(max_digits=7, decimal_places=3, min_value=0, default=1)
+
+
+class GoalIn(StrictInput, serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    period = OrgScopedPrimaryKeyField(
+        scoped_queryset=lambda org: metric_selectors.period_list(org=org)
+    )
+    links = GoalLinkIn(many=True, allow_empty=False)

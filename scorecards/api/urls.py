@@ -1,0 +1,26 @@
+from django.urls import path
+
+from .views import DashboardViewSet, GoalViewSet, RecalculationViewSet, ScorecardViewSet
+
+P = "orgs/<slug:org_slug>/"
+
+urlpatterns = [
+    path(P + "scorecards/", ScorecardViewSet.as_view({"get": "list"}), name="api-scorecards"),
+    path(P + "dashboard/", DashboardViewSet.as_view({"get": "retrieve"}), name="api-dashboard"),
+    path(P + "goals/", GoalViewSet.as_view({"get": "list", "post": "create"}), name="api-goals"),
+    path(
+        P + "goals/<int:pk>/",
+        GoalViewSet.as_view({"get": "retrieve", "put": "update"}),
+        name="api-goal",
+    ),
+    path(
+        P + "recalculations/",
+        RecalculationViewSet.as_view({"post": "create"}),
+        name="api-recalculations",
+    ),
+    path(
+        P + "recalculations/<int:pk>/",
+        RecalculationViewSet.as_view({"get": "retrieve"}),
+        name="api-recalculation",
+    ),
+]

@@ -1,0 +1,62 @@
+"""The company dashboard's rendered body, cached per organization data version.
+
+What the body shows comes from stored scorecards (written only by the roll-up) and the
+names, kinds and tree of departments, indicators and periods. A version token per
+organization changes when a roll-up commits and when any of those rows is saved or
+deleted (scorecards.apps connects the signals). The key of a body holds that token, the
+period, the filters, the member's scope, the language and the release (templates and
+catalogs), so a body is only reused for exactly the same page of the same data. The
+pending banner, the navigation and the forms are rendered per request.
+
+A version read before the data makes a race harmless: a body computed while a roll-up
+commits is stored under the old token, which no later request asks for."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from django.conf import settings
+
+from perfhub import cache_versions
+
+
+def timeout() -> int:
+    """Seconds a body is kept (PERFHUB_DASHBOARD_CACHE_SECONDS, default 600: a safety net,
+    the version token is what invalidates); 0 turns the cache off."""
+    return int(getattr(settings, "PERFHUB_DASHBOARD_CACHE_SECONDS", 600))
+
+
+def _release() -> str:
+    """Changes when the dashboard's template or a compiled catalog changes (a deploy)."""
+    digest = hashlib.sha256()
+    files = [
+        Path(__file__).parent / "templates/scorecards/dashboard.html",
+        Path(settings.BASE_DIR, "templates/_period_picker.html"),  # in the cached heading
+    ]
+    files += sorted(Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/django.mo"))
+    for path in files:
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+RELEASE = _release()
+
+
+def _name(org_id: int) -> str:
+    return f"dashboard:{org_id}"
+
+
+def version(org_id: int) -> str:
+    return cache_versions.token(_name(org_id))
+
+
+def bump(org_id: int) -> None:
+    """A new version once the current transaction commits (at once outside one)."""
+    cache_versions.renew(_name(org_id))
+
+
+def body_key(*, org_id: int, parts) -> str:
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return f"perfhub:dashboard:body:{org_id}:{version(org_id)}:{RELEASE}:{digest}"

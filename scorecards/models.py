@@ -1,0 +1,199 @@
+"""Computed scorecards (written only by the roll-up jobs), organization indices,
+recalculation runs and goals. The tables kept the names they had in the reviews app
+(db_table): the models moved, the rows did not."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from departments.models import Department
+from metrics.models import VALUE, Kpi, Period
+from perfhub.tenancy import TenantModel
+
+SCORE = {"max_digits": 9, "decimal_places": 4}
+
+
+class Status(models.TextChoices):
+    GREEN = "green", _("green")
+    AMBER = "amber", _("amber")
+    RED = "red", _("red")
+    GREY = "grey", _("grey")
+
+
+# Scorecards are derived rows, rebuilt by scorecards.rollup from the tables they point to (its
+# statements join them), and written by the hundred thousand: their references are not
+# checked row by row by the database (deletes still cascade, through Django), and no index
+# is kept for a column alone — every read goes through the organization first, which the
+# key or a composite index leads with. An index costs every one of those rows a write (the
+# roll-up benchmark went from 6.0 s to 3.0 s without the single-column ones and the
+# organization's row-by-row key check). The price: an operator deleting a department, KPI
+# or period in the admin scans these tables to cascade.
+DERIVED = {
+    "on_delete": models.CASCADE,
+    "related_name": "+",
+    "db_constraint": False,
+    "db_index": False,
+}
+
+
+def derived_organization():
+    """The organization column of a derived table: cascades through Django like every
+    tenant row's, but neither checked row by row nor indexed alone (see DERIVED)."""
+    return models.ForeignKey("departments.Organization", editable=False, **DERIVED)
+
+
+class ScorecardLine(TenantModel):
+    """One KPI of a department in one period: the (aggregated) actual, the target that
+    applies to the period, the score and its status. Written by scorecards.rollup only.
+
+    Its key is (organization, period, department, KPI): one index serves the upsert, a
+    period's lines and a department's lines in a period; no surrogate id to maintain."""
+
+    pk = models.CompositePrimaryKey("organization", "period", "department", "kpi")
+    organization = derived_organization()
+    department = models.ForeignKey(Department, **DERIVED)
+    period = models.ForeignKey(Period, **DERIVED)
+    kpi = models.ForeignKey(Kpi, **DERIVED)
+    weight = models.DecimalField(max_digits=7, decimal_places=3)
+    actual = models.DecimalField(null=True, **VALUE)
+    months_with_value = models.PositiveSmallIntegerField(default=0)
+    target = models.DecimalField(null=True, **VALUE)
+    threshold = models.DecimalField(null=True, **VALUE)
+    target_max = models.DecimalField(null=True, **VALUE)
+    scored = models.BooleanField(default=False)
+    score = models.DecimalField(null=True, **SCORE)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.GREY)
+    computed_at = models.DateTimeField()
+
+    # No other index: a KPI's lines over time are read by key too (its periods listed).
+
+    class Meta:
+        db_table = "reviews_scorecardline"
+
+
+class Scorecard(TenantModel):
+    """A department's result in a period. `score` is its own KPIs' weighted mean;
+    `rolled_up_score` also weighs in its sub-departments (SPEC §4)."""
+
+    organization = derived_organization()
+
+    department = models.ForeignKey(Department, **DERIVED)
+    period = models.ForeignKey(Period, **DERIVED)
+    score = models.DecimalField(null=True, **SCORE)
+    rolled_up_score = models.DecimalField(null=True, **SCORE)
+    coverage = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
+    weight_total = models.DecimalField(max_digits=12, decimal_places=3, default=Decimal(0))
+    weight_with_actual = models.DecimalField(max_digits=12, decimal_places=3, default=Decimal(0))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.GREY)
+    kpi_count = models.PositiveSmallIntegerField(default=0)
+    red_count = models.PositiveSmallIntegerField(default=0)
+    inputs_count = models.PositiveIntegerField(
+        default=0, help_text=_("Actuals the scorecard was computed from.")
+    )
+    inputs_latest = models.DateTimeField(
+        null=True, help_text=_("When the newest of those actuals was entered.")
+    )
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "reviews_scorecard"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "department", "period"], name="scorecard_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "period"])]
+
+
+class OrgScorecard(TenantModel):
+    """The organization in a period: management, business and company indices (SPEC §4)."""
+
+    organization = derived_organization()
+    period = models.ForeignKey(Period, **DERIVED)
+    management_index = models.DecimalField(null=True, **SCORE)
+    business_index = models.DecimalField(null=True, **SCORE)
+    company_index = models.DecimalField(null=True, **SCORE)
+    balance_gap = models.DecimalField(null=True, **SCORE)
+    management_coverage = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
+    business_coverage = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
+    management_count = models.PositiveSmallIntegerField(default=0)
+    business_count = models.PositiveSmallIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "reviews_orgscorecard"
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "period"], name="org_scorecard_unique")
+        ]
+
+
+class RecalculationRun(TenantModel):
+    """One run of the roll-up job for an organization: what it covered and how it ended,
+    so pages can show progress and errors."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    periods_total = models.PositiveIntegerField(default=0)
+    periods_done = models.PositiveIntegerField(default=0)
+    lines_written = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "reviews_recalculationrun"
+        ordering = ["-created_at"]
+
+
+class Goal(TenantModel):
+    """A company objective for a period, linked to KPIs of departments of both kinds."""
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    period = models.ForeignKey(
+        Period, verbose_name=_("period"), on_delete=models.PROTECT, related_name="+"
+    )
+    progress = models.DecimalField(null=True, **SCORE)
+    computed_at = models.DateTimeField(null=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "reviews_goal"
+        ordering = ["-period__start", "title"]
+
+
+class GoalLink(TenantModel):
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="links")
+    kpi = models.ForeignKey(Kpi, verbose_name=_("KPI"), on_delete=models.CASCADE, related_name="+")
+    weight = models.DecimalField(
+        _("contribution weight"),
+        max_digits=7,
+        decimal_places=3,
+        default=Decimal(1),
+        validators=[MinValueValidator(Decimal(0))],
+    )
+
+    class Meta:
+        db_table = "reviews_goallink"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "goal", "kpi"], name="goal_link_unique"
+            ),
+            models.CheckConstraint(condition=models.Q(weight__gte=0), name="goal_weight_nonneg"),
+        ]

@@ -1,0 +1,189 @@
+"""The roll-up: actuals → scorecard lines → department scorecards → hierarchy → organization
+indices → goal progress, for one organization and a set of periods.
+
+Every period is computed from the actuals inside it alone, so periods are independent: a
+set of periods is computed in one transaction, or - when it is large and the caller holds
+no transaction of its own - in `ROLLUP_WORKERS` parts at once, each part a transaction on a
+connection of its own (PostgreSQL runs one statement on one core; the parts use the
+others). Each period's lines, scorecards and indices always commit together.
+
+Set-based SQL: a handful of INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE statements over
+all the rows of the organization and periods at once (plus one per formula indicator and one
+UPDATE per tree level), never a query per row. The formulas are those of SPEC §3–§4, and
+metrics.scoring is their reference: tests check that both agree on generated data.
+
+The statements run on PostgreSQL and, for the `make run` demo, on SQLite: divisions are
+written as `(1.0 * a) / NULLIF(b, 0)`, clamps as CASE, "latest month" per dialect.
+
+The package: `lines` (the KPI lines' SQL), `scores` (scorecards, hierarchy, indices, goals),
+`parts` (dealing periods into parts of equal work); this module runs them in order.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, connections
+from django.utils import timezone
+
+from metrics import formulas
+from metrics.models import Indicator, Period
+from perfhub.tenancy import org_atomic
+
+from .. import dashboard_cache
+from .lines import FRESH_SQL, STALE_LINES_SQL, _formula_lines_sql, _ids, _plain_lines_sql
+from .parts import PERIOD_WEIGHT, deal
+from .scores import (
+    DONE_SQL,
+    GOALS_SQL,
+    ORG_SQL,
+    ROLLED_UP_SQL,
+    SCORECARDS_SQL,
+    STALE_CARDS_SQL,
+    _tree_levels,
+)
+
+__all__ = ["PERIOD_WEIGHT", "RollupResult", "deal", "recalculate"]
+ADVISORY_KEY = 7_301_966  # "roll-up" namespace for pg_advisory_xact_lock(key, period)
+# Below this many periods the parts are not worth a connection each: one changed month is
+# three periods (the month, its quarter, its year).
+PARALLEL_MIN_PERIODS = 4
+
+
+@dataclass
+class RollupResult:
+    periods: int
+    lines: int
+    scorecards: int
+
+
+def recalculate(*, org, period_ids, started=None, on_part_done=None) -> RollupResult:
+    """Recompute the scorecards of the organization for these periods (and nothing else),
+    then clear their recalculation marks made before `started`. Idempotent; runs that share
+    a period are serialised by an advisory lock per period.
+
+    Several parts at once (`ROLLUP_WORKERS`) when there are at least PARALLEL_MIN_PERIODS
+    periods on PostgreSQL and the caller is in no transaction (inside one, the parts'
+    connections could not see what it has not committed): the periods dealt out so that
+    each part has about as much work as the others (`deal`).
+
+    `on_part_done(result)`, when given, is called after each part has committed (on that
+    part's thread and connection): a job reports its progress with it."""
+    started = started or timezone.now()
+    period_ids = sorted({int(p) for p in period_ids})
+    if not period_ids:
+        return RollupResult(0, 0, 0)
+    workers = min(settings.ROLLUP_WORKERS, len(period_ids))
+    if (
+        workers < 2
+        or len(period_ids) < PARALLEL_MIN_PERIODS
+        or connection.vendor != "postgresql"
+        or connection.in_atomic_block
+    ):
+        return _finished(_recalculate_part(org, period_ids, started), on_part_done)
+    with org_atomic(org):
+        kinds = list(
+            Period.objects.for_org(org)
+            .filter(pk__in=period_ids)
+            .order_by("start", "pk")
+            .values_list("pk", "kind")
+        )
+    parts = deal(kinds, workers)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rollup") as pool:
+        futures = [
+            pool.submit(_part_in_thread, org, part, started, on_part_done) for part in parts if part
+        ]
+        results = [f.result() for f in futures]  # the first error, after every part ended
+    return RollupResult(
+        periods=sum(r.periods for r in results),
+        lines=sum(r.lines for r in results),
+        scorecards=sum(r.scorecards for r in results),
+    )
+
+
+def _part_in_thread(org, period_ids, started, on_part_done) -> RollupResult:
+    """One part on this thread's own connection, closed afterwards."""
+    try:
+        return _finished(_recalculate_part(org, period_ids, started), on_part_done)
+    finally:
+        connections.close_all()
+
+
+def _finished(result: RollupResult, on_part_done) -> RollupResult:
+    if on_part_done is not None:
+        on_part_done(result)
+    return result
+
+
+def _recalculate_part(org, period_ids: list[int], started) -> RollupResult:
+    """These periods in one transaction."""
+    vendor = connection.vendor
+    params = {
+        "org": org.pk,
+        "amber": org.amber_line,
+        "policy": org.missing_actual_policy,
+        "m": org.management_weight,
+        "now": timezone.now(),
+        "started": started,
+    }
+    periods = _ids(period_ids)
+    # One transaction with the database set to the organization (row-level security): every
+    # statement below sees and writes that organization's rows only.
+    with org_atomic(org), connection.cursor() as cursor:
+        formula_rows = list(
+            Indicator.objects.for_org(org)
+            .filter(aggregation="formula")
+            .exclude(formula="")
+            .values_list("id", "code", "formula")
+        )
+        by_code = {code: (pk, expr) for pk, code, expr in formula_rows}
+        try:
+            order = formulas.evaluation_order({code: expr for code, (_pk, expr) in by_code.items()})
+        except formulas.FormulaError:
+            order = []  # a broken formula (refused on save) cannot stop the other scorecards
+        if vendor == "postgresql":
+            # Two runs that share a period wait for each other; each takes its periods' locks
+            # in ascending order, so two runs never wait on each other in a circle.
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, p) FROM (SELECT DISTINCT "
+                "CAST(MOD(p, 2147483647) AS integer) AS p FROM unnest(%s) AS p ORDER BY 1) AS l",
+                [ADVISORY_KEY, period_ids],
+            )
+            # Freshly written rows have no statistics yet; a nested loop planned on a guess of
+            # one row turns quadratic. Every join here is on equal ids: hash joins are right.
+            cursor.execute("SET LOCAL enable_nestloop = off")
+            # The same guesses (a few hundred rows where there are hundreds of thousands)
+            # pick merge joins over sorted rescans and grouping by sorting: hash those too.
+            cursor.execute("SET LOCAL enable_mergejoin = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+            # and join in the order written: each big row set (actuals, lines) meets the
+            # small tables it is looked up in, never a cross product of two small ones.
+            cursor.execute("SET LOCAL join_collapse_limit = 1")
+            # These statements are planned once and run once: compiling them (JIT, which the
+            # high estimated costs would trigger) costs seconds and saves nothing.
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(STALE_LINES_SQL.format(periods=periods), params)
+        # Periods computed for the first time have no lines to update: a plain insert.
+        cursor.execute(FRESH_SQL.format(periods=periods), params)
+        fresh = cursor.fetchone()[0] == 0
+        cursor.execute(_plain_lines_sql(vendor, fresh).format(periods=periods), params)
+        lines = max(cursor.rowcount, 0)
+        for code in order:
+            pk, expression = by_code[code]
+            cursor.execute(
+                _formula_lines_sql(pk, expression, vendor).format(periods=periods), params
+            )
+            lines += max(cursor.rowcount, 0)
+        cursor.execute(STALE_CARDS_SQL.format(periods=periods), params)
+        cursor.execute(SCORECARDS_SQL.format(periods=periods), params)
+        cards = max(cursor.rowcount, 0)
+        for parents in _tree_levels(org):
+            cursor.execute(ROLLED_UP_SQL.format(periods=periods, parents=_ids(parents)), params)
+        cursor.execute(ORG_SQL.format(periods=periods), params)
+        cursor.execute(GOALS_SQL.format(periods=periods), params)
+        cursor.execute(DONE_SQL.format(periods=periods), params)
+        dashboard_cache.bump(org.pk)  # when this commits
+    return RollupResult(periods=len(period_ids), lines=lines, scorecards=cards)

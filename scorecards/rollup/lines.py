@@ -1,0 +1,334 @@
+"""The roll-up's first step: the scorecard lines, one per KPI of a department in a period
+(actual, target, score, status), written by set-based SQL (see scorecards.rollup).
+The scoring formulas are those of metrics.scoring, the reference the tests compare with."""
+
+from __future__ import annotations
+
+from departments.models import Department
+from metrics import formulas
+from metrics.models import Actual, Indicator, Kpi, PendingRecalculation, Period
+
+from ..models import Goal, GoalLink, OrgScorecard, Scorecard, ScorecardLine
+
+T = {
+    "line": ScorecardLine._meta.db_table,
+    "card": Scorecard._meta.db_table,
+    "org": OrgScorecard._meta.db_table,
+    "kpi": Kpi._meta.db_table,
+    "ind": Indicator._meta.db_table,
+    "dept": Department._meta.db_table,
+    "actual": Actual._meta.db_table,
+    "period": Period._meta.db_table,
+    "goal": Goal._meta.db_table,
+    "link": GoalLink._meta.db_table,
+    "pending": PendingRecalculation._meta.db_table,
+}
+MONTHS = "CASE {0} WHEN 'month' THEN 1 WHEN 'quarter' THEN 3 ELSE 12 END"
+
+
+def _ids(values) -> str:
+    """A literal id list for IN (…): our own integer ids, never user text."""
+    return ", ".join(str(int(v)) for v in values) or "NULL"
+
+
+def _clamp(vendor: str, expr: str, top: str) -> str:
+    """expr clamped to [0, top], evaluating expr once (NULL stays NULL)."""
+    if vendor == "postgresql":  # GREATEST/LEAST ignore NULLs; the caller guards them
+        return f"GREATEST(0, LEAST({top}, {expr}))"
+    return f"MAX(0, MIN({top}, {expr}))"
+
+
+def _targets_and_scores(source: str, vendor: str) -> str:
+    """Final SELECT over `source` (columns: kpi_id, department_id, period_id, weight,
+    actual, n and the period's rule: p_target, p_threshold, p_target_max, inv, top,
+    direction) computing the score (SPEC §3) and its status.
+
+    higher and lower are one formula: 100 (A - F) / (T - F) = 100 (F - A) / (F - T), with
+    inv = 100 / (T - F) computed once per KPI and period kind; within_range scores
+    100 - d * inv with d the distance to the band and inv = 100 / F."""
+    distance = (
+        "CASE WHEN s.actual < s.p_target THEN s.p_target - s.actual "
+        "WHEN s.actual > s.p_target_max THEN s.actual - s.p_target_max ELSE 0 END"
+    )
+    raw = (
+        f"CASE WHEN s.direction = 'within_range' THEN 100 - ({distance}) * s.inv "
+        "ELSE (s.actual - s.p_threshold) * s.inv END"
+    )
+    # The score is computed once and its status read from it: a fence keeps PostgreSQL from
+    # copying the expression into the status (OFFSET 0 streams; MATERIALIZED would store
+    # every row first); SQLite knows only the latter.
+    fence = "OFFSET 0" if vendor == "postgresql" else ""
+    materialized = "" if vendor == "postgresql" else "MATERIALIZED"
+    return f"""
+    scored AS {materialized} (
+      SELECT s.kpi_id, s.department_id, s.period_id, s.weight, s.actual, s.n, s.p_target,
+        s.p_threshold, s.p_target_max,
+        CASE WHEN s.actual IS NULL OR s.inv IS NULL THEN NULL
+             ELSE {_clamp(vendor, raw, "s.top")} END AS score
+      FROM {source} s {fence}
+    )
+    SELECT %(org)s, department_id, period_id, kpi_id, weight, actual, n,
+      p_target, p_threshold, p_target_max, (p_target IS NOT NULL), score,
+      CASE WHEN score IS NULL THEN 'grey' WHEN score >= 100 THEN 'green'
+           WHEN score >= CAST(%(amber)s AS NUMERIC) THEN 'amber' ELSE 'red' END,
+      %(now)s
+    FROM scored WHERE 1 = 1
+    """
+
+
+LINE_COLUMNS = """(organization_id, department_id, period_id, kpi_id, weight, actual,
+    months_with_value, target, threshold, target_max, scored, score, status, computed_at)"""
+_LINE_FIELDS = (
+    "weight",
+    "actual",
+    "months_with_value",
+    "target",
+    "threshold",
+    "target_max",
+    "scored",
+    "score",
+    "status",
+)
+
+
+def _line_upsert(vendor: str) -> str:
+    """Update a line only when something in it changed (its computed_at then says when it
+    last changed); unchanged lines cost no write."""
+    differs = " IS DISTINCT FROM " if vendor == "postgresql" else " IS NOT "
+    line = T["line"]
+    return f"""
+    ON CONFLICT (organization_id, period_id, department_id, kpi_id) DO UPDATE SET
+      {", ".join(f"{f} = excluded.{f}" for f in _LINE_FIELDS)}, computed_at = excluded.computed_at
+    WHERE {" OR ".join(f"{line}.{f}{differs}excluded.{f}" for f in _LINE_FIELDS)}"""
+
+
+def _kpis_cte(formula_indicator: int | None) -> str:
+    """CTEs p (target periods), k (active KPIs of active departments), kr (each KPI's rule
+    for a period of 1, 3 and 12 months, SPEC §4: sum indicators scale target, threshold
+    and band by months; the others keep them for longer periods and are not scored in
+    shorter ones) and pairs (every KPI × target period at least as long as its entry)."""
+    which = (
+        f"AND i.id = {int(formula_indicator)}"
+        if formula_indicator is not None
+        else "AND i.aggregation <> 'formula'"
+    )
+    return f"""
+    p AS (
+      SELECT id, start, "end", {MONTHS.format("kind")} AS months
+      FROM {T["period"]} WHERE organization_id = %(org)s AND id IN ({{periods}})
+    ),
+    k AS (
+      SELECT k.id, k.department_id, k.weight, k.target, k.threshold, k.target_max, k.cap,
+        {MONTHS.format("k.target_period")} AS tp_months, i.direction, i.aggregation,
+        i.frequency, {MONTHS.format("i.frequency")} AS f_months
+      FROM {T["kpi"]} k
+      JOIN {T["ind"]} i ON i.id = k.indicator_id AND i.organization_id = k.organization_id
+      JOIN {T["dept"]} d ON d.id = k.department_id AND d.organization_id = k.organization_id
+      WHERE k.organization_id = %(org)s AND k.is_active AND d.is_active {which}
+    ),
+    kt AS (
+      SELECT k.*, lengths.months,
+        CASE WHEN k.target IS NULL OR k.weight <= 0 THEN NULL
+             WHEN k.aggregation = 'sum' THEN (1.0 * k.target * lengths.months) / k.tp_months
+             WHEN lengths.months >= k.tp_months THEN k.target END AS p_target,
+        CASE WHEN k.aggregation = 'sum' THEN (1.0 * lengths.months) / k.tp_months
+             ELSE 1 END AS factor
+      FROM k CROSS JOIN (SELECT 1 AS months UNION ALL SELECT 3 UNION ALL SELECT 12) lengths
+      WHERE lengths.months >= k.f_months
+    ),
+    kf AS (
+      SELECT kt.*,
+        CASE WHEN kt.direction = 'lower_is_better'
+             THEN COALESCE(kt.threshold * kt.factor, 2 * kt.p_target)
+             WHEN kt.direction = 'higher_is_better' THEN COALESCE(kt.threshold * kt.factor, 0)
+             ELSE kt.threshold END AS p_threshold,
+        kt.target_max * kt.factor AS p_target_max
+      FROM kt
+    ),
+    kr AS MATERIALIZED (
+      SELECT kf.id, kf.department_id, kf.weight, kf.direction, kf.aggregation, kf.frequency,
+        kf.months, kf.p_target, kf.p_threshold, kf.p_target_max,
+        CASE WHEN kf.p_target IS NULL THEN NULL
+             WHEN kf.direction = 'within_range' THEN 100.0 / NULLIF(kf.p_threshold, 0)
+             ELSE 100.0 / NULLIF(kf.p_target - kf.p_threshold, 0) END AS inv,
+        CASE WHEN kf.direction = 'within_range' THEN 100 ELSE kf.cap END AS top
+      FROM kf
+    ),
+    pairs AS (
+      SELECT kr.*, p.id AS period_id, p.start AS p_start, p."end" AS p_end
+      FROM kr JOIN p ON p.months = kr.months
+    )"""
+
+
+def _last_value_sql(vendor: str) -> tuple[str, str]:
+    """(aggregate column in `grouped`, expression in `found`) for the latest month with a
+    value."""
+    if vendor == "postgresql":
+        # The greatest [day, value] pair is the latest month's value; unlike an ordered
+        # array_agg it lets PostgreSQL aggregate by hashing instead of sorting.
+        return (
+            "(MAX(CASE WHEN i.aggregation = 'last' THEN "
+            "ARRAY[(mp.m_start - DATE '2000-01-01')::numeric, a.value] END))[2] AS last_value",
+            "agg.last_value",
+        )
+    return (
+        "NULL AS last_value",
+        f"""(SELECT a2.value FROM {T["actual"]} a2 JOIN {T["period"]} m2 ON m2.id = a2.period_id
+             WHERE a2.organization_id = %(org)s AND a2.kpi_id = kr.id AND m2.kind = kr.frequency
+               AND m2.start >= p.start AND m2."end" <= p."end"
+             ORDER BY m2.start DESC LIMIT 1)""",
+    )
+
+
+# Which entry periods (months, or quarters for quarterly KPIs) lie in which target period
+# (each period in itself too): a small table, so actuals join it on an equality instead of
+# a date range.
+MONTH_MAP = f"""
+    mp AS MATERIALIZED (
+      SELECT m.id AS month_id, m.kind AS m_kind, m.start AS m_start, p.id AS period_id,
+        p.months
+      FROM {T["period"]} m JOIN p ON m.start >= p.start AND m."end" <= p."end"
+      WHERE m.organization_id = %(org)s
+    )"""
+
+
+# An actual's indicator, from the tables themselves (not the CTE k): their statistics let
+# PostgreSQL hash the small side (5,000 KPIs) and stream the actuals past it, where a CTE's
+# unknown key distribution made it hash the actuals instead.
+KPI_OF_ACTUAL = f"""
+      JOIN {T["kpi"]} ak ON ak.id = a.kpi_id AND ak.organization_id = a.organization_id
+      JOIN {T["ind"]} i ON i.id = ak.indicator_id AND i.organization_id = ak.organization_id"""
+
+# A KPI's rule for the period, as `v` (the scoring input) names it.
+RULE = """kr.id AS kpi_id, kr.department_id, kr.weight, kr.direction, kr.p_target,
+        kr.p_threshold, kr.p_target_max, kr.inv, kr.top"""
+
+
+def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
+    """Lines of the indicators entered directly, driven by the actuals: each found value
+    meets its KPI's rule for the period length (15,000 rules hashed, not a pair per line).
+
+    - An actual whose own period is a target period is that period's value as it is (most
+      lines: every month of a monthly KPI); only the longer periods group the actuals they
+      contain.
+    - The pairs of KPI and period with no value at all (a line with no actual) are looked
+      for only among the KPIs that have fewer values than periods of that length: counted
+      from the actuals and the groups, not from the lines being written, which then stream
+      straight into the table (PostgreSQL skips both look-ups when no KPI is short)."""
+    last_agg, last_expr = _last_value_sql(vendor)
+    return f"""
+    INSERT INTO {T["line"]} {LINE_COLUMNS}
+    WITH {_kpis_cte(None)},
+    {MONTH_MAP},
+    grouped AS MATERIALIZED (
+      SELECT a.kpi_id, mp.period_id, MIN(mp.months) AS months, COUNT(*) AS n,
+        SUM(a.value) AS s,
+        MIN(CASE WHEN i.aggregation = 'min' THEN a.value END) AS mn,
+        MAX(CASE WHEN i.aggregation = 'max' THEN a.value END) AS mx, {last_agg}
+      FROM {T["actual"]} a
+      {KPI_OF_ACTUAL}
+      JOIN mp ON mp.month_id = a.period_id AND mp.m_kind = i.frequency
+      WHERE a.organization_id = %(org)s AND mp.period_id <> mp.month_id
+      GROUP BY a.kpi_id, mp.period_id
+    ),
+    found AS (
+      SELECT {RULE}, a.period_id, p.months, 1 AS n, a.value AS actual
+      FROM {T["actual"]} a
+      JOIN p ON p.id = a.period_id
+      JOIN kr ON kr.id = a.kpi_id AND kr.months = p.months
+      WHERE a.organization_id = %(org)s AND {MONTHS.format("kr.frequency")} = p.months
+      UNION ALL
+      SELECT {RULE}, agg.period_id, agg.months, agg.n,
+        CASE kr.aggregation WHEN 'sum' THEN agg.s WHEN 'average' THEN (1.0 * agg.s) / agg.n
+          WHEN 'min' THEN agg.mn WHEN 'max' THEN agg.mx
+          WHEN 'last' THEN {last_expr} END
+      FROM grouped agg
+      JOIN kr ON kr.id = agg.kpi_id AND kr.months = agg.months
+      JOIN p ON p.id = agg.period_id
+    ),
+    counted AS (
+      SELECT a.kpi_id, p.months, COUNT(*) AS n
+      FROM {T["actual"]} a
+      JOIN p ON p.id = a.period_id
+      JOIN kr ON kr.id = a.kpi_id AND kr.months = p.months
+      WHERE a.organization_id = %(org)s AND {MONTHS.format("kr.frequency")} = p.months
+      GROUP BY a.kpi_id, p.months
+      UNION ALL
+      SELECT kpi_id, months, COUNT(*) FROM grouped GROUP BY kpi_id, months
+    ),
+    lengths AS (SELECT months, COUNT(*) AS n FROM p GROUP BY months),
+    short AS (
+      SELECT kr.id, kr.months FROM kr
+      JOIN lengths ON lengths.months = kr.months
+      LEFT JOIN counted ON counted.kpi_id = kr.id AND counted.months = kr.months
+      WHERE COALESCE(counted.n, 0) < lengths.n
+    ),
+    v AS (
+      SELECT kpi_id, department_id, period_id, weight, direction, p_target, p_threshold,
+        p_target_max, inv, top, n, actual
+      FROM found
+      UNION ALL
+      SELECT pr.id, pr.department_id, pr.period_id, pr.weight, pr.direction, pr.p_target,
+        pr.p_threshold, pr.p_target_max, pr.inv, pr.top, 0, NULL
+      FROM short JOIN pairs pr ON pr.id = short.id AND pr.months = short.months
+      WHERE pr.months = {MONTHS.format("pr.frequency")} AND NOT EXISTS (
+        SELECT 1 FROM {T["actual"]} a WHERE a.organization_id = %(org)s
+          AND a.kpi_id = pr.id AND a.period_id = pr.period_id)
+      UNION ALL
+      SELECT pr.id, pr.department_id, pr.period_id, pr.weight, pr.direction, pr.p_target,
+        pr.p_threshold, pr.p_target_max, pr.inv, pr.top, 0, NULL
+      FROM short JOIN pairs pr ON pr.id = short.id AND pr.months = short.months
+      WHERE pr.months > {MONTHS.format("pr.frequency")} AND NOT EXISTS (
+        SELECT 1 FROM grouped g WHERE g.kpi_id = pr.id AND g.period_id = pr.period_id)
+    ),
+    {_targets_and_scores("v", vendor)}
+    {"" if fresh else _line_upsert(vendor)}
+    """
+
+
+def _formula_lines_sql(indicator_id: int, expression: str, vendor: str) -> str:
+    parsed = formulas.parse(expression)
+    codes = sorted(parsed.codes)
+    columns = {code: f"comp.c{n}" for n, code in enumerate(codes)}
+    pivot = ",\n        ".join(
+        f"MAX(CASE WHEN ci.code = '{code}' THEN l.actual END) AS c{n}"
+        for n, code in enumerate(codes)
+    )
+    code_list = ", ".join(f"'{code}'" for code in codes)  # codes match [a-z][a-z0-9_]*
+    value = formulas.to_sql(parsed, columns)
+    return f"""
+    INSERT INTO {T["line"]} {LINE_COLUMNS}
+    WITH {_kpis_cte(indicator_id)},
+    comp AS (
+      SELECT l.department_id, l.period_id,
+        {pivot}
+      FROM {T["line"]} l
+      JOIN {T["kpi"]} ck ON ck.id = l.kpi_id
+      JOIN {T["ind"]} ci ON ci.id = ck.indicator_id
+      WHERE l.organization_id = %(org)s AND l.period_id IN ({{periods}})
+        AND ci.code IN ({code_list})
+      GROUP BY l.department_id, l.period_id
+    ),
+    v0 AS (
+      SELECT pr.id AS kpi_id, pr.department_id, pr.period_id, pr.weight, pr.direction,
+        pr.p_target, pr.p_threshold, pr.p_target_max, pr.inv, pr.top, {value} AS actual
+      FROM pairs pr LEFT JOIN comp ON comp.department_id = pr.department_id
+        AND comp.period_id = pr.period_id
+    ),
+    v AS (SELECT v0.*, CASE WHEN v0.actual IS NULL THEN 0 ELSE 1 END AS n FROM v0),
+    {_targets_and_scores("v", vendor)}
+    {_line_upsert(vendor)}
+    """
+
+
+FRESH_SQL = f"""
+    SELECT COUNT(*) FROM (SELECT 1 FROM {T["line"]}
+      WHERE organization_id = %(org)s AND period_id IN ({{periods}}) LIMIT 1) AS any_line
+    """
+
+STALE_LINES_SQL = f"""
+    DELETE FROM {T["line"]} WHERE organization_id = %(org)s AND period_id IN ({{periods}})
+      AND kpi_id NOT IN (
+        SELECT k.id FROM {T["kpi"]} k JOIN {T["dept"]} d ON d.id = k.department_id
+        WHERE k.organization_id = %(org)s AND k.is_active AND d.is_active)
+    """

@@ -1,0 +1,124 @@
+"""Reads of computed scorecards: pages and the API read what the jobs stored, never compute."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import QuerySet
+
+from metrics.models import PendingRecalculation
+
+from ..models import OrgScorecard, RecalculationRun, Scorecard, ScorecardLine
+
+
+def scorecard_list(*, org, period_id=None, department_ids=None) -> QuerySet[Scorecard]:
+    qs = Scorecard.objects.for_org(org).select_related("department", "period")
+    if period_id is not None:
+        qs = qs.filter(period_id=period_id)
+    if department_ids is not None:
+        qs = qs.filter(department_id__in=department_ids)
+    return qs.order_by("period__start", "-period__end", "department__code")
+
+
+def attach_lines(*, org, scorecards) -> list[Scorecard]:
+    """Give each scorecard its `lines` (KPI, indicator loaded) with one query in all."""
+    cards = list(scorecards)
+    if not cards:
+        return cards
+    lines = (
+        ScorecardLine.objects.for_org(org)
+        .filter(
+            period_id__in={c.period_id for c in cards},
+            department_id__in={c.department_id for c in cards},
+        )
+        .select_related("kpi__indicator")
+        .order_by("-weight", "kpi__indicator__code")
+    )
+    grouped = defaultdict(list)
+    for line in lines:
+        grouped[(line.department_id, line.period_id)].append(line)
+    for card in cards:
+        card.lines = grouped.get((card.department_id, card.period_id), [])
+    return cards
+
+
+def pending_period_ids(*, org) -> set[int]:
+    """Periods whose scorecards are being (or about to be) recalculated."""
+    return set(PendingRecalculation.objects.for_org(org).values_list("period_id", flat=True))
+
+
+def org_scorecard(*, org, period_id) -> OrgScorecard | None:
+    return OrgScorecard.objects.for_org(org).filter(period_id=period_id).first()
+
+
+def latest_period_with_data(*, org, kind: str | None = None):
+    """The most recent period that has an organization scorecard with an index."""
+    qs = OrgScorecard.objects.for_org(org).exclude(company_index=None).select_related("period")
+    if kind:
+        qs = qs.filter(period__kind=kind)
+    row = qs.order_by("-period__end", "period__start").first()
+    return row.period if row else None
+
+
+def ranking(*, org, period_id, department_ids=None, kind=None, function=None) -> list[Scorecard]:
+    """Departments of the period by score, best first; departments without a score last."""
+    qs = scorecard_list(org=org, period_id=period_id, department_ids=department_ids)
+    if kind:
+        qs = qs.filter(department__kind=kind)
+    if function:
+        qs = qs.filter(department__function=function)
+    cards = list(qs)
+    return sorted(cards, key=lambda c: (c.score is None, -(c.score or 0), c.department.code))
+
+
+def recalculation_run_get(*, org, pk) -> RecalculationRun:
+    from metrics.selectors import get_or_404
+
+    return get_or_404(RecalculationRun.objects.for_org(org), pk)
+
+
+def last_runs(*, org, limit: int = 5) -> list[RecalculationRun]:
+    return list(RecalculationRun.objects.for_org(org).select_related("requested_by")[:limit])
+
+
+def previous_org_scorecard(*, org, period) -> OrgScorecard | None:
+    """The organization scorecard of the period of the same kind just before this one."""
+    return (
+        OrgScorecard.objects.for_org(org)
+        .filter(period__kind=period.kind, period__start__lt=period.start)
+        .order_by("-period__start")
+        .first()
+    )
+
+
+def kpi_trend(*, org, kpi, kind: str = "month", count: int = 12) -> list:
+    """The KPI's stored lines over the last `count` periods of a kind, oldest first: actual,
+    target and score per period (two queries, by the lines' key)."""
+    from metrics.selectors import period_list
+
+    periods = list(period_list(org=org, kind=kind).order_by("-start")[:count])[::-1]
+    lines = {
+        line.period_id: line
+        for line in ScorecardLine.objects.for_org(org).filter(
+            period_id__in=[p.pk for p in periods], department_id=kpi.department_id, kpi=kpi
+        )
+    }
+    return [(p, lines.get(p.pk)) for p in periods]
+
+
+def department_trend(*, org, periods, cards) -> list[dict]:
+    """Each shown department's score over the trend's periods (one query)."""
+    ids = [c.department_id for c in cards]
+    scores = {
+        (d, p): score
+        for d, p, score in Scorecard.objects.for_org(org)
+        .filter(period_id__in=[p.pk for p in periods], department_id__in=ids)
+        .values_list("department_id", "period_id", "score")
+    }
+    return [
+        {
+            "department": c.department,
+            "scores": [scores.get((c.department_id, p.pk)) for p in periods],
+        }
+        for c in cards
+    ]

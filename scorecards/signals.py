@@ -1,0 +1,9 @@
+"""The one signal the scorecards app sends upwards: the reviews app (which it must not
+import) sends its red-KPI alerts when scorecards were recalculated."""
+
+from django.dispatch import Signal
+
+# Sent by scorecards.tasks.recalculate inside org_atomic(org), after the roll-up of these
+# periods committed: organization `org`, `period_ids`. A receiver that raises is logged and
+# never fails the recalculation.
+recalculated = Signal()

@@ -1,0 +1,176 @@
+"""Background jobs: recalculating scorecards (SPEC §4, §7). Thin: ids in, services out.
+
+- `reviews.recalculate`: one organization, the periods given or every period marked for it.
+  Acknowledged late, re-queued when a worker dies, retried a bounded number of times; the
+  roll-up is one transaction, so a killed run leaves the previous scorecards intact.
+- `reviews.reconcile_pending` (beat, every minute): enqueues every organization that still
+  has marked periods - what a down broker or a killed worker missed.
+- `reviews.recalculate_open_periods` (beat, nightly): marks every open period of every
+  organization and recalculates (reconciliation of anything that drifted).
+
+The task names keep the `reviews.` prefix they had before the scorecards app existed: beat
+and the queues store them. After each recalculation, `signals.recalculated` is sent (the
+reviews app sends its red-KPI alerts on it, reviews.notifications): an email problem
+never fails the scorecards.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import DatabaseError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from departments.jobs import OrgTask
+from departments.models import Organization
+from metrics.models import PendingRecalculation, PeriodStatus
+from metrics.selectors import pending_organization_ids, period_list
+from metrics.services.recalc import recalculation_mark
+from perfhub.tenancy import org_atomic
+
+from . import rollup
+from .models import RecalculationRun
+from .signals import recalculated
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+def _pending(org):
+    return PendingRecalculation.objects.for_org(org)
+
+
+@shared_task(
+    base=OrgTask,
+    bind=True,
+    name="reviews.recalculate",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=2,
+    retry_jitter=False,
+    max_retries=MAX_ATTEMPTS - 1,
+    # Several transactions, each opened with org_atomic(org): the attempt is counted in one
+    # of its own before the roll-up, so a run that fails or is killed still counts.
+    one_transaction=False,
+)
+def recalculate(self, org, period_ids: list[int] | None = None, run_id: int | None = None):
+    """Recompute the organization's scorecards for the periods (default: all marked)."""
+    with org_atomic(org):
+        run = RecalculationRun.objects.for_org(org).filter(pk=run_id).first() if run_id else None
+        if period_ids is None:
+            period_ids = list(
+                _pending(org).filter(attempts__lt=MAX_ATTEMPTS).values_list("period_id", flat=True)
+            )
+        if not period_ids:
+            return {"periods": 0}
+        started = timezone.now()
+        # Counted before the work, in its own transaction: a worker killed mid-run still counts.
+        _pending(org).filter(period_id__in=period_ids).update(attempts=F("attempts") + 1)
+        if run is not None:
+            RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
+                state=RecalculationRun.State.RUNNING,
+                started_at=started,
+                attempts=F("attempts") + 1,
+                periods_total=len(period_ids),
+                periods_done=0,
+                lines_written=0,
+            )
+
+    def part_done(part):
+        """The progress HR watches: the periods of each part once it has committed."""
+        if run is None:
+            return
+        try:
+            with org_atomic(org):
+                RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
+                    periods_done=F("periods_done") + part.periods,
+                    lines_written=F("lines_written") + part.lines,
+                )
+        except DatabaseError:  # the scorecards are committed; the final update says it all
+            log.warning("progress of recalculation run %s not recorded", run.pk, exc_info=True)
+
+    try:
+        result = rollup.recalculate(
+            org=org, period_ids=period_ids, started=started, on_part_done=part_done
+        )
+    except Exception as exc:
+        message = f"{exc.__class__.__name__}: {exc}"[:2000]
+        with org_atomic(org):
+            _pending(org).filter(period_id__in=period_ids).update(last_error=message)
+            if run is not None:
+                final = self.request.retries >= self.max_retries
+                RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
+                    error=message,
+                    state=RecalculationRun.State.FAILED if final else RecalculationRun.State.QUEUED,
+                )
+        log.exception("recalculation of organization %s failed", org.pk)
+        raise
+    try:
+        with org_atomic(org):
+            recalculated.send(sender=recalculate, org=org, period_ids=period_ids)
+    except Exception:  # noqa: BLE001 - an email problem never fails the scorecards
+        log.exception("red-KPI alerts of organization %s failed", org.pk)
+    if run is not None:
+        with org_atomic(org):
+            RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
+                state=RecalculationRun.State.DONE,
+                periods_done=result.periods,
+                lines_written=result.lines,
+                finished_at=timezone.now(),
+                error="",
+            )
+    return {"periods": result.periods, "lines": result.lines, "scorecards": result.scorecards}
+
+
+def enqueue(org_id: int, period_ids: list[int] | None = None, run_id: int | None = None):
+    """Publish a recalculation; never raises (a missed one is caught up by reconciliation)."""
+    try:
+        recalculate.apply_async(
+            kwargs={"organization_id": org_id, "period_ids": period_ids, "run_id": run_id},
+            retry=False,
+        )
+    except Exception:  # noqa: BLE001 - broker down: the marks are already in the database
+        log.warning("could not enqueue recalculation of organization %s", org_id, exc_info=True)
+        return False
+    return True
+
+
+@shared_task(name="reviews.reconcile_pending", acks_late=True)
+def reconcile_pending() -> int:
+    """Enqueue every organization that still has periods marked for recalculation.
+
+    A deliberate cross-tenant read: only the ids of the organizations (through the
+    database function metrics.selectors.pending_organization_ids names); each organization
+    is then recalculated alone, by OrgTask."""
+    org_ids = pending_organization_ids(max_attempts=MAX_ATTEMPTS)
+    count = 0
+    for org_id in org_ids:
+        count += bool(enqueue(org_id))
+    return count
+
+
+@shared_task(name="reviews.recalculate_open_periods", acks_late=True)
+def recalculate_open_periods() -> int:
+    """Nightly: mark every open period of every organization, then recalculate them."""
+    count = 0
+    for org in Organization.objects.all():
+        with org_atomic(org):
+            periods = list(period_list(org=org, status=PeriodStatus.OPEN))
+            recalculation_mark(org=org, periods=periods)
+        count += len(periods)
+    return count
+
+
+def request_full_recalculation(*, org, period, by) -> RecalculationRun:
+    """HR's button: recalculate one period (and the quarter and year containing it), with a
+    run record whose progress the page shows."""
+    with org_atomic(org):
+        period_ids = recalculation_mark(org=org, periods=[period])
+        run = RecalculationRun.objects.create(
+            organization=org, requested_by=by, periods_total=len(period_ids)
+        )
+        transaction.on_commit(lambda: enqueue(org.pk, period_ids, run.pk))
+    return run

@@ -1,0 +1,166 @@
+"""The company dashboard (SPEC §5) and its export."""
+
+from django.core.cache import cache
+from django.http import Http404
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from departments import selectors as dept_selectors
+from departments.access import org_view
+from departments.permissions import can_view_all, is_member
+from metrics import selectors as metric_selectors
+
+from .. import dashboard_cache, exports
+from ..forms import DashboardFilterForm
+from ..selectors import dashboard as dashboard_selectors
+from ..selectors import scorecards as selectors
+from .scorecards import chart_number, period_for_page, xlsx_response
+
+
+def _dashboard(request, period=None):
+    period = period or period_for_page(request)
+    form = DashboardFilterForm(request.GET or None, org=request.org)
+    filters = form.cleaned_data if form.is_valid() else {}
+    data = {}
+    if period is not None:
+        ids = None if can_view_all(request.membership) else set(request.membership.managed_ids)
+        if filters.get("parent"):
+            below = set(
+                dept_selectors.subtree_ids(org=request.org, department_id=filters["parent"].pk)
+            )
+            ids = below if ids is None else ids & below
+        data = dashboard_selectors.dashboard(
+            org=request.org,
+            period=period,
+            department_ids=ids,
+            kind=filters.get("kind") or None,
+            function=filters.get("function") or None,
+        )
+    return period, form, data
+
+
+@org_view(is_member)
+def company_dashboard(request):
+    """Company, management and business indices, the balance gap, their trend, the ranking
+    and the heatmap (SPEC §5). Filters (kind, function, parent department) narrow the
+    department views and stay in the URL. A manager sees the company-level indices and only
+    their own departments. The body is cached per data version (scorecards.dashboard_cache)."""
+    part = request.GET.get("part")
+    if part in ("statuses", "trend"):  # the two big tables, loaded when opened
+        _period_, _form, data = _dashboard(request)
+        return render(request, f"scorecards/dashboard.html#{part}", data)
+    seconds = dashboard_cache.timeout()
+    scope = None if can_view_all(request.membership) else sorted(request.membership.managed_ids)
+
+    def key(period_id):
+        return dashboard_cache.body_key(
+            org_id=request.org.pk,
+            parts=(period_id, sorted(request.GET.items()), scope, translation.get_language()),
+        )
+
+    wanted = request.GET.get("period", "")
+    if seconds and wanted.isascii() and wanted.isdigit():
+        # A body cached for this period id under the current data version means the period
+        # is this organization's (deleting one renews the version): no need to read it.
+        cached = cache.get(key(int(wanted)))
+        if cached is not None:
+            context = {"pending": int(wanted) in selectors.pending_period_ids(org=request.org)}
+            context["heading"], context["body"] = cached
+            return render(request, "scorecards/dashboard.html", context)
+    period = period_for_page(request)
+    context = {
+        "period": period,
+        "periods": metric_selectors.period_list(org=request.org),  # lazy: read when rendered
+        "pending": period is not None
+        and period.pk in selectors.pending_period_ids(org=request.org),
+    }
+    if period is not None:
+        cached = cache.get(key(period.pk)) if seconds else None
+        if cached is None:
+            _period_, form, data = _dashboard(request, period=period)
+            context.update(data, form=form, charts=_dashboard_charts(data))
+            cached = tuple(
+                render_to_string(f"scorecards/dashboard.html#{part}", context, request=request)
+                for part in ("heading", "body")
+            )
+            if seconds:
+                cache.set(key(period.pk), cached, seconds)
+        context["heading"], context["body"] = cached
+    return render(request, "scorecards/dashboard.html", context)
+
+
+@org_view(is_member)
+def company_dashboard_export(request):
+    """The dashboard's tables as .xlsx, with the same period and filters."""
+    period, _form, data = _dashboard(request)
+    if period is None:
+        raise Http404
+    content = exports.dashboard_workbook(org=request.org, period=period, data=data)
+    return xlsx_response(content, f"dashboard-{period.start:%Y-%m}-{period.kind}.xlsx")
+
+
+STATUS_LEVEL = {"grey": 0, "red": 1, "amber": 2, "green": 3}
+
+
+def _box(q):
+    return None if q is None else [q["min"], q["q1"], q["median"], q["q3"], q["max"]]
+
+
+def _dashboard_charts(data) -> dict:
+    """The numbers the dashboard's charts draw (the tables on the page show the same)."""
+    if not data:
+        return {}
+    heat = data["heatmap"]
+    return {
+        "comparison": [
+            {
+                "name": c.department.display_name,
+                "kind": c.department.kind,
+                "score": chart_number(c.score),
+            }
+            for c in data["ranking"]
+        ],
+        "heatmap": {
+            "columns": [i.display_name for i in heat["columns"]],
+            "rows": [r["department"].display_name for r in heat["rows"]],
+            "cells": [
+                [x, y, STATUS_LEVEL[cell.status], chart_number(cell.score)]
+                for y, row in enumerate(heat["rows"])
+                for x, cell in enumerate(row["cells"])
+                if cell is not None
+            ],
+        },
+        "scatter": [
+            {
+                "name": c.department.display_name,
+                "kind": c.department.kind,
+                "coverage": round(float(c.coverage) * 100, 1),
+                "score": chart_number(c.score),
+            }
+            for c in data["ranking"]
+            if c.score is not None
+        ],
+        "fairness": [
+            {
+                "period": r["period"].label,
+                "management": _box(r["management"]),
+                "business": _box(r["business"]),
+            }
+            for r in data["fairness"]["rows"]
+        ],
+        "departments_trend": [
+            {
+                "name": r["department"].display_name,
+                "kind": r["department"].kind,
+                "scores": [chart_number(v) for v in r["scores"]],
+            }
+            for r in data["department_trend"]
+        ],
+        "trend": {
+            "periods": [o.period.label for o in data["trend"]],
+            "company": [chart_number(o.company_index) for o in data["trend"]],
+            "management": [chart_number(o.management_index) for o in data["trend"]],
+            "business": [chart_number(o.business_index) for o in data["trend"]],
+        },
+    }

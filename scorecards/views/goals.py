@@ -1,0 +1,73 @@
+"""Company goals: the list with their progress, and HR's form."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from departments.access import org_view
+from departments.permissions import can_view_all, is_member
+from metrics import selectors as metric_selectors
+from perfhub.errors import add_service_errors
+
+from ..forms import GoalForm, GoalLinkFormSet
+from ..selectors import goals as goal_selectors
+from ..services import goal_save
+from .scorecards import period_for_page
+
+
+@org_view(is_member)
+def goal_list(request):
+    """Company goals of a period with their progress and contributing departments,
+    management and business side by side."""
+    period = period_for_page(request)
+    goals = list(goal_selectors.goal_list(org=request.org, period_id=period.pk if period else None))
+    sides = goal_selectors.goal_contributions(org=request.org, goals=goals)
+    for goal in goals:
+        goal.sides = sides[goal.pk]
+    return render(
+        request,
+        "scorecards/goals.html",
+        {
+            "goals": goals,
+            "period": period,
+            "periods": metric_selectors.period_list(org=request.org),
+        },
+    )
+
+
+@org_view(can_view_all)
+def goal_edit(request, pk=None):
+    """HR and executives set a goal and link KPIs of departments of both kinds."""
+    goal = goal_selectors.goal_get(org=request.org, pk=pk) if pk else None
+    initial = {}
+    links_initial = []
+    if goal is not None:
+        initial = {"title": goal.title, "description": goal.description, "period": goal.period}
+        links_initial = [{"kpi": link.kpi, "weight": link.weight} for link in goal.links.all()]
+    form = GoalForm(request.POST or None, initial=initial, org=request.org)
+    links = GoalLinkFormSet(
+        request.POST or None, initial=links_initial, form_kwargs={"org": request.org}
+    )
+    if request.method == "POST" and form.is_valid() and links.is_valid():
+        chosen = [
+            (row["kpi"], row.get("weight") if row.get("weight") is not None else 1)
+            for row in links.cleaned_data
+            if row.get("kpi")
+        ]
+        try:
+            saved = goal_save(
+                org=request.org, by=request.user, goal=goal, links=chosen, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Goal saved; its progress is being computed."))
+            return redirect(
+                f"{reverse('goal_list', kwargs={'slug': request.org.slug})}"
+                f"?period={saved.period_id}"
+            )
+    return render(
+        request, "scorecards/goal_form.html", {"form": form, "links": links, "goal": goal}
+    )

@@ -1,0 +1,131 @@
+"""Scorecard pages (read stored results): a department's scorecard and its export, a KPI
+over time, and HR's recalculation with its progress."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from departments import selectors as dept_selectors
+from departments.access import org_view
+from departments.permissions import can_configure, can_view_department, is_member
+from metrics import selectors as metric_selectors
+
+from .. import exports
+from ..selectors import scorecards as selectors
+from ..tasks import request_full_recalculation
+
+
+def period_for_page(request):
+    """The period asked for, else the latest with data, else the current one."""
+    wanted = request.GET.get("period")
+    if wanted:
+        return metric_selectors.period_get(org=request.org, pk=wanted)
+    return selectors.latest_period_with_data(org=request.org) or metric_selectors.current_period(
+        org=request.org
+    )
+
+
+def _scorecard(request, pk):
+    department = dept_selectors.department_get(org=request.org, pk=pk)
+    if not can_view_department(request.membership, department):
+        raise PermissionDenied
+    period = period_for_page(request)
+    card = None
+    if period is not None:
+        cards = selectors.attach_lines(
+            org=request.org,
+            scorecards=selectors.scorecard_list(
+                org=request.org, period_id=period.pk, department_ids=[department.pk]
+            ),
+        )
+        card = cards[0] if cards else None
+    return department, period, card
+
+
+def xlsx_response(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=exports.XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@org_view(is_member)
+def department_scorecard_export(request, pk):
+    department, period, card = _scorecard(request, pk)
+    if period is None:
+        raise Http404
+    content = exports.scorecard_workbook(department=department, period=period, card=card)
+    return xlsx_response(
+        content, f"scorecard-{department.code}-{period.start:%Y-%m}-{period.kind}.xlsx"
+    )
+
+
+@org_view(is_member)
+def department_scorecard(request, pk):
+    department, period, card = _scorecard(request, pk)
+    return render(
+        request,
+        "scorecards/department_scorecard.html",
+        {
+            "department": department,
+            "period": period,
+            "card": card,
+            "periods": metric_selectors.period_list(org=request.org),
+            "pending": period is not None
+            and period.pk in selectors.pending_period_ids(org=request.org),
+        },
+    )
+
+
+@require_POST
+@org_view(can_configure)
+def recalculate_period(request, pk):
+    period = metric_selectors.period_get(org=request.org, pk=pk)
+    run = request_full_recalculation(org=request.org, period=period, by=request.user)
+    return redirect("recalculation_status", slug=request.org.slug, pk=run.pk)
+
+
+@org_view(can_configure)
+def recalculation_status(request, pk):
+    run = selectors.recalculation_run_get(org=request.org, pk=pk)
+    template = "scorecards/recalculation.html"
+    if request.htmx:
+        template += "#progress"
+    return render(request, template, {"run": run})
+
+
+def chart_number(value):
+    """A score for a chart: one decimal, as the tables and tooltips show it (the heatmap's
+    5,000 cells are most of the page's weight)."""
+    return None if value is None else round(float(value), 1)
+
+
+@org_view(is_member)
+def kpi_detail(request, pk):
+    """One KPI over time (actual against its target, from stored scorecard lines) and every
+    change of its values: the drill-down below a department scorecard."""
+    kpi = metric_selectors.kpi_get(org=request.org, pk=pk)
+    if not can_view_department(request.membership, kpi.department):
+        raise PermissionDenied
+    kind = request.GET.get("kind") if request.GET.get("kind") in ("month", "quarter") else "month"
+    trend = selectors.kpi_trend(org=request.org, kpi=kpi, kind=kind)
+    # A period of the trend marked for recalculation: its lines may be out of date.
+    pending = not selectors.pending_period_ids(org=request.org).isdisjoint(p.pk for p, _ in trend)
+    chart = {
+        "periods": [p.label for p, _line in trend],
+        "actual": [chart_number(line.actual) if line else None for _p, line in trend],
+        "target": [chart_number(line.target) if line else None for _p, line in trend],
+        "score": [chart_number(line.score) if line else None for _p, line in trend],
+    }
+    return render(
+        request,
+        "scorecards/kpi_detail.html",
+        {
+            "kpi": kpi,
+            "kind": kind,
+            "pending": pending,
+            "trend": trend,
+            "chart": chart,
+            "history": metric_selectors.actual_history(org=request.org, kpi=kpi),
+        },
+    )

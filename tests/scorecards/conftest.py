@@ -1,0 +1,121 @@
+import pytest
+
+from metrics import selectors
+from metrics.models import PendingRecalculation
+from metrics.services.actuals import ActualInput, actuals_save
+from metrics.services.library import library_install
+from metrics.services.periods import periods_generate
+from metrics.services.templates import template_apply
+from scorecards.rollup import recalculate
+from tests.factories import make_department
+
+
+@pytest.fixture
+def year_periods(org):
+    periods = periods_generate(org=org, fiscal_year=2026, by=None)
+    return {
+        "months": [p for p in periods if p.kind == "month"],
+        "quarters": [p for p in periods if p.kind == "quarter"],
+        "year": next(p for p in periods if p.kind == "year"),
+        "all": periods,
+    }
+
+
+@pytest.fixture
+def computed(org, sales, manager):
+    library_install(org=org)
+    periods = periods_generate(org=org, fiscal_year=2026, by=None)
+    hr_dept = make_department(org, code="hr", kind="management", function="hr")
+    template_apply(
+        template=selectors.template_list(org=org).get(code="sales_standard"),
+        departments=[sales],
+        by=None,
+    )
+    template_apply(
+        template=selectors.template_list(org=org).get(code="hr_standard"),
+        departments=[hr_dept],
+        by=None,
+    )
+    month = next(p for p in periods if p.kind == "month" and p.number == 3)
+    kpis = {(k.department.code, k.indicator.code): k for k in selectors.kpi_list(org=org)}
+    actuals_save(
+        org=org,
+        by=None,
+        source="api",
+        can_enter=lambda d: True,
+        entries=[
+            ActualInput(kpis[("sales", "sales_revenue")].pk, month.pk, "1500000", note="n"),
+            ActualInput(kpis[("hr", "employee_satisfaction")].pk, month.pk, "80", note="n"),
+        ],
+    )
+    recalculate(org=org, period_ids=[p.pk for p in periods])
+    return {"month": month, "hr_dept": hr_dept, "periods": periods}
+
+
+@pytest.fixture
+def support(org, sales, manager, hr, executive, admin):
+    """Sales (business, managed by `manager`) and two management departments (HR with the
+    hr_standard template, so with internal service satisfaction; Legal without a template),
+    the 2026 periods, and a second business department managed by someone else."""
+    from departments.models import Membership, Role
+    from tests.factories import UserFactory
+
+    library_install(org=org)
+    periods = periods_generate(org=org, fiscal_year=2026, by=None)
+    hr_dept = make_department(org, code="hr", kind="management", function="hr", name_en="HR")
+    legal = make_department(org, code="legal", kind="management", function="legal")
+    other_manager = UserFactory(username="otto-manager", email="otto@example.com")
+    Membership.objects.create(organization=org, user=other_manager, role=Role.MANAGER)
+    production = make_department(
+        org, code="production", function="production", managers=[other_manager]
+    )
+    template_apply(
+        template=selectors.template_list(org=org).get(code="hr_standard"),
+        departments=[hr_dept],
+        by=None,
+    )
+    months = [p for p in periods if p.kind == "month"]
+    return {
+        "periods": periods,
+        "months": months,
+        "month": months[2],
+        "quarter": next(p for p in periods if p.kind == "quarter"),
+        "hr_dept": hr_dept,
+        "legal": legal,
+        "production": production,
+        "other_manager": other_manager,
+    }
+
+
+@pytest.fixture
+def member_of(org):
+    """The Membership of a user as the access layer resolves it (with managed_ids)."""
+    from departments.models import Membership
+    from departments.selectors import managed_department_ids
+
+    def _member_of(user):
+        membership = Membership.objects.for_org(org).get(user=user)
+        membership.managed_ids = managed_department_ids(org=org, user=user)
+        return membership
+
+    return _member_of
+
+
+@pytest.fixture
+def setup(org, hr, sales):
+    from metrics import selectors
+    from metrics.services.library import library_install
+    from metrics.services.periods import periods_generate
+    from metrics.services.templates import template_apply
+
+    library_install(org=org)
+    periods = periods_generate(org=org, fiscal_year=2026, by=None)
+    template_apply(
+        template=selectors.template_list(org=org).get(code="sales_standard"),
+        departments=[sales],
+        by=None,
+    )
+    kpi = selectors.kpi_list(org=org, department=sales).get(indicator__code="sales_revenue")
+    month = next(p for p in periods if p.kind == "month" and p.number == 3)
+    PendingRecalculation.objects.for_org(org).delete()  # set-up marks; each test starts clean
+    return {"kpi": kpi, "month": month, "periods": periods}

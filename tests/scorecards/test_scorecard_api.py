@@ -1,0 +1,408 @@
+"""scorecards/, dashboard/, recalculations/ and the scorecard page: content, roles, queries."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+
+from scorecards.rollup import recalculate
+from tests.factories import make_department
+
+pytestmark = pytest.mark.django_db
+
+
+def test_scorecards_list_with_lines(api, hr, org, sales, computed):
+    body = (
+        api(hr)
+        .get(
+            f"/api/v1/orgs/{org.slug}/scorecards/",
+            {"period": computed["month"].pk, "department": sales.pk},
+        )
+        .json()
+    )
+    assert body["count"] == 1
+    card = body["results"][0]
+    assert Decimal(card["score"]) == 90 and card["pending"] is False
+    revenue = next(line for line in card["lines"] if line["indicator_code"] == "sales_revenue")
+    assert Decimal(revenue["score"]) == 90 and revenue["status"] == "amber"
+
+
+def test_manager_sees_only_managed_scorecards(api, manager, org, sales, computed):
+    body = (
+        api(manager)
+        .get(f"/api/v1/orgs/{org.slug}/scorecards/", {"period": computed["month"].pk})
+        .json()
+    )
+    assert {c["department"] for c in body["results"]} == {sales.pk}
+    body = (
+        api(manager)
+        .get(f"/api/v1/orgs/{org.slug}/scorecards/", {"department": computed["hr_dept"].pk})
+        .json()
+    )
+    assert body["count"] == 0
+
+
+def test_dashboard_indices_and_ranking(api, executive, org, computed):
+    body = (
+        api(executive)
+        .get(f"/api/v1/orgs/{org.slug}/dashboard/", {"period": computed["month"].pk})
+        .json()
+    )
+    assert Decimal(body["business_index"]) == 90
+    assert Decimal(body["management_index"]) == Decimal("85.7143")  # 100*(80-50)/(85-50)
+    assert Decimal(body["balance_gap"]) == Decimal("4.2857")
+    assert [r["department_code"] for r in body["ranking"]] == ["sales", "hr"]
+
+
+@pytest.mark.parametrize("role,expected", [("outsider", 404), ("manager", 200)])
+def test_dashboard_roles(api, role_users, org, computed, role, expected):
+    r = api(role_users[role]).get(
+        f"/api/v1/orgs/{org.slug}/dashboard/", {"period": computed["month"].pk}
+    )
+    assert r.status_code == expected
+
+
+def test_recalculation_request_roles(api, role_users, org, computed):
+    url = f"/api/v1/orgs/{org.slug}/recalculations/"
+    payload = {"period": computed["month"].pk}
+    assert api(role_users["outsider"]).post(url, payload, format="json").status_code == 404
+    assert api(role_users["manager"]).post(url, payload, format="json").status_code == 403
+    assert api(role_users["executive"]).post(url, payload, format="json").status_code == 403
+    r = api(role_users["hr"]).post(url, payload, format="json")
+    assert r.status_code == 202 and r.json()["periods_total"] == 3
+
+
+def test_scorecard_page_pending_banner_and_roles(client, role_users, org, sales, computed):
+    from metrics.services.recalc import recalculation_mark
+
+    url = f"/o/{org.slug}/scorecards/{sales.pk}/?period={computed['month'].pk}"
+    client.force_login(role_users["manager"])
+    page = client.get(url)
+    assert page.status_code == 200 and "90.0" in page.content.decode()
+    assert "recalculated" not in page.content.decode()
+    recalculation_mark(org=org, periods=[computed["month"]])
+    assert "recalculated" in client.get(url).content.decode()
+    other = f"/o/{org.slug}/scorecards/{computed['hr_dept'].pk}/"
+    assert client.get(other).status_code == 403
+    client.force_login(role_users["outsider"])
+    assert client.get(url).status_code == 404
+
+
+def test_scorecard_api_query_count_fixed(api, hr, org, computed, django_assert_max_num_queries):
+    client = api(hr)
+    url = f"/api/v1/orgs/{org.slug}/scorecards/"
+    with django_assert_max_num_queries(12) as few:
+        client.get(url, {"limit": 2})
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(client.get(url, {"limit": 30}).json()["results"]) == 30
+
+
+def test_hr_recalculates_a_period_from_the_page_and_sees_progress(
+    client, hr, org, computed, manager
+):
+    period = computed["month"]
+    client.force_login(hr)
+    response = client.post(f"/o/{org.slug}/periods/{period.pk}/recalculate/")
+    assert response.status_code == 302 and "/recalculations/" in response["Location"]
+    page = client.get(response["Location"]).content.decode()
+    assert "3" in page  # periods: the month, its quarter and the year
+    partial = client.get(response["Location"], HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="progress"' in partial and "<html" not in partial
+    client.force_login(manager)
+    assert client.post(f"/o/{org.slug}/periods/{period.pk}/recalculate/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "role,expected",
+    [("admin", 200), ("hr", 200), ("manager", 200), ("executive", 200), ("outsider", 404)],
+)
+def test_dashboard_page_roles(client, role_users, org, computed, role, expected):
+    client.force_login(role_users[role])
+    response = client.get(f"/o/{org.slug}/dashboard/?period={computed['month'].pk}")
+    assert response.status_code == expected
+
+
+def test_dashboard_page_indices_change_and_ranking(
+    client, executive, manager, org, computed, sales
+):
+    client.force_login(executive)
+    page = client.get(f"/o/{org.slug}/dashboard/?period={computed['month'].pk}")
+    text = page.content.decode()
+    assert "87.9" in text  # company index: (85.71 + 90) / 2
+    assert "dashboard-data" in text and "echarts.min.js" in text
+    ranking = page.context["ranking"]
+    assert [c.department.code for c in ranking] == ["sales", "hr"]
+    february = next(p for p in computed["periods"] if p.kind == "month" and p.number == 2)
+    assert page.context["previous"].period_id == february.pk
+    client.force_login(manager)
+    page = client.get(f"/o/{org.slug}/dashboard/?period={computed['month'].pk}")
+    assert [c.department.code for c in page.context["ranking"]] == ["sales"]
+    assert "87.9" in page.content.decode()  # the company-level index is for everyone
+
+
+def test_dashboard_page_query_count_is_fixed(
+    client, executive, org, computed, django_assert_max_num_queries
+):
+
+    client.force_login(executive)
+    url = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
+    client.get(url)
+    cache.clear()  # the body computed, not served from the cache
+    # + 5 on every page: row-level security's user and organization settings, history context
+    with django_assert_max_num_queries(20 + 5) as few:
+        client.get(url)
+    for n in range(20):
+        make_department(org, code=f"x{n}")
+    recalculate(org=org, period_ids=[p.pk for p in computed["periods"]])
+    cache.clear()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(client.get(url).context["ranking"]) == 22
+
+
+def test_dashboard_filters_stay_in_url_and_narrow_departments(
+    client, executive, org, computed, sales
+):
+
+    make_department(org, code="east", parent=sales)
+    recalculate(org=org, period_ids=[p.pk for p in computed["periods"]])
+    client.force_login(executive)
+    base = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
+    page = client.get(base + "&kind=management")
+    assert [c.department.code for c in page.context["ranking"]] == ["hr"]
+    assert 'value="management" selected' in page.content.decode()
+    page = client.get(base + f"&parent={sales.pk}")
+    assert {c.department.code for c in page.context["ranking"]} == {"sales", "east"}
+    page = client.get(base + "&function=hr")
+    assert [c.department.code for c in page.context["ranking"]] == ["hr"]
+    page = client.get(base + "&parent=abc&kind=nonsense")  # ignored, not an error
+    assert page.status_code == 200 and len(page.context["ranking"]) == 3
+
+
+def test_dashboard_heatmap_and_trend(client, executive, org, computed, sales):
+    client.force_login(executive)
+    page = client.get(f"/o/{org.slug}/dashboard/?period={computed['month'].pk}")
+    heat = page.context["heatmap"]
+    rows = {r["department"].code: r["cells"] for r in heat["rows"]}
+    codes = [i.code for i in heat["columns"]]
+    revenue = rows["sales"][codes.index("sales_revenue")]
+    assert revenue.status == "amber" and revenue.score == 90
+    assert rows["hr"][codes.index("sales_revenue")] is None  # HR has no such KPI
+    charts = page.context["charts"]
+    assert [c[2] for c in charts["heatmap"]["cells"]].count(2) >= 1  # an amber cell
+    trend = page.context["trend"]
+    assert [o.period.kind for o in trend] == ["month"] * 3  # January to March
+    assert trend[-1].period_id == computed["month"].pk
+
+
+def test_dashboard_export_contents(client, executive, org, computed):
+    import io
+
+    from openpyxl import load_workbook
+
+    client.force_login(executive)
+    response = client.get(
+        f"/o/{org.slug}/dashboard/export.xlsx?period={computed['month'].pk}&kind=business"
+    )
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    wb = load_workbook(io.BytesIO(response.content))
+    indices = list(wb.worksheets[0].iter_rows(values_only=True))
+    assert indices[1][2] == pytest.approx(85.7143) and indices[1][3] == 90  # numbers, not text
+    ranking = list(wb.worksheets[1].iter_rows(values_only=True))
+    assert [r[2] for r in ranking[1:]] == ["sales"]  # the filter applies to the export
+    assert ranking[1][4] == 90.0
+
+
+def test_scorecard_export_contents_and_roles(client, role_users, org, sales, computed):
+    import io
+
+    from openpyxl import load_workbook
+
+    url = f"/o/{org.slug}/scorecards/{sales.pk}/export.xlsx?period={computed['month'].pk}"
+    client.force_login(role_users["manager"])
+    wb = load_workbook(io.BytesIO(client.get(url).content))
+    lines = {r[1]: r for r in wb["KPIs"].iter_rows(min_row=2, values_only=True)}
+    revenue = lines["sales_revenue"]
+    assert revenue[4] == 1500000.0 and revenue[5] == pytest.approx(1666666.666667)
+    assert revenue[8] == 90.0
+    client.force_login(role_users["outsider"])
+    assert client.get(url).status_code == 404
+    other = f"/o/{org.slug}/scorecards/{computed['hr_dept'].pk}/export.xlsx"
+    client.force_login(role_users["manager"])
+    assert client.get(other).status_code == 403
+
+
+def test_kpi_detail_trend_history_roles_and_queries(
+    client, role_users, org, sales, computed, django_assert_max_num_queries
+):
+    from metrics import selectors as ms
+
+    revenue = ms.kpi_list(org=org, department=sales).get(indicator__code="sales_revenue")
+    url = f"/o/{org.slug}/kpis/{revenue.pk}/"
+    client.force_login(role_users["manager"])
+    page = client.get(url)
+    assert page.status_code == 200
+    march = {p.label: line for p, line in page.context["trend"]}["2026-03"]
+    assert march.actual == 1500000 and march.score == 90
+    assert "1,500,000" in page.content.decode() and "kpi-data" in page.content.decode()
+    with django_assert_max_num_queries(25) as few:
+        client.get(url)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url + "?kind=quarter")
+    other = ms.kpi_list(org=org, department=computed["hr_dept"]).first()
+    assert client.get(f"/o/{org.slug}/kpis/{other.pk}/").status_code == 403
+    client.force_login(role_users["outsider"])
+    assert client.get(url).status_code == 404
+
+
+def test_fairness_warns_after_three_periods_of_one_side_far_ahead(org, hr):
+    """Business departments score 110 and management 80 for three months: a warning, with
+    the KPIs sitting at their cap."""
+    from metrics.services.actuals import ActualInput, actuals_save
+    from metrics.services.indicators import indicator_create
+    from metrics.services.kpis import kpi_create
+    from metrics.services.periods import periods_generate
+    from scorecards.selectors.dashboard import fairness
+    from tests.factories import make_department
+
+    periods = periods_generate(org=org, fiscal_year=2026, by=None)
+    months = [p for p in periods if p.kind == "month"][:3]
+    ind = indicator_create(
+        org=org,
+        by=None,
+        code="easy",
+        name="Easy",
+        unit="ratio",
+        direction="higher_is_better",
+        aggregation="average",
+        perspective="process",
+        frequency="month",
+    )
+    entries = []
+    for n, (kind, value) in enumerate(
+        [("business", 130), ("business", 125), ("management", 80), ("management", 82)]
+    ):
+        dept = make_department(
+            org, code=f"f{n}", kind=kind, function="sales" if kind == "business" else "hr"
+        )
+        kpi = kpi_create(
+            org=org, by=None, department=dept, indicator=ind, weight=Decimal(1), target=Decimal(100)
+        )
+        entries += [ActualInput(kpi.pk, m.pk, str(value), note="n") for m in months]
+    actuals_save(org=org, by=hr, source="api", entries=entries, can_enter=lambda d: True)
+    recalculate(org=org, period_ids=[p.pk for p in periods])
+    result = fairness(org=org, period=months[-1])
+    assert result["ahead"] == "business"
+    assert result["rows"][-1]["gap"] == pytest.approx(120 - 81)
+    assert result["capped"][0]["kpi__indicator__code"] == "easy"
+    assert result["capped"][0]["times"] == 6  # two departments × three months at the cap
+    assert fairness(org=org, period=months[1])["ahead"] is None  # only two periods so far
+
+
+def test_dashboard_status_table_loads_on_demand(client, executive, org, computed):
+    client.force_login(executive)
+    base = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
+    page = client.get(base).content.decode()
+    assert "part=statuses" in page and "status-amber text-end" not in page
+    part = client.get(base + "&part=statuses", HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in part and "status-amber" in part and "90" in part
+
+
+def test_dashboard_department_trend(client, executive, org, computed):
+    client.force_login(executive)
+    page = client.get(f"/o/{org.slug}/dashboard/?period={computed['month'].pk}")
+    rows = {r["department"].code: r["scores"] for r in page.context["department_trend"]}
+    assert rows["sales"][-1] == 90 and len(rows["sales"]) == 3
+    assert page.context["charts"]["departments_trend"][0]["scores"][-1] is not None
+    # Its table is loaded when opened.
+    assert "part=trend" in page.content.decode()
+    part = client.get(
+        f"/o/{org.slug}/dashboard/?period={computed['month'].pk}&part=trend", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<html" not in part and "90.0" in part
+
+
+def test_dashboard_body_is_cached_until_the_data_changes(
+    client,
+    executive,
+    org,
+    computed,
+    django_assert_max_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    """The second view of the same dashboard reuses the rendered body; a roll-up or a
+    renamed department makes it stale at once."""
+    from departments.services import department_update
+    from scorecards.rollup import recalculate
+
+    client.force_login(executive)
+    url = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
+    first = client.get(url)
+    assert "ranking" in first.context  # computed
+    second = client.get(url)
+    assert "ranking" not in second.context  # served from the cache
+    assert second.context["body"] == first.context["body"]
+    # The session, the user, the membership and the pending banner (the period is not read,
+    # the organization switcher is cached); + row-level security's settings and the history
+    # context.
+    with django_assert_max_num_queries(4 + 5) as served:
+        client.get(url)
+    assert not [q for q in served.captured_queries if "metrics_period" in q["sql"]]
+    with django_capture_on_commit_callbacks(execute=True):
+        department_update(department=computed["hr_dept"], by=None, name="People & Culture")
+    renamed = client.get(url)
+    assert "ranking" in renamed.context and "People &amp; Culture" in renamed.content.decode()
+    assert "ranking" not in client.get(url).context
+    with django_capture_on_commit_callbacks(execute=True):
+        recalculate(org=org, period_ids=[p.pk for p in computed["periods"]])
+    assert "ranking" in client.get(url).context
+    # Another member's scope, the language and the filters are part of the key.
+    other = client.get(url + "&kind=business")
+    assert "ranking" in other.context
+    assert [c.department.kind for c in other.context["ranking"]] == ["business"]
+
+
+def test_dashboard_cache_can_be_turned_off(client, executive, org, computed, settings):
+    settings.PERFHUB_DASHBOARD_CACHE_SECONDS = 0
+    client.force_login(executive)
+    url = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
+    client.get(url)
+    assert "ranking" in client.get(url).context
+
+
+def test_dashboard_period_picker_shows_a_new_fiscal_year_at_once(
+    client, executive, org, computed, django_capture_on_commit_callbacks
+):
+    """The heading and period picker are cached with the body; periods created in bulk
+    (a fiscal year generated) make them stale like any saved period."""
+    from metrics.services.periods import periods_generate
+
+    client.force_login(executive)
+    url = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
+    before = client.get(url).content.decode()
+    year = computed["month"].fiscal_year + 1
+    assert f"FY{year}" not in before
+    assert "ranking" not in client.get(url).context  # served from the cache
+    with django_capture_on_commit_callbacks(execute=True):
+        periods_generate(org=org, fiscal_year=year, by=executive)
+    after = client.get(url)
+    assert "ranking" in after.context  # computed again
+    assert f"FY{year}" in after.content.decode()
+
+
+def test_kpi_detail_shows_the_pending_banner_while_its_periods_await_recalculation(
+    client, role_users, org, sales, computed
+):
+    from metrics import selectors as ms
+    from metrics.services.recalc import recalculation_mark
+
+    revenue = ms.kpi_list(org=org, department=sales).get(indicator__code="sales_revenue")
+    url = f"/o/{org.slug}/kpis/{revenue.pk}/"
+    client.force_login(role_users["manager"])
+    assert 'class="alert alert-info pending-banner"' not in client.get(url).content.decode()
+    recalculation_mark(org=org, periods=[computed["month"]])
+    page = client.get(url).content.decode()
+    assert 'class="alert alert-info pending-banner"' in page and "will update shortly" in page
+    # The same banner as the dashboard's (one include).
+    dashboard = client.get(f"/o/{org.slug}/dashboard/", {"period": computed["month"].pk})
+    assert 'class="alert alert-info pending-banner"' in dashboard.content.decode()
