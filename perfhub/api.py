@@ -7,7 +7,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, parsers, serializers
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import error_messages
 from .numbers import NotANumberCharacter, check_number_characters
@@ -17,6 +16,11 @@ from .ratelimits import RateLimited, hit
 def exception_handler(exc, context):
     """DRF's handler, plus Django ValidationErrors raised by services answered as 400 with
     the same {field: [messages]} shape as serializer errors."""
+    # Imported here: rest_framework.views reads REST_FRAMEWORK's classes, which live in
+    # this module, when it is first imported; DRF's pagination check imports this module
+    # first when the checks run in that order (manage.py migrate failed at random).
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(error_messages(exc))
     return drf_exception_handler(exc, context)
