@@ -1,0 +1,149 @@
+"""Department scorecards: their page, API, export, the KPI drill-down and HR's
+recalculation."""
+
+from decimal import Decimal
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_scorecards_list_with_lines(api, hr, org, sales, computed):
+    body = (
+        api(hr)
+        .get(
+            f"/api/v1/orgs/{org.slug}/scorecards/",
+            {"period": computed["month"].pk, "department": sales.pk},
+        )
+        .json()
+    )
+    assert body["count"] == 1
+    card = body["results"][0]
+    assert Decimal(card["score"]) == 90 and card["pending"] is False
+    revenue = next(line for line in card["lines"] if line["indicator_code"] == "sales_revenue")
+    assert Decimal(revenue["score"]) == 90 and revenue["status"] == "amber"
+
+
+def test_manager_sees_only_managed_scorecards(api, manager, org, sales, computed):
+    body = (
+        api(manager)
+        .get(f"/api/v1/orgs/{org.slug}/scorecards/", {"period": computed["month"].pk})
+        .json()
+    )
+    assert {c["department"] for c in body["results"]} == {sales.pk}
+    body = (
+        api(manager)
+        .get(f"/api/v1/orgs/{org.slug}/scorecards/", {"department": computed["hr_dept"].pk})
+        .json()
+    )
+    assert body["count"] == 0
+
+
+def test_recalculation_request_roles(api, role_users, org, computed):
+    url = f"/api/v1/orgs/{org.slug}/recalculations/"
+    payload = {"period": computed["month"].pk}
+    assert api(role_users["outsider"]).post(url, payload, format="json").status_code == 404
+    assert api(role_users["manager"]).post(url, payload, format="json").status_code == 403
+    assert api(role_users["executive"]).post(url, payload, format="json").status_code == 403
+    r = api(role_users["hr"]).post(url, payload, format="json")
+    assert r.status_code == 202 and r.json()["periods_total"] == 3
+
+
+def test_scorecard_page_pending_banner_and_roles(client, role_users, org, sales, computed):
+    from metrics.services.recalc import recalculation_mark
+
+    url = f"/o/{org.slug}/scorecards/{sales.pk}/?period={computed['month'].pk}"
+    client.force_login(role_users["manager"])
+    page = client.get(url)
+    assert page.status_code == 200 and "90.0" in page.content.decode()
+    assert "recalculated" not in page.content.decode()
+    recalculation_mark(org=org, periods=[computed["month"]])
+    assert "recalculated" in client.get(url).content.decode()
+    other = f"/o/{org.slug}/scorecards/{computed['hr_dept'].pk}/"
+    assert client.get(other).status_code == 403
+    client.force_login(role_users["outsider"])
+    assert client.get(url).status_code == 404
+
+
+def test_scorecard_api_query_count_fixed(api, hr, org, computed, django_assert_max_num_queries):
+    client = api(hr)
+    url = f"/api/v1/orgs/{org.slug}/scorecards/"
+    with django_assert_max_num_queries(12) as few:
+        client.get(url, {"limit": 2})
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(client.get(url, {"limit": 30}).json()["results"]) == 30
+
+
+def test_hr_recalculates_a_period_from_the_page_and_sees_progress(
+    client, hr, org, computed, manager
+):
+    period = computed["month"]
+    client.force_login(hr)
+    response = client.post(f"/o/{org.slug}/periods/{period.pk}/recalculate/")
+    assert response.status_code == 302 and "/recalculations/" in response["Location"]
+    page = client.get(response["Location"]).content.decode()
+    assert "3" in page  # periods: the month, its quarter and the year
+    partial = client.get(response["Location"], HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="progress"' in partial and "<html" not in partial
+    client.force_login(manager)
+    assert client.post(f"/o/{org.slug}/periods/{period.pk}/recalculate/").status_code == 403
+
+
+def test_scorecard_export_contents_and_roles(client, role_users, org, sales, computed):
+    import io
+
+    from openpyxl import load_workbook
+
+    url = f"/o/{org.slug}/scorecards/{sales.pk}/export.xlsx?period={computed['month'].pk}"
+    client.force_login(role_users["manager"])
+    wb = load_workbook(io.BytesIO(client.get(url).content))
+    lines = {r[1]: r for r in wb["KPIs"].iter_rows(min_row=2, values_only=True)}
+    revenue = lines["sales_revenue"]
+    assert revenue[4] == 1500000.0 and revenue[5] == pytest.approx(1666666.666667)
+    assert revenue[8] == 90.0
+    client.force_login(role_users["outsider"])
+    assert client.get(url).status_code == 404
+    other = f"/o/{org.slug}/scorecards/{computed['hr_dept'].pk}/export.xlsx"
+    client.force_login(role_users["manager"])
+    assert client.get(other).status_code == 403
+
+
+def test_kpi_detail_trend_history_roles_and_queries(
+    client, role_users, org, sales, computed, django_assert_max_num_queries
+):
+    from metrics import selectors as ms
+
+    revenue = ms.kpi_list(org=org, department=sales).get(indicator__code="sales_revenue")
+    url = f"/o/{org.slug}/kpis/{revenue.pk}/"
+    client.force_login(role_users["manager"])
+    page = client.get(url)
+    assert page.status_code == 200
+    march = {p.label: line for p, line in page.context["trend"]}["2026-03"]
+    assert march.actual == 1500000 and march.score == 90
+    assert "1,500,000" in page.content.decode() and "kpi-data" in page.content.decode()
+    with django_assert_max_num_queries(25) as few:
+        client.get(url)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url + "?kind=quarter")
+    other = ms.kpi_list(org=org, department=computed["hr_dept"]).first()
+    assert client.get(f"/o/{org.slug}/kpis/{other.pk}/").status_code == 403
+    client.force_login(role_users["outsider"])
+    assert client.get(url).status_code == 404
+
+
+def test_kpi_detail_shows_the_pending_banner_while_its_periods_await_recalculation(
+    client, role_users, org, sales, computed
+):
+    from metrics import selectors as ms
+    from metrics.services.recalc import recalculation_mark
+
+    revenue = ms.kpi_list(org=org, department=sales).get(indicator__code="sales_revenue")
+    url = f"/o/{org.slug}/kpis/{revenue.pk}/"
+    client.force_login(role_users["manager"])
+    assert 'class="alert alert-info pending-banner"' not in client.get(url).content.decode()
+    recalculation_mark(org=org, periods=[computed["month"]])
+    page = client.get(url).content.decode()
+    assert 'class="alert alert-info pending-banner"' in page and "will update shortly" in page
+    # The same banner as the dashboard's (one include).
+    dashboard = client.get(f"/o/{org.slug}/dashboard/", {"period": computed["month"].pk})
+    assert 'class="alert alert-info pending-banner"' in dashboard.content.decode()
