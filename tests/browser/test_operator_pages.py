@@ -1,7 +1,7 @@
 """The pages PerfHub takes from its libraries still work under the Content-Security-Policy:
 the Django admin (with django-celery-beat's form) and the API's Swagger UI (DRF's browsable
-API is off: the API answers JSON only). Each page renders what it is for, raises no script error and the browser reports no
-violation of the policy."""
+API is off: the API answers JSON only). Each page renders what it is for, raises no script
+error and the browser reports no violation of the policy."""
 
 from __future__ import annotations
 
