@@ -5,6 +5,7 @@ beside the field or cell that caused them."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -21,8 +22,13 @@ from .services.indicators import INDICATOR_FIELDS
 # Typed as text, not <input type=number>: a browser drops a number it cannot parse, and the
 # page must give back exactly what was typed beside its error.
 DECIMAL_INPUT = forms.TextInput(attrs={"inputmode": "decimal"})
-VALUE = {"max_digits": 20, "decimal_places": 6, "widget": DECIMAL_INPUT}
-WEIGHT = {"max_digits": 7, "decimal_places": 3, "min_value": 0, "widget": DECIMAL_INPUT}
+VALUE: dict[str, Any] = {"max_digits": 20, "decimal_places": 6, "widget": DECIMAL_INPUT}
+WEIGHT: dict[str, Any] = {
+    "max_digits": 7,
+    "decimal_places": 3,
+    "min_value": 0,
+    "widget": DECIMAL_INPUT,
+}
 
 
 def plain(value: Decimal | None) -> str | None:

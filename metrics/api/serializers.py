@@ -1,5 +1,7 @@
 """Input and output shapes of the metrics API (field names of SPEC §2 and §6)."""
 
+from typing import Any
+
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
@@ -11,7 +13,7 @@ from .. import selectors
 from ..models import Actual, Indicator, Kpi, Period, Template, TemplateItem
 from ..services.indicators import INDICATOR_FIELDS
 
-VALUE = {"max_digits": 20, "decimal_places": 6}
+VALUE: dict[str, Any] = {"max_digits": 20, "decimal_places": 6}
 
 
 class IndicatorOut(serializers.ModelSerializer):

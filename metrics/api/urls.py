@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.urls import path
 
 from .views import ActualViewSet, IndicatorViewSet, KpiViewSet, PeriodViewSet, TemplateViewSet
@@ -5,7 +7,7 @@ from .views import ActualViewSet, IndicatorViewSet, KpiViewSet, PeriodViewSet, T
 P = "orgs/<slug:org_slug>/"
 LIST = {"get": "list", "post": "create"}
 # Actions that answer one body, not a filtered page of the list.
-NOT_A_LIST = {"pagination_class": None, "filter_backends": []}
+NOT_A_LIST: dict[str, Any] = {"pagination_class": None, "filter_backends": []}
 DETAIL = {"get": "retrieve", "patch": "partial_update"}
 
 urlpatterns = [
