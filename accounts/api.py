@@ -66,7 +66,8 @@ class ObtainToken(APIView):
     authentication_classes = ()
     permission_classes = ()
     throttle_classes = ()
-    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # the depth-checked JSON parser too
+    # the depth-checked JSON parser too (the stubs see the settings' dotted paths, not classes)
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # type: ignore[assignment]
     renderer_classes = (renderers.JSONRenderer,)
 
     @extend_schema(
