@@ -119,7 +119,7 @@ def invitation_get_for_user(*, user, pk) -> Invitation:
     with tenancy.user_visible(user):
         found = (
             Invitation.objects.unscoped()  # narrowed to one invitee right here
-            .filter(invited_user=user, pk=pk if str(pk).isdigit() else None)
+            .filter(invited_user=user, pk=pk if str(pk).isdigit() else None)  # type: ignore[misc]
             .select_related("organization")
             .first()
         )
@@ -139,7 +139,7 @@ def refusal_for(*, invitation: Invitation, user=None) -> str | None:
         Status.DECLINED: _("This invitation has been declined."),
         Status.REVOKED: _("This invitation has been withdrawn by the organization."),
         Status.EXPIRED: _("This invitation has expired. Ask the organization for a new one."),
-    }.get(invitation.status)
+    }.get(invitation.status)  # type: ignore[call-overload]  # a Status is its str value
     if (
         reason is None
         and user is not None

@@ -55,7 +55,7 @@ def organization_create(*, name: str, slug: str, by, language: str = "zh-hans", 
     except ValidationError as exc:
         errors = exc.update_error_dict({})
         if "slug" in errors:
-            errors["slug"] = [str(SLUG_UNAVAILABLE)]
+            errors["slug"] = [ValidationError(str(SLUG_UNAVAILABLE))]
         raise ValidationError(errors) from exc
     # The new organization's rows are written with the database set to it (row-level
     # security accepts no others); the caller's setting is restored afterwards.

@@ -555,7 +555,7 @@ def rule_for_period(
     if Aggregation(aggregation) is Aggregation.SUM and period_months != target_period_months:
         factor = Decimal(period_months) / Decimal(target_period_months)
     return KpiRule(
-        direction=direction,
+        direction=Direction(direction),
         target=scaled,
         threshold=None if threshold is None else threshold * factor,
         target_max=None if target_max is None else target_max * factor,

@@ -18,14 +18,17 @@ written as `(1.0 * a) / NULLIF(b, 0)`, clamps as CASE, "latest month" per dialec
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
 
-from departments.models import Department
+from departments.models import Department, Organization
 from metrics import formulas
 from metrics.models import (
     Actual,
@@ -66,7 +69,11 @@ class RollupResult:
     scorecards: int
 
 
-def _ids(values) -> str:
+# Called with each part's result once that part has committed.
+PartDone = Callable[[RollupResult], object]
+
+
+def _ids(values: Iterable[int]) -> str:
     """A literal id list for IN (…): our own integer ids, never user text."""
     return ", ".join(str(int(v)) for v in values) or "NULL"
 
@@ -506,7 +513,7 @@ DONE_SQL = f"""
     """
 
 
-def _tree_levels(org) -> list[list[int]]:
+def _tree_levels(org: Organization) -> list[list[int]]:
     """Parents grouped by depth, deepest first (a parent is updated after its children)."""
     parents = dict(
         Department.objects.for_org(org).filter(is_active=True).values_list("id", "parent_id")
@@ -526,7 +533,13 @@ def _tree_levels(org) -> list[list[int]]:
     return [sorted(set(by_level[lvl])) for lvl in sorted(by_level, reverse=True)]
 
 
-def recalculate(*, org, period_ids, started=None, on_part_done=None) -> RollupResult:
+def recalculate(
+    *,
+    org: Organization,
+    period_ids: Iterable[int],
+    started: datetime | None = None,
+    on_part_done: PartDone | None = None,
+) -> RollupResult:
     """Recompute the scorecards of the organization for these periods (and nothing else),
     then clear their recalculation marks made before `started`. Idempotent; runs that share
     a period are serialised by an advisory lock per period.
@@ -589,7 +602,9 @@ def deal(kinds: list[tuple[int, str]], parts: int) -> list[list[int]]:
     return [sorted(part) for part in dealt]
 
 
-def _part_in_thread(org, period_ids, started, on_part_done) -> RollupResult:
+def _part_in_thread(
+    org: Organization, period_ids: list[int], started: datetime, on_part_done: PartDone | None
+) -> RollupResult:
     """One part on this thread's own connection, closed afterwards."""
     try:
         return _finished(_recalculate_part(org, period_ids, started), on_part_done)
@@ -597,16 +612,16 @@ def _part_in_thread(org, period_ids, started, on_part_done) -> RollupResult:
         connections.close_all()
 
 
-def _finished(result: RollupResult, on_part_done) -> RollupResult:
+def _finished(result: RollupResult, on_part_done: PartDone | None) -> RollupResult:
     if on_part_done is not None:
         on_part_done(result)
     return result
 
 
-def _recalculate_part(org, period_ids: list[int], started) -> RollupResult:
+def _recalculate_part(org: Organization, period_ids: list[int], started: datetime) -> RollupResult:
     """These periods in one transaction."""
     vendor = connection.vendor
-    params = {
+    params: dict[str, Any] = {
         "org": org.pk,
         "amber": org.amber_line,
         "policy": org.missing_actual_policy,

@@ -1,5 +1,7 @@
 """Indicators, templates, KPIs, periods and actuals API (SPEC §6)."""
 
+from typing import Any
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -216,6 +218,7 @@ def _refused_response(exc: ActualsRefused, *, bulk_size: int | None = None) -> R
             },
             status=status.HTTP_409_CONFLICT,
         )
+    body: dict[str, Any]
     if bulk_size is None:
         body = dict(exc.errors.get("0", exc.errors.get("", {})))
     else:

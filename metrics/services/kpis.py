@@ -29,7 +29,7 @@ def rule_errors(
     if weight == 0 and target is None:
         return {}
     rule = scoring.KpiRule(
-        direction=indicator.direction,
+        direction=scoring.Direction(indicator.direction),
         target=target,
         threshold=threshold,
         target_max=target_max,
