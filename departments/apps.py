@@ -8,7 +8,8 @@ class DepartmentsConfig(AppConfig):
 
     def ready(self) -> None:
         # The organization switcher's cached list goes stale when a membership of the user
-        # or one of their organizations changes (departments.switcher).
+        # or one of their organizations changes (departments.switcher). Imported here: the
+        # models and the cache cannot load before the app registry is ready.
         from django.db.models.signals import post_delete, post_save
 
         from . import switcher

@@ -7,6 +7,7 @@ class MetricsConfig(AppConfig):
     verbose_name = _("Indicators, KPIs and actuals")
 
     def ready(self) -> None:
+        # Imported here: services import models, which cannot load before the app registry.
         from departments.signals import organization_created
 
         from .services.library import library_install

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.http import Http404
 
 
 class UnscopedQueryError(RuntimeError):
@@ -113,6 +114,17 @@ class TenantQuerySet(models.QuerySet):
         return super().delete()
 
     delete.alters_data = True
+
+
+def get_or_404(qs: models.QuerySet, pk):
+    """The row of this (already scoped) queryset, or 404 for a missing or foreign id.
+
+    How every selector's ``*_get`` turns "not in this organization" into a 404: another
+    tenant's id, a deleted row and a malformed id (``"abc"``) look the same."""
+    try:
+        return qs.get(pk=pk)
+    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
 
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
