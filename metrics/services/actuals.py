@@ -23,6 +23,7 @@ from perfhub.history import declare_no_ignored_triggers, history_context
 
 from .. import scoring
 from ..models import Actual, ActualChange, Kpi, Period, Source
+from ..scoring_rules import rule_for
 from ..values import ValueRefused, parse_value
 from .recalc import recalculation_mark
 
@@ -79,16 +80,7 @@ def period_rule(kpi: Kpi, period: Period) -> scoring.KpiRule | None:
     """The scoring rule of a KPI in a period, None when it is not scored there."""
     if not kpi.is_scored or kpi.target is None:
         return None
-    return scoring.rule_for_period(
-        direction=kpi.indicator.direction,
-        aggregation=kpi.indicator.aggregation,
-        target=kpi.target,
-        threshold=kpi.threshold,
-        target_max=kpi.target_max,
-        cap=kpi.cap,
-        target_period_months=scoring.months_in(kpi.target_period),
-        period_months=scoring.months_in(period.kind),
-    )
+    return rule_for(kpi, period_months=scoring.months_in(period.kind))
 
 
 def preview_score(kpi: Kpi, period: Period, value: Decimal) -> Decimal | None:
