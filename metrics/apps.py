@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from departments.signals import organization_created, scoring_inputs_changed
+
 
 class MetricsConfig(AppConfig):
     name = "metrics"
@@ -8,18 +10,13 @@ class MetricsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: services import models, which cannot load before the app registry.
-        from departments.signals import organization_created
-
         from .services.library import library_install
+        from .services.recalc import recalculation_mark_open
 
         def seed(sender, organization, **kwargs):
             library_install(org=organization)
 
         organization_created.connect(seed, dispatch_uid="metrics.library_install", weak=False)
-
-        from departments.signals import scoring_inputs_changed
-
-        from .services.recalc import recalculation_mark_open
 
         def mark(sender, organization, **kwargs):
             recalculation_mark_open(org=organization)
