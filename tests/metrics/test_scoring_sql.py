@@ -107,6 +107,20 @@ def sql_kpi(
         return cursor.fetchone()
 
 
+def reference_rule(rule: KpiRule, aggregation, target_period, period_kind) -> KpiRule | None:
+    """The reference's rule for the period (scoring.rule_for_period)."""
+    return scoring.rule_for_period(
+        direction=rule.direction,
+        aggregation=aggregation,
+        target=rule.target,
+        threshold=rule.threshold,
+        target_max=rule.target_max,
+        cap=rule.cap,
+        target_period_months=scoring.months_in(target_period),
+        period_months=scoring.months_in(period_kind),
+    )
+
+
 def close(got, expected) -> bool:
     if expected is None or got is None:
         return got is expected
@@ -203,16 +217,7 @@ def test_the_period_target_as_the_reference(
         target_period=target_period,
         period_kind=period_kind,
     )
-    reference = scoring.rule_for_period(
-        direction=rule.direction,
-        aggregation=aggregation,
-        target=rule.target,
-        threshold=rule.threshold,
-        target_max=None,
-        cap=rule.cap,
-        target_period_months=scoring.months_in(target_period),
-        period_months=scoring.months_in(period_kind),
-    )
+    reference = reference_rule(rule, aggregation, target_period, period_kind)
     assert (reference is not None) is scored
     assert close(got[0], target) and close(got[0], reference and reference.target)
     if scored:
@@ -277,16 +282,7 @@ def test_the_sql_agrees_with_the_reference_on_generated_rules(
         target_period=target_period,
         period_kind=period_kind,
     )
-    reference = scoring.rule_for_period(
-        direction=rule.direction,
-        aggregation=aggregation,
-        target=rule.target,
-        threshold=rule.threshold,
-        target_max=rule.target_max,
-        cap=rule.cap,
-        target_period_months=scoring.months_in(target_period),
-        period_months=scoring.months_in(period_kind),
-    )
+    reference = reference_rule(rule, aggregation, target_period, period_kind)
     if weight <= 0:
         reference = None  # tracked, not scored
     if reference is None:
@@ -359,16 +355,7 @@ def test_department_score_and_coverage_as_the_reference(items, policy):
 def test_within_range_sum_threshold_scales_like_the_reference():
     rule = KpiRule(RANGE, D(300), D(30), D(330))  # a quarter's band and distance
     got = sql_kpi(rule, D(90), aggregation="sum", target_period="quarter", period_kind="month")
-    reference = scoring.rule_for_period(
-        direction=RANGE,
-        aggregation="sum",
-        target=rule.target,
-        threshold=rule.threshold,
-        target_max=rule.target_max,
-        cap=rule.cap,
-        target_period_months=3,
-        period_months=1,
-    )
+    reference = reference_rule(rule, "sum", "quarter", "month")
     assert close(got[1], reference.threshold)  # 10 for a month; the SQL keeps 30
     assert close(got[3], scoring.kpi_score(reference, D(90)))  # 0; the SQL gives 66.7
 
