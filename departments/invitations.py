@@ -73,10 +73,7 @@ def invitation_list(*, org, pending_only: bool = False) -> QuerySet[Invitation]:
 
 def invitation_get(*, org, pk) -> Invitation:
     """One invitation of the organization, or 404 (also for another tenant's id)."""
-    try:
-        return invitation_list(org=org).get(pk=pk)
-    except (Invitation.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+    return tenancy.get_or_404(invitation_list(org=org), pk)
 
 
 def invitation_for_token(*, token: str) -> Invitation | None:

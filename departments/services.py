@@ -20,6 +20,7 @@ from .models import (
     DepartmentManager,
     Membership,
     Organization,
+    Profile,
     Role,
 )
 from .signals import organization_created, scoring_inputs_changed
@@ -293,7 +294,5 @@ def department_update(*, department: Department, by, **fields) -> Department:
 
 def profile_for(*, user):
     """The user's preferences (created with the defaults on first use)."""
-    from .models import Profile
-
     profile, _created = Profile.objects.get_or_create(user=user)
     return profile

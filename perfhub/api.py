@@ -3,9 +3,11 @@
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -160,7 +162,4 @@ class Pagination(LimitOffsetPagination):
 def api_not_found(request, *args, **kwargs):
     """Any path under /api/v1/ that matches no endpoint (`kpis/-1/`, `kpis/abc/`): the API's
     JSON 404 in the request's language, not the HTML page of the site."""
-    from django.http import JsonResponse
-    from rest_framework.exceptions import NotFound
-
     return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)

@@ -21,8 +21,9 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Self, TypeVar
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.http import Http404
 
 
 class UnscopedQueryError(RuntimeError):
@@ -121,6 +122,17 @@ class TenantQuerySet(models.QuerySet[_M]):
 
 
 _TenantManagerBase = models.Manager.from_queryset(TenantQuerySet)
+
+
+def get_or_404(qs: models.QuerySet[_M], pk: object) -> _M:
+    """The row of this (already scoped) queryset, or 404 for a missing or foreign id.
+
+    How every selector's ``*_get`` turns "not in this organization" into a 404: another
+    tenant's id, a deleted row and a malformed id (``"abc"``) look the same."""
+    try:
+        return qs.get(pk=pk)
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
 
 
 class TenantManager(_TenantManagerBase[_M]):
