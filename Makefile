@@ -14,7 +14,7 @@ TEST_APP_ROLE ?= perfhub_app
 # check --deploy runs with production values (never used to serve anything).
 DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$(shell date +%s)-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH ALLOWED_HOSTS=perfhub.example.com PERFHUB_REQUIRE_SECRET=1
 
-.PHONY: run test install lint format migrate demo worker beat messages serve security
+.PHONY: run test install lint format migrate demo worker beat messages serve security typecheck
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,7 @@ test: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DATABASE_APP_ROLE=$(TEST_APP_ROLE) $(PY) scripts/check_services.py
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) scripts/security_checks.py
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run
 	$(DEPLOY_ENV) DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py check --deploy --fail-level WARNING
@@ -45,6 +46,11 @@ test: install
 # message only when the vulnerability service cannot be reached). Also part of `make test`.
 security: install
 	$(PY) scripts/security_checks.py
+
+# mypy as configured in pyproject.toml ([tool.mypy]): strict on the pure core and the roll-up.
+# Needs no database (settings fall back to SQLite). Also part of `make test`.
+typecheck: install
+	$(VENV)/bin/mypy
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -11,7 +11,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_select_related = ["user", "scope_organization"]
     search_fields = ["name", "user__username"]
     fields = ["user", "name", "scope_organization", "created", "expiry"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # plain names, as the stubs want
 
     def has_add_permission(self, request):
         return False  # issued through the profile page or the API, which show the key once

@@ -5,12 +5,12 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import renderers, serializers, status
+from rest_framework import parsers, renderers, serializers, status
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from perfhub.api import StrictInput
+from perfhub.parsers import JSONParser
 
 from . import services
 
@@ -66,7 +66,8 @@ class ObtainToken(APIView):
     authentication_classes = ()
     permission_classes = ()
     throttle_classes = ()
-    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # the depth-checked JSON parser too
+    # The depth-checked JSON parser (the default), named: DRF's token view sets its own.
+    parser_classes = (JSONParser, parsers.FormParser, parsers.MultiPartParser)
     renderer_classes = (renderers.JSONRenderer,)
 
     @extend_schema(

@@ -55,5 +55,6 @@ class UserSession(AbstractBaseSession):
         return SessionStore
 
     class Meta(AbstractBaseSession.Meta):
-        verbose_name = _("session")
-        verbose_name_plural = _("sessions")
+        # The stubs type the base Meta's names as str; Django takes lazy text too.
+        verbose_name = _("session")  # type: ignore[assignment]
+        verbose_name_plural = _("sessions")  # type: ignore[assignment]

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,9 +9,8 @@ class DepartmentsConfig(AppConfig):
 
     def ready(self) -> None:
         # The organization switcher's cached list goes stale when a membership of the user
-        # or one of their organizations changes (departments.switcher).
-        from django.db.models.signals import post_delete, post_save
-
+        # or one of their organizations changes (departments.switcher). Imported here: the
+        # models and the cache cannot load before the app registry is ready.
         from . import switcher
         from .models import Membership, Organization
 

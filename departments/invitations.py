@@ -73,10 +73,7 @@ def invitation_list(*, org, pending_only: bool = False) -> QuerySet[Invitation]:
 
 def invitation_get(*, org, pk) -> Invitation:
     """One invitation of the organization, or 404 (also for another tenant's id)."""
-    try:
-        return invitation_list(org=org).get(pk=pk)
-    except (Invitation.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+    return tenancy.get_or_404(invitation_list(org=org), pk)
 
 
 def invitation_for_token(*, token: str) -> Invitation | None:
@@ -119,7 +116,7 @@ def invitation_get_for_user(*, user, pk) -> Invitation:
     with tenancy.user_visible(user):
         found = (
             Invitation.objects.unscoped()  # narrowed to one invitee right here
-            .filter(invited_user=user, pk=pk if str(pk).isdigit() else None)
+            .filter(invited_user=user, pk=pk if str(pk).isdigit() else None)  # type: ignore[misc]
             .select_related("organization")
             .first()
         )
@@ -139,7 +136,7 @@ def refusal_for(*, invitation: Invitation, user=None) -> str | None:
         Status.DECLINED: _("This invitation has been declined."),
         Status.REVOKED: _("This invitation has been withdrawn by the organization."),
         Status.EXPIRED: _("This invitation has expired. Ask the organization for a new one."),
-    }.get(invitation.status)
+    }.get(invitation.status)  # type: ignore[call-overload]  # a Status is its str value
     if (
         reason is None
         and user is not None

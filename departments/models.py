@@ -129,8 +129,6 @@ class Membership(TenantModel):
         """Departments this member manages, directly or through a parent: read on first use
         (one query; most pages of admins, HR and executives never ask). Needs the database
         set to the organization, as every request's membership check does."""
-        from .selectors import managed_department_ids  # selectors import the models
-
         return managed_department_ids(org=self.organization_id, user=self.user_id)
 
 
@@ -244,6 +242,20 @@ class DepartmentClosure(TenantModel):
             )
         ]
         indexes = [models.Index(fields=["organization", "descendant"])]
+
+
+def managed_department_ids(*, org, user) -> frozenset[int]:
+    """Departments the user manages, directly or as a sub-department of one (one query).
+
+    Here beside the models it reads (not in selectors, which import this module) because
+    ``Membership.managed_ids`` needs it; ``departments.selectors`` exports it as a selector."""
+    managed = DepartmentManager.objects.for_org(org).filter(user=user).values("department_id")
+    rows = (
+        DepartmentClosure.objects.for_org(org)
+        .filter(ancestor_id__in=managed)
+        .values_list("descendant_id", flat=True)
+    )
+    return frozenset(rows)
 
 
 class NotificationKind(models.TextChoices):

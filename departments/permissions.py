@@ -47,6 +47,13 @@ def managed_department_ids(membership) -> frozenset[int]:
     return getattr(membership, "managed_ids", frozenset())
 
 
+def visible_department_ids(membership) -> frozenset[int] | None:
+    """The departments whose scorecards, KPIs and actuals this member may see: ``None`` for
+    every department (admin, HR, executives), else those they manage (directly or through a
+    parent). Selectors take ``department_ids=None`` as "no restriction"."""
+    return None if can_view_all(membership) else managed_department_ids(membership)
+
+
 def can_enter_actuals(membership, department) -> bool:
     """Admin and HR enter or correct any actual; a manager those of the departments they
     manage and their sub-departments."""

@@ -2,11 +2,27 @@
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, QuerySet
-from django.http import Http404
 
 from perfhub import tenancy
 
-from .models import Department, DepartmentClosure, DepartmentManager, Membership
+from .models import (
+    Department,
+    DepartmentClosure,
+    Membership,
+    managed_department_ids,  # a selector, defined beside the models Membership reads it from
+)
+
+__all__ = [
+    "department_get",
+    "department_list",
+    "department_tree",
+    "managed_department_ids",
+    "membership_for",
+    "membership_get",
+    "membership_list",
+    "membership_list_for_user",
+    "subtree_ids",
+]
 
 
 def membership_list_for_user(*, user) -> list[Membership]:
@@ -38,25 +54,13 @@ def membership_for(*, user, slug: str) -> Membership | None:
 
 
 def membership_list(*, org) -> QuerySet[Membership]:
+    """The organization's members with their user loaded, ordered by username."""
     return Membership.objects.for_org(org).select_related("user").order_by("user__username")
 
 
 def membership_get(*, org, pk) -> Membership:
-    try:
-        return membership_list(org=org).get(pk=pk)
-    except (Membership.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
-
-
-def managed_department_ids(*, org, user) -> frozenset[int]:
-    """Departments the user manages, directly or as a sub-department of one (one query)."""
-    managed = DepartmentManager.objects.for_org(org).filter(user=user).values("department_id")
-    rows = (
-        DepartmentClosure.objects.for_org(org)
-        .filter(ancestor_id__in=managed)
-        .values_list("descendant_id", flat=True)
-    )
-    return frozenset(rows)
+    """One member of the organization, or 404 (also for another tenant's id)."""
+    return tenancy.get_or_404(membership_list(org=org), pk)
 
 
 def department_list(*, org, active_only: bool = False) -> QuerySet[Department]:
@@ -76,10 +80,7 @@ def department_list(*, org, active_only: bool = False) -> QuerySet[Department]:
 
 def department_get(*, org, pk) -> Department:
     """One department of the organization, or 404 (also for another tenant's id)."""
-    try:
-        return department_list(org=org).get(pk=pk)
-    except (Department.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+    return tenancy.get_or_404(department_list(org=org), pk)
 
 
 def department_tree(*, org) -> list[tuple[Department, int]]:

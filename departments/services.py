@@ -20,6 +20,7 @@ from .models import (
     DepartmentManager,
     Membership,
     Organization,
+    Profile,
     Role,
 )
 from .signals import organization_created, scoring_inputs_changed
@@ -55,7 +56,7 @@ def organization_create(*, name: str, slug: str, by, language: str = "zh-hans", 
     except ValidationError as exc:
         errors = exc.update_error_dict({})
         if "slug" in errors:
-            errors["slug"] = [str(SLUG_UNAVAILABLE)]
+            errors["slug"] = [ValidationError(str(SLUG_UNAVAILABLE))]
         raise ValidationError(errors) from exc
     # The new organization's rows are written with the database set to it (row-level
     # security accepts no others); the caller's setting is restored afterwards.
@@ -293,7 +294,5 @@ def department_update(*, department: Department, by, **fields) -> Department:
 
 def profile_for(*, user):
     """The user's preferences (created with the defaults on first use)."""
-    from .models import Profile
-
     profile, _created = Profile.objects.get_or_create(user=user)
     return profile

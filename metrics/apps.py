@@ -1,24 +1,22 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from departments.signals import organization_created, scoring_inputs_changed
+
 
 class MetricsConfig(AppConfig):
     name = "metrics"
     verbose_name = _("Indicators, KPIs and actuals")
 
     def ready(self) -> None:
-        from departments.signals import organization_created
-
+        # Imported here: services import models, which cannot load before the app registry.
         from .services.library import library_install
+        from .services.recalc import recalculation_mark_open
 
         def seed(sender, organization, **kwargs):
             library_install(org=organization)
 
         organization_created.connect(seed, dispatch_uid="metrics.library_install", weak=False)
-
-        from departments.signals import scoring_inputs_changed
-
-        from .services.recalc import recalculation_mark_open
 
         def mark(sender, organization, **kwargs):
             recalculation_mark_open(org=organization)

@@ -5,12 +5,14 @@ beside the field or cell that caused them."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from departments.models import Department
 from departments.selectors import department_list
 from perfhub import numbers
 from perfhub.errors import add_service_errors
@@ -21,8 +23,13 @@ from .services.indicators import INDICATOR_FIELDS
 # Typed as text, not <input type=number>: a browser drops a number it cannot parse, and the
 # page must give back exactly what was typed beside its error.
 DECIMAL_INPUT = forms.TextInput(attrs={"inputmode": "decimal"})
-VALUE = {"max_digits": 20, "decimal_places": 6, "widget": DECIMAL_INPUT}
-WEIGHT = {"max_digits": 7, "decimal_places": 3, "min_value": 0, "widget": DECIMAL_INPUT}
+VALUE: dict[str, Any] = {"max_digits": 20, "decimal_places": 6, "widget": DECIMAL_INPUT}
+WEIGHT: dict[str, Any] = {
+    "max_digits": 7,
+    "decimal_places": 3,
+    "min_value": 0,
+    "widget": DECIMAL_INPUT,
+}
 
 
 def plain(value: Decimal | None) -> str | None:
@@ -41,6 +48,9 @@ def indicator_choices(indicators) -> list[tuple]:
 
 class IndicatorChoiceMixin:
     """An `indicator` choice among a list loaded once by the view (no query per form)."""
+
+    fields: dict[str, Any]  # of the form it is mixed into
+    cleaned_data: dict[str, Any]
 
     def _set_indicators(self, indicators) -> None:
         self.indicators = {i.pk: i for i in indicators}
@@ -158,7 +168,7 @@ def template_item_initial(template: Template | None) -> list[dict]:
 
 
 class TemplateApplyForm(forms.Form):
-    departments = forms.ModelMultipleChoiceField(
+    departments: forms.ModelMultipleChoiceField[Department] = forms.ModelMultipleChoiceField(
         label=_("Departments"),
         queryset=None,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
@@ -168,7 +178,7 @@ class TemplateApplyForm(forms.Form):
     def __init__(self, *args, org, template: Template, **kwargs):
         super().__init__(*args, **kwargs)
         departments = department_list(org=org, active_only=True)
-        self.fields["departments"].queryset = departments
+        self.fields["departments"].queryset = departments  # type: ignore[attr-defined]
         if template.function and not self.is_bound:
             # Offer the departments the template is meant for.
             self.initial["departments"] = [

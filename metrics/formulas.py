@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 __all__ = [
     "CODE_PATTERN",
@@ -39,7 +39,7 @@ _NUMBER_PATTERN = re.compile(r"(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)")
 
 # The compiled tree: ("num", Decimal) | ("code", str) | ("neg", node) | (op, left, right)
 # with op one of "+", "-", "*", "/".
-_Node: TypeAlias = tuple  # type: ignore[type-arg]
+_Node: TypeAlias = tuple[Any, ...]
 
 _BINARY_OPS: dict[type[ast.operator], str] = {
     ast.Add: "+",

@@ -1,6 +1,7 @@
 """Indicators, templates, KPIs, periods and actuals (SPEC §2)."""
 
 from decimal import Decimal
+from typing import Any
 
 import pghistory
 from django.conf import settings
@@ -13,7 +14,7 @@ from departments.models import Department, DepartmentFunction, DepartmentKind, L
 from perfhub.tenancy import TenantModel
 
 # Values: up to 14 digits before the point and 6 after (enough for 99 trillion CNY).
-VALUE = {"max_digits": 20, "decimal_places": 6}
+VALUE: dict[str, Any] = {"max_digits": 20, "decimal_places": 6}
 
 
 class Unit(models.TextChoices):

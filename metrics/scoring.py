@@ -8,6 +8,11 @@ depend on how a value travelled. Integers and numeric strings are accepted and c
 
 Sums of products (department score, roll-ups, indices) are accumulated exactly and divided
 once, so the result does not depend on the order of the KPIs or departments.
+
+This is the reference. The same rule lives in two more forms, each tested against it:
+``metrics.scoring_sql`` builds the SQL expressions the roll-up computes every stored score
+with (tests/metrics/test_scoring_sql.py), and ``metrics.scoring_rules`` turns a KPI's
+settings into a ``KpiRule`` (``rule_for``, ``stated_rule``).
 """
 
 from __future__ import annotations
@@ -555,7 +560,7 @@ def rule_for_period(
     if Aggregation(aggregation) is Aggregation.SUM and period_months != target_period_months:
         factor = Decimal(period_months) / Decimal(target_period_months)
     return KpiRule(
-        direction=direction,
+        direction=Direction(direction),
         target=scaled,
         threshold=None if threshold is None else threshold * factor,
         target_max=None if target_max is None else target_max * factor,

@@ -158,8 +158,8 @@ def entry_rows(*, org, period, department_ids) -> list[tuple]:
                 (
                     period.pk,
                     label,
-                    department.code,
-                    department.display_name,
+                    department.code,  # type: ignore[attr-defined]  # EntryGrid.department: object
+                    department.display_name,  # type: ignore[attr-defined]
                     kpi.pk,
                     kpi.indicator.code,
                     kpi.indicator.display_name,
@@ -473,8 +473,8 @@ def _refuse_long_sheets(f, members) -> None:
                         raise _too_many_rows()
 
 
-def _header_positions(header) -> tuple[int, int, int, int, int]:
-    names = {}
+def _header_positions(header) -> tuple[int, ...]:
+    names: dict[str, int] = {}
     for n, raw in enumerate(header):
         if isinstance(raw, str):
             names.setdefault(raw.strip().lstrip("\ufeff").strip().lower(), n)
@@ -666,14 +666,15 @@ def import_rows(*, org, by, membership, rows: Iterable[RawRow]) -> SaveResult:
                 _("“%(value)s” is not a version number.") % {"value": row.version},
             )
             continue
-        if ids.get("kpi_id") is None or ids.get("period_id") is None:
+        kpi_id, period_id = ids.get("kpi_id"), ids.get("period_id")
+        if kpi_id is None or period_id is None:
             continue
         ref = f"row {row.number}"
         numbers[ref] = row.number
         entries.append(
             ActualInput(
-                kpi_id=ids["kpi_id"],
-                period_id=ids["period_id"],
+                kpi_id=kpi_id,
+                period_id=period_id,
                 value=row.value,
                 note=_note(row.note),
                 version=version,

@@ -3,10 +3,13 @@
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import exceptions, parsers, serializers
+from rest_framework import exceptions, serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import error_messages
 from .numbers import NotANumberCharacter, check_number_characters
@@ -16,11 +19,6 @@ from .ratelimits import RateLimited, hit
 def exception_handler(exc, context):
     """DRF's handler, plus Django ValidationErrors raised by services answered as 400 with
     the same {field: [messages]} shape as serializer errors."""
-    # Imported here: rest_framework.views reads REST_FRAMEWORK's classes, which live in
-    # this module, when it is first imported; DRF's pagination check imports this module
-    # first when the checks run in that order (manage.py migrate failed at random).
-    from rest_framework.views import exception_handler as drf_exception_handler
-
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(error_messages(exc))
     return drf_exception_handler(exc, context)
@@ -45,44 +43,6 @@ def rate_limit(request, scope: str) -> None:
         hit(request, scope)
     except RateLimited as exc:
         raise exceptions.Throttled(detail=str(exc)) from exc
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, refusing a body nested deeper than MAX_DEPTH with 400 (Python's
-    json module raises RecursionError past ~1,000 levels, and code walking a deep body
-    would too): no request of this API nests more than a few levels."""
-
-    MAX_DEPTH = 32
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            data = super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            data = None
-            too_deep = True
-        else:
-            too_deep = _depth_over(data, self.MAX_DEPTH)
-        if too_deep:
-            raise exceptions.ParseError(
-                _("JSON parse error: the body is nested more than %(n)s levels deep.")
-                % {"n": self.MAX_DEPTH}
-            )
-        return data
-
-
-def _depth_over(data, limit: int) -> bool:
-    """Whether lists and objects nest deeper than `limit` (without recursion)."""
-    stack = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict):
-            value = list(value.values())
-        elif not isinstance(value, list):
-            continue
-        if depth > limit:
-            return True
-        stack.extend((item, depth + 1) for item in value)
-    return False
 
 
 _NUMBER_FIELDS = (serializers.DecimalField, serializers.IntegerField, serializers.FloatField)
@@ -214,7 +174,4 @@ class Pagination(LimitOffsetPagination):
 def api_not_found(request, *args, **kwargs):
     """Any path under /api/v1/ that matches no endpoint (`kpis/-1/`, `kpis/abc/`): the API's
     JSON 404 in the request's language, not the HTML page of the site."""
-    from django.http import JsonResponse
-    from rest_framework.exceptions import NotFound
-
     return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)

@@ -8,7 +8,7 @@ class PerfhubConfig(AppConfig):
     verbose_name = "PerfHub"
 
     def ready(self):
-        from . import rls
+        from . import rls  # imports models of every app: only once the registry is ready
 
         # Row-level security, organization-wide foreign keys and the app role's privileges,
         # after every migrate (perfhub.rls): new tables are covered without a code change.

@@ -12,6 +12,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from perfhub.celery import app
+
 
 def _database() -> str:
     try:
@@ -41,8 +43,6 @@ def _workers(redis_state: str) -> dict:
         return {"state": "in-process", "count": 0}
     if redis_state != "ok":
         return {"state": "unknown (broker down)", "count": 0}
-    from perfhub.celery import app
-
     try:
         # limit=1: answer as soon as one worker replies instead of waiting the full timeout.
         replies = app.control.ping(timeout=0.5, limit=1)

@@ -330,7 +330,7 @@ REST_FRAMEWORK = {
     # interactive documentation is /api/v1/docs/).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "perfhub.api.JSONParser",  # refuses deeply nested bodies with 400
+        "perfhub.parsers.JSONParser",  # refuses deeply nested bodies with 400
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

@@ -17,10 +17,13 @@ second half of this module sets, per transaction, which organization it shows.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Self, TypeVar
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.http import Http404
 
 
 class UnscopedQueryError(RuntimeError):
@@ -29,16 +32,20 @@ class UnscopedQueryError(RuntimeError):
 
 _SCOPING_KEYS = ("organization", "organization_id", "organization__in", "organization_id__in")
 
+_M = TypeVar("_M", bound=models.Model)
 
-class TenantQuerySet(models.QuerySet):
+
+class TenantQuerySet(models.QuerySet[_M]):
     _org_scoped = False
+    _hints: dict[str, Any]  # Django's, private: not in django-stubs
 
-    def _clone(self):
-        clone = super()._clone()
+    # _clone and _filter_or_exclude are Django's private API (django-stubs omits them).
+    def _clone(self) -> Self:
+        clone: Self = super()._clone()  # type: ignore[misc]
         clone._org_scoped = self._org_scoped
         return clone
 
-    def for_org(self, org) -> TenantQuerySet:
+    def for_org(self, org: object) -> Self:
         """Rows of one organization (an Organization or its id)."""
         org_id = getattr(org, "pk", org)
         if org_id is None:
@@ -47,7 +54,7 @@ class TenantQuerySet(models.QuerySet):
         qs._org_scoped = True
         return qs
 
-    def unscoped(self) -> TenantQuerySet:
+    def unscoped(self) -> Self:
         """Escape hatch: no organization filter. Only for migrations and queries narrowed
         otherwise (a user's own memberships); on PostgreSQL row-level security still shows
         only what the transaction's setting allows."""
@@ -55,13 +62,15 @@ class TenantQuerySet(models.QuerySet):
         qs._org_scoped = True
         return qs
 
-    def none(self) -> TenantQuerySet:
+    def none(self) -> Self:
         qs = super().none()
         qs._org_scoped = True  # nothing to leak
         return qs
 
-    def _filter_or_exclude(self, negate, args, kwargs):
-        clone = super()._filter_or_exclude(negate, args, kwargs)
+    def _filter_or_exclude(
+        self, negate: bool, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Self:
+        clone: Self = super()._filter_or_exclude(negate, args, kwargs)  # type: ignore[misc]
         keys = [k for k in _SCOPING_KEYS if k in kwargs]
         if not negate and keys and all(kwargs[k] is not None for k in keys):
             clone._org_scoped = True
@@ -79,43 +88,54 @@ class TenantQuerySet(models.QuerySet):
             "use .for_org(org) (or .unscoped() where every tenant is meant)."
         )
 
-    def _fetch_all(self):
+    def _fetch_all(self) -> None:
         if self._result_cache is None:
             self._check_scoped()
         super()._fetch_all()
 
-    def iterator(self, *args, **kwargs):
+    def iterator(self, *args: Any, **kwargs: Any) -> Iterator[_M]:
         self._check_scoped()
         return super().iterator(*args, **kwargs)
 
-    def count(self):
+    def count(self) -> int:
         if self._result_cache is None:
             self._check_scoped()
         return super().count()
 
-    def exists(self):
+    def exists(self) -> bool:
         if self._result_cache is None:
             self._check_scoped()
         return super().exists()
 
-    def aggregate(self, *args, **kwargs):
+    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         self._check_scoped()
         return super().aggregate(*args, **kwargs)
 
-    def update(self, **kwargs):
+    # update() and delete() keep Django's alters_data flag (QuerySet is AltersData).
+    def update(self, **kwargs: Any) -> int:
         self._check_scoped()
         return super().update(**kwargs)
 
-    update.alters_data = True
-
-    def delete(self):
+    def delete(self) -> tuple[int, dict[str, int]]:
         self._check_scoped()
         return super().delete()
 
-    delete.alters_data = True
+
+_TenantManagerBase = models.Manager.from_queryset(TenantQuerySet)
 
 
-class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+def get_or_404(qs: models.QuerySet[_M], pk: object) -> _M:
+    """The row of this (already scoped) queryset, or 404 for a missing or foreign id.
+
+    How every selector's ``*_get`` turns "not in this organization" into a 404: another
+    tenant's id, a deleted row and a malformed id (``"abc"``) look the same."""
+    try:
+        return qs.get(pk=pk)
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+class TenantManager(_TenantManagerBase[_M]):
     use_in_migrations = False
 
 
@@ -131,7 +151,7 @@ class TenantModel(models.Model):
     class Meta:
         abstract = True
 
-    def validate_constraints(self, exclude=None):
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
         """A unique constraint over (organization, one field) is reported on that field
         ("code: Indicator with this Code already exists."), not as a non-field error: the
         organization is implied, the field is what the user must change."""
@@ -203,27 +223,27 @@ def _set_local(using: str, values: dict[str, str]) -> None:
         cursor.execute(f"SELECT {sql}", params)
 
 
-def _org_id(org) -> int:
+def _org_id(org: Any) -> int:
     org_id = getattr(org, "pk", org)
     if org_id is None:
         raise UnscopedQueryError("activate_org() needs an organization")
     return int(org_id)
 
 
-def activate_org(org, *, using: str = DEFAULT_DB_ALIAS) -> None:
+def activate_org(org: object, *, using: str = DEFAULT_DB_ALIAS) -> None:
     """For the rest of the current transaction the database shows and accepts the rows of
     this organization only (and turns a system setting off)."""
     _set_local(using, {ORG_SETTING: str(_org_id(org)), SYSTEM_SETTING: ""})
 
 
-def activate_user(user, *, using: str = DEFAULT_DB_ALIAS) -> None:
+def activate_user(user: Any, *, using: str = DEFAULT_DB_ALIAS) -> None:
     """For the rest of the current transaction the database also shows this user's own
     memberships in every organization (and nothing else of those organizations)."""
     user_id = getattr(user, "pk", user)
     _set_local(using, {USER_SETTING: "" if user_id is None else str(int(user_id))})
 
 
-def _current(using: str, names) -> dict[str, str]:
+def _current(using: str, names: Sequence[str]) -> dict[str, str]:
     with connections[using].cursor() as cursor:
         cursor.execute(
             "SELECT " + ", ".join("current_setting(%s, true)" for _ in names), list(names)
@@ -232,7 +252,7 @@ def _current(using: str, names) -> dict[str, str]:
 
 
 @contextmanager
-def _scoped(activate, using: str):
+def _scoped(activate: Callable[[], None], using: str) -> Iterator[None]:
     """atomic() with a tenant setting; when nested in a transaction, the outer setting is
     restored on the way out (a rolled-back savepoint restores it by itself)."""
     connection = connections[using]
@@ -245,14 +265,14 @@ def _scoped(activate, using: str):
             _set_local(using, {k: v or "" for k, v in previous.items()})
 
 
-def org_atomic(org, *, using: str = DEFAULT_DB_ALIAS):
+def org_atomic(org: object, *, using: str = DEFAULT_DB_ALIAS) -> AbstractContextManager[None]:
     """A transaction (a savepoint when nested) in which the database shows this
     organization's rows only: how a job or command opens each of its transactions."""
     return _scoped(lambda: activate_org(org, using=using), using)
 
 
 @contextmanager
-def user_visible(user, *, using: str = DEFAULT_DB_ALIAS):
+def user_visible(user: object, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     """Within the current transaction (or one opened for the block), the database also
     shows the user's own memberships in every organization."""
     connection = connections[using]

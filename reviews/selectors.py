@@ -58,8 +58,8 @@ def review_overview(*, org, period, department_ids=None) -> dict:
     rows = [{"department": d, "review": reviews.get(d.pk)} for d in departments]
     counts = dict.fromkeys(ReviewStatus.values, 0)
     counts["missing"] = 0
-    for row in rows:
-        counts[row["review"].status if row["review"] else "missing"] += 1
+    for review in (reviews.get(d.pk) for d in departments):
+        counts[review.status if review else "missing"] += 1
     return {"rows": rows, "counts": counts}
 
 

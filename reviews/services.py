@@ -257,7 +257,7 @@ def feedback_delete(*, org, feedback: Feedback) -> None:
 
 def satisfaction_value(total: int | None, count: int) -> Decimal | None:
     """SPEC: the actual is average rating / 5 x 100 (kept to 4 decimals)."""
-    if not count:
+    if not count or total is None:
         return None
     return (Decimal(total) / Decimal(count) / Decimal(5) * Decimal(100)).quantize(Decimal("0.0001"))
 

@@ -3,6 +3,7 @@ recalculation runs and goals. The tables kept the names they had in the reviews 
 (db_table): the models moved, the rows did not."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -13,7 +14,7 @@ from departments.models import Department
 from metrics.models import VALUE, Kpi, Period
 from perfhub.tenancy import TenantModel
 
-SCORE = {"max_digits": 9, "decimal_places": 4}
+SCORE: dict[str, Any] = {"max_digits": 9, "decimal_places": 4}
 
 
 class Status(models.TextChoices):
@@ -31,7 +32,7 @@ class Status(models.TextChoices):
 # roll-up benchmark went from 6.0 s to 3.0 s without the single-column ones and the
 # organization's row-by-row key check). The price: an operator deleting a department, KPI
 # or period in the admin scans these tables to cascade.
-DERIVED = {
+DERIVED: dict[str, Any] = {
     "on_delete": models.CASCADE,
     "related_name": "+",
     "db_constraint": False,

@@ -58,6 +58,11 @@ def every_url(objects: dict, superuser) -> list[str]:
         if ADMIN_OBJECT.match(url):
             url = url.replace("<path:object_id>", _admin_object_id(url, objects, superuser))
         url = url.replace("<id>", str(superuser.pk))  # the admin's password change
+        # Outside an organization: an invitation link, a reset link, one's own rows. Any
+        # value will do (an unknown one answers a page too, which must carry the headers).
+        url = re.sub(r"<(?:\w+:)?token>", "1.unknown", url)
+        url = url.replace("<uidb64>", "MQ")
+        url = re.sub(r"<(?:\w+:)?pk>", str(objects["invitation"].pk), url)
         url = re.sub(r"<path:content_type_id>/<path:object_id>", "1/1", url)  # view on site
         # Regular expressions of the admin and the API's catch-all: one URL they match.
         url = re.sub(r"\(\?P<\w+>([\w]+)[^)]*\)", r"\1", url)  # first of the alternatives

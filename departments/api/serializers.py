@@ -4,7 +4,15 @@ from rest_framework import serializers
 
 from perfhub.api import StrictInput
 
-from ..models import Department, Invitation, Membership, Organization, Role
+from ..models import (
+    Department,
+    DepartmentFunction,
+    DepartmentKind,
+    Invitation,
+    Membership,
+    Organization,
+    Role,
+)
 from ..selectors import department_list, membership_list
 from ..services import ORG_SETTINGS_FIELDS, SLUG_UNAVAILABLE
 
@@ -143,9 +151,9 @@ class DepartmentIn(StrictInput, serializers.Serializer):
     name = serializers.CharField(max_length=200)
     name_en = serializers.CharField(max_length=200, required=False, allow_blank=True)
     code = serializers.SlugField(max_length=40)
-    kind = serializers.ChoiceField(choices=Department._meta.get_field("kind").choices)
-    function = serializers.ChoiceField(choices=Department._meta.get_field("function").choices)
-    parent = OrgScopedPrimaryKeyField(
+    kind = serializers.ChoiceField(choices=DepartmentKind.choices)
+    function = serializers.ChoiceField(choices=DepartmentFunction.choices)
+    parent = OrgScopedPrimaryKeyField(  # type: ignore[assignment]  # Field.parent in the stubs
         scoped_queryset=lambda org: department_list(org=org),
         allow_null=True,
         required=False,

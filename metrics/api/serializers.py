@@ -1,17 +1,20 @@
 """Input and output shapes of the metrics API (field names of SPEC §2 and §6)."""
 
+from typing import Any
+
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from departments.api.serializers import OrgScopedPrimaryKeyField
+from departments.models import DepartmentFunction, DepartmentKind
 from departments.selectors import department_list
 from perfhub.api import StrictInput
 
 from .. import selectors
-from ..models import Actual, Indicator, Kpi, Period, Template, TemplateItem
+from ..models import Actual, Indicator, Kpi, Period, PeriodKind, Template, TemplateItem
 from ..services.indicators import INDICATOR_FIELDS
 
-VALUE = {"max_digits": 20, "decimal_places": 6}
+VALUE: dict[str, Any] = {"max_digits": 20, "decimal_places": 6}
 
 
 class IndicatorOut(serializers.ModelSerializer):
@@ -26,7 +29,7 @@ class IndicatorIn(StrictInput, serializers.ModelSerializer):
         fields = [
             f for f in IndicatorOut.Meta.fields if f not in {"id", "is_computed", "is_builtin"}
         ]
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, Any] = {"code": {"validators": []}}
 
 
 class TemplateItemOut(serializers.ModelSerializer):
@@ -69,11 +72,9 @@ class TemplateIn(StrictInput, serializers.Serializer):
     code = serializers.SlugField(max_length=60)
     name = serializers.CharField(max_length=200)
     name_en = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    kind = serializers.ChoiceField(
-        choices=Template._meta.get_field("kind").choices, required=False, allow_blank=True
-    )
+    kind = serializers.ChoiceField(choices=DepartmentKind.choices, required=False, allow_blank=True)
     function = serializers.ChoiceField(
-        choices=Template._meta.get_field("function").choices, required=False, allow_blank=True
+        choices=DepartmentFunction.choices, required=False, allow_blank=True
     )
     description = serializers.CharField(required=False, allow_blank=True)
     items = TemplateItemIn(many=True)
@@ -119,19 +120,18 @@ class KpiIn(StrictInput, serializers.Serializer):
     threshold = serializers.DecimalField(required=False, allow_null=True, **VALUE)
     target_max = serializers.DecimalField(required=False, allow_null=True, **VALUE)
     cap = serializers.DecimalField(max_digits=7, decimal_places=2, required=False)
-    target_period = serializers.ChoiceField(
-        choices=Kpi._meta.get_field("target_period").choices, required=False
-    )
+    target_period = serializers.ChoiceField(choices=PeriodKind.choices, required=False)
     is_active = serializers.BooleanField(required=False)
 
 
 class KpiUpdateIn(KpiIn):
-    department = None
-    indicator = None
+    # None removes an inherited field (DRF); the stubs expect a field.
+    department = None  # type: ignore[assignment]
+    indicator = None  # type: ignore[assignment]
 
 
 class PeriodOut(serializers.ModelSerializer):
-    label = serializers.CharField(read_only=True)
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]  # Field.label
 
     class Meta:
         model = Period

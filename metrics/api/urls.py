@@ -1,12 +1,14 @@
+from typing import Any
+
 from django.urls import path
 
 from .views import ActualViewSet, IndicatorViewSet, KpiViewSet, PeriodViewSet, TemplateViewSet
 
 P = "orgs/<slug:org_slug>/"
-LIST = {"get": "list", "post": "create"}
+LIST: dict[str, Any] = {"get": "list", "post": "create"}
 # Actions that answer one body, not a filtered page of the list.
-NOT_A_LIST = {"pagination_class": None, "filter_backends": []}
-DETAIL = {"get": "retrieve", "patch": "partial_update"}
+NOT_A_LIST: dict[str, Any] = {"pagination_class": None, "filter_backends": []}
+DETAIL: dict[str, Any] = {"get": "retrieve", "patch": "partial_update"}
 
 urlpatterns = [
     path(P + "indicators/", IndicatorViewSet.as_view(LIST), name="api-indicators"),

@@ -1,5 +1,7 @@
 """Indicators, templates, KPIs, periods and actuals API (SPEC §6)."""
 
+from typing import Any
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -7,9 +9,16 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from departments.api.base import OrgViewSet
-from departments.permissions import can_configure, can_enter_actuals, can_view_all, is_manager
+from departments.permissions import (
+    can_configure,
+    can_enter_actuals,
+    is_manager,
+    visible_department_ids,
+)
+from perfhub.tenancy import get_or_404
 
 from .. import selectors
+from ..models import Actual
 from ..services import indicators as indicator_services
 from ..services import kpis as kpi_services
 from ..services import periods as period_services
@@ -49,7 +58,7 @@ class _ListRetrieve:
         return Response(self.serializer_class(self.get_object_scoped(pk)).data)
 
     def get_object_scoped(self, pk):
-        return selectors.get_or_404(self.get_queryset(), pk)
+        return get_or_404(self.get_queryset(), pk)
 
 
 class IndicatorViewSet(_ListRetrieve, OrgViewSet):
@@ -131,9 +140,9 @@ class KpiViewSet(_ListRetrieve, OrgViewSet):
     filterset_class = KpiFilter
 
     def scoped_queryset(self):
-        if can_view_all(self.membership):
-            return selectors.kpi_list(org=self.org)
-        return selectors.kpi_list(org=self.org, department_ids=self.membership.managed_ids)
+        return selectors.kpi_list(
+            org=self.org, department_ids=visible_department_ids(self.membership)
+        )
 
     @extend_schema(request=KpiIn, responses={201: KpiOut})
     def create(self, request, org_slug):
@@ -216,6 +225,7 @@ def _refused_response(exc: ActualsRefused, *, bulk_size: int | None = None) -> R
             },
             status=status.HTTP_409_CONFLICT,
         )
+    body: dict[str, Any]
     if bulk_size is None:
         body = dict(exc.errors.get("0", exc.errors.get("", {})))
     else:
@@ -236,11 +246,10 @@ class ActualViewSet(_ListRetrieve, OrgViewSet):
     write_predicate = staticmethod(can_configure | is_manager)
 
     def scoped_queryset(self):
-        from ..models import Actual
-
         qs = Actual.objects.for_org(self.org).select_related("entered_by").order_by("id")
-        if not can_view_all(self.membership):
-            qs = qs.filter(department_id__in=self.membership.managed_ids)
+        ids = visible_department_ids(self.membership)
+        if ids is not None:
+            qs = qs.filter(department_id__in=ids)
         return qs
 
     def _save(self, request, entries, bulk_size=None):

@@ -7,38 +7,31 @@ exists, else it is a conflict that shows the other person's value."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 
 from perfhub.history import declare_no_ignored_triggers, history_context
 
 from .. import scoring
-from ..models import Actual, Kpi, Period, Source
-from ..values import ValueRefused, parse_value
+from ..models import Actual, ActualChange, Kpi, Period, Source
+from ..scoring_rules import rule_for
+from .actuals_check import (
+    CONTROL_CHARACTERS,  # noqa: F401  (reviews.services imports it from here)
+    ActualInput,
+    Checked,
+    CurrentFacts,
+    KpiFacts,
+    PeriodFacts,
+    actuals_check,
+)
 from .recalc import recalculation_mark
-
-# Refused in notes: PostgreSQL cannot store NUL, and an .xlsx cannot hold the others.
-# Characters PostgreSQL refuses (NUL) or nobody means to type in a text: refused with a
-# message wherever people write text (notes here, reviews and feedback in reviews.services).
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-@dataclass
-class ActualInput:
-    kpi_id: int
-    period_id: int
-    value: object
-    note: str = ""
-    version: int | None = None
-    ref: str = ""  # how the caller names this entry in errors (cell, row number)
 
 
 @dataclass
@@ -74,38 +67,17 @@ class ActualsRefused(Exception):
         return bool(self.conflicts) and not self.errors
 
 
-def period_rule(kpi: Kpi, period: Period) -> scoring.KpiRule | None:
-    """The scoring rule of a KPI in a period, None when it is not scored there."""
+def _rule_in_months(kpi: Kpi, months: int) -> scoring.KpiRule | None:
+    """The KPI's rule in a period of `months` months, None when it is not scored there."""
     if not kpi.is_scored or kpi.target is None:
         return None
-    return scoring.rule_for_period(
-        direction=kpi.indicator.direction,
-        aggregation=kpi.indicator.aggregation,
-        target=kpi.target,
-        threshold=kpi.threshold,
-        target_max=kpi.target_max,
-        cap=kpi.cap,
-        target_period_months=scoring.months_in(kpi.target_period),
-        period_months=scoring.months_in(period.kind),
-    )
-
-
-def preview_score(kpi: Kpi, period: Period, value: Decimal) -> Decimal | None:
-    rule = period_rule(kpi, period)
-    if rule is None:
-        return None
-    try:
-        return scoring.kpi_score(rule, value)
-    except (scoring.TargetError, ValueError):
-        return None
+    return rule_for(kpi, period_months=months)
 
 
 def _conflicts(org, stale: list[tuple[ActualInput, Actual]]) -> list[Conflict]:
     """Conflicts showing the other person's value, who saved it and when. Their names are
     read here, in one query: a row locked FOR UPDATE after a concurrent change is
     re-checked by PostgreSQL, and a user joined into that query could come back empty."""
-    from django.contrib.auth import get_user_model
-
     ids = {a.entered_by_id for _, a in stale if a.entered_by_id}
     names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
     return [
@@ -122,6 +94,20 @@ def _conflicts(org, stale: list[tuple[ActualInput, Actual]]) -> list[Conflict]:
     ]
 
 
+@dataclass
+class _Loaded:
+    """What `actuals_save` reads before checking: the rows (to write and to report
+    conflicts with) and their plain facts (for `actuals_check`)."""
+
+    kpis: dict[int, Kpi]
+    periods: dict[int, Period]
+    existing: dict[tuple[int, int], Actual]
+    kpi_facts: dict[int, KpiFacts]
+    period_facts: dict[int, PeriodFacts]
+    current: dict[tuple[int, int], CurrentFacts]
+    allowed: dict[int, bool]
+
+
 @transaction.atomic
 def actuals_save(
     *,
@@ -133,7 +119,7 @@ def actuals_save(
     forbidden_as_errors: bool = False,
     require_note_for_red: bool = True,
 ) -> SaveResult:
-    """Check and write many actuals at once (SPEC §2, §6).
+    """Check and write many actuals at once (SPEC §2, §6): load, check, write.
 
     `can_enter(department)` is the caller's permission predicate; a forbidden entry raises
     PermissionDenied (pages, API) or, with `forbidden_as_errors`, is listed as a row error
@@ -141,6 +127,34 @@ def actuals_save(
     entries = list(entries)
     if source not in Source.values:
         raise ValueError(f"unknown source {source!r}")
+    loaded = _actuals_load(org, entries, can_enter)
+    checked = actuals_check(
+        entries,
+        kpis=loaded.kpi_facts,
+        periods=loaded.period_facts,
+        current=loaded.current,
+        allowed=loaded.allowed,
+        amber_line=org.amber_line,
+        require_note_for_red=require_note_for_red,
+    )
+    if checked.forbidden is not None and not forbidden_as_errors:
+        raise PermissionDenied(checked.forbidden)
+    if checked.errors or checked.stale:
+        errors: dict[str, dict[str, list[str]]] = {}
+        for error in checked.errors:
+            errors.setdefault(error.ref, {}).setdefault(error.field, []).append(error.message)
+        stale = [
+            (entries[i], loaded.existing[(entries[i].kpi_id, entries[i].period_id)])
+            for i in checked.stale
+        ]
+        raise ActualsRefused(errors, _conflicts(org, stale))
+    return _actuals_write(org, by, source, entries, loaded, checked)
+
+
+def _actuals_load(org, entries: list[ActualInput], can_enter) -> _Loaded:
+    """The KPIs and periods the entries name, their current actuals (locked FOR UPDATE
+    until the transaction ends) and the caller's permission for each department entered
+    into: three queries, plus what `can_enter` asks."""
     kpi_ids = {e.kpi_id for e in entries if isinstance(e.kpi_id, int)}
     period_ids = {e.period_id for e in entries if isinstance(e.period_id, int)}
     kpis = {
@@ -156,129 +170,76 @@ def actuals_save(
         .filter(kpi_id__in=kpi_ids, period_id__in=period_ids)
         .select_for_update()
     }
-    errors: dict[str, dict[str, list[str]]] = {}
-    stale: list[tuple[ActualInput, Actual]] = []
-    seen: set[tuple[int, int]] = set()
+    # Asked only for the departments of entries whose KPI and period both exist, as the
+    # check reaches the question for those alone.
+    allowed: dict[int, bool] = {}
+    for entry in entries:
+        kpi = kpis.get(entry.kpi_id)
+        if kpi is not None and entry.period_id in periods and kpi.department_id not in allowed:
+            allowed[kpi.department_id] = bool(can_enter(kpi.department))
+    return _Loaded(
+        kpis=kpis,
+        periods=periods,
+        existing=existing,
+        kpi_facts={pk: _kpi_facts(kpi) for pk, kpi in kpis.items()},
+        period_facts={
+            pk: PeriodFacts(
+                pk=pk,
+                kind=p.kind,
+                kind_label=str(p.get_kind_display()).lower(),
+                label=str(p.label),
+                is_locked=p.is_locked,
+            )
+            for pk, p in periods.items()
+        },
+        current={
+            key: CurrentFacts(value=a.value, note=a.note, version=a.version)
+            for key, a in existing.items()
+        },
+        allowed=allowed,
+    )
+
+
+def _kpi_facts(kpi: Kpi) -> KpiFacts:
+    indicator = kpi.indicator
+    return KpiFacts(
+        pk=kpi.pk,
+        department_id=kpi.department_id,
+        department_label=str(kpi.department),
+        is_active=kpi.is_active,
+        typed=indicator.typed,
+        frequency=indicator.frequency,
+        frequency_label=str(indicator.get_frequency_display()).lower(),
+        unit=indicator.unit,
+        rule=_rule_in_months(kpi, scoring.months_in(indicator.frequency)),
+    )
+
+
+def _actuals_write(org, by, source, entries, loaded: _Loaded, checked: Checked) -> SaveResult:
+    """Write what the check accepted (inserts, then upserts of the locked rows), record
+    their history and mark their periods for recalculation."""
     now = timezone.now()
     new_rows: list[Actual] = []
     changed_rows: list[Actual] = []
-    unchanged = 0
-    allowed_cache: dict[int, bool] = {}
-
-    def refuse(entry: ActualInput, field_name: str, message: str) -> None:
-        errors.setdefault(entry.ref, {}).setdefault(field_name, []).append(str(message))
-
-    for entry in entries:
-        kpi = kpis.get(entry.kpi_id)
-        period = periods.get(entry.period_id)
-        if kpi is None:
-            refuse(entry, "kpi", _("Unknown KPI."))
-        if period is None:
-            refuse(entry, "period", _("Unknown period."))
-        if kpi is None or period is None:
-            continue
-        key = (kpi.pk, period.pk)
-        if key in seen:
-            refuse(entry, "kpi", _("This KPI and period are listed twice."))
-            continue
-        seen.add(key)
-        department = kpi.department
-        if department.pk not in allowed_cache:
-            allowed_cache[department.pk] = bool(can_enter(department))
-        if not allowed_cache[department.pk]:
-            if not forbidden_as_errors:
-                raise PermissionDenied(_("You may not enter actuals of %s.") % department)
-            refuse(entry, "kpi", _("You may not enter actuals of %s.") % department)
-            continue
-        if period.is_locked:
-            refuse(
-                entry,
-                "period",
-                _("%(period)s is locked: its actuals cannot change (HR can reopen it).")
-                % {"period": period.label},
-            )
-            continue
-        if not kpi.is_active:
-            refuse(entry, "kpi", _("This KPI is inactive."))
-            continue
-        if not kpi.indicator.typed:
-            refuse(entry, "value", _("This value is computed by PerfHub and cannot be typed."))
-            continue
-        if kpi.indicator.frequency != period.kind:
-            refuse(
-                entry,
-                "period",
-                _("This KPI is entered per %(kind)s, not per %(period_kind)s.")
-                % {
-                    "kind": kpi.indicator.get_frequency_display().lower(),
-                    "period_kind": period.get_kind_display().lower(),
-                },
-            )
-            continue
-        try:
-            value = parse_value(entry.value, kpi.indicator.unit)
-        except ValueRefused as exc:
-            refuse(entry, "value", exc.message)
-            continue
-        if value is None:
-            refuse(entry, "value", _("Enter a value."))
-            continue
-        note = (entry.note or "").strip()
-        if len(note) > 2000:
-            refuse(entry, "note", _("At most 2000 characters."))
-            continue
-        if CONTROL_CHARACTERS.search(note):
-            refuse(
-                entry,
-                "note",
-                _("The note contains invisible control characters (such as NUL): remove them."),
-            )
-            continue
-        current = existing.get(key)
-        if current is not None:
-            if entry.version != current.version:
-                stale.append((entry, current))
-                continue
-            if current.value == value and current.note == note:
-                unchanged += 1
-                continue
-        if require_note_for_red and not note:
-            score = preview_score(kpi, period, value)
-            if score is not None and scoring.kpi_status(score, org.amber_line) == "red":
-                refuse(
-                    entry,
-                    "note",
-                    _(
-                        "Add a note: this value scores %(score)s, below the amber line "
-                        "(%(line)s). Say what happened and what is being done."
-                    )
-                    % {
-                        "score": scoring.round_display(score),
-                        "line": scoring.round_display(org.amber_line, 0),
-                    },
-                )
-                continue
+    for write in checked.writes:
+        kpi = loaded.kpis[write.kpi_id]
         row = Actual(
             organization_id=org.pk,
             kpi=kpi,
-            period=period,
+            period=loaded.periods[write.period_id],
             department_id=kpi.department_id,
-            value=value,
-            note=note,
+            value=write.value,
+            note=write.note,
             entered_by=by,
             entered_at=now,
             source=source,
-            version=1 if current is None else current.version + 1,
+            version=write.version,
         )
-        if current is None:
+        if write.creates:
             new_rows.append(row)
         else:
-            row.pk = current.pk
+            row.pk = loaded.existing[(write.kpi_id, write.period_id)].pk
             changed_rows.append(row)
-
-    if errors or stale:
-        raise ActualsRefused(errors, _conflicts(org, stale))
-
     declare_no_ignored_triggers()
     with history_context(source=source, user=getattr(by, "pk", None)):
         try:
@@ -301,13 +262,13 @@ def actuals_save(
         )
     if connection.vendor != "postgresql":
         _record_history_without_triggers(org, created, changed_rows)
-    touched = {periods[a.period_id] for a in [*created, *changed_rows]}
+    touched = {loaded.periods[a.period_id] for a in [*created, *changed_rows]}
     if touched:
         recalculation_mark(org=org, periods=touched)
     return SaveResult(
         created=len(created),
         updated=len(changed_rows),
-        unchanged=unchanged,
+        unchanged=checked.unchanged,
         actuals=[*created, *changed_rows],
     )
 
@@ -327,8 +288,6 @@ def _created_meanwhile(org, new_rows: list[Actual], entries) -> list[Conflict]:
 
 def _record_history_without_triggers(org, created, changed) -> None:
     """SQLite (the demo) has no triggers: write the same history rows by hand."""
-    from ..models import ActualChange  # generated by pghistory
-
     now = timezone.now()
     rows = Actual.objects.for_org(org).filter(
         pk__in=[a.pk for a in created if a.pk] + [a.pk for a in changed]

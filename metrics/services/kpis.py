@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from .. import scoring
 from ..messages import target_message
 from ..models import Indicator, Kpi
+from ..scoring_rules import stated_rule
 from .recalc import recalculation_mark_open
 
 KPI_FIELDS = ("weight", "target", "threshold", "target_max", "cap", "target_period", "is_active")
@@ -28,12 +29,12 @@ def rule_errors(
         return {"weight": _("The weight cannot be negative.")}
     if weight == 0 and target is None:
         return {}
-    rule = scoring.KpiRule(
+    rule = stated_rule(
         direction=indicator.direction,
         target=target,
         threshold=threshold,
         target_max=target_max,
-        cap=cap if cap is not None else Decimal(120),
+        cap=cap,
     )
     try:
         scoring.validate_rule(rule)

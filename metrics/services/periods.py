@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -28,7 +29,7 @@ def _month_end(year: int, month: int) -> dt.date:
 def fiscal_year_periods(*, start_month: int, fiscal_year: int) -> list[dict]:
     """The 12 months, 4 quarters and the year of a fiscal year that starts in `start_month`
     of the calendar year `fiscal_year` (a year starting in April 2026 is FY2026)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for n in range(12):
         y, m = _add_months(fiscal_year, start_month, n)
         rows.append(

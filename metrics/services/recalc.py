@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..models import PendingRecalculation, Period
+from ..models import PendingRecalculation, Period, PeriodStatus
 from ..signals import recalculation_requested
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,6 @@ def recalculation_mark_open(*, org) -> list[int]:
     """Mark every open period: what a change of targets, weights, the tree or the
     organization's scoring settings affects. Locked periods keep the scorecards they were
     closed with (HR can recalculate one on purpose)."""
-    from ..models import PeriodStatus
-
     return recalculation_mark(
         org=org, periods=Period.objects.for_org(org).filter(status=PeriodStatus.OPEN)
     )

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -65,8 +66,6 @@ def readable(value, unit=""):
     """A number as people read it (SPEC §5): in Chinese large amounts in 万 and 亿
     (5,000,000 → 500万), in English with thousands separators; percentages and durations
     with their unit. Two decimals at most, trailing zeros dropped."""
-    from django.utils.translation import get_language
-
     if value is None or value == "":
         return "—"
     number = Decimal(str(value))

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -77,8 +78,6 @@ def my_entries(request):
     if wanted is not None:
         period = next((p for p in periods if p.pk == wanted), None)
         if period is None:
-            from django.http import Http404
-
             raise Http404
     period = period or selectors.current_period(org=org)
     if period is None:

@@ -21,13 +21,17 @@ The package: `lines` (the KPI lines' SQL), `scores` (scorecards, hierarchy, indi
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
 
+from departments.models import Organization
 from metrics import formulas
 from metrics.models import Indicator, Period
 from perfhub.tenancy import org_atomic
@@ -59,7 +63,17 @@ class RollupResult:
     scorecards: int
 
 
-def recalculate(*, org, period_ids, started=None, on_part_done=None) -> RollupResult:
+# Called with each part's result once that part has committed.
+PartDone = Callable[[RollupResult], object]
+
+
+def recalculate(
+    *,
+    org: Organization,
+    period_ids: Iterable[int],
+    started: datetime | None = None,
+    on_part_done: PartDone | None = None,
+) -> RollupResult:
     """Recompute the scorecards of the organization for these periods (and nothing else),
     then clear their recalculation marks made before `started`. Idempotent; runs that share
     a period are serialised by an advisory lock per period.
@@ -103,7 +117,9 @@ def recalculate(*, org, period_ids, started=None, on_part_done=None) -> RollupRe
     )
 
 
-def _part_in_thread(org, period_ids, started, on_part_done) -> RollupResult:
+def _part_in_thread(
+    org: Organization, period_ids: list[int], started: datetime, on_part_done: PartDone | None
+) -> RollupResult:
     """One part on this thread's own connection, closed afterwards."""
     try:
         return _finished(_recalculate_part(org, period_ids, started), on_part_done)
@@ -111,16 +127,16 @@ def _part_in_thread(org, period_ids, started, on_part_done) -> RollupResult:
         connections.close_all()
 
 
-def _finished(result: RollupResult, on_part_done) -> RollupResult:
+def _finished(result: RollupResult, on_part_done: PartDone | None) -> RollupResult:
     if on_part_done is not None:
         on_part_done(result)
     return result
 
 
-def _recalculate_part(org, period_ids: list[int], started) -> RollupResult:
+def _recalculate_part(org: Organization, period_ids: list[int], started: datetime) -> RollupResult:
     """These periods in one transaction."""
     vendor = connection.vendor
-    params = {
+    params: dict[str, Any] = {
         "org": org.pk,
         "amber": org.amber_line,
         "policy": org.missing_actual_policy,

@@ -4,6 +4,8 @@ The scoring formulas are those of metrics.scoring, the reference the tests compa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from departments.models import Department
 from metrics import formulas
 from metrics.models import Actual, Indicator, Kpi, PendingRecalculation, Period
@@ -26,7 +28,7 @@ T = {
 MONTHS = "CASE {0} WHEN 'month' THEN 1 WHEN 'quarter' THEN 3 ELSE 12 END"
 
 
-def _ids(values) -> str:
+def _ids(values: Iterable[int]) -> str:
     """A literal id list for IN (…): our own integer ids, never user text."""
     return ", ".join(str(int(v)) for v in values) or "NULL"
 

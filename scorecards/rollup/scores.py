@@ -4,7 +4,7 @@ and the recalculation marks cleared (see scorecards.rollup)."""
 
 from __future__ import annotations
 
-from departments.models import Department
+from departments.models import Department, Organization
 
 from .lines import MONTH_MAP, MONTHS, T
 
@@ -141,7 +141,7 @@ DONE_SQL = f"""
     """
 
 
-def _tree_levels(org) -> list[list[int]]:
+def _tree_levels(org: Organization) -> list[list[int]]:
     """Parents grouped by depth, deepest first (a parent is updated after its children)."""
     parents = dict(
         Department.objects.for_org(org).filter(is_active=True).values_list("id", "parent_id")
