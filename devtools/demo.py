@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from departments import selectors as dept_selectors
 from departments import services as dept_services
 from departments.models import Department, Membership, Organization, Role
+from departments.selectors import managed_department_ids
+from metrics import scoring
+from metrics import selectors as m_selectors
+from metrics.models import Actual, PeriodKind
+from metrics.scoring_rules import rule_for
+from metrics.services.actuals import ActualInput, actuals_save
+from metrics.services.periods import period_lock, periods_generate
+from metrics.services.templates import template_apply
 from perfhub import tenancy
+from reviews.services import feedback_save, review_save, review_transition
+from scorecards.services import goal_save
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "perfhub-demo"  # noqa: S105 - published demo login
@@ -100,18 +113,7 @@ _FORM = {
 
 def _value_for_score(kpi, score: Decimal, months: int) -> Decimal:
     """The actual that earns `score` under the KPI's rule (inverse of SPEC §3)."""
-    from metrics import scoring
-
-    rule = scoring.rule_for_period(
-        direction=kpi.indicator.direction,
-        aggregation=kpi.indicator.aggregation,
-        target=kpi.target,
-        threshold=kpi.threshold,
-        target_max=kpi.target_max,
-        cap=kpi.cap,
-        target_period_months=scoring.months_in(kpi.target_period),
-        period_months=months,
-    )
+    rule = rule_for(kpi, period_months=months)
     if rule is None:  # scored only over longer periods: aim at the target itself
         return kpi.target
     if rule.direction == "within_range":
@@ -125,16 +127,6 @@ def _value_for_score(kpi, score: Decimal, months: int) -> Decimal:
 def _ensure_demo_data(org: Organization, users: dict, departments: dict[str, Department]) -> None:
     """Templates applied by function, periods of the last two fiscal years, and twelve months
     of actuals: mostly green and amber, some red (with notes), a few missing. Runs once."""
-    import datetime as dt
-    import random
-
-    from django.utils import timezone
-
-    from metrics import selectors as m_selectors
-    from metrics.models import Actual, PeriodKind
-    from metrics.services.actuals import ActualInput, actuals_save
-    from metrics.services.periods import period_lock, periods_generate
-    from metrics.services.templates import template_apply
 
     if Actual.objects.for_org(org).exists():
         return
@@ -203,9 +195,6 @@ def _ensure_demo_data(org: Organization, users: dict, departments: dict[str, Dep
 
 def _demo_goals(org, users, kpis, today) -> None:
     """Two company goals for this fiscal year, each fed by both sides."""
-    from metrics import selectors as m_selectors
-    from metrics.models import PeriodKind
-    from scorecards.services import goal_save
 
     year = (
         m_selectors.period_list(org=org, kind=PeriodKind.YEAR)
@@ -272,7 +261,6 @@ _FEEDBACK_COMMENTS = (
 def _demo_feedback(org, departments, months, rng) -> None:
     """A year of ratings: every business department rates every management department
     each month (the running month: half of them so far); support slowly improves."""
-    from reviews.services import feedback_save
 
     raters = [d for d in departments.values() if d.kind == "business"]
     rated = [d for d in departments.values() if d.kind == "management"]
@@ -306,8 +294,6 @@ _REVIEW_TEXTS = (
 
 def _demo_reviews(org, users, departments, months) -> None:
     """Reviews of Sales in every state over the last months, and a draft of East China."""
-    from departments.selectors import managed_department_ids
-    from reviews.services import review_save, review_transition
 
     def member(username):
         membership = Membership.objects.for_org(org).get(user=users[username])

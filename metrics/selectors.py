@@ -11,7 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from departments.selectors import department_list
-from perfhub.tenancy import get_or_404  # also imported from here by reviews/ (until the split)
+from perfhub.tenancy import get_or_404
 
 from . import formulas, scoring
 from .models import (

@@ -19,11 +19,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from departments.models import Membership, NotificationKind, Profile, Role
+from departments.models import DepartmentManager, Membership, NotificationKind, Profile, Role
 from metrics import selectors as metric_selectors
 from metrics.models import PeriodStatus
 from scorecards.models import ScorecardLine, Status
 
+from . import selectors
 from .models import Notification, ReviewStatus
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,6 @@ def red_kpi_alerts(*, org, period_ids) -> int:
     if not lines:
         return 0
     hr = _members(org, [Role.HR])
-    from departments.models import DepartmentManager
 
     managers = defaultdict(list)
     for dm in (
@@ -182,7 +182,6 @@ def red_kpi_alerts(*, org, period_ids) -> int:
 
 def reviews_waiting(*, org, today: dt.date | None = None) -> int:
     """Once a week: the reviews waiting for approval, listed to the executives."""
-    from . import selectors
 
     today = today or timezone.localdate()
     waiting = list(selectors.review_list(org=org, status=ReviewStatus.SUBMITTED))

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 
+from departments.models import DepartmentKind
+from departments.selectors import department_list
+from perfhub.tenancy import get_or_404
 from scorecards.models import Scorecard, ScorecardLine
 from scorecards.selectors.dashboard import index_trend
 
+from .models import Feedback, Review, ReviewStatus, ReviewTransition
+from .services import SATISFACTION, satisfaction_value
+
 
 def review_list(*, org, period_id=None, department_ids=None, status=None):
-    from .models import Review
 
     qs = Review.objects.for_org(org).select_related("department", "period", "decided_by")
     if period_id is not None:
@@ -22,13 +28,10 @@ def review_list(*, org, period_id=None, department_ids=None, status=None):
 
 
 def review_get(*, org, pk):
-    from metrics.selectors import get_or_404
-
     return get_or_404(review_list(org=org), pk)
 
 
 def review_for(*, org, department, period):
-    from .models import Review
 
     return (
         Review.objects.for_org(org)
@@ -39,7 +42,6 @@ def review_for(*, org, department, period):
 
 
 def review_transitions(*, org, review):
-    from .models import ReviewTransition
 
     return list(ReviewTransition.objects.for_org(org).filter(review=review).select_related("by"))
 
@@ -47,9 +49,6 @@ def review_transitions(*, org, review):
 def review_overview(*, org, period, department_ids=None) -> dict:
     """Every active department with its review of the period (or none yet), and the count
     per status: what HR and executives see at a glance (two queries)."""
-    from departments.selectors import department_list
-
-    from .models import ReviewStatus
 
     departments = list(department_list(org=org, active_only=True))
     if department_ids is not None:
@@ -64,7 +63,6 @@ def review_overview(*, org, period, department_ids=None) -> dict:
 
 
 def feedback_list(*, org, period_id=None, rater_ids=None, rated_ids=None):
-    from .models import Feedback
 
     qs = Feedback.objects.for_org(org).select_related(
         "period", "rater_department", "rated_department"
@@ -79,8 +77,6 @@ def feedback_list(*, org, period_id=None, rater_ids=None, rated_ids=None):
 
 
 def feedback_get(*, org, pk):
-    from metrics.selectors import get_or_404
-
     return get_or_404(feedback_list(org=org), pk)
 
 
@@ -88,10 +84,6 @@ def feedback_received(*, org, period, department_ids=None) -> list[dict]:
     """Per management department: the average rating of the period, the number of ratings,
     the satisfaction it makes, and the comments with the rater department (never the
     person: it is not stored)."""
-    from departments.models import DepartmentKind
-    from departments.selectors import department_list
-
-    from .services import satisfaction_value
 
     rated = [
         d
@@ -121,7 +113,6 @@ def feedback_received(*, org, period, department_ids=None) -> list[dict]:
 
 
 def _pearson(xs: list, ys: list) -> float | None:
-    import statistics
 
     if len(xs) < 3:
         return None
@@ -136,7 +127,6 @@ def influence(*, org, department, period, count: int = 12) -> dict:
     `count` periods of the period's kind, beside the business side's index, with the
     correlation of each with that index and the number of periods it rests on (three
     queries; stored scorecards only). Coincidence, not cause: the page says so."""
-    from .services import SATISFACTION
 
     trend = index_trend(org=org, period=period, count=count)
     periods = [o.period for o in trend]

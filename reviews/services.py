@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from departments.models import DepartmentKind
 from departments.permissions import can_decide_reviews, can_write_review
 from metrics.models import Indicator, Kpi, PeriodKind, Source
-from metrics.services.actuals import CONTROL_CHARACTERS, computed_actual_set
+from metrics.services.actuals import computed_actual_set
+from metrics.services.actuals_check import CONTROL_CHARACTERS
 
 from .models import Feedback, Review, ReviewStatus, ReviewTransition
 

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.models import DepartmentFunction, DepartmentKind
 from departments.selectors import department_list
+from metrics.selectors import kpi_list, period_list
 from perfhub import numbers
 
 
@@ -44,7 +45,6 @@ class GoalForm(forms.Form):
     period = forms.ModelChoiceField(label=_("Period"), queryset=None)
 
     def __init__(self, *args, org, **kwargs):
-        from metrics.selectors import period_list
 
         super().__init__(*args, **kwargs)
         self.fields["period"].queryset = period_list(org=org)
@@ -62,7 +62,6 @@ class GoalLinkForm(forms.Form):
     )
 
     def __init__(self, *args, org, **kwargs):
-        from metrics.selectors import kpi_list
 
         super().__init__(*args, **kwargs)
         self.fields["kpi"].queryset = kpi_list(org=org).filter(is_active=True)

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.conf import settings
+from django.core.wsgi import get_wsgi_application
 from django.test import Client
 
 from departments.models import Membership, Role
@@ -94,8 +95,6 @@ def _measure(log, world, requests, concurrency) -> dict:
     client = Client()
     client.force_login(user)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-
-    from django.core.wsgi import get_wsgi_application
 
     server = make_server(
         "127.0.0.1", 0, get_wsgi_application(), server_class=_Server, handler_class=_QuietHandler

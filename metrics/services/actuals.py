@@ -23,7 +23,6 @@ from .. import scoring
 from ..models import Actual, ActualChange, Kpi, Period, Source
 from ..scoring_rules import rule_for
 from .actuals_check import (
-    CONTROL_CHARACTERS,  # noqa: F401  (reviews.services imports it from here)
     ActualInput,
     Checked,
     CurrentFacts,

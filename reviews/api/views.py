@@ -1,7 +1,7 @@
 """reviews/ and feedback/ (SPEC §6)."""
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -10,13 +10,15 @@ from rest_framework.response import Response
 
 from departments.api.base import OrgViewSet
 from departments.permissions import (
-    can_view_all,
     can_write_review,
     is_member,
+    visible_department_ids,
 )
 from perfhub.api import int_param
+from perfhub.tenancy import get_or_404
 
 from .. import selectors
+from ..models import Feedback, Review, ReviewTransition
 from ..services import (
     feedback_delete,
     feedback_save,
@@ -47,14 +49,12 @@ class ReviewViewSet(OrgViewSet):
 
     @property
     def schema_model(self):
-        from ..models import Review
 
         return Review
 
     def scoped_queryset(self):
-        from ..models import ReviewTransition
 
-        ids = None if can_view_all(self.membership) else self.membership.managed_ids
+        ids = visible_department_ids(self.membership)
         wanted = int_param(self.request, "department")
         if wanted is not None:
             ids = [wanted] if ids is None or wanted in ids else []
@@ -71,9 +71,7 @@ class ReviewViewSet(OrgViewSet):
         )
 
     def _get(self, pk):
-        from metrics.selectors import get_or_404
-
-        ids = None if can_view_all(self.membership) else self.membership.managed_ids
+        ids = visible_department_ids(self.membership)
         return get_or_404(
             selectors.review_list(org=self.org, department_ids=ids).prefetch_related(
                 "transitions__by"
@@ -165,7 +163,6 @@ class FeedbackViewSet(OrgViewSet):
 
     @property
     def schema_model(self):
-        from ..models import Feedback
 
         return Feedback
 
@@ -178,16 +175,12 @@ class FeedbackViewSet(OrgViewSet):
             wanted = int_param(self.request, name)
             if wanted is not None:
                 qs = qs.filter(**{f"{name}_id": wanted})
-        if not can_view_all(self.membership):
-            from django.db.models import Q
-
-            ids = self.membership.managed_ids
+        ids = visible_department_ids(self.membership)
+        if ids is not None:
             qs = qs.filter(Q(rater_department_id__in=ids) | Q(rated_department_id__in=ids))
         return qs.order_by("-period__start", "rated_department__code", "rater_department__code")
 
     def _get(self, pk):
-        from metrics.selectors import get_or_404
-
         return get_or_404(self.scoped_queryset(), pk)
 
     def _may_rate(self, department):

@@ -16,6 +16,7 @@ from departments.models import DepartmentKind
 from departments.permissions import (
     can_write_review,
     is_member,
+    visible_department_ids,
 )
 
 from .. import selectors
@@ -24,7 +25,7 @@ from ..services import (
     feedback_period_kind,
     feedback_save,
 )
-from .reviews import pick_period, visible_ids
+from .reviews import pick_period
 
 
 def _rating_name(rater_id, rated_id):
@@ -117,7 +118,7 @@ def feedback_page(request):
                 }
             )
         grids.append({"rater": rater, "rows": rows})
-    visible = visible_ids(request.membership)
+    visible = visible_department_ids(request.membership)
     received = (
         selectors.feedback_received(org=request.org, period=period, department_ids=visible)
         if period

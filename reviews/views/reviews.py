@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from departments import selectors as dept_selectors
 from departments.access import org_view
 from departments.permissions import (
-    can_view_all,
     can_view_department,
     can_write_review,
     is_member,
+    visible_department_ids,
 )
 from metrics import selectors as metric_selectors
 from perfhub.errors import add_service_errors
@@ -47,10 +47,6 @@ def pick_period(request, kind):
     return chosen, periods
 
 
-def visible_ids(membership):
-    return None if can_view_all(membership) else set(membership.managed_ids)
-
-
 @org_view(is_member)
 def review_list(request):
     """Every department's review of the period and its status, at a glance (HR and
@@ -58,7 +54,9 @@ def review_list(request):
     period, periods = pick_period(request, request.org.review_frequency)
     overview = (
         selectors.review_overview(
-            org=request.org, period=period, department_ids=visible_ids(request.membership)
+            org=request.org,
+            period=period,
+            department_ids=visible_department_ids(request.membership),
         )
         if period
         else {"rows": [], "counts": {}}

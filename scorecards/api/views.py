@@ -11,10 +11,12 @@ from departments.permissions import (
     can_configure,
     can_view_all,
     can_view_company,
+    visible_department_ids,
 )
 from metrics import selectors as metric_selectors
 from perfhub.api import int_param
 
+from ..models import Goal, RecalculationRun
 from ..selectors import goals as goal_selectors
 from ..selectors import scorecards as selectors
 from ..services import goal_save
@@ -36,9 +38,7 @@ class ScorecardViewSet(OrgViewSet):
     serializer_class = ScorecardOut
 
     def scoped_queryset(self):
-        department_ids = None
-        if not can_view_all(self.membership):
-            department_ids = self.membership.managed_ids
+        department_ids = visible_department_ids(self.membership)
         wanted = int_param(self.request, "department")
         if wanted is not None:
             department_ids = [wanted] if department_ids is None or wanted in department_ids else []
@@ -86,7 +86,7 @@ class DashboardViewSet(OrgViewSet):
         row = selectors.org_scorecard(org=self.org, period_id=period_id)
         if row is None:
             raise Http404(_("This period has not been computed yet."))
-        ids = None if can_view_all(self.membership) else self.membership.managed_ids
+        ids = visible_department_ids(self.membership)
         row.ranking = selectors.ranking(org=self.org, period_id=period_id, department_ids=ids)
         row.pending = period_id in selectors.pending_period_ids(org=self.org)
         return Response(DashboardOut(row).data)
@@ -100,7 +100,6 @@ class RecalculationViewSet(OrgViewSet):
     write_predicate = staticmethod(can_configure)
 
     def scoped_queryset(self):
-        from ..models import RecalculationRun
 
         return RecalculationRun.objects.for_org(self.org)
 
@@ -126,7 +125,6 @@ class GoalViewSet(OrgViewSet):
 
     @property
     def schema_model(self):
-        from ..models import Goal
 
         return Goal
 

@@ -3,10 +3,16 @@ scorecards only)."""
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 
-from ..models import OrgScorecard, Scorecard, ScorecardLine
+from django.db.models import Count, F
+from django.utils.translation import get_language
+
+from metrics.selectors import period_list
+
+from ..models import OrgScorecard, Scorecard, ScorecardLine, Status
 from .scorecards import (
     department_trend,
     org_scorecard,
@@ -61,7 +67,6 @@ class HeatCell:
     score: object
 
     def get_status_display(self) -> str:
-        from ..models import Status
 
         return Status(self.status).label
 
@@ -74,7 +79,6 @@ class HeatColumn:
 
     @property
     def display_name(self) -> str:
-        from django.utils.translation import get_language
 
         if self.name_en and (get_language() or "").startswith("en"):
             return self.name_en
@@ -130,7 +134,6 @@ FAIRNESS_RUN = 3
 
 
 def _quartiles(values: list) -> dict | None:
-    import statistics
 
     if not values:
         return None
@@ -155,9 +158,6 @@ def fairness(*, org, period, count: int = 6) -> dict:
     more than 15 points above the other's for three periods in a row - the sign that one
     side's targets are easier - with the KPIs that sit at their cap most often then.
     Three queries whatever the number of departments."""
-    from django.db.models import Count, F
-
-    from metrics.selectors import period_list
 
     periods = list(
         period_list(org=org, kind=period.kind)

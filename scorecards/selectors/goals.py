@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from ..models import ScorecardLine
+from django.db.models import Prefetch
+
+from perfhub.tenancy import get_or_404
+
+from ..models import Goal, GoalLink, ScorecardLine
 
 
 def goal_list(*, org, period_id=None):
     """Goals with their links (KPI, indicator, department) loaded: two queries."""
-    from django.db.models import Prefetch
-
-    from ..models import Goal, GoalLink
 
     links = GoalLink.objects.for_org(org).select_related("kpi__indicator", "kpi__department")
     qs = (
@@ -23,8 +24,6 @@ def goal_list(*, org, period_id=None):
 
 
 def goal_get(*, org, pk):
-    from metrics.selectors import get_or_404
-
     return get_or_404(goal_list(org=org), pk)
 
 

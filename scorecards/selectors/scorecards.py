@@ -7,6 +7,8 @@ from collections import defaultdict
 from django.db.models import QuerySet
 
 from metrics.models import PendingRecalculation
+from metrics.selectors import period_list
+from perfhub.tenancy import get_or_404
 
 from ..models import OrgScorecard, RecalculationRun, Scorecard, ScorecardLine
 
@@ -72,8 +74,6 @@ def ranking(*, org, period_id, department_ids=None, kind=None, function=None) ->
 
 
 def recalculation_run_get(*, org, pk) -> RecalculationRun:
-    from metrics.selectors import get_or_404
-
     return get_or_404(RecalculationRun.objects.for_org(org), pk)
 
 
@@ -94,7 +94,6 @@ def previous_org_scorecard(*, org, period) -> OrgScorecard | None:
 def kpi_trend(*, org, kpi, kind: str = "month", count: int = 12) -> list:
     """The KPI's stored lines over the last `count` periods of a kind, oldest first: actual,
     target and score per period (two queries, by the lines' key)."""
-    from metrics.selectors import period_list
 
     periods = list(period_list(org=org, kind=kind).order_by("-start")[:count])[::-1]
     lines = {

@@ -8,7 +8,7 @@ from django.utils import translation
 
 from departments import selectors as dept_selectors
 from departments.access import org_view
-from departments.permissions import can_view_all, is_member
+from departments.permissions import is_member, visible_department_ids
 from metrics import selectors as metric_selectors
 
 from .. import dashboard_cache, exports
@@ -24,7 +24,7 @@ def _dashboard(request, period=None):
     filters = form.cleaned_data if form.is_valid() else {}
     data = {}
     if period is not None:
-        ids = None if can_view_all(request.membership) else set(request.membership.managed_ids)
+        ids = visible_department_ids(request.membership)
         if filters.get("parent"):
             below = set(
                 dept_selectors.subtree_ids(org=request.org, department_id=filters["parent"].pk)
@@ -51,7 +51,8 @@ def company_dashboard(request):
         _period_, _form, data = _dashboard(request)
         return render(request, f"scorecards/dashboard.html#{part}", data)
     seconds = dashboard_cache.timeout()
-    scope = None if can_view_all(request.membership) else sorted(request.membership.managed_ids)
+    visible = visible_department_ids(request.membership)
+    scope = None if visible is None else sorted(visible)
 
     def key(period_id):
         return dashboard_cache.body_key(
