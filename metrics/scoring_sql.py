@@ -1,5 +1,5 @@
 """The scoring rule of SPEC §3-§4 as SQL expressions: what the roll-up computes every stored
-score with (``reviews.rollup``, set-based over all KPIs and periods at once).
+score with (``scorecards.rollup``, set-based over all KPIs and periods at once).
 
 ``metrics.scoring`` is the reference: each function here names the reference function it
 mirrors, and tests/metrics/test_scoring_sql.py evaluates these expressions on PostgreSQL over

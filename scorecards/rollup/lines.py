@@ -9,6 +9,17 @@ from collections.abc import Iterable
 from departments.models import Department
 from metrics import formulas
 from metrics.models import Actual, Indicator, Kpi, PendingRecalculation, Period
+from metrics.scoring_sql import (
+    inverse_span_sql,
+    kpi_score_sql,
+    months_sql,
+    period_factor_sql,
+    period_target_max_sql,
+    period_target_sql,
+    period_threshold_sql,
+    score_top_sql,
+    status_sql,
+)
 
 from ..models import Goal, GoalLink, OrgScorecard, Scorecard, ScorecardLine
 
@@ -25,19 +36,11 @@ T = {
     "link": GoalLink._meta.db_table,
     "pending": PendingRecalculation._meta.db_table,
 }
-MONTHS = "CASE {0} WHEN 'month' THEN 1 WHEN 'quarter' THEN 3 ELSE 12 END"
 
 
 def _ids(values: Iterable[int]) -> str:
     """A literal id list for IN (…): our own integer ids, never user text."""
     return ", ".join(str(int(v)) for v in values) or "NULL"
-
-
-def _clamp(vendor: str, expr: str, top: str) -> str:
-    """expr clamped to [0, top], evaluating expr once (NULL stays NULL)."""
-    if vendor == "postgresql":  # GREATEST/LEAST ignore NULLs; the caller guards them
-        return f"GREATEST(0, LEAST({top}, {expr}))"
-    return f"MAX(0, MIN({top}, {expr}))"
 
 
 def _targets_and_scores(source: str, vendor: str) -> str:
@@ -48,13 +51,15 @@ def _targets_and_scores(source: str, vendor: str) -> str:
     higher and lower are one formula: 100 (A - F) / (T - F) = 100 (F - A) / (F - T), with
     inv = 100 / (T - F) computed once per KPI and period kind; within_range scores
     100 - d * inv with d the distance to the band and inv = 100 / F."""
-    distance = (
-        "CASE WHEN s.actual < s.p_target THEN s.p_target - s.actual "
-        "WHEN s.actual > s.p_target_max THEN s.actual - s.p_target_max ELSE 0 END"
-    )
-    raw = (
-        f"CASE WHEN s.direction = 'within_range' THEN 100 - ({distance}) * s.inv "
-        "ELSE (s.actual - s.p_threshold) * s.inv END"
+    score = kpi_score_sql(
+        vendor=vendor,
+        actual="s.actual",
+        direction="s.direction",
+        target="s.p_target",
+        threshold="s.p_threshold",
+        target_max="s.p_target_max",
+        inv="s.inv",
+        top="s.top",
     )
     # The score is computed once and its status read from it: a fence keeps PostgreSQL from
     # copying the expression into the status (OFFSET 0 streams; MATERIALIZED would store
@@ -65,14 +70,12 @@ def _targets_and_scores(source: str, vendor: str) -> str:
     scored AS {materialized} (
       SELECT s.kpi_id, s.department_id, s.period_id, s.weight, s.actual, s.n, s.p_target,
         s.p_threshold, s.p_target_max,
-        CASE WHEN s.actual IS NULL OR s.inv IS NULL THEN NULL
-             ELSE {_clamp(vendor, raw, "s.top")} END AS score
+        {score} AS score
       FROM {source} s {fence}
     )
     SELECT %(org)s, department_id, period_id, kpi_id, weight, actual, n,
       p_target, p_threshold, p_target_max, (p_target IS NOT NULL), score,
-      CASE WHEN score IS NULL THEN 'grey' WHEN score >= 100 THEN 'green'
-           WHEN score >= CAST(%(amber)s AS NUMERIC) THEN 'amber' ELSE 'red' END,
+      {status_sql("score", "%(amber)s")},
       %(now)s
     FROM scored WHERE 1 = 1
     """
@@ -116,13 +119,13 @@ def _kpis_cte(formula_indicator: int | None) -> str:
     )
     return f"""
     p AS (
-      SELECT id, start, "end", {MONTHS.format("kind")} AS months
+      SELECT id, start, "end", {months_sql("kind")} AS months
       FROM {T["period"]} WHERE organization_id = %(org)s AND id IN ({{periods}})
     ),
     k AS (
       SELECT k.id, k.department_id, k.weight, k.target, k.threshold, k.target_max, k.cap,
-        {MONTHS.format("k.target_period")} AS tp_months, i.direction, i.aggregation,
-        i.frequency, {MONTHS.format("i.frequency")} AS f_months
+        {months_sql("k.target_period")} AS tp_months, i.direction, i.aggregation,
+        i.frequency, {months_sql("i.frequency")} AS f_months
       FROM {T["kpi"]} k
       JOIN {T["ind"]} i ON i.id = k.indicator_id AND i.organization_id = k.organization_id
       JOIN {T["dept"]} d ON d.id = k.department_id AND d.organization_id = k.organization_id
@@ -130,30 +133,43 @@ def _kpis_cte(formula_indicator: int | None) -> str:
     ),
     kt AS (
       SELECT k.*, lengths.months,
-        CASE WHEN k.target IS NULL OR k.weight <= 0 THEN NULL
-             WHEN k.aggregation = 'sum' THEN (1.0 * k.target * lengths.months) / k.tp_months
-             WHEN lengths.months >= k.tp_months THEN k.target END AS p_target,
-        CASE WHEN k.aggregation = 'sum' THEN (1.0 * lengths.months) / k.tp_months
-             ELSE 1 END AS factor
+        {
+        period_target_sql(
+            target="k.target",
+            weight="k.weight",
+            aggregation="k.aggregation",
+            months="lengths.months",
+            target_months="k.tp_months",
+        )
+    } AS p_target,
+        {
+        period_factor_sql(
+            aggregation="k.aggregation", months="lengths.months", target_months="k.tp_months"
+        )
+    } AS factor
       FROM k CROSS JOIN (SELECT 1 AS months UNION ALL SELECT 3 UNION ALL SELECT 12) lengths
       WHERE lengths.months >= k.f_months
     ),
     kf AS (
       SELECT kt.*,
-        CASE WHEN kt.direction = 'lower_is_better'
-             THEN COALESCE(kt.threshold * kt.factor, 2 * kt.p_target)
-             WHEN kt.direction = 'higher_is_better' THEN COALESCE(kt.threshold * kt.factor, 0)
-             ELSE kt.threshold END AS p_threshold,
-        kt.target_max * kt.factor AS p_target_max
+        {
+        period_threshold_sql(
+            direction="kt.direction",
+            threshold="kt.threshold",
+            factor="kt.factor",
+            target="kt.p_target",
+        )
+    } AS p_threshold,
+        {period_target_max_sql(target_max="kt.target_max", factor="kt.factor")} AS p_target_max
       FROM kt
     ),
     kr AS MATERIALIZED (
       SELECT kf.id, kf.department_id, kf.weight, kf.direction, kf.aggregation, kf.frequency,
         kf.months, kf.p_target, kf.p_threshold, kf.p_target_max,
-        CASE WHEN kf.p_target IS NULL THEN NULL
-             WHEN kf.direction = 'within_range' THEN 100.0 / NULLIF(kf.p_threshold, 0)
-             ELSE 100.0 / NULLIF(kf.p_target - kf.p_threshold, 0) END AS inv,
-        CASE WHEN kf.direction = 'within_range' THEN 100 ELSE kf.cap END AS top
+        {
+        inverse_span_sql(direction="kf.direction", target="kf.p_target", threshold="kf.p_threshold")
+    } AS inv,
+        {score_top_sql(direction="kf.direction", cap="kf.cap")} AS top
       FROM kf
     ),
     pairs AS (
@@ -238,7 +254,7 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
       FROM {T["actual"]} a
       JOIN p ON p.id = a.period_id
       JOIN kr ON kr.id = a.kpi_id AND kr.months = p.months
-      WHERE a.organization_id = %(org)s AND {MONTHS.format("kr.frequency")} = p.months
+      WHERE a.organization_id = %(org)s AND {months_sql("kr.frequency")} = p.months
       UNION ALL
       SELECT {RULE}, agg.period_id, agg.months, agg.n,
         CASE kr.aggregation WHEN 'sum' THEN agg.s WHEN 'average' THEN (1.0 * agg.s) / agg.n
@@ -253,7 +269,7 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
       FROM {T["actual"]} a
       JOIN p ON p.id = a.period_id
       JOIN kr ON kr.id = a.kpi_id AND kr.months = p.months
-      WHERE a.organization_id = %(org)s AND {MONTHS.format("kr.frequency")} = p.months
+      WHERE a.organization_id = %(org)s AND {months_sql("kr.frequency")} = p.months
       GROUP BY a.kpi_id, p.months
       UNION ALL
       SELECT kpi_id, months, COUNT(*) FROM grouped GROUP BY kpi_id, months
@@ -273,14 +289,14 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
       SELECT pr.id, pr.department_id, pr.period_id, pr.weight, pr.direction, pr.p_target,
         pr.p_threshold, pr.p_target_max, pr.inv, pr.top, 0, NULL
       FROM short JOIN pairs pr ON pr.id = short.id AND pr.months = short.months
-      WHERE pr.months = {MONTHS.format("pr.frequency")} AND NOT EXISTS (
+      WHERE pr.months = {months_sql("pr.frequency")} AND NOT EXISTS (
         SELECT 1 FROM {T["actual"]} a WHERE a.organization_id = %(org)s
           AND a.kpi_id = pr.id AND a.period_id = pr.period_id)
       UNION ALL
       SELECT pr.id, pr.department_id, pr.period_id, pr.weight, pr.direction, pr.p_target,
         pr.p_threshold, pr.p_target_max, pr.inv, pr.top, 0, NULL
       FROM short JOIN pairs pr ON pr.id = short.id AND pr.months = short.months
-      WHERE pr.months > {MONTHS.format("pr.frequency")} AND NOT EXISTS (
+      WHERE pr.months > {months_sql("pr.frequency")} AND NOT EXISTS (
         SELECT 1 FROM grouped g WHERE g.kpi_id = pr.id AND g.period_id = pr.period_id)
     ),
     {_targets_and_scores("v", vendor)}

@@ -5,15 +5,16 @@ and the recalculation marks cleared (see scorecards.rollup)."""
 from __future__ import annotations
 
 from departments.models import Department, Organization
+from metrics.scoring_sql import coverage_sql, department_score_sql, months_sql, status_sql
 
-from .lines import MONTH_MAP, MONTHS, T
+from .lines import MONTH_MAP, T
 
 SCORECARDS_SQL = f"""
     INSERT INTO {T["card"]} (organization_id, department_id, period_id, score, rolled_up_score,
       coverage, weight_total, weight_with_actual, status, kpi_count, red_count, inputs_count,
       inputs_latest, computed_at)
     WITH p AS (
-      SELECT id, start, "end", {MONTHS.format("kind")} AS months FROM {T["period"]}
+      SELECT id, start, "end", {months_sql("kind")} AS months FROM {T["period"]}
       WHERE organization_id = %(org)s AND id IN ({{periods}})
     ),
     d AS (SELECT id FROM {T["dept"]} WHERE organization_id = %(org)s AND is_active),
@@ -41,9 +42,11 @@ SCORECARDS_SQL = f"""
     s AS (
       SELECT d.id AS department_id, p.id AS period_id,
         COALESCE(l.w_all, 0) AS w_all, COALESCE(l.w_have, 0) AS w_have,
-        CASE WHEN COALESCE(l.w_have, 0) <= 0 THEN NULL
-             WHEN %(policy)s = 'zero' THEN (1.0 * l.ws) / NULLIF(l.w_all, 0)
-             ELSE (1.0 * l.ws) / l.w_have END AS score,
+        {
+    department_score_sql(
+        weight_all="l.w_all", weight_scored="l.w_have", weighted_sum="l.ws", policy="%(policy)s"
+    )
+} AS score,
         COALESCE(l.n, 0) AS n, COALESCE(l.red, 0) AS red,
         COALESCE(inputs.n, 0) AS inputs_n, inputs.latest
       FROM d CROSS JOIN p
@@ -51,9 +54,8 @@ SCORECARDS_SQL = f"""
       LEFT JOIN inputs ON inputs.department_id = d.id AND inputs.period_id = p.id
     )
     SELECT %(org)s, department_id, period_id, score, score,
-      CASE WHEN w_all > 0 THEN (1.0 * w_have) / w_all ELSE 0 END, w_all, w_have,
-      CASE WHEN score IS NULL THEN 'grey' WHEN score >= 100 THEN 'green'
-           WHEN score >= CAST(%(amber)s AS NUMERIC) THEN 'amber' ELSE 'red' END,
+      {coverage_sql(weight_all="w_all", weight_scored="w_have")}, w_all, w_have,
+      {status_sql("score", "%(amber)s")},
       n, red, inputs_n, latest, %(now)s
     FROM s WHERE 1 = 1
     ON CONFLICT (organization_id, department_id, period_id) DO UPDATE SET

@@ -1,4 +1,4 @@
-"""How a large recalculation is dealt into parts of about equal work (reviews.rollup.deal)."""
+"""How a large recalculation is dealt into parts of about equal work (scorecards.rollup.deal)."""
 
 from scorecards.rollup import PERIOD_WEIGHT, deal
 
