@@ -75,18 +75,16 @@ def period_factor_sql(*, aggregation: str, months: str, target_months: str) -> s
 
 def period_threshold_sql(*, direction: str, threshold: str, factor: str, target: str) -> str:
     """The threshold ``F`` used for scoring in the period (``scoring.effective_threshold``;
-    SPEC §3): lower_is_better the scaled threshold or ``2T``; higher_is_better the scaled
-    threshold or 0; within_range the threshold (a distance) as it is.
+    SPEC §3-§4): lower_is_better the scaled threshold or ``2T``; higher_is_better the scaled
+    threshold or 0; within_range the threshold (a distance from the band), scaled like the
+    band (``scoring.rule_for_period``).
 
-    ``target`` is the period's target (``period_target_sql``). Unlike
-    ``scoring.rule_for_period``, a within_range threshold is not scaled by ``factor``: the
-    two differ for a within_range ``sum`` indicator scored over a period of another length
-    than its target period (tests/metrics/test_scoring_sql.py shows it)."""
+    ``target`` is the period's target (``period_target_sql``)."""
     return (
         f"CASE WHEN {direction} = 'lower_is_better' "
         f"THEN COALESCE({threshold} * {factor}, 2 * {target}) "
         f"WHEN {direction} = 'higher_is_better' THEN COALESCE({threshold} * {factor}, 0) "
-        f"ELSE {threshold} END"
+        f"ELSE {threshold} * {factor} END"
     )
 
 
@@ -97,8 +95,8 @@ def period_target_max_sql(*, target_max: str, factor: str) -> str:
 
 def inverse_span_sql(*, direction: str, target: str, threshold: str) -> str:
     """``100 / (T - F)`` (within_range: ``100 / F``), computed once per KPI and period
-    length so that a score is one multiplication (``kpi_score_sql``). NULL when the KPI is
-    not scored in the period (no ``target``) or the span is 0."""
+    length: within a range a score is one multiplication (``kpi_score_sql``). NULL when the
+    KPI is not scored in the period (no ``target``) or the span is 0."""
     return (
         f"CASE WHEN {target} IS NULL THEN NULL "
         f"WHEN {direction} = 'within_range' THEN 100.0 / NULLIF({threshold}, 0) "
@@ -133,17 +131,19 @@ def kpi_score_sql(
     actual or when the KPI is not scored in the period (``inv`` NULL).
 
     higher and lower are one formula: ``100 (A - F) / (T - F) = 100 (F - A) / (F - T)``,
-    written ``(A - F) * inv`` with ``inv = 100 / (T - F)`` (``inverse_span_sql``);
-    within_range scores ``100 - d * inv`` with ``d`` the distance to the band and
-    ``inv = 100 / F``. Clamped to [0, ``top``] (``score_top_sql``). ``target``,
-    ``threshold`` and ``target_max`` are the period's (``period_*_sql``)."""
+    divided rather than multiplied by a rounded ``100 / (T - F)``, so that an actual on
+    target scores exactly 100 (green) whatever ``T - F``; within_range scores
+    ``100 - d * inv`` with ``d`` the distance to the band and ``inv = 100 / F``
+    (``inverse_span_sql``; exactly 100 inside the band). Clamped to [0, ``top``]
+    (``score_top_sql``). ``target``, ``threshold`` and ``target_max`` are the period's
+    (``period_*_sql``); ``inv`` is NULL when the KPI is not scored in the period."""
     distance = (
         f"CASE WHEN {actual} < {target} THEN {target} - {actual} "
         f"WHEN {actual} > {target_max} THEN {actual} - {target_max} ELSE 0 END"
     )
     raw = (
         f"CASE WHEN {direction} = 'within_range' THEN 100 - ({distance}) * {inv} "
-        f"ELSE ({actual} - {threshold}) * {inv} END"
+        f"ELSE (100.0 * ({actual} - {threshold})) / ({target} - {threshold}) END"
     )
     return (
         f"CASE WHEN {actual} IS NULL OR {inv} IS NULL THEN NULL "

@@ -347,26 +347,28 @@ def test_department_score_and_coverage_as_the_reference(items, policy):
 # its test is then moved up among the others.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the roll-up keeps a within_range threshold unscaled for sum indicators; "
-    "scoring.rule_for_period scales it with the target and the band",
-)
 def test_within_range_sum_threshold_scales_like_the_reference():
     rule = KpiRule(RANGE, D(300), D(30), D(330))  # a quarter's band and distance
     got = sql_kpi(rule, D(90), aggregation="sum", target_period="quarter", period_kind="month")
     reference = reference_rule(rule, "sum", "quarter", "month")
-    assert close(got[1], reference.threshold)  # 10 for a month; the SQL keeps 30
-    assert close(got[3], scoring.kpi_score(reference, D(90)))  # 0; the SQL gives 66.7
+    assert close(got[1], reference.threshold)  # 10 for a month (the SQL once kept 30)
+    assert close(got[3], scoring.kpi_score(reference, D(90)))  # 0 (the SQL once gave 66.7)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="100 / (T - F) is rounded before it is multiplied: on target scores 99.99… "
-    "when T - F does not divide 100, which is amber instead of green",
+@pytest.mark.parametrize(
+    "rule",
+    [
+        KpiRule(HIGHER, D(3)),
+        KpiRule(HIGHER, D(7), D(1)),
+        KpiRule(HIGHER, D("0.3")),
+        KpiRule(Direction.LOWER_IS_BETTER, D(3)),
+        KpiRule(Direction.LOWER_IS_BETTER, D(11), D(20)),
+        KpiRule(HIGHER, D("1666666.666667"), D(1)),
+    ],
+    ids=repr,
 )
-def test_on_target_is_green_whatever_the_target():
-    rule = KpiRule(HIGHER, D(3))
-    assert scoring.kpi_score(rule, D(3)) == D(100)
-    score, status = sql_kpi(rule, D(3), amber=D(80))[3:]
+def test_on_target_is_green_whatever_the_target(rule):
+    assert scoring.kpi_score(rule, rule.target) == D(100)
+    score, status = sql_kpi(rule, rule.target, amber=D(80))[3:]
     assert status == "green", score
+    assert score == D(100)
