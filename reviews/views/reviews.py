@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,11 +24,7 @@ from scorecards.selectors import scorecards as scorecard_selectors
 
 from .. import selectors
 from ..forms import DecisionForm, ReviewForm
-from ..services import (
-    review_actions,
-    review_save,
-    review_transition,
-)
+from ..services import review_act, review_actions
 
 
 def pick_period(request, kind):
@@ -68,6 +63,37 @@ def review_list(request):
     )
 
 
+def _act(request, department, period, action, form, decision, may_write) -> str | None:
+    """Take the posted action through review_act: the success message, or None with the
+    errors put on the form that was posted (the decision form for approve and return)."""
+    writes = action in ("save", "submit")
+    if writes and not may_write:
+        raise PermissionDenied
+    target = decision if action in ("approve", "return") else form
+    if writes and not form.is_valid():
+        return None
+    comment = "" if writes or not decision.is_valid() else decision.cleaned_data["comment"]
+    try:
+        review_act(
+            org=request.org,
+            membership=request.membership,
+            department=department,
+            period=period,
+            action=action,
+            comment=comment,
+            texts=form.cleaned_data if writes else None,
+        )
+    except ValidationError as exc:
+        add_service_errors(target, exc)
+        return None
+    return {
+        "save": _("Draft saved."),
+        "submit": _("Review submitted for approval."),
+        "approve": _("Review approved."),
+        "return": _("Review returned to the manager."),
+    }[action]
+
+
 @org_view(is_member)
 def review_detail(request, pk):
     """A department's review of a period beside its scorecard: the manager writes and
@@ -93,56 +119,14 @@ def review_detail(request, pk):
     decision = DecisionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         action = request.POST.get("action", "")
-        target = decision if action in ("approve", "return") else form
-        try:
-            with transaction.atomic():
-                if action in ("save", "submit"):
-                    if not may_write:
-                        raise PermissionDenied
-                    if not form.is_valid():
-                        raise ValidationError({})
-                    review = review_save(
-                        org=request.org,
-                        membership=request.membership,
-                        department=department,
-                        period=period,
-                        **form.cleaned_data,
-                    )
-                    if action == "submit":
-                        review_transition(
-                            org=request.org,
-                            membership=request.membership,
-                            review=review,
-                            action="submit",
-                        )
-                elif action in ("approve", "return") and review is not None:
-                    decision.is_valid()
-                    review_transition(
-                        org=request.org,
-                        membership=request.membership,
-                        review=review,
-                        action=action,
-                        comment=decision.cleaned_data.get("comment", ""),
-                    )
-                else:
-                    raise ValidationError(_("Unknown action."))
-        except ValidationError as exc:
-            add_service_errors(target, exc)
-            review = selectors.review_for(org=request.org, department=department, period=period)
-        else:
-            messages.success(
-                request,
-                {
-                    "save": _("Draft saved."),
-                    "submit": _("Review submitted for approval."),
-                    "approve": _("Review approved."),
-                    "return": _("Review returned to the manager."),
-                }[action],
-            )
+        done = _act(request, department, period, action, form, decision, may_write)
+        if done:
+            messages.success(request, done)
             return redirect(
                 reverse("review_detail", kwargs={"slug": request.org.slug, "pk": department.pk})
                 + f"?period={period.pk}"
             )
+        review = selectors.review_for(org=request.org, department=department, period=period)
     cards = scorecard_selectors.attach_lines(
         org=request.org,
         scorecards=scorecard_selectors.scorecard_list(
