@@ -25,6 +25,7 @@ SATISFACTION = "internal_service_satisfaction"
 
 
 def _refuse_control_characters(**texts) -> None:
+    """Refuse, per field named, a text containing control characters (NUL, ...)."""
     bad = {
         name: [_("This text contains invisible control characters (such as NUL): remove them.")]
         for name, text in texts.items()
@@ -57,12 +58,15 @@ def review_actions(review: Review | None, membership) -> list[str]:
 
 
 def _may(who: str, membership, department) -> bool:
+    """Whether the member is who the transition needs: a manager of the department, or
+    one who decides reviews (executive, admin)."""
     if who == "manager":
         return can_write_review(membership, department)
     return bool(can_decide_reviews(membership))
 
 
 def _check_review_period(org, period) -> None:
+    """Refuse a period of another organization or not of its review frequency."""
     if period.organization_id != org.pk:
         raise ValidationError({"period": [_("Unknown period.")]})
     if period.kind != org.review_frequency:
@@ -214,6 +218,7 @@ def review_act(
 
 
 def _action_label(action: str) -> str:
+    """The action as a past participle, for the refusal message."""
     return {"submit": _("submitted"), "approve": _("approved"), "return": _("returned")}[action]
 
 
