@@ -94,6 +94,25 @@ def _act(request, department, period, action, form, decision, may_write) -> str 
     }[action]
 
 
+def _beside(request, department, period, review) -> dict:
+    """What the page shows around the forms: the review, the department's scorecard of the
+    period, the actions this member may take and the steps taken so far."""
+    cards = scorecard_selectors.attach_lines(
+        org=request.org,
+        scorecards=scorecard_selectors.scorecard_list(
+            org=request.org, period_id=period.pk, department_ids=[department.pk]
+        ),
+    )
+    return {
+        "review": review,
+        "card": cards[0] if cards else None,
+        "actions": review_actions(review, request.membership),
+        "transitions": selectors.review_transitions(org=request.org, review=review)
+        if review
+        else [],
+    }
+
+
 @org_view(is_member)
 def review_detail(request, pk):
     """A department's review of a period beside its scorecard: the manager writes and
@@ -108,11 +127,7 @@ def review_detail(request, pk):
     may_write = can_write_review(request.membership, department) and (
         review is None or review.editable
     )
-    initial = (
-        {"self_assessment": review.self_assessment, "improvement_plan": review.improvement_plan}
-        if review
-        else {}
-    )
+    initial = {name: getattr(review, name) for name in ReviewForm.base_fields} if review else {}
     form = ReviewForm(
         request.POST if may_write and request.method == "POST" else None, initial=initial
     )
@@ -127,12 +142,6 @@ def review_detail(request, pk):
                 + f"?period={period.pk}"
             )
         review = selectors.review_for(org=request.org, department=department, period=period)
-    cards = scorecard_selectors.attach_lines(
-        org=request.org,
-        scorecards=scorecard_selectors.scorecard_list(
-            org=request.org, period_id=period.pk, department_ids=[department.pk]
-        ),
-    )
     return render(
         request,
         "reviews/review_detail.html",
@@ -140,14 +149,9 @@ def review_detail(request, pk):
             "department": department,
             "period": period,
             "periods": periods,
-            "review": review,
-            "card": cards[0] if cards else None,
             "form": form,
             "decision": decision,
             "may_write": may_write,
-            "actions": review_actions(review, request.membership),
-            "transitions": selectors.review_transitions(org=request.org, review=review)
-            if review
-            else [],
+            **_beside(request, department, period, review),
         },
     )
