@@ -13,7 +13,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from departments.models import DepartmentKind
+from departments.models import Department, DepartmentKind
 from departments.permissions import can_decide_reviews, can_write_review
 from metrics.models import Indicator, Kpi, PeriodKind, Source
 from metrics.services.actuals import computed_actual_set
@@ -285,8 +285,8 @@ class FeedbackRow:
     """One cell of the feedback page's grid as typed: `rating` is the raw text ("" clears
     the rating), `key` names the row in FeedbackRefused.errors."""
 
-    rater_department: object
-    rated_department: object
+    rater_department: Department
+    rated_department: Department
     rating: str
     comment: str = ""
 

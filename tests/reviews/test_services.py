@@ -131,64 +131,58 @@ def test_feedback_save_many_clears_a_rating_left_blank(org, sales, support):
 # --- review_act ------------------------------------------------------------------------------
 
 
-def test_review_act_saves_submits_and_decides(org, sales, support, manager, executive, member_of):
-    month = support["month"]
-    common = {"org": org, "department": sales, "period": month}
-    draft = review_act(**common, membership=member_of(manager), action="save", texts=TEXT)
+@pytest.fixture
+def act(org, sales, support, member_of):
+    """review_act on Sales' review of the month, taken by a user."""
+
+    def take(user, action, **more):
+        return review_act(
+            org=org,
+            membership=member_of(user),
+            department=sales,
+            period=support["month"],
+            action=action,
+            **more,
+        )
+
+    return take
+
+
+def test_review_act_saves_submits_and_decides(act, org, manager, executive):
+    draft = act(manager, "save", texts=TEXT)
     assert draft.status == "draft" and draft.self_assessment == TEXT["self_assessment"]
-    submitted = review_act(**common, membership=member_of(manager), action="submit", texts=TEXT)
+    submitted = act(manager, "submit", texts=TEXT)
     assert submitted.pk == draft.pk and submitted.status == "submitted"
     with pytest.raises(ValidationError) as refused:
-        review_act(**common, membership=member_of(executive), action="return")
+        act(executive, "return")
     assert "comment" in refused.value.message_dict
-    returned = review_act(
-        **common, membership=member_of(executive), action="return", comment="More detail"
-    )
+    returned = act(executive, "return", comment="More detail")
     assert returned.status == "returned" and returned.return_reason == "More detail"
     # the API's submit: no texts, the stored ones are submitted
-    again = review_act(**common, membership=member_of(manager), action="submit")
-    assert again.status == "submitted"
-    approved = review_act(**common, membership=member_of(executive), action="approve")
-    assert approved.status == "approved"
+    assert act(manager, "submit").status == "submitted"
+    assert act(executive, "approve").status == "approved"
     steps = ReviewTransition.objects.for_org(org).filter(review=draft).order_by("pk")
     assert [s.to_status for s in steps] == ["submitted", "returned", "submitted", "approved"]
 
 
-def test_review_act_submit_is_all_or_nothing(org, sales, support, manager, member_of):
+def test_review_act_submit_is_all_or_nothing(act, org, manager):
     with pytest.raises(ValidationError) as refused:
-        review_act(
-            org=org,
-            membership=member_of(manager),
-            department=sales,
-            period=support["month"],
-            action="submit",
-            texts={"self_assessment": "Written.", "improvement_plan": ""},
-        )
+        act(manager, "submit", texts={"self_assessment": "Written.", "improvement_plan": ""})
     assert "improvement_plan" in refused.value.message_dict
     assert not Review.objects.for_org(org).exists()  # the draft it wrote is undone too
 
 
 @pytest.mark.parametrize("action", ["approve", "return", "save", "bogus"])
-def test_review_act_without_a_review_or_with_an_unknown_action(
-    action, org, sales, support, executive, member_of
-):
+def test_review_act_without_a_review_or_with_an_unknown_action(action, act, executive):
     with pytest.raises(ValidationError) as refused:
-        review_act(
-            org=org,
-            membership=member_of(executive),
-            department=sales,
-            period=support["month"],
-            action=action,
-            comment="Why",
-        )
+        act(executive, action, comment="Why")
     assert refused.value.messages == ["Unknown action."]
 
 
-def test_review_act_checks_who_acts(org, sales, support, manager, hr, member_of):
-    common = {"org": org, "department": sales, "period": support["month"]}
+def test_review_act_checks_who_acts(act, org, manager, hr):
     with pytest.raises(PermissionDenied):
-        review_act(**common, membership=member_of(hr), action="save", texts=TEXT)
-    review_act(**common, membership=member_of(manager), action="submit", texts=TEXT)
+        act(hr, "save", texts=TEXT)
+    act(manager, "submit", texts=TEXT)
     with pytest.raises(PermissionDenied):
-        review_act(**common, membership=member_of(manager), action="approve")
+        act(manager, "approve")
     assert Review.objects.for_org(org).get().status == "submitted"
