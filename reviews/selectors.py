@@ -16,7 +16,9 @@ from .services import SATISFACTION, satisfaction_value
 
 
 def review_list(*, org, period_id=None, department_ids=None, status=None):
-
+    """The organization's reviews (department, period and decider loaded), of a period,
+    some departments (the caller's visible ones) and/or a status, newest period first:
+    for the API's list and lookups."""
     qs = Review.objects.for_org(org).select_related("department", "period", "decided_by")
     if period_id is not None:
         qs = qs.filter(period_id=period_id)
@@ -28,11 +30,14 @@ def review_list(*, org, period_id=None, department_ids=None, status=None):
 
 
 def review_get(*, org, pk):
+    """One review of the organization, loaded as review_list loads it (404 for another
+    organization's or none)."""
     return get_or_404(review_list(org=org), pk)
 
 
 def review_for(*, org, department, period):
-
+    """The department's review of the period (decider loaded), or None before its manager
+    writes one: for the review page."""
     return (
         Review.objects.for_org(org)
         .filter(department=department, period=period)
@@ -42,14 +47,14 @@ def review_for(*, org, department, period):
 
 
 def review_transitions(*, org, review):
-
+    """Every step of the review, oldest first, with who took it: the history the review
+    page lists."""
     return list(ReviewTransition.objects.for_org(org).filter(review=review).select_related("by"))
 
 
 def review_overview(*, org, period, department_ids=None) -> dict:
     """Every active department with its review of the period (or none yet), and the count
     per status: what HR and executives see at a glance (two queries)."""
-
     departments = list(department_list(org=org, active_only=True))
     if department_ids is not None:
         departments = [d for d in departments if d.pk in department_ids]
@@ -63,7 +68,9 @@ def review_overview(*, org, period, department_ids=None) -> dict:
 
 
 def feedback_list(*, org, period_id=None, rater_ids=None, rated_ids=None):
-
+    """The organization's feedback (period and both departments loaded), of a period,
+    given by some departments and/or received by some: for the feedback page's grid and
+    received ratings, and the API (which narrows it to the caller's departments)."""
     qs = Feedback.objects.for_org(org).select_related(
         "period", "rater_department", "rated_department"
     )
@@ -77,6 +84,8 @@ def feedback_list(*, org, period_id=None, rater_ids=None, rated_ids=None):
 
 
 def feedback_get(*, org, pk):
+    """One rating of the organization, loaded as feedback_list loads it (404 for another
+    organization's or none)."""
     return get_or_404(feedback_list(org=org), pk)
 
 
@@ -84,7 +93,6 @@ def feedback_received(*, org, period, department_ids=None) -> list[dict]:
     """Per management department: the average rating of the period, the number of ratings,
     the satisfaction it makes, and the comments with the rater department (never the
     person: it is not stored)."""
-
     rated = [
         d
         for d in department_list(org=org, active_only=True)
@@ -113,7 +121,7 @@ def feedback_received(*, org, period, department_ids=None) -> list[dict]:
 
 
 def _pearson(xs: list, ys: list) -> float | None:
-
+    """Pearson's r of the pairs, or None with fewer than three or a constant series."""
     if len(xs) < 3:
         return None
     try:

@@ -3,6 +3,8 @@ cross-department feedback (which computes `internal_service_satisfaction`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,7 +13,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from departments.models import DepartmentKind
+from departments.models import Department, DepartmentKind
 from departments.permissions import can_decide_reviews, can_write_review
 from metrics.models import Indicator, Kpi, PeriodKind, Source
 from metrics.services.actuals import computed_actual_set
@@ -23,6 +25,7 @@ SATISFACTION = "internal_service_satisfaction"
 
 
 def _refuse_control_characters(**texts) -> None:
+    """Refuse, per field named, a text containing control characters (NUL, ...)."""
     bad = {
         name: [_("This text contains invisible control characters (such as NUL): remove them.")]
         for name, text in texts.items()
@@ -55,12 +58,15 @@ def review_actions(review: Review | None, membership) -> list[str]:
 
 
 def _may(who: str, membership, department) -> bool:
+    """Whether the member is who the transition needs: a manager of the department, or
+    one who decides reviews (executive, admin)."""
     if who == "manager":
         return can_write_review(membership, department)
     return bool(can_decide_reviews(membership))
 
 
 def _check_review_period(org, period) -> None:
+    """Refuse a period of another organization or not of its review frequency."""
     if period.organization_id != org.pk:
         raise ValidationError({"period": [_("Unknown period.")]})
     if period.kind != org.review_frequency:
@@ -178,7 +184,41 @@ def review_transition(*, org, membership, review: Review, action: str, comment: 
     return review
 
 
+@transaction.atomic
+def review_act(
+    *,
+    org,
+    membership,
+    department,
+    period,
+    action: str,
+    comment: str = "",
+    texts: dict[str, str] | None = None,
+) -> Review:
+    """One step on a department's review of a period, all or nothing, for the review page
+    and the API: "save" writes the manager's `texts` (self_assessment, improvement_plan);
+    "submit" writes them first when given, then submits; "approve" and "return" decide the
+    review (a reason with `comment`). Returns the review as it now is; raises
+    ValidationError ("Unknown action." when there is no such action or no review to
+    decide) or PermissionDenied from review_save / review_transition."""
+    review = None
+    if action in ("save", "submit") and texts is not None:
+        review = review_save(
+            org=org, membership=membership, department=department, period=period, **texts
+        )
+        if action == "save":
+            return review
+    elif action in TRANSITIONS:
+        review = Review.objects.for_org(org).filter(department=department, period=period).first()
+    if review is None or action not in TRANSITIONS:
+        raise ValidationError(_("Unknown action."))
+    return review_transition(
+        org=org, membership=membership, review=review, action=action, comment=comment
+    )
+
+
 def _action_label(action: str) -> str:
+    """The action as a past participle, for the refusal message."""
     return {"submit": _("submitted"), "approve": _("approved"), "return": _("returned")}[action]
 
 
@@ -240,8 +280,79 @@ def feedback_save(
     return feedback
 
 
+@dataclass(frozen=True)
+class FeedbackRow:
+    """One cell of the feedback page's grid as typed: `rating` is the raw text ("" clears
+    the rating), `key` names the row in FeedbackRefused.errors."""
+
+    rater_department: Department
+    rated_department: Department
+    rating: str
+    comment: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.rater_department.pk}-{self.rated_department.pk}"
+
+
+class FeedbackRefused(Exception):
+    """Nothing was saved. `errors` maps a FeedbackRow.key to its message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("feedback refused")
+        self.errors = errors
+
+
+@transaction.atomic
+def feedback_save_many(*, org, period, rows: Sequence[FeedbackRow]) -> list[Feedback]:
+    """Save a rater's grid of ratings for a period, all or nothing: a row with a rating is
+    saved (feedback_save), a row cleared of an existing rating deletes it, a comment without
+    a rating is refused. Returns the feedback saved; raises FeedbackRefused with every
+    row's problem and writes nothing then. Who may rate for each rater department is the
+    caller's check (its managers)."""
+    given = {
+        (f.rater_department_id, f.rated_department_id): f
+        for f in Feedback.objects.for_org(org)
+        .filter(period=period, rater_department__in={r.rater_department.pk for r in rows})
+        .select_related("period", "rated_department")
+    }
+    errors: dict[str, str] = {}
+    saved: list[Feedback] = []
+    for row in rows:
+        raw = row.rating.strip()
+        existing = given.get((row.rater_department.pk, row.rated_department.pk))
+        if raw == "":
+            if existing is not None:
+                feedback_delete(org=org, feedback=existing)
+            elif row.comment.strip():
+                errors[row.key] = _("Choose a rating to go with the comment.")
+            continue
+        try:
+            rating = int(raw)
+        except ValueError:
+            rating = None
+        try:
+            saved.append(
+                feedback_save(
+                    org=org,
+                    period=period,
+                    rater_department=row.rater_department,
+                    rated_department=row.rated_department,
+                    rating=rating,
+                    comment=row.comment,
+                )
+            )
+        except ValidationError as exc:
+            errors[row.key] = " ".join(m for ms in exc.message_dict.values() for m in ms)
+    if errors:
+        raise FeedbackRefused(errors)  # leaving the atomic block undoes the rows saved
+    return saved
+
+
 @transaction.atomic
 def feedback_delete(*, org, feedback: Feedback) -> None:
+    """Remove one rating while its period is open and recompute the rated department's
+    internal service satisfaction."""
     if feedback.period.is_locked:
         raise ValidationError(
             {

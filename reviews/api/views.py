@@ -22,9 +22,9 @@ from ..models import Feedback, Review, ReviewTransition
 from ..services import (
     feedback_delete,
     feedback_save,
+    review_act,
     review_actions,
     review_save,
-    review_transition,
 )
 from .serializers import (
     FeedbackIn,
@@ -126,10 +126,11 @@ class ReviewViewSet(OrgViewSet):
         review = self._get(pk)
         data = ReviewDecisionIn(data=request.data)
         data.is_valid(raise_exception=True)
-        review = review_transition(
+        review = review_act(
             org=self.org,
             membership=self.membership,
-            review=review,
+            department=review.department,
+            period=review.period,
             action=name,
             comment=data.validated_data["comment"],
         )

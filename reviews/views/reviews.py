@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,11 +24,7 @@ from scorecards.selectors import scorecards as scorecard_selectors
 
 from .. import selectors
 from ..forms import DecisionForm, ReviewForm
-from ..services import (
-    review_actions,
-    review_save,
-    review_transition,
-)
+from ..services import review_act, review_actions
 
 
 def pick_period(request, kind):
@@ -68,6 +63,56 @@ def review_list(request):
     )
 
 
+def _act(request, department, period, action, form, decision, may_write) -> str | None:
+    """Take the posted action through review_act: the success message, or None with the
+    errors put on the form that was posted (the decision form for approve and return)."""
+    writes = action in ("save", "submit")
+    if writes and not may_write:
+        raise PermissionDenied
+    target = decision if action in ("approve", "return") else form
+    if writes and not form.is_valid():
+        return None
+    comment = "" if writes or not decision.is_valid() else decision.cleaned_data["comment"]
+    try:
+        review_act(
+            org=request.org,
+            membership=request.membership,
+            department=department,
+            period=period,
+            action=action,
+            comment=comment,
+            texts=form.cleaned_data if writes else None,
+        )
+    except ValidationError as exc:
+        add_service_errors(target, exc)
+        return None
+    return {
+        "save": _("Draft saved."),
+        "submit": _("Review submitted for approval."),
+        "approve": _("Review approved."),
+        "return": _("Review returned to the manager."),
+    }[action]
+
+
+def _beside(request, department, period, review) -> dict:
+    """What the page shows around the forms: the review, the department's scorecard of the
+    period, the actions this member may take and the steps taken so far."""
+    cards = scorecard_selectors.attach_lines(
+        org=request.org,
+        scorecards=scorecard_selectors.scorecard_list(
+            org=request.org, period_id=period.pk, department_ids=[department.pk]
+        ),
+    )
+    return {
+        "review": review,
+        "card": cards[0] if cards else None,
+        "actions": review_actions(review, request.membership),
+        "transitions": selectors.review_transitions(org=request.org, review=review)
+        if review
+        else [],
+    }
+
+
 @org_view(is_member)
 def review_detail(request, pk):
     """A department's review of a period beside its scorecard: the manager writes and
@@ -82,73 +127,21 @@ def review_detail(request, pk):
     may_write = can_write_review(request.membership, department) and (
         review is None or review.editable
     )
-    initial = (
-        {"self_assessment": review.self_assessment, "improvement_plan": review.improvement_plan}
-        if review
-        else {}
-    )
+    initial = {name: getattr(review, name) for name in ReviewForm.base_fields} if review else {}
     form = ReviewForm(
         request.POST if may_write and request.method == "POST" else None, initial=initial
     )
     decision = DecisionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         action = request.POST.get("action", "")
-        target = decision if action in ("approve", "return") else form
-        try:
-            with transaction.atomic():
-                if action in ("save", "submit"):
-                    if not may_write:
-                        raise PermissionDenied
-                    if not form.is_valid():
-                        raise ValidationError({})
-                    review = review_save(
-                        org=request.org,
-                        membership=request.membership,
-                        department=department,
-                        period=period,
-                        **form.cleaned_data,
-                    )
-                    if action == "submit":
-                        review_transition(
-                            org=request.org,
-                            membership=request.membership,
-                            review=review,
-                            action="submit",
-                        )
-                elif action in ("approve", "return") and review is not None:
-                    decision.is_valid()
-                    review_transition(
-                        org=request.org,
-                        membership=request.membership,
-                        review=review,
-                        action=action,
-                        comment=decision.cleaned_data.get("comment", ""),
-                    )
-                else:
-                    raise ValidationError(_("Unknown action."))
-        except ValidationError as exc:
-            add_service_errors(target, exc)
-            review = selectors.review_for(org=request.org, department=department, period=period)
-        else:
-            messages.success(
-                request,
-                {
-                    "save": _("Draft saved."),
-                    "submit": _("Review submitted for approval."),
-                    "approve": _("Review approved."),
-                    "return": _("Review returned to the manager."),
-                }[action],
-            )
+        done = _act(request, department, period, action, form, decision, may_write)
+        if done:
+            messages.success(request, done)
             return redirect(
                 reverse("review_detail", kwargs={"slug": request.org.slug, "pk": department.pk})
                 + f"?period={period.pk}"
             )
-    cards = scorecard_selectors.attach_lines(
-        org=request.org,
-        scorecards=scorecard_selectors.scorecard_list(
-            org=request.org, period_id=period.pk, department_ids=[department.pk]
-        ),
-    )
+        review = selectors.review_for(org=request.org, department=department, period=period)
     return render(
         request,
         "reviews/review_detail.html",
@@ -156,14 +149,9 @@ def review_detail(request, pk):
             "department": department,
             "period": period,
             "periods": periods,
-            "review": review,
-            "card": cards[0] if cards else None,
             "form": form,
             "decision": decision,
             "may_write": may_write,
-            "actions": review_actions(review, request.membership),
-            "transitions": selectors.review_transitions(org=request.org, review=review)
-            if review
-            else [],
+            **_beside(request, department, period, review),
         },
     )

@@ -63,6 +63,8 @@ def dashboard(*, org, period, department_ids=None, kind=None, function=None) -> 
 
 @dataclass(frozen=True)
 class HeatCell:
+    """One cell of the heatmap: a line's status and score as plain values."""
+
     status: str
     score: object
 
@@ -73,6 +75,8 @@ class HeatCell:
 
 @dataclass(frozen=True)
 class HeatColumn:
+    """One column of the heatmap: a scored indicator, named in the page's language."""
+
     code: str
     name: str
     name_en: str
@@ -134,7 +138,7 @@ FAIRNESS_RUN = 3
 
 
 def _quartiles(values: list) -> dict | None:
-
+    """Min, quartiles, max and count of the scores (inclusive method), None for none."""
     if not values:
         return None
     values = sorted(float(v) for v in values)

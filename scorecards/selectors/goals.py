@@ -24,6 +24,8 @@ def goal_list(*, org, period_id=None):
 
 
 def goal_get(*, org, pk):
+    """One goal of the organization with its links loaded, as goal_list loads it (404 for
+    another organization's or none): for the goal form and the API."""
     return get_or_404(goal_list(org=org), pk)
 
 

@@ -14,6 +14,9 @@ from ..models import OrgScorecard, RecalculationRun, Scorecard, ScorecardLine
 
 
 def scorecard_list(*, org, period_id=None, department_ids=None) -> QuerySet[Scorecard]:
+    """The organization's stored department scorecards (department and period loaded),
+    of one period and/or some departments (the caller's visible ones), oldest period first
+    then by department code: for the scorecard pages, the review page and the API."""
     qs = Scorecard.objects.for_org(org).select_related("department", "period")
     if period_id is not None:
         qs = qs.filter(period_id=period_id)
@@ -50,6 +53,8 @@ def pending_period_ids(*, org) -> set[int]:
 
 
 def org_scorecard(*, org, period_id) -> OrgScorecard | None:
+    """The organization's scorecard (company, management and business indices) of the
+    period, or None before the roll-up stored one: for the dashboard and the API."""
     return OrgScorecard.objects.for_org(org).filter(period_id=period_id).first()
 
 
@@ -74,10 +79,14 @@ def ranking(*, org, period_id, department_ids=None, kind=None, function=None) ->
 
 
 def recalculation_run_get(*, org, pk) -> RecalculationRun:
+    """One recalculation run of the organization (404 for another's or none): for the
+    run's status page and the API to follow a recalculation."""
     return get_or_404(RecalculationRun.objects.for_org(org), pk)
 
 
 def last_runs(*, org, limit: int = 5) -> list[RecalculationRun]:
+    """The organization's `limit` most recent recalculation runs (newest first, who asked
+    loaded): for the recalculation page of those who configure."""
     return list(RecalculationRun.objects.for_org(org).select_related("requested_by")[:limit])
 
 

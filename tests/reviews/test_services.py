@@ -1,0 +1,188 @@
+"""The reviews services the pages and the API share, called directly: the feedback grid
+saved all or nothing (feedback_save_many) and a step on a review (review_act)."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from metrics.models import Actual
+from reviews.models import Feedback, Review, ReviewTransition
+from reviews.services import (
+    FeedbackRefused,
+    FeedbackRow,
+    feedback_save,
+    feedback_save_many,
+    review_act,
+)
+
+pytestmark = pytest.mark.django_db
+
+TEXT = {"self_assessment": "Revenue under target.", "improvement_plan": "Visit key accounts."}
+
+
+def _satisfaction(org, department, period):
+    actual = (
+        Actual.objects.for_org(org)
+        .filter(
+            department=department,
+            period=period,
+            kpi__indicator__code=("internal_service_satisfaction"),
+        )
+        .first()
+    )
+    return actual.value if actual else None
+
+
+# --- feedback_save_many ----------------------------------------------------------------------
+
+
+def test_feedback_save_many_saves_every_row_and_returns_them(org, sales, support):
+    month, hr_dept, legal = support["month"], support["hr_dept"], support["legal"]
+    saved = feedback_save_many(
+        org=org,
+        period=month,
+        rows=[
+            FeedbackRow(
+                rater_department=sales, rated_department=hr_dept, rating=" 4 ", comment="Helpful"
+            ),
+            FeedbackRow(rater_department=sales, rated_department=legal, rating="2"),
+            FeedbackRow(
+                rater_department=support["production"], rated_department=hr_dept, rating=""
+            ),
+        ],
+    )
+    assert [(f.rated_department_id, f.rating, f.comment) for f in saved] == [
+        (hr_dept.pk, 4, "Helpful"),
+        (legal.pk, 2, ""),
+    ]
+    assert Feedback.objects.for_org(org).count() == 2
+    assert _satisfaction(org, hr_dept, month) == Decimal(80)
+
+
+def test_feedback_save_many_is_all_or_nothing_on_a_bad_row(org, sales, support):
+    month, hr_dept, legal = support["month"], support["hr_dept"], support["legal"]
+    feedback_save(
+        org=org,
+        period=month,
+        rater_department=sales,
+        rated_department=hr_dept,
+        rating=3,
+        comment="Slow",
+    )
+    with pytest.raises(FeedbackRefused) as refused:
+        feedback_save_many(
+            org=org,
+            period=month,
+            rows=[
+                # would delete the stored rating and create another: both undone
+                FeedbackRow(rater_department=sales, rated_department=hr_dept, rating=""),
+                FeedbackRow(
+                    rater_department=support["production"], rated_department=hr_dept, rating="5"
+                ),
+                FeedbackRow(rater_department=sales, rated_department=legal, rating="9"),
+                FeedbackRow(
+                    rater_department=support["production"], rated_department=legal, rating="x"
+                ),
+            ],
+        )
+    assert refused.value.errors == {
+        f"{sales.pk}-{legal.pk}": "Choose a rating from 1 to 5.",
+        f"{support['production'].pk}-{legal.pk}": "Choose a rating from 1 to 5.",
+    }
+    stored = Feedback.objects.for_org(org).get()
+    assert (stored.rater_department_id, stored.rating, stored.comment) == (sales.pk, 3, "Slow")
+    assert _satisfaction(org, hr_dept, month) == Decimal(60)
+
+
+def test_feedback_save_many_refuses_a_comment_without_a_rating(org, sales, support):
+    month, legal = support["month"], support["legal"]
+    with pytest.raises(FeedbackRefused) as refused:
+        feedback_save_many(
+            org=org,
+            period=month,
+            rows=[
+                FeedbackRow(
+                    rater_department=sales, rated_department=legal, rating=" ", comment="No rating"
+                )
+            ],
+        )
+    assert refused.value.errors == {
+        f"{sales.pk}-{legal.pk}": "Choose a rating to go with the comment."
+    }
+    assert not Feedback.objects.for_org(org).exists()
+
+
+def test_feedback_save_many_clears_a_rating_left_blank(org, sales, support):
+    month, hr_dept = support["month"], support["hr_dept"]
+    feedback_save(org=org, period=month, rater_department=sales, rated_department=hr_dept, rating=4)
+    assert (
+        feedback_save_many(
+            org=org,
+            period=month,
+            rows=[FeedbackRow(rater_department=sales, rated_department=hr_dept, rating="")],
+        )
+        == []
+    )
+    assert not Feedback.objects.for_org(org).exists()
+    assert _satisfaction(org, hr_dept, month) is None
+
+
+# --- review_act ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def act(org, sales, support, member_of):
+    """review_act on Sales' review of the month, taken by a user."""
+
+    def take(user, action, **more):
+        return review_act(
+            org=org,
+            membership=member_of(user),
+            department=sales,
+            period=support["month"],
+            action=action,
+            **more,
+        )
+
+    return take
+
+
+def test_review_act_saves_submits_and_decides(act, org, manager, executive):
+    draft = act(manager, "save", texts=TEXT)
+    assert draft.status == "draft" and draft.self_assessment == TEXT["self_assessment"]
+    submitted = act(manager, "submit", texts=TEXT)
+    assert submitted.pk == draft.pk and submitted.status == "submitted"
+    with pytest.raises(ValidationError) as refused:
+        act(executive, "return")
+    assert "comment" in refused.value.message_dict
+    returned = act(executive, "return", comment="More detail")
+    assert returned.status == "returned" and returned.return_reason == "More detail"
+    # the API's submit: no texts, the stored ones are submitted
+    assert act(manager, "submit").status == "submitted"
+    assert act(executive, "approve").status == "approved"
+    steps = ReviewTransition.objects.for_org(org).filter(review=draft).order_by("pk")
+    assert [s.to_status for s in steps] == ["submitted", "returned", "submitted", "approved"]
+
+
+def test_review_act_submit_is_all_or_nothing(act, org, manager):
+    with pytest.raises(ValidationError) as refused:
+        act(manager, "submit", texts={"self_assessment": "Written.", "improvement_plan": ""})
+    assert "improvement_plan" in refused.value.message_dict
+    assert not Review.objects.for_org(org).exists()  # the draft it wrote is undone too
+
+
+@pytest.mark.parametrize("action", ["approve", "return", "save", "bogus"])
+def test_review_act_without_a_review_or_with_an_unknown_action(action, act, executive):
+    with pytest.raises(ValidationError) as refused:
+        act(executive, action, comment="Why")
+    assert refused.value.messages == ["Unknown action."]
+
+
+def test_review_act_checks_who_acts(act, org, manager, hr):
+    with pytest.raises(PermissionDenied):
+        act(hr, "save", texts=TEXT)
+    act(manager, "submit", texts=TEXT)
+    with pytest.raises(PermissionDenied):
+        act(manager, "approve")
+    assert Review.objects.for_org(org).get().status == "submitted"
