@@ -323,7 +323,10 @@ def feedback_save_many(*, org, period, rows: Sequence[FeedbackRow]) -> list[Feed
         existing = given.get((row.rater_department.pk, row.rated_department.pk))
         if raw == "":
             if existing is not None:
-                feedback_delete(org=org, feedback=existing)
+                try:
+                    feedback_delete(org=org, feedback=existing)
+                except ValidationError as exc:  # a locked period: said beside the row
+                    errors[row.key] = " ".join(exc.messages)
             elif row.comment.strip():
                 errors[row.key] = _("Choose a rating to go with the comment.")
             continue

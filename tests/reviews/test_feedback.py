@@ -236,3 +236,17 @@ def test_control_characters_are_refused_not_a_500(login, org, sales, support, ma
     )
     assert answer.status_code == 200
     assert not Feedback.objects.for_org(org).exists()
+
+
+def test_feedback_page_clearing_a_rating_of_a_locked_period_says_why(
+    login, org, sales, support, manager
+):
+    month, hr_dept = support["month"], support["hr_dept"]
+    feedback_save(org=org, period=month, rater_department=sales, rated_department=hr_dept, rating=4)
+    period_lock(period=month, by=None, reason="")
+    client = login(manager)
+    url = f"/o/{org.slug}/feedback/?period={month.pk}"
+    refused = client.post(url, {f"rating-{sales.pk}-{hr_dept.pk}": ""})
+    assert refused.status_code == 200
+    assert "locked" in refused.content.decode() or "锁定" in refused.content.decode()
+    assert Feedback.objects.for_org(org).get().rating == 4

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from metrics.models import Actual
+from metrics.services.periods import period_lock
 from reviews.models import Feedback, Review, ReviewTransition
 from reviews.services import (
     FeedbackRefused,
@@ -186,3 +187,18 @@ def test_review_act_checks_who_acts(act, org, manager, hr):
     with pytest.raises(PermissionDenied):
         act(manager, "approve")
     assert Review.objects.for_org(org).get().status == "submitted"
+
+
+def test_feedback_save_many_refuses_clearing_a_rating_of_a_locked_period(org, sales, support):
+    month, hr_dept = support["month"], support["hr_dept"]
+    feedback_save(org=org, period=month, rater_department=sales, rated_department=hr_dept, rating=4)
+    period_lock(period=month, by=None, reason="")
+    month.refresh_from_db()
+    with pytest.raises(FeedbackRefused) as refused:
+        feedback_save_many(
+            org=org,
+            period=month,
+            rows=[FeedbackRow(rater_department=sales, rated_department=hr_dept, rating="")],
+        )
+    assert list(refused.value.errors) == [f"{sales.pk}-{hr_dept.pk}"]
+    assert Feedback.objects.for_org(org).get().rating == 4
