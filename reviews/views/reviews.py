@@ -70,9 +70,9 @@ def _act(request, department, period, action, form, decision, may_write) -> str 
     if writes and not may_write:
         raise PermissionDenied
     target = decision if action in ("approve", "return") else form
-    if writes and not form.is_valid():
+    if not target.is_valid():  # an over-long comment is refused, never dropped
         return None
-    comment = "" if writes or not decision.is_valid() else decision.cleaned_data["comment"]
+    comment = "" if writes else decision.cleaned_data["comment"]
     try:
         review_act(
             org=request.org,

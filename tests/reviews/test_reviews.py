@@ -351,3 +351,20 @@ def test_review_text_with_nul_is_refused(org, sales, support, manager, member_of
             improvement_plan="ok",
         )
     assert "self_assessment" in refused.value.message_dict
+
+
+def test_an_over_long_comment_on_approval_is_refused_not_dropped(
+    login, org, sales, support, review, manager, executive, member_of
+):
+    review_transition(org=org, membership=member_of(manager), review=review, action="submit")
+    client = login(executive)
+    refused = client.post(
+        _page(org, sales, support["month"]), {"action": "approve", "comment": "x" * 5001}
+    )
+    assert refused.status_code == 200
+    assert "5000" in refused.content.decode()
+    review.refresh_from_db()
+    assert review.status == "submitted"
+    client.post(_page(org, sales, support["month"]), {"action": "approve", "comment": "Good."})
+    review.refresh_from_db()
+    assert review.status == "approved"
