@@ -277,3 +277,14 @@ def test_no_app_of_ours_listens_to_another_apps_model_saves():
             if owner in ours and (model is None or model._meta.app_config.name != owner):
                 found.append(f"{owner}: {getattr(func, '__qualname__', func)} on {model}")
     assert found == []
+
+
+def test_without_a_broker_the_marked_periods_are_recalculated_at_once(org, hr, sales_kpis, eager):
+    """`make run` without REDIS_URL: the after-commit publish runs the roll-up here."""
+    from scorecards.models import OrgScorecard
+
+    WRITES["actuals_save"](org, hr)
+    eager(True)
+    assert recalc.recalculation_enqueue(org.pk)
+    assert not PendingRecalculation.objects.for_org(org).exists()
+    assert OrgScorecard.objects.for_org(org).filter(period=_month(org)).exists()
