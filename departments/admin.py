@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from perfhub.admin import choose_organization
+from perfhub.cache_versions import dashboard_stale
 from perfhub.tenancy import org_atomic
 
 from .models import Department, Invitation, Membership, Organization
@@ -52,6 +53,10 @@ class OrganizationAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        dashboard_stale(obj.pk)  # the operators' edits bypass the services
+
     def delete_model(self, request, obj):
         # Its rows are visible (and deleted with it) under its own setting only.
         with org_atomic(obj):
@@ -72,6 +77,20 @@ class MembershipAdmin(TenantAdmin):
 class DepartmentAdmin(TenantAdmin):
     list_display = ["code", "name", "kind", "function", "is_active"]
     readonly_fields = ["organization"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        dashboard_stale(obj.organization_id)  # the operators' edits bypass the services
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        dashboard_stale(obj.organization_id)
+
+    def delete_queryset(self, request, queryset):
+        org_ids = set(queryset.values_list("organization_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for org_id in org_ids:
+            dashboard_stale(org_id)
 
 
 @admin.register(Invitation)

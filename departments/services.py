@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from perfhub import tenancy
 from perfhub.auth import user_sign_out_everywhere
+from perfhub.cache_versions import dashboard_stale
 from perfhub.errors import save_unique
 
 from .models import (
@@ -76,7 +77,8 @@ def organization_update(*, org: Organization, by, **fields) -> Organization:
         setattr(org, key, value)
     org.full_clean()
     org.save(update_fields=list(fields) or None)
-    scoring_inputs_changed.send(sender=Organization, organization=org)
+    scoring_inputs_changed.send(sender=Organization, organization=org)  # metrics marks
+    dashboard_stale(org.pk)
     return org
 
 
@@ -255,7 +257,8 @@ def department_create(
     save_unique(department)
     _closure_insert(org, department)
     _set_managers(org, department, managers)
-    scoring_inputs_changed.send(sender=Department, organization=org)
+    scoring_inputs_changed.send(sender=Department, organization=org)  # metrics marks
+    dashboard_stale(org.pk)  # the tree (and the closure rows) changed
     return department
 
 
@@ -288,7 +291,8 @@ def department_update(*, department: Department, by, **fields) -> Department:
         _closure_move(org, department)
     if managers is not None:
         _set_managers(org, department, managers)
-    scoring_inputs_changed.send(sender=Department, organization=org)
+    scoring_inputs_changed.send(sender=Department, organization=org)  # metrics marks
+    dashboard_stale(org.pk)  # the tree (and the closure rows) changed
     return department
 
 

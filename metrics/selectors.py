@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, Prefetch, QuerySet, When
 from django.utils import timezone
 
 from departments.selectors import department_list
@@ -101,6 +102,63 @@ def current_period(*, org, kind: str = PeriodKind.MONTH, today: dt.date | None =
     open_periods = period_list(org=org, kind=kind, status=PeriodStatus.OPEN)
     started = open_periods.filter(start__lte=today).order_by("-start").first()
     return started or open_periods.order_by("start").first()
+
+
+# The defaults a page can ask `period_pick` for, tried in the order given.
+PICK_WITH_DATA = "with_data"  # the latest period with computed scores (`latest_with_data`)
+PICK_ENDED = "ended"  # the last that has ended, else the last that has started, else any
+PICK_CURRENT = "current"  # current_period: the open one to enter now
+
+
+def period_pick(
+    *,
+    org,
+    wanted=None,
+    kind: str | None = None,
+    wanted_kind: str | None = None,
+    defaults: tuple[str, ...] = (PICK_CURRENT,),
+    latest_with_data: Callable[..., Period | None] | None = None,
+    today: dt.date | None = None,
+) -> Period | None:
+    """The period a page shows, for every page (one place to change the defaults).
+
+    `wanted` (an id from the query string or form; blank is "not asked") wins: another
+    organization's id, an unknown one, text, or (with `wanted_kind`) a period of another
+    kind is a 404. Otherwise each of `defaults` is tried in turn, for periods of `kind`
+    (None: any kind; PICK_CURRENT then means the current month):
+
+    - PICK_WITH_DATA: `latest_with_data(org=org, kind=kind)`, which the caller passes
+      (scores live in scorecards, which metrics may not import);
+    - PICK_ENDED: the last period that has ended, else the last that has started, else the
+      latest (a year before the quarter and month starting the same day);
+    - PICK_CURRENT: `current_period`.
+
+    None when no default finds one."""
+    if wanted not in (None, ""):
+        return get_or_404(period_list(org=org, kind=wanted_kind), wanted)
+    today = today or timezone.localdate()
+    for default in defaults:
+        if default == PICK_WITH_DATA:
+            if latest_with_data is None:
+                raise TypeError("PICK_WITH_DATA needs latest_with_data")
+            found = latest_with_data(org=org, kind=kind)
+        elif default == PICK_ENDED:
+            found = (
+                period_list(org=org, kind=kind)
+                .annotate(
+                    ended=Case(When(end__lt=today, then=1), default=0),
+                    started=Case(When(start__lte=today, then=1), default=0),
+                )
+                .order_by("-ended", "-started", "-start", "-end")
+                .first()
+            )
+        elif default == PICK_CURRENT:
+            found = current_period(org=org, kind=kind or PeriodKind.MONTH, today=today)
+        else:
+            raise ValueError(f"unknown period default {default!r}")
+        if found is not None:
+            return found
+    return None
 
 
 def previous_period(*, org, period: Period) -> Period | None:

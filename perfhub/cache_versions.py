@@ -36,3 +36,17 @@ def renew(*names: str) -> None:
         transaction.on_commit(
             lambda: cache.set_many({_key(n): uuid.uuid4().hex for n in names}, None)
         )
+
+
+def dashboard_name(org_id: int) -> str:
+    """The token of one organization's company dashboard (scorecards.dashboard_cache)."""
+    return f"dashboard:{org_id}"
+
+
+def dashboard_stale(org_id: int) -> None:
+    """What the company dashboard shows changed: stored scorecards (the roll-up), or the
+    names, kinds, tree or settings of the organization, its departments, indicators, KPIs
+    or periods. Called by name by every service that writes one of those (departments,
+    metrics) and by the roll-up, so the lower apps need not import scorecards; renewed when
+    the transaction commits."""
+    renew(dashboard_name(org_id))

@@ -2,11 +2,11 @@
 
 What the body shows comes from stored scorecards (written only by the roll-up) and the
 names, kinds and tree of departments, indicators and periods. A version token per
-organization changes when a roll-up commits and when any of those rows is saved or
-deleted (scorecards.apps connects the signals). The key of a body holds that token, the
-period, the filters, the member's scope, the language and the release (templates and
-catalogs), so a body is only reused for exactly the same page of the same data. The
-pending banner, the navigation and the forms are rendered per request.
+organization changes when a roll-up commits and when a service writes one of those rows:
+each calls `perfhub.cache_versions.dashboard_stale(org_id)` by name. The key of a body
+holds that token, the period, the filters, the member's scope, the language and the release
+(templates and catalogs), so a body is only reused for exactly the same page of the same
+data. The pending banner, the navigation and the forms are rendered per request.
 
 A version read before the data makes a race harmless: a body computed while a roll-up
 commits is stored under the old token, which no later request asks for."""
@@ -44,17 +44,10 @@ def _release() -> str:
 RELEASE = _release()
 
 
-def _name(org_id: int) -> str:
-    return f"dashboard:{org_id}"
-
-
 def version(org_id: int) -> str:
-    return cache_versions.token(_name(org_id))
-
-
-def bump(org_id: int) -> None:
-    """A new version once the current transaction commits (at once outside one)."""
-    cache_versions.renew(_name(org_id))
+    """The current data version of the organization's dashboard (renewed by
+    `perfhub.cache_versions.dashboard_stale`)."""
+    return cache_versions.token(cache_versions.dashboard_name(org_id))
 
 
 def body_key(*, org_id: int, parts) -> str:

@@ -27,7 +27,7 @@ from departments.jobs import OrgTask
 from departments.models import Organization
 from metrics.models import PendingRecalculation, PeriodStatus
 from metrics.selectors import pending_organization_ids, period_list
-from metrics.services.recalc import recalculation_mark
+from metrics.services.recalc import recalculation_enqueue, recalculation_mark
 from perfhub.tenancy import org_atomic
 
 from . import rollup
@@ -125,17 +125,9 @@ def recalculate(self, org, period_ids: list[int] | None = None, run_id: int | No
     return {"periods": result.periods, "lines": result.lines, "scorecards": result.scorecards}
 
 
-def enqueue(org_id: int, period_ids: list[int] | None = None, run_id: int | None = None):
-    """Publish a recalculation; never raises (a missed one is caught up by reconciliation)."""
-    try:
-        recalculate.apply_async(
-            kwargs={"organization_id": org_id, "period_ids": period_ids, "run_id": run_id},
-            retry=False,
-        )
-    except Exception:  # noqa: BLE001 - broker down: the marks are already in the database
-        log.warning("could not enqueue recalculation of organization %s", org_id, exc_info=True)
-        return False
-    return True
+# Publish a recalculation; never raises (a missed one is caught up by reconciliation). One
+# function for every caller, in metrics (the marks' after-commit publish is there).
+enqueue = recalculation_enqueue
 
 
 @shared_task(name="reviews.reconcile_pending", acks_late=True)

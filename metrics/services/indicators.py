@@ -4,11 +4,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from perfhub.cache_versions import dashboard_stale
 from perfhub.errors import save_unique
 
 from .. import formulas
 from ..messages import formula_message
 from ..models import Aggregation, Indicator
+from .recalc import recalculation_mark_open
 
 INDICATOR_FIELDS = (
     "name",
@@ -61,6 +63,7 @@ def indicator_create(*, org, by, code: str, **fields) -> Indicator:
     _check_formula(org, indicator)
     indicator.full_clean()
     save_unique(indicator)
+    dashboard_stale(org.pk)
     return indicator
 
 
@@ -77,4 +80,7 @@ def indicator_update(*, indicator: Indicator, by, **fields) -> Indicator:
     _check_formula(indicator.organization, indicator)
     indicator.full_clean()
     save_unique(indicator)
+    # Direction, aggregation, formula or the active flag change how its KPIs score.
+    recalculation_mark_open(org=indicator.organization)
+    dashboard_stale(indicator.organization_id)
     return indicator

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from perfhub.cache_versions import dashboard_stale
+
 from .. import scoring
 from ..messages import target_message
 from ..models import Indicator, Kpi
@@ -77,6 +79,8 @@ def kpi_create(*, org, by, department, indicator, **fields) -> Kpi:
             kpi.save()
     except IntegrityError as exc:
         raise ValidationError({"indicator": [_("This department already has this KPI.")]}) from exc
+    recalculation_mark_open(org=org)  # a new line, and a new weight, in the scorecard
+    dashboard_stale(org.pk)
     return kpi
 
 
@@ -90,6 +94,7 @@ def kpi_update(*, kpi: Kpi, by, **fields) -> Kpi:
     _validate(kpi)
     kpi.save()
     recalculation_mark_open(org=kpi.organization)
+    dashboard_stale(kpi.organization_id)
     return kpi
 
 
@@ -118,6 +123,7 @@ def kpis_update_grid(*, org, by, rows: dict[int, dict], kpis: list[Kpi]) -> list
         raise ValidationError(errors)
     Kpi.objects.for_org(org).bulk_update(changed, list(KPI_FIELDS))
     recalculation_mark_open(org=org)
+    dashboard_stale(org.pk)
     return changed
 
 

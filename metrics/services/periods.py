@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from perfhub.cache_versions import dashboard_stale
+
 from ..models import Period, PeriodEvent, PeriodKind, PeriodStatus
-from ..signals import periods_created
 from .recalc import recalculation_mark
 
 DUE_AFTER_DAYS = 10
@@ -85,7 +86,7 @@ def periods_generate(*, org, fiscal_year: int, by) -> list[Period]:
     ]
     Period.objects.bulk_create(new, ignore_conflicts=True)
     if new:
-        periods_created.send(sender=Period, organization_id=org.pk)
+        dashboard_stale(org.pk)  # the period picker lists them
     return list(
         Period.objects.for_org(org).filter(fiscal_year=fiscal_year).order_by("start", "-end")
     )
@@ -99,6 +100,7 @@ def period_lock(*, period: Period, by, reason: str = "") -> Period:
         raise ValidationError({"status": [_("The period is already locked.")]})
     period.status = PeriodStatus.LOCKED
     period.save(update_fields=["status"])
+    dashboard_stale(period.organization_id)
     PeriodEvent.objects.create(
         organization_id=period.organization_id, period=period, action="lock", by=by, reason=reason
     )
@@ -123,4 +125,5 @@ def period_reopen(*, period: Period, by, reason: str) -> Period:
         reason=reason.strip(),
     )
     recalculation_mark(org=period.organization, periods=[period])
+    dashboard_stale(period.organization_id)
     return period

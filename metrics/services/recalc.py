@@ -1,4 +1,9 @@
-"""Marking periods for recalculation, in the transaction of the change that requires it."""
+"""Marking periods for recalculation, in the transaction of the change that requires it,
+and asking for the job once it commits.
+
+Every service whose write can change a stored score calls `recalculation_mark` (or
+`recalculation_mark_open`) by name. The job is `scorecards.tasks.recalculate`; metrics may
+not import scorecards, so `recalculation_enqueue` publishes it by its task name."""
 
 from __future__ import annotations
 
@@ -9,15 +14,20 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from perfhub.celery import app as celery_app
+
 from ..models import PendingRecalculation, Period, PeriodStatus
-from ..signals import recalculation_requested
 
 log = logging.getLogger(__name__)
+
+# scorecards.tasks.recalculate: the name is the queue's contract (tests check it is registered).
+RECALCULATE_TASK = "reviews.recalculate"
 
 
 def recalculation_mark(*, org, periods: Iterable[Period]) -> list[int]:
     """Mark the periods and the quarters and years containing them (one read, one upsert),
-    and ask for a recalculation once the transaction commits. Returns the marked ids."""
+    and ask for a recalculation once the transaction commits (`recalculation_enqueue`).
+    Returns the marked ids."""
     periods = list(periods)
     if not periods:
         return []
@@ -65,12 +75,31 @@ def _announce_on_commit(org_id: int, period_ids: set[int]) -> None:
 
 
 def _announce(org_id: int, period_ids: list[int]) -> None:
-    # A broker that is down must never turn a committed save into an error.
-    for _receiver, result in recalculation_requested.send_robust(
-        sender=PendingRecalculation, organization_id=org_id, period_ids=period_ids
-    ):
-        if isinstance(result, Exception):
-            log.warning("recalculation not enqueued (the reconciliation job will): %r", result)
+    recalculation_enqueue(org_id, period_ids)
+
+
+def recalculation_enqueue(
+    org_id: int, period_ids: list[int] | None = None, run_id: int | None = None
+) -> bool:
+    """Publish `reviews.recalculate` (scorecards.tasks.recalculate) for these periods
+    (default: every marked one) by its name. Never raises: a broker that is down must never
+    turn a committed save into an error; it is logged, the marks stay in the database and
+    the reconciliation job (`reviews.reconcile_pending`) enqueues them. Returns whether it
+    was published.
+
+    Without a broker (REDIS_URL empty: CELERY_TASK_ALWAYS_EAGER) the job runs here, in the
+    process, as `apply_async` would: `send_task` ignores that setting, so the registered task
+    is looked up by the same name and applied."""
+    kwargs = {"organization_id": org_id, "period_ids": period_ids, "run_id": run_id}
+    try:
+        if celery_app.conf.task_always_eager:
+            celery_app.tasks[RECALCULATE_TASK].apply(kwargs=kwargs)
+        else:
+            celery_app.send_task(RECALCULATE_TASK, kwargs=kwargs, retry=False)
+    except Exception:  # noqa: BLE001 - broker down: the marks are already in the database
+        log.warning("could not enqueue recalculation of organization %s", org_id, exc_info=True)
+        return False
+    return True
 
 
 def recalculation_mark_open(*, org) -> list[int]:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from departments.models import Department
+from perfhub.cache_versions import dashboard_stale
 from perfhub.errors import save_unique
 
 from ..models import Indicator, Kpi, Template, TemplateItem
@@ -102,4 +103,5 @@ def template_apply(*, template: Template, departments: list[Department], by) -> 
     Kpi.objects.bulk_create(new, ignore_conflicts=True)
     if new:
         recalculation_mark_open(org=org)
+        dashboard_stale(org.pk)
     return len(new)

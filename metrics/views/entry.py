@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -73,13 +72,11 @@ def _entries_from_post(post, grids, period):
 def my_entries(request):
     org = request.org
     periods = list(selectors.period_list(org=org, kind=PeriodKind.MONTH))
-    period = None
-    wanted = _whole(request.POST.get("period") or request.GET.get("period"))
-    if wanted is not None:
-        period = next((p for p in periods if p.pk == wanted), None)
-        if period is None:
-            raise Http404
-    period = period or selectors.current_period(org=org)
+    period = selectors.period_pick(
+        org=org,
+        wanted=_whole(request.POST.get("period") or request.GET.get("period")),
+        wanted_kind=PeriodKind.MONTH,
+    )
     if period is None:
         return render(request, "metrics/entry/no_period.html", {})
     if period.kind != PeriodKind.MONTH:  # quarterly or yearly KPIs: same page, that period
@@ -146,10 +143,7 @@ def kpi_history(request, pk):
 def entry_completeness(request):
     """For HR: which departments have entered which KPIs of a period, who is late."""
     org = request.org
-    wanted = request.GET.get("period")
-    period = (
-        selectors.period_get(org=org, pk=wanted) if wanted else selectors.current_period(org=org)
-    )
+    period = selectors.period_pick(org=org, wanted=request.GET.get("period"))
     data = selectors.completeness(org=org, period=period) if period else {}
     return render(
         request,

@@ -148,7 +148,7 @@ def entries_upload(request):
         "-start"
     ):
         periods.setdefault(period.kind, []).append(period)
-    current = selectors.current_period(org=request.org)
+    current = selectors.period_pick(org=request.org)
     return render(
         request,
         "metrics/imports/upload.html",

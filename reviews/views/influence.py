@@ -14,6 +14,7 @@ from departments.permissions import (
     can_view_department,
     is_member,
 )
+from metrics import selectors as metric_selectors
 from scorecards.selectors import scorecards as scorecard_selectors
 
 from .. import selectors
@@ -27,7 +28,12 @@ def influence(request, pk):
     if not can_view_department(request.membership, department):
         raise PermissionDenied
     kind = request.GET.get("kind") if request.GET.get("kind") in ("month", "quarter") else "month"
-    period = scorecard_selectors.latest_period_with_data(org=request.org, kind=kind)
+    period = metric_selectors.period_pick(
+        org=request.org,
+        kind=kind,
+        defaults=(metric_selectors.PICK_WITH_DATA,),
+        latest_with_data=scorecard_selectors.latest_period_with_data,
+    )
     data = (
         selectors.influence(org=request.org, department=department, period=period)
         if period

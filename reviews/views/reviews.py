@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from departments import selectors as dept_selectors
@@ -31,15 +30,13 @@ def pick_period(request, kind):
     """The period asked for (of the given kind), else the last one that has ended, else the
     current one."""
     periods = list(metric_selectors.period_list(org=request.org, kind=kind))
-    wanted = request.GET.get("period")
-    if wanted:
-        period = metric_selectors.period_get(org=request.org, pk=wanted)
-        return period, periods
-    today = timezone.localdate()
-    ended = [p for p in periods if p.end < today]
-    current = [p for p in periods if p.start <= today]
-    chosen = max(ended or current or periods or [None], key=lambda p: p.start if p else 0)
-    return chosen, periods
+    period = metric_selectors.period_pick(
+        org=request.org,
+        wanted=request.GET.get("period"),
+        kind=kind,
+        defaults=(metric_selectors.PICK_ENDED,),
+    )
+    return period, periods
 
 
 @org_view(is_member)

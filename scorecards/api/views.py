@@ -75,14 +75,15 @@ class DashboardViewSet(OrgViewSet):
     # One object (not a list): `retrieve`, so that the schema does not describe an array.
     @extend_schema(parameters=[OpenApiParameter("period", int, description="Period id")])
     def retrieve(self, request, org_slug):
-        period_id = int_param(request, "period")
-        if period_id is None:
-            period = selectors.latest_period_with_data(org=self.org)
-            if period is None:
-                raise Http404(_("No period has been computed yet."))
-            period_id = period.pk
-        else:
-            metric_selectors.period_get(org=self.org, pk=period_id)
+        period = metric_selectors.period_pick(
+            org=self.org,
+            wanted=int_param(request, "period"),
+            defaults=(metric_selectors.PICK_WITH_DATA,),
+            latest_with_data=selectors.latest_period_with_data,
+        )
+        if period is None:
+            raise Http404(_("No period has been computed yet."))
+        period_id = period.pk
         row = selectors.org_scorecard(org=self.org, period_id=period_id)
         if row is None:
             raise Http404(_("This period has not been computed yet."))

@@ -34,9 +34,9 @@ from django.utils import timezone
 from departments.models import Organization
 from metrics import formulas
 from metrics.models import Indicator, Period
+from perfhub.cache_versions import dashboard_stale
 from perfhub.tenancy import org_atomic
 
-from .. import dashboard_cache
 from .lines import FRESH_SQL, STALE_LINES_SQL, _formula_lines_sql, _ids, _plain_lines_sql
 from .parts import PERIOD_WEIGHT, deal
 from .scores import (
@@ -201,5 +201,5 @@ def _recalculate_part(org: Organization, period_ids: list[int], started: datetim
         cursor.execute(ORG_SQL.format(periods=periods), params)
         cursor.execute(GOALS_SQL.format(periods=periods), params)
         cursor.execute(DONE_SQL.format(periods=periods), params)
-        dashboard_cache.bump(org.pk)  # when this commits
+        dashboard_stale(org.pk)  # new scorecards: renewed when this commits
     return RollupResult(periods=len(period_ids), lines=lines, scorecards=cards)

@@ -17,12 +17,12 @@ from ..tasks import request_full_recalculation
 
 
 def period_for_page(request):
-    """The period asked for, else the latest with data, else the current one."""
-    wanted = request.GET.get("period")
-    if wanted:
-        return metric_selectors.period_get(org=request.org, pk=wanted)
-    return selectors.latest_period_with_data(org=request.org) or metric_selectors.current_period(
-        org=request.org
+    """The period asked for, else the latest with data, else the current month."""
+    return metric_selectors.period_pick(
+        org=request.org,
+        wanted=request.GET.get("period"),
+        defaults=(metric_selectors.PICK_WITH_DATA, metric_selectors.PICK_CURRENT),
+        latest_with_data=selectors.latest_period_with_data,
     )
 
 

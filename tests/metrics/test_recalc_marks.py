@@ -53,36 +53,33 @@ def test_new_request_resets_attempts(org, hr, sales_kpis, month):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_announcement_per_transaction(org, periods):
+def test_one_announcement_per_transaction(org, periods, monkeypatch):
     """However many changes in one transaction mark periods, the job is asked for once."""
     from django.db import transaction
 
+    from metrics.services import recalc
     from metrics.services.recalc import recalculation_mark
-    from metrics.signals import recalculation_requested
 
     heard = []
 
-    def listener(sender, organization_id, period_ids, **kwargs):
+    def listener(organization_id, period_ids, **kwargs):
         heard.append((organization_id, period_ids))
 
-    recalculation_requested.connect(listener)
-    try:
-        months = [p for p in periods if p.kind == "month"]
-        with transaction.atomic():
-            recalculation_mark(org=org, periods=[months[0]])
-            recalculation_mark(org=org, periods=[months[5]])
-            assert heard == []
-        assert len(heard) == 1
-        assert {months[0].pk, months[5].pk} <= set(heard[0][1])
-        # A rolled-back savepoint drops its callback; the next mark registers a new one.
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    recalculation_mark(org=org, periods=[months[1]])
-                    raise RuntimeError
-            except RuntimeError:
-                pass
-            recalculation_mark(org=org, periods=[months[2]])
-        assert len(heard) == 2 and months[2].pk in heard[1][1]
-    finally:
-        recalculation_requested.disconnect(listener)
+    monkeypatch.setattr(recalc, "recalculation_enqueue", listener)
+    months = [p for p in periods if p.kind == "month"]
+    with transaction.atomic():
+        recalculation_mark(org=org, periods=[months[0]])
+        recalculation_mark(org=org, periods=[months[5]])
+        assert heard == []
+    assert len(heard) == 1
+    assert {months[0].pk, months[5].pk} <= set(heard[0][1])
+    # A rolled-back savepoint drops its callback; the next mark registers a new one.
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                recalculation_mark(org=org, periods=[months[1]])
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        recalculation_mark(org=org, periods=[months[2]])
+    assert len(heard) == 2 and months[2].pk in heard[1][1]
