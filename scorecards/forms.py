@@ -19,7 +19,7 @@ class DashboardFilterForm(forms.Form):
         required=False,
         choices=[("", _("All functions")), *DepartmentFunction.choices],
     )
-    parent = forms.ModelChoiceField(
+    parent: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Under department"), required=False, queryset=None, empty_label=_("Whole company")
     )
 
@@ -42,7 +42,7 @@ class DashboardFilterForm(forms.Form):
 class GoalForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea)
-    period = forms.ModelChoiceField(label=_("Period"), queryset=None)
+    period: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Period"), queryset=None)
 
     def __init__(self, *args, org, **kwargs):
 
@@ -51,7 +51,9 @@ class GoalForm(forms.Form):
 
 
 class GoalLinkForm(forms.Form):
-    kpi = forms.ModelChoiceField(label=_("KPI"), queryset=None, required=False)
+    kpi: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("KPI"), queryset=None, required=False
+    )
     weight = numbers.DecimalField(
         label=_("Contribution weight"),
         min_value=0,

@@ -137,7 +137,7 @@ def _generate(log, world: dict, departments: int, kpis: int, months: int) -> Non
         )
         for n in range(kpis)
     )
-    roots = []
+    roots: list = []
     depts = []
     for n in range(departments):
         parent = roots[n % len(roots)] if n >= 10 and roots else None
