@@ -22,7 +22,8 @@ from metrics.services.actuals import ActualInput, actuals_save
 from metrics.services.periods import period_lock, periods_generate
 from metrics.services.templates import template_apply
 from perfhub import tenancy
-from reviews.services import feedback_save, review_save, review_transition
+from reviews.services.feedback import feedback_save
+from reviews.services.reviews import review_save, review_transition
 from scorecards.services import goal_save
 
 DEMO_SLUG = "demo"

@@ -20,7 +20,7 @@ class ReviewStatus(models.TextChoices):
 class Review(TenantModel):
     """A department's periodic review (SPEC §2): the manager's self-assessment and
     improvement plan, the executive's decision and comment. Its status changes only through
-    reviews.services.review_transition, which records every step (ReviewTransition)."""
+    reviews.services.reviews.review_transition, which records every step (ReviewTransition)."""
 
     department = models.ForeignKey(
         Department, verbose_name=_("department"), on_delete=models.CASCADE, related_name="+"

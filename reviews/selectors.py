@@ -12,7 +12,7 @@ from scorecards.models import Scorecard, ScorecardLine
 from scorecards.selectors.dashboard import index_trend
 
 from .models import Feedback, Review, ReviewStatus, ReviewTransition
-from .services import SATISFACTION, satisfaction_value
+from .services.feedback import SATISFACTION, satisfaction_value
 
 
 def review_list(*, org, period_id=None, department_ids=None, status=None):

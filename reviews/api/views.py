@@ -19,13 +19,8 @@ from perfhub.tenancy import get_or_404
 
 from .. import selectors
 from ..models import Feedback, Review, ReviewTransition
-from ..services import (
-    feedback_delete,
-    feedback_save,
-    review_act,
-    review_actions,
-    review_save,
-)
+from ..services.feedback import feedback_delete, feedback_save
+from ..services.reviews import review_act, review_actions, review_save
 from .serializers import (
     FeedbackIn,
     FeedbackOut,

@@ -18,7 +18,7 @@ from departments.permissions import (
 )
 
 from .. import selectors
-from ..services import (
+from ..services.feedback import (
     FeedbackRefused,
     FeedbackRow,
     feedback_period_kind,

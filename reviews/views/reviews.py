@@ -23,7 +23,7 @@ from scorecards.selectors import scorecards as scorecard_selectors
 
 from .. import selectors
 from ..forms import DecisionForm, ReviewForm
-from ..services import review_act, review_actions
+from ..services.reviews import review_act, review_actions
 
 
 def pick_period(request, kind):

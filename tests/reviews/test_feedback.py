@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from metrics.models import Actual
 from metrics.services.periods import period_lock
 from reviews.models import Feedback
-from reviews.services import feedback_save, satisfaction_value
+from reviews.services.feedback import feedback_save, satisfaction_value
 from scorecards.models import ScorecardLine
 from scorecards.rollup import recalculate
 

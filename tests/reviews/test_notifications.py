@@ -10,7 +10,7 @@ from departments.models import Profile
 from metrics import selectors as metric_selectors
 from metrics.services.templates import template_apply
 from reviews import notifications
-from reviews.services import review_save, review_transition
+from reviews.services.reviews import review_save, review_transition
 from reviews.tasks import org_notifications
 from scorecards.rollup import recalculate
 from tests.factories import enter_actuals

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from reviews.models import Review, ReviewStatus, ReviewTransition
-from reviews.services import review_actions, review_save, review_transition
+from reviews.services.reviews import review_actions, review_save, review_transition
 
 pytestmark = pytest.mark.django_db
 

@@ -9,13 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from metrics.models import Actual
 from metrics.services.periods import period_lock
 from reviews.models import Feedback, Review, ReviewTransition
-from reviews.services import (
+from reviews.services.feedback import (
     FeedbackRefused,
     FeedbackRow,
     feedback_save,
     feedback_save_many,
-    review_act,
 )
+from reviews.services.reviews import review_act
 
 pytestmark = pytest.mark.django_db
 
