@@ -1,4 +1,5 @@
-"""Every page of the foundation × every role: allowed, 403 for a wrong role, 404 for outsiders."""
+"""The pages of departments/views.py × every role: allowed, 403 for a wrong role, 404 for
+outsiders."""
 
 import pytest
 from django.urls import reverse
