@@ -25,18 +25,21 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.styles import Alignment, Font, Protection
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from departments.permissions import can_enter_actuals
 
-from . import selectors
-from .models import PeriodKind
+from . import entry_headers, selectors
+from . import workbooks as wbk
+from .models import PeriodKind, Unit
 from .services.actuals import ActualInput, ActualsRefused, SaveResult, actuals_save
 from .values import MAX_DECIMAL_PLACES
 
@@ -59,7 +62,9 @@ COLUMNS = (
 # The columns an upload is read from; the others only help the person filling the file in.
 REQUIRED = ("period_id", "kpi_id", "value", "note", "version")
 EDITABLE = ("value", "note")
-DATA_SHEET = "entries"
+# The sheet name of files written before it was translated; reading accepts every name of
+# entry_headers.data_sheet_names().
+DATA_SHEET = entry_headers.LEGACY_SHEET
 # Sheet titles cannot contain "/" (nor \ ? * [ ] :).
 HELP_SHEET = "说明 Instructions"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -192,31 +197,89 @@ def csv_for(*, org, period, department_ids) -> bytes:
 
 
 def workbook_bytes(rows: Iterable[tuple], *, title: str = "") -> bytes:
-    """An .xlsx with the header row, `rows` (in COLUMNS order) and the instructions sheet.
+    """An .xlsx with the header row, `rows` (in COLUMNS order) and the instructions sheet,
+    headers and sheet name in the active language (entry_headers). The reference columns
+    are grey and locked (the sheet is protected without a password: a guard, not a lock),
+    the value and note columns highlighted and open; values and targets carry their unit's
+    number format, value cells a decimal data validation; the header row is frozen.
     Numbers are written as numbers, except a value a spreadsheet's double cannot hold
     exactly (more than ~15 significant digits), written as text so it comes back unchanged."""
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(DATA_SHEET)
+    ws = wb.create_sheet(entry_headers.sheet_title())
     ws.freeze_panes = "A2"
-    widths = {"department": 18, "indicator": 28, "note": 40, "period": 10}
+    widths = {"department": 18, "indicator": 28, "note": 40, "period": 10, "unit": 10}
     for n, name in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(n)].width = widths.get(name, 14)
-    bold = Font(bold=True)
-    editable = PatternFill("solid", fgColor="FFF2CC")
     header = []
-    for name in COLUMNS:
-        cell = WriteOnlyCell(ws, value=name)
-        cell.font = bold
-        if name in EDITABLE:
-            cell.fill = editable
+    for name, label in zip(COLUMNS, entry_headers.labels(COLUMNS), strict=True):
+        cell = WriteOnlyCell(ws, value=label)
+        cell.font = wbk.HEADER_FONT
+        cell.fill = wbk.INPUT_FILL if name in EDITABLE else wbk.HEADER_FILL
+        cell.border = wbk.THIN_BOTTOM
         header.append(cell)
     ws.append(header)
+    count = 0
     for row in rows:
-        ws.append([_xlsx_cell(ws, v) for v in row])
+        ws.append(_template_row(ws, row))
+        count += 1
+    _protect(ws, count)
     _write_instructions(wb.create_sheet(HELP_SHEET), title)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+_UNIT_AT, _TARGET_AT = COLUMNS.index("unit"), COLUMNS.index("target")
+_OPEN = Protection(locked=False)
+
+
+def _template_row(ws, row: tuple) -> list[Cell]:
+    unit = row[_UNIT_AT]
+    shown = wbk.unit_format(unit)
+    cells = []
+    for name, value in zip(COLUMNS, row, strict=True):
+        if name == "unit" and unit:
+            value = str(Unit(unit).label) if unit in Unit.values else unit
+        written = _xlsx_cell(ws, value)
+        cell = written if isinstance(written, Cell) else WriteOnlyCell(ws, value=written)
+        if name in EDITABLE:
+            cell.fill = wbk.INPUT_FILL
+            cell.protection = _OPEN
+        else:
+            cell.fill = wbk.REFERENCE_FILL
+        if name in ("value", "target") and cell.data_type != "s":
+            cell.number_format = shown
+        elif name == "note":
+            cell.number_format = wbk.TEXT
+        cells.append(cell)
+    return cells
+
+
+def _protect(ws, count: int) -> None:
+    """Lock the sheet (no password) so only the value and note cells take typing; sorting,
+    filtering and resizing stay allowed. Value cells take a number (a warning, not a
+    refusal: "120万" is still read on upload)."""
+    protection = ws.protection
+    protection.sheet = True
+    protection.formatColumns = protection.formatRows = False
+    protection.sort = protection.autoFilter = False
+    if not count:
+        return
+    column = get_column_letter(COLUMNS.index("value") + 1)
+    validation = DataValidation(
+        type="decimal",
+        operator="between",
+        formula1="-1E+15",
+        formula2="1E+15",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="warning",
+        errorTitle=_("Not a number"),
+        error=_("Type a number, such as 1234.5."),
+        showInputMessage=False,
+    )
+    validation.add(f"{column}2:{column}{count + 1}")
+    ws.data_validations.append(validation)
 
 
 def _xlsx_cell(ws, value):
@@ -269,28 +332,31 @@ def _csv_cell(value):
 
 _INSTRUCTIONS = (
     (
-        "每行是一个部门的一个指标在一个期间的实际值。只填写 value（数值）和 note（说明）两列。",
-        "Each row is one KPI of one department in one period. Fill in only the value and "
-        "note columns.",
+        "每行是一个部门的一个指标在一个期间的实际值。只填写黄色的“实际值”和“说明”两列；"
+        "灰色列已锁定（工作表保护，无密码）。",
+        "Each row is one KPI of one department in one period. Fill in only the yellow Value "
+        "and Note columns; the grey columns are locked (sheet protection, no password).",
     ),
     (
-        "不要修改 period_id、kpi_id 和 version 列；其他列仅供参考，上传时不读取。",
-        "Do not change period_id, kpi_id and version; the other columns are for reference "
-        "and are not read on upload.",
+        "不要修改“期间编号”“KPI 编号”和“版本”列；其他灰色列仅供参考，上传时不读取。"
+        "中文或英文表头的文件都可以上传。",
+        "Do not change Period id, KPI id and Version; the other grey columns are for "
+        "reference and are not read on upload. Files with Chinese or English headers can "
+        "both be uploaded.",
     ),
     (
-        "value 为空的行会被跳过（不会删除已有的值）。",
-        "Rows whose value is empty are skipped (an existing value is not removed).",
+        "“实际值”为空的行会被跳过（不会删除已有的值）。",
+        "Rows whose Value is empty are skipped (an existing value is not removed).",
     ),
     (
-        "数值请用小数点（1.5，而不是 1,5）；百分比填 0–1000 之间的数（如 92.5）；"
+        "数值请用小数点（1.5，而不是 1,5）；百分比填百分数（如 92.5）；"
         "人数、次数为非负整数。请直接填写数字，不要使用公式。",
-        "Use a decimal point (1.5, not 1,5); percentages are numbers between 0 and 1000 "
+        "Use a decimal point (1.5, not 1,5); percentages are numbers of percent "
         "(e.g. 92.5); counts are whole numbers, never negative. Type numbers, not formulas.",
     ),
     (
-        "得分低于黄线（红色）的数值必须在 note 中说明原因和措施。",
-        "A value that scores below the amber line (red) needs a note saying what happened "
+        "得分低于黄线（红色）的数值必须在“说明”中说明原因和措施。",
+        "A value that scores below the amber line (red) needs a Note saying what happened "
         "and what is being done.",
     ),
     (
@@ -304,8 +370,8 @@ _INSTRUCTIONS = (
         "lists each bad row with its reason.",
     ),
     (
-        "version 列记录下载时的版本。如果下载后有人修改了某个值，该行会被拒绝：请重新下载。",
-        "The version column is the version you downloaded. If someone changed a value since, "
+        "“版本”列记录下载时的版本。如果下载后有人修改了某个值，该行会被拒绝：请重新下载。",
+        "The Version column is the version you downloaded. If someone changed a value since, "
         "that row is refused: download the file again.",
     ),
     (
@@ -314,6 +380,21 @@ _INSTRUCTIONS = (
         "GB18030) can be uploaded too.",
     ),
 )
+
+_COLUMN_HELP = {
+    "period_id": ("系统用，不要修改", "used by PerfHub, do not change"),
+    "period": ("期间", "the period"),
+    "department_code": ("部门代码", "the department's code"),
+    "department": ("部门", "the department"),
+    "kpi_id": ("系统用，不要修改", "used by PerfHub, do not change"),
+    "indicator_code": ("指标代码", "the indicator's code"),
+    "indicator": ("指标", "the indicator"),
+    "unit": ("单位", "the unit"),
+    "target": ("本期目标", "the target for this period"),
+    "value": ("实际值（填写）", "the actual value (fill in)"),
+    "note": ("说明（需要时填写）", "a note (fill in when needed)"),
+    "version": ("下载时的版本，系统用", "the version when downloaded, used by PerfHub"),
+}
 
 
 def _write_instructions(ws, title: str) -> None:
@@ -336,21 +417,13 @@ def _write_instructions(ws, title: str) -> None:
         ws.append([a, b])
     ws.append([])
     ws.append(["列", "Columns"])
-    for name, zh, en in (
-        ("period_id", "期间编号（系统用）", "period id (used by PerfHub)"),
-        ("period", "期间", "period"),
-        ("department_code", "部门代码", "department code"),
-        ("department", "部门", "department"),
-        ("kpi_id", "KPI 编号（系统用）", "KPI id (used by PerfHub)"),
-        ("indicator_code", "指标代码", "indicator code"),
-        ("indicator", "指标", "indicator"),
-        ("unit", "单位", "unit"),
-        ("target", "本期目标", "target for this period"),
-        ("value", "实际值（填写）", "actual value (fill in)"),
-        ("note", "说明（可填写）", "note (fill in when needed)"),
-        ("version", "下载时的版本（系统用）", "version when downloaded (used by PerfHub)"),
-    ):
-        ws.append([f"{name}: {zh}", f"{name}: {en}"])
+    with translation.override("zh-hans"):
+        zh_labels = entry_headers.labels(COLUMNS)
+    with translation.override("en"):
+        en_labels = entry_headers.labels(COLUMNS)
+    for name, zh_label, en_label in zip(COLUMNS, zh_labels, en_labels, strict=True):
+        zh, en = _COLUMN_HELP[name]
+        ws.append([f"{zh_label}: {zh}", f"{en_label}: {en}"])
 
 
 # --- upload: reading ------------------------------------------------------------------------
@@ -429,10 +502,9 @@ def _read_xlsx(f) -> list[RawRow]:
         log.info("unreadable workbook: %r", exc)
         raise _not_xlsx() from exc
     try:
-        if DATA_SHEET in workbook.sheetnames:
-            sheet = workbook[DATA_SHEET]
-        else:
-            sheet = workbook.worksheets[0]
+        data_sheets = entry_headers.data_sheet_names()
+        titles = [t for t in workbook.sheetnames if t in data_sheets]
+        sheet = workbook[titles[0]] if titles else workbook.worksheets[0]
         # The declared dimensions may be wrong (cut the sheet short) or huge (a flood of
         # padding cells): read the rows that are really there.
         sheet.reset_dimensions()
@@ -476,16 +548,20 @@ def _refuse_long_sheets(f, members) -> None:
 def _header_positions(header) -> tuple[int, ...]:
     names: dict[str, int] = {}
     for n, raw in enumerate(header):
-        if isinstance(raw, str):
-            names.setdefault(raw.strip().lstrip("\ufeff").strip().lower(), n)
+        # A header in any language, or the code name (entry_headers.column_for).
+        if (column := entry_headers.column_for(raw)) is not None:
+            names.setdefault(column, n)
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise SpreadsheetRefused(
-            _(
-                "The header row (row 1) lacks the column(s) %(missing)s. Start from a "
-                "downloaded file and keep its first row as it is."
+            ngettext(
+                "The header row (row 1) lacks the column %(missing)s. Start from a "
+                "downloaded file and keep its first row as it is.",
+                "The header row (row 1) lacks the columns %(missing)s. Start from a "
+                "downloaded file and keep its first row as it is.",
+                len(missing),
             )
-            % {"missing": ", ".join(f"“{c}”" for c in missing)}
+            % {"missing": ", ".join(f"“{entry_headers.LABELS[c]}”" for c in missing)}
         )
     return tuple(names[c] for c in REQUIRED)  # period_id, kpi_id, value, note, version
 

@@ -1,180 +1,213 @@
 """Excel exports of the dashboard and of a department scorecard: numbers as numbers (not
-text), each with its unit, so they can be worked with in Excel."""
+text) with their formats, status colours, fitted columns and a title block naming the
+organization, the period and the time of export (the look is metrics.workbooks')."""
 
 from __future__ import annotations
 
-import io
-
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from metrics import workbooks as wbk
+from metrics.workbooks import XLSX, Column, Marked
 
-
-def _number(value):
-    return None if value is None else float(value)
+__all__ = ["XLSX", "dashboard_workbook", "scorecard_workbook"]
 
 
-def _as_text(cell) -> None:
-    """openpyxl stores text starting with "=" as a formula; user text (a department named
-    "=HYPERLINK(…)") must stay text. Text cells are never evaluated by spreadsheet programs,
-    whatever they start with (+, -, @ included)."""
-    if isinstance(cell.value, str) and cell.data_type == "f":
-        cell.data_type = "s"
+def _status(obj) -> Marked | str:
+    """The status label of a scorecard or line, filled with its colour."""
+    if obj is None:
+        return ""
+    return Marked(obj.get_status_display(), status=obj.status)
 
 
-def _sheet(wb, title, header, rows):
-    ws = wb.create_sheet(title[:31])
-    ws.append(header)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append(row)
-        for cell in ws[ws.max_row]:
-            _as_text(cell)
-    for cell in ws[1]:
-        _as_text(cell)
-    ws.freeze_panes = "A2"
-    for column in ws.columns:
-        width = max(len(str(c.value or "")) for c in column)
-        ws.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), 40)
-    return ws
-
-
-def dashboard_workbook(*, org, period, data) -> bytes:
-    """Indices, ranking and the departments × KPIs statuses of one period."""
-    wb = Workbook()
-    wb.remove(wb.active)
+def dashboard_workbook(*, org, period, data, goals=(), contributions=None) -> bytes:
+    """Indices, ranking, the departments × KPIs scores and the company goals of one
+    period. `goals` and `contributions` are scorecards.selectors.goals' goal_list and
+    goal_contributions for the period."""
+    wb = wbk.new_workbook()
+    heading = wbk.title_lines(org=org, period=period)
     current = data.get("current")
-    _sheet(
+    wbk.add_table(
         wb,
-        _("Indices"),
-        [
-            _("Period"),
-            _("Company index"),
-            _("Management index"),
-            _("Business index"),
-            _("Balance gap (business − management)"),
-            _("Management coverage"),
-            _("Business coverage"),
+        title=_("Indices"),
+        heading=heading,
+        columns=[
+            Column(_("Period")),
+            Column(_("Company index"), wbk.SCORE),
+            Column(_("Management index"), wbk.SCORE),
+            Column(_("Business index"), wbk.SCORE),
+            Column(_("Balance gap (business − management)"), wbk.SCORE),
+            Column(_("Management coverage"), wbk.PERCENT),
+            Column(_("Business coverage"), wbk.PERCENT),
         ],
-        [
+        rows=[
             [
                 period.label,
-                _number(current and current.company_index),
-                _number(current and current.management_index),
-                _number(current and current.business_index),
-                _number(current and current.balance_gap),
-                _number(current and current.management_coverage),
-                _number(current and current.business_coverage),
+                current and current.company_index,
+                current and current.management_index,
+                current and current.business_index,
+                current and current.balance_gap,
+                current and current.management_coverage,
+                current and current.business_coverage,
             ]
         ],
     )
-    _sheet(
+    wbk.add_table(
         wb,
-        _("Ranking of departments"),
-        [
-            "#",
-            _("Department"),
-            _("Code"),
-            _("Kind"),
-            _("Score"),
-            _("With sub-departments"),
-            _("Coverage"),
-            _("Status"),
+        title=_("Ranking of departments"),
+        heading=heading,
+        columns=[
+            Column("#", wbk.INTEGER, width=5),
+            Column(_("Department")),
+            Column(_("Code")),
+            Column(_("Kind")),
+            Column(_("Score"), wbk.SCORE),
+            Column(_("With sub-departments"), wbk.SCORE),
+            Column(_("Coverage"), wbk.PERCENT),
+            Column(_("Status")),
         ],
-        [
+        rows=[
             [
                 n,
                 c.department.display_name,
                 c.department.code,
                 c.department.get_kind_display(),
-                _number(c.score),
-                _number(c.rolled_up_score),
-                _number(c.coverage),
-                c.get_status_display(),
+                c.score,
+                c.rolled_up_score,
+                c.coverage,
+                _status(c),
             ]
             for n, c in enumerate(data.get("ranking", []), start=1)
         ],
     )
     heat = data.get("heatmap") or {"columns": [], "rows": []}
-    _sheet(
+    wbk.add_table(
         wb,
-        _("Departments × KPIs"),
-        [_("Department"), *[i.display_name for i in heat["columns"]]],
-        [
+        title=_("Departments × KPIs"),
+        heading=heading,
+        columns=[
+            Column(_("Department")),
+            *[Column(i.display_name, wbk.SCORE, width=14) for i in heat["columns"]],
+        ],
+        rows=[
             [
                 row["department"].display_name,
-                *[_number(cell.score) if cell else None for cell in row["cells"]],
+                *[
+                    Marked(cell.score, status=cell.status) if cell else None
+                    for cell in row["cells"]
+                ],
             ]
             for row in heat["rows"]
         ],
     )
-    return _save(wb)
+    _goals_sheet(wb, heading=heading, goals=goals, contributions=contributions or {})
+    return wbk.save(wb)
 
 
-def scorecard_workbook(*, department, period, card) -> bytes:
-    """One department's scorecard: its totals and every KPI line."""
-    wb = Workbook()
-    wb.remove(wb.active)
-    _sheet(
+def _goals_sheet(wb, *, heading, goals, contributions) -> None:
+    """One row per department KPI contributing to a goal, the goal's progress beside it
+    (SPEC §5); a goal without links is one row."""
+    rows = []
+    for goal in goals:
+        sides = contributions.get(goal.pk) or {}
+        lines = [c for side in ("management", "business") for c in sides.get(side, [])]
+        if not lines:
+            rows.append([goal.title, goal.progress, None, None, None, None, None, ""])
+        for c in lines:
+            link, line = c["link"], c["line"]
+            rows.append(
+                [
+                    goal.title,
+                    goal.progress,
+                    link.kpi.department.display_name,
+                    link.kpi.department.get_kind_display(),
+                    link.kpi.indicator.display_name,
+                    link.weight,
+                    line.score if line else None,
+                    _status(line) if line else "",
+                ]
+            )
+    wbk.add_table(
         wb,
-        _("Scorecard"),
-        [
-            _("Department"),
-            _("Period"),
-            _("Score"),
-            _("With sub-departments"),
-            _("Coverage"),
-            _("Status"),
+        title=_("Company goals"),
+        heading=heading,
+        columns=[
+            Column(_("Goal")),
+            Column(_("Progress"), wbk.SCORE),
+            Column(_("Department")),
+            Column(_("Kind")),
+            Column(_("KPI")),
+            Column(_("Contribution weight"), "0.###"),
+            Column(_("Score"), wbk.SCORE),
+            Column(_("Status")),
         ],
-        [
+        rows=rows,
+    )
+
+
+def scorecard_workbook(*, org, department, period, card) -> bytes:
+    """One department's scorecard: its totals and every KPI line (actual and targets in the
+    indicator's unit format)."""
+    wb = wbk.new_workbook()
+    heading = (
+        f"{org.name} · {department.display_name} · {period.label}",
+        wbk.title_lines(org=org, period=period)[1],
+    )
+    wbk.add_table(
+        wb,
+        title=_("Scorecard"),
+        heading=heading,
+        columns=[
+            Column(_("Department")),
+            Column(_("Period")),
+            Column(_("Score"), wbk.SCORE),
+            Column(_("With sub-departments"), wbk.SCORE),
+            Column(_("Coverage"), wbk.PERCENT),
+            Column(_("Status")),
+        ],
+        rows=[
             [
                 department.display_name,
                 period.label,
-                _number(card and card.score),
-                _number(card and card.rolled_up_score),
-                _number(card and card.coverage),
-                card.get_status_display() if card else "",
+                card and card.score,
+                card and card.rolled_up_score,
+                card and card.coverage,
+                _status(card),
             ]
         ],
     )
-    _sheet(
-        wb,
-        _("KPIs"),
-        [
-            _("KPI"),
-            _("Code"),
-            _("Unit"),
-            _("Weight"),
-            _("Actual"),
-            _("Target"),
-            _("Upper target"),
-            _("Threshold"),
-            _("Score"),
-            _("Status"),
-        ],
-        [
+    rows = []
+    for line in card.lines if card else []:
+        unit = wbk.unit_format(line.kpi.indicator.unit)
+        rows.append(
             [
                 line.kpi.indicator.display_name,
                 line.kpi.indicator.code,
                 line.kpi.indicator.get_unit_display(),
-                _number(line.weight),
-                _number(line.actual),
-                _number(line.target),
-                _number(line.target_max),
-                _number(line.threshold),
-                _number(line.score),
-                line.get_status_display(),
+                line.weight,
+                Marked(line.actual, number_format=unit),
+                Marked(line.target, number_format=unit),
+                Marked(line.target_max, number_format=unit),
+                Marked(line.threshold, number_format=unit),
+                line.score,
+                _status(line),
             ]
-            for line in (card.lines if card else [])
+        )
+    wbk.add_table(
+        wb,
+        title=_("KPIs"),
+        heading=heading,
+        columns=[
+            Column(_("KPI")),
+            Column(_("Code")),
+            Column(_("Unit")),
+            Column(_("Weight"), "0.###"),
+            Column(_("Actual")),
+            Column(_("Target")),
+            Column(_("Upper target")),
+            Column(_("Threshold")),
+            Column(_("Score"), wbk.SCORE),
+            Column(_("Status")),
         ],
+        rows=rows,
     )
-    return _save(wb)
-
-
-def _save(wb) -> bytes:
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return wbk.save(wb)

@@ -226,7 +226,7 @@ def _openpyxl_floor(data: bytes) -> int:
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         count = 0
-        for _values in workbook[spreadsheets.DATA_SHEET].iter_rows(min_row=2, values_only=True):
+        for _values in workbook.worksheets[0].iter_rows(min_row=2, values_only=True):
             count += 1
         return count
     finally:

@@ -14,6 +14,7 @@ from metrics import selectors as metric_selectors
 from .. import dashboard_cache, exports
 from ..forms import DashboardFilterForm
 from ..selectors import dashboard as dashboard_selectors
+from ..selectors import goals as goal_selectors
 from ..selectors import scorecards as selectors
 from .scorecards import chart_number, period_for_page, xlsx_response
 
@@ -93,11 +94,19 @@ def company_dashboard(request):
 
 @org_view(is_member)
 def company_dashboard_export(request):
-    """The dashboard's tables as .xlsx, with the same period and filters."""
+    """The dashboard's tables as .xlsx, with the same period and filters, and the
+    company goals of the period with their contributing departments."""
     period, _form, data = _dashboard(request)
     if period is None:
         raise Http404
-    content = exports.dashboard_workbook(org=request.org, period=period, data=data)
+    goals = list(goal_selectors.goal_list(org=request.org, period_id=period.pk))
+    content = exports.dashboard_workbook(
+        org=request.org,
+        period=period,
+        data=data,
+        goals=goals,
+        contributions=goal_selectors.goal_contributions(org=request.org, goals=goals),
+    )
     return xlsx_response(content, f"dashboard-{period.start:%Y-%m}-{period.kind}.xlsx")
 
 

@@ -54,7 +54,9 @@ def department_scorecard_export(request, pk):
     department, period, card = _scorecard(request, pk)
     if period is None:
         raise Http404
-    content = exports.scorecard_workbook(department=department, period=period, card=card)
+    content = exports.scorecard_workbook(
+        org=request.org, department=department, period=period, card=card
+    )
     return xlsx_response(
         content, f"scorecard-{department.code}-{period.start:%Y-%m}-{period.kind}.xlsx"
     )

@@ -9,6 +9,8 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
+from metrics import entry_headers
+
 from .journey import Visitor
 
 pytestmark = pytest.mark.browser
@@ -139,8 +141,8 @@ def test_manager_enters_imports_and_sees_the_scorecard(stack, browser, axe_sourc
         path = tmp_path / "entries.xlsx"
         download_info.value.save_as(path)
         book = openpyxl.load_workbook(path)
-        sheet = book["entries"]
-        header = [c.value for c in sheet[1]]
+        sheet = book.worksheets[0]
+        header = [entry_headers.column_for(c.value) for c in sheet[1]]
         kpi_col, value_col = header.index("kpi_id") + 1, header.index("value") + 1
         changed = next(k for k in ids if k != red and kpis[k][4] != "count")
         new_value = str(Decimal(values[changed]) + 1)

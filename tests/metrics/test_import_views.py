@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from metrics import spreadsheets
+from metrics import entry_headers, spreadsheets
 from metrics.models import Actual, Kpi, PeriodKind, Template
 from metrics.selectors import period_list
 from metrics.services.actuals import ActualInput, actuals_save
@@ -46,8 +46,8 @@ def _download(client, world, name="entries_download", **params):
 
 def _fill(data: bytes, values: dict) -> SimpleUploadedFile:
     wb = load_workbook(io.BytesIO(data))
-    ws = wb[spreadsheets.DATA_SHEET]
-    header = [c.value for c in ws[1]]
+    ws = wb.worksheets[0]
+    header = [entry_headers.column_for(c.value) for c in ws[1]]
     code, value = header.index("indicator_code") + 1, header.index("value") + 1
     department = header.index("department_code") + 1
     for r in range(2, ws.max_row + 1):
@@ -122,7 +122,7 @@ def test_download_is_an_xlsx_with_a_good_file_name(world, login):
     assert disposition.startswith('attachment; filename="perfhub-acme-2026-03-sales.xlsx"')
     assert "filename*=UTF-8''" + quote("PerfHub Acme 2026-03 ") in disposition
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
-    assert rows[0] == spreadsheets.COLUMNS
+    assert tuple(entry_headers.column_for(name) for name in rows[0]) == spreadsheets.COLUMNS
     assert {r[2] for r in rows[1:]} == {"sales"}
 
 

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from departments.models import Organization, Role
 from departments.selectors import managed_department_ids, membership_for
-from metrics import spreadsheets
+from metrics import entry_headers, spreadsheets
 from metrics.models import Actual, ActualChange, Kpi, PeriodKind, Template
 from metrics.selectors import period_list
 from metrics.services.actuals import ActualInput, actuals_save
@@ -68,8 +68,8 @@ def _fill(data: bytes, values: dict, notes: dict | None = None) -> bytes:
     """Open a downloaded workbook, set `value` (and `note`) by indicator code (and
     department code when the key is a tuple), save it again."""
     wb = load_workbook(io.BytesIO(data))
-    ws = wb[spreadsheets.DATA_SHEET]
-    header = [c.value for c in ws[1]]
+    ws = wb.worksheets[0]
+    header = [entry_headers.column_for(c.value) for c in ws[1]]
     col = {name: header.index(name) + 1 for name in header}
     for r in range(2, ws.max_row + 1):
         code = ws.cell(r, col["indicator_code"]).value
@@ -95,9 +95,10 @@ def _upload(world, data: bytes, name="actuals.xlsx", user=None, membership=None)
 
 
 def _rows(data: bytes) -> list[dict]:
-    ws = load_workbook(io.BytesIO(data), read_only=True)[spreadsheets.DATA_SHEET]
+    ws = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
     values = list(ws.iter_rows(values_only=True))
-    return [dict(zip(values[0], row, strict=True)) for row in values[1:]]
+    header = [entry_headers.column_for(name) for name in values[0]]
+    return [dict(zip(header, row, strict=True)) for row in values[1:]]
 
 
 def _sales_row_numbers(data: bytes) -> dict[str, int]:
@@ -118,8 +119,10 @@ def test_defusedxml_protects_openpyxl():
 def test_workbook_lists_typed_kpis_with_numbers_and_instructions(world):
     data = _download(world)
     wb = load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == [spreadsheets.DATA_SHEET, spreadsheets.HELP_SHEET]
-    assert tuple(c.value for c in wb[spreadsheets.DATA_SHEET][1]) == spreadsheets.COLUMNS
+    assert wb.sheetnames == ["Entries", spreadsheets.HELP_SHEET]  # English (see conftest)
+    header = tuple(c.value for c in wb.worksheets[0][1])
+    assert header[:2] == ("Period id", "Period") and header[-3:] == ("Value", "Note", "Version")
+    assert tuple(entry_headers.column_for(h) for h in header) == spreadsheets.COLUMNS
     help_text = " ".join(
         str(c.value) for row in wb[spreadsheets.HELP_SHEET].iter_rows() for c in row
     )
@@ -162,7 +165,7 @@ def test_note_that_looks_like_a_formula_is_written_as_text(world):
         can_enter=lambda d: True,
     )
     data = _download(world)
-    ws = load_workbook(io.BytesIO(data))[spreadsheets.DATA_SHEET]
+    ws = load_workbook(io.BytesIO(data)).worksheets[0]
     notes = [row[10] for row in ws.iter_rows(min_row=2)]
     cell = next(c for c in notes if c.value and str(c.value).startswith("="))
     assert cell.data_type == "s"
@@ -482,10 +485,13 @@ def test_missing_header_is_named():
     wb.active.append(["period_id", "kpi_id", "value", "note"])
     out = io.BytesIO()
     wb.save(out)
-    with pytest.raises(SpreadsheetRefused, match="“version”"):
+    with pytest.raises(SpreadsheetRefused, match="lacks the column “Version”"):
         spreadsheets.read_rows(out, "a.xlsx")
-    with pytest.raises(SpreadsheetRefused, match="“kpi_id”"):
+    with pytest.raises(SpreadsheetRefused, match="lacks the column “KPI id”"):
         spreadsheets.read_rows(io.BytesIO(b"period_id,value,note,version\r\n"), "a.csv")
+    # ngettext: two missing columns are "columns".
+    with pytest.raises(SpreadsheetRefused, match="lacks the columns “KPI id”, “Version”"):
+        spreadsheets.read_rows(io.BytesIO(b"period_id,value,note\r\n"), "a.csv")
 
 
 def test_too_many_rows_are_refused(monkeypatch):
@@ -512,7 +518,7 @@ def test_rows_far_down_the_sheet_are_read_despite_a_wrong_dimension(world):
 
 def test_sheet_named_entries_is_read_whatever_its_position(world):
     wb = load_workbook(io.BytesIO(_fill(_download(world), {("sales", "new_customers"): 7})))
-    wb.move_sheet(spreadsheets.DATA_SHEET, offset=1)
+    wb.move_sheet(wb.worksheets[0], offset=1)
     out = io.BytesIO()
     wb.save(out)
     assert _upload(world, out.getvalue()).created == 1

@@ -125,11 +125,12 @@ def test_dashboard_export_contents(client, executive, org, computed):
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     wb = load_workbook(io.BytesIO(response.content))
-    indices = list(wb.worksheets[0].iter_rows(values_only=True))
-    assert indices[1][2] == pytest.approx(85.7143) and indices[1][3] == 90  # numbers, not text
-    ranking = list(wb.worksheets[1].iter_rows(values_only=True))
-    assert [r[2] for r in ranking[1:]] == ["sales"]  # the filter applies to the export
-    assert ranking[1][4] == 90.0
+    # The title block (3 rows) and the header row come first.
+    indices = list(wb.worksheets[0].iter_rows(min_row=5, values_only=True))
+    assert indices[0][2] == pytest.approx(85.7143) and indices[0][3] == 90  # numbers, not text
+    ranking = list(wb.worksheets[1].iter_rows(min_row=5, values_only=True))
+    assert [r[2] for r in ranking] == ["sales"]  # the filter applies to the export
+    assert ranking[0][4] == 90.0
 
 
 def test_fairness_warns_after_three_periods_of_one_side_far_ahead(org, hr):
