@@ -55,3 +55,13 @@ def token_create(
 def token_revoke(*, user, pk) -> None:
     """End one of the user's tokens at once (404 for a token that is not theirs)."""
     token_get(user=user, pk=pk).delete()
+
+
+@transaction.atomic
+def user_name_set(*, user, given_name: str, family_name: str) -> None:
+    """The user's given and family names (shown instead of the username everywhere, see
+    perfhub.names): stripped, each at most the User model's 150 characters."""
+    user.first_name = (given_name or "").strip()
+    user.last_name = (family_name or "").strip()
+    user.full_clean(exclude=["password", "username", "email"], validate_unique=False)
+    user.save(update_fields=["first_name", "last_name"])

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
@@ -34,10 +35,17 @@ def _profile_page(request, *, form=None, token_form=None, new_key=None, status=2
 
 @login_required
 def profile(request):
-    """The user's own settings: the language of their emails and which emails they get."""
+    """The user's own settings: their name, the language of their emails and which emails
+    they get."""
     form = ProfileForm(request.POST or None, instance=profile_for(user=request.user))
     if request.method == "POST" and form.is_valid():
-        form.save()
+        with transaction.atomic():
+            services.user_name_set(
+                user=request.user,
+                given_name=form.cleaned_data["given_name"],
+                family_name=form.cleaned_data["family_name"],
+            )
+            form.save()
         messages.success(request, _("Your settings are saved."))
         return redirect("profile")
     return _profile_page(request, form=form)

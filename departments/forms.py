@@ -87,8 +87,21 @@ class OrganizationSettingsForm(forms.ModelForm):
 
 
 class ProfileForm(forms.ModelForm):
-    """Email language and the kinds of email the user wants (unticked: turned off)."""
+    """The user's name (accounts.services.user_name_set saves it), email language and the
+    kinds of email the user wants (unticked: turned off)."""
 
+    given_name = forms.CharField(
+        label=_("Given name"),
+        max_length=150,
+        required=False,
+        help_text=_("For example 小明 or Anna."),
+    )
+    family_name = forms.CharField(
+        label=_("Family name"),
+        max_length=150,
+        required=False,
+        help_text=_("For example 王 or Schmidt. Chinese names are shown family name first."),
+    )
     wanted = forms.MultipleChoiceField(
         label=_("Emails I want"),
         required=False,
@@ -109,6 +122,10 @@ class ProfileForm(forms.ModelForm):
             *Language.choices,
         ]
         self.initial["wanted"] = [k for k in NotificationKind.values if self.instance.wants(k)]
+        user = getattr(self.instance, "user", None)
+        if user is not None:
+            self.initial["given_name"] = user.first_name
+            self.initial["family_name"] = user.last_name
 
     def save(self, commit=True):
         wanted = set(self.cleaned_data["wanted"])

@@ -375,3 +375,14 @@ def _sql(node: _Node, column: Mapping[str, str]) -> str:
     if kind == "/":
         return f"((1.0 * {left}) / NULLIF({right}, 0))"
     return f"({left} {kind} {right})"
+
+
+_CODE = re.compile(r"\b[a-z][a-z0-9_]*\b")
+_SPELLED_OPERATORS = str.maketrans({"*": "×", "/": "÷"})
+
+
+def spelled(expression: str, names: Mapping[str, str]) -> str:
+    """A formula as a reader sees it: each indicator code replaced by its name (`names`:
+    code → name; a code without a name stays as it is), × and ÷ for * and /."""
+    text = expression.translate(_SPELLED_OPERATORS)
+    return _CODE.sub(lambda m: names.get(m.group(0), m.group(0)), text)

@@ -203,7 +203,8 @@ class EntryRow:
     actual: Actual | None
     last_value: Decimal | None
     computed: Decimal | None = None  # formula KPIs: from the entered components
-    formula_missing: list[str] = field(default_factory=list)
+    formula_missing: list[str] = field(default_factory=list)  # names of missing components
+    formula_text: str = ""  # the formula with indicator names (formulas.spelled)
 
     @property
     def typed(self) -> bool:
@@ -267,6 +268,7 @@ def entry_grids(*, org, period: Period, department_ids) -> list[EntryGrid]:
         )
     for grid in grids.values():
         values = values_by_department[grid.department.pk]
+        names = {row.kpi.indicator.code: row.kpi.indicator.display_name for row in grid.rows}
         for row in grid.rows:
             if row.kpi.indicator.is_formula:
                 try:
@@ -274,8 +276,20 @@ def entry_grids(*, org, period: Period, department_ids) -> list[EntryGrid]:
                 except formulas.FormulaError:
                     continue
                 row.computed = formulas.evaluate(parsed, values)
-                row.formula_missing = sorted(c for c in parsed.codes if values.get(c) is None)
+                row.formula_text = formulas.spelled(parsed.expression, names)
+                row.formula_missing = sorted(
+                    names.get(c, c) for c in parsed.codes if values.get(c) is None
+                )
     return sorted(grids.values(), key=lambda g: g.department.code)
+
+
+def indicator_names(*, org) -> dict[str, str]:
+    """Every indicator's name (in the active language) by code, to spell formulas out
+    (formulas.spelled): one query."""
+    return {
+        i.code: i.display_name
+        for i in Indicator.objects.for_org(org).only("code", "name", "name_en")
+    }
 
 
 def actual_history(*, org, kpi: Kpi):

@@ -20,6 +20,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from perfhub.names import display_name
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # The pages' status colours (app.css .status-green/-amber/-red).
@@ -111,10 +113,16 @@ def export_stamp() -> str:
     return timezone.localtime().strftime("%Y-%m-%d %H:%M")
 
 
-def title_lines(*, org, period) -> tuple[str, str]:
-    """The two title lines of every export: organization · period, and the time of export."""
+def title_lines(*, org, period, by=None) -> tuple[str, str]:
+    """The two title lines of every export: organization · period, and the time of export
+    (and by whom, by their name: perfhub.names)."""
     heading = f"{org.name} · {period.label}" if period is not None else org.name
-    return heading, _("Exported at %(time)s") % {"time": export_stamp()}
+    if by is None:
+        return heading, _("Exported at %(time)s") % {"time": export_stamp()}
+    return heading, _("Exported at %(time)s by %(name)s") % {
+        "time": export_stamp(),
+        "name": display_name(by),
+    }
 
 
 def add_table(wb: Workbook, *, title: str, heading: tuple[str, str], columns, rows):

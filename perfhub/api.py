@@ -12,8 +12,21 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import error_messages
+from .names import display_name
 from .numbers import NotANumberCharacter, check_number_characters
 from .ratelimits import RateLimited, hit
+
+
+class PersonName(serializers.CharField):
+    """A user's name as pages show it (perfhub.names.display_name), read-only; null when
+    there is no user. Point `source` at the user: `PersonName(source="entered_by")`."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(read_only=True, allow_null=True, default=None)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return display_name(value) or None
 
 
 def exception_handler(exc, context):

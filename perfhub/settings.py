@@ -145,6 +145,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Chinese (Simplified)")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates written "6 Dec 2026" (perfhub/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["perfhub.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

@@ -19,12 +19,12 @@ def _status(obj) -> Marked | str:
     return Marked(obj.get_status_display(), status=obj.status)
 
 
-def dashboard_workbook(*, org, period, data, goals=(), contributions=None) -> bytes:
+def dashboard_workbook(*, org, period, data, goals=(), contributions=None, by=None) -> bytes:
     """Indices, ranking, the departments × KPIs scores and the company goals of one
     period. `goals` and `contributions` are scorecards.selectors.goals' goal_list and
     goal_contributions for the period."""
     wb = wbk.new_workbook()
-    heading = wbk.title_lines(org=org, period=period)
+    heading = wbk.title_lines(org=org, period=period, by=by)
     current = data.get("current")
     wbk.add_table(
         wb,
@@ -144,13 +144,13 @@ def _goals_sheet(wb, *, heading, goals, contributions) -> None:
     )
 
 
-def scorecard_workbook(*, org, department, period, card) -> bytes:
+def scorecard_workbook(*, org, department, period, card, by=None) -> bytes:
     """One department's scorecard: its totals and every KPI line (actual and targets in the
     indicator's unit format)."""
     wb = wbk.new_workbook()
     heading = (
         f"{org.name} · {department.display_name} · {period.label}",
-        wbk.title_lines(org=org, period=period)[1],
+        wbk.title_lines(org=org, period=period, by=by)[1],
     )
     wbk.add_table(
         wb,

@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from perfhub.api import StrictInput
+from perfhub.api import PersonName, StrictInput
 
 from ..models import (
     Department,
@@ -57,12 +57,13 @@ class OrganizationSettingsIn(StrictInput, serializers.ModelSerializer):
 
 class MemberOut(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
+    name = PersonName(source="user")
     email = serializers.CharField(source="user.email", read_only=True)
     user_id = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Membership
-        fields = ["id", "user_id", "username", "email", "role"]
+        fields = ["id", "user_id", "username", "name", "email", "role"]
 
 
 class InvitationIn(StrictInput, serializers.Serializer):
@@ -82,6 +83,7 @@ class InvitationOut(serializers.ModelSerializer):
     invited_by = serializers.CharField(
         source="invited_by.username", read_only=True, allow_null=True, default=None
     )
+    invited_by_name = PersonName(source="invited_by")
     status = serializers.ChoiceField(choices=Invitation.Status.choices, read_only=True)
 
     class Meta:
@@ -93,6 +95,7 @@ class InvitationOut(serializers.ModelSerializer):
             "role",
             "status",
             "invited_by",
+            "invited_by_name",
             "created_at",
             "expires_at",
         ]

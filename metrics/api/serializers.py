@@ -8,7 +8,7 @@ from rest_framework import serializers
 from departments.api.serializers import OrgScopedPrimaryKeyField
 from departments.models import DepartmentFunction, DepartmentKind
 from departments.selectors import department_list
-from perfhub.api import StrictInput
+from perfhub.api import PersonName, StrictInput
 
 from .. import selectors
 from ..models import Actual, Indicator, Kpi, Period, PeriodKind, Template, TemplateItem
@@ -160,6 +160,7 @@ class ActualOut(serializers.ModelSerializer):
     entered_by = serializers.CharField(
         source="entered_by.username", read_only=True, allow_null=True, default=None
     )
+    entered_by_name = PersonName(source="entered_by")
 
     class Meta:
         model = Actual
@@ -173,6 +174,7 @@ class ActualOut(serializers.ModelSerializer):
             "version",
             "source",
             "entered_by",
+            "entered_by_name",
             "entered_at",
         ]
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from perfhub.history import declare_no_ignored_triggers, history_context
+from perfhub.names import display_name
 
 from .. import scoring
 from ..models import Actual, ActualChange, Kpi, Period, Source
@@ -78,7 +79,12 @@ def _conflicts(org, stale: list[tuple[ActualInput, Actual]]) -> list[Conflict]:
     read here, in one query: a row locked FOR UPDATE after a concurrent change is
     re-checked by PostgreSQL, and a user joined into that query could come back empty."""
     ids = {a.entered_by_id for _, a in stale if a.entered_by_id}
-    names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
+    names = {
+        user.pk: display_name(user)
+        for user in get_user_model()
+        .objects.filter(pk__in=ids)
+        .only("pk", "username", "first_name", "last_name")
+    }
     return [
         Conflict(
             ref=entry.ref,

@@ -5,6 +5,8 @@ from decimal import Decimal
 from django import template
 from django.utils.translation import get_language
 
+from metrics import formulas
+
 register = template.Library()
 
 
@@ -87,3 +89,9 @@ def readable(value, unit=""):
 def _trim(number: Decimal) -> str:
     text = format(number.quantize(Decimal("0.01")), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@register.filter
+def spelled(formula, names):
+    """A formula with indicator names for its codes (metrics.formulas.spelled)."""
+    return formulas.spelled(formula or "", names or {})

@@ -55,7 +55,12 @@ def indicator_list(request):
         indicators = indicators.filter(kind__in=[kind, ""])
     else:
         kind = ""
-    context = {"indicators": indicators, "kind": kind, "kinds": DepartmentKind.choices}
+    context = {
+        "indicators": indicators,
+        "kind": kind,
+        "kinds": DepartmentKind.choices,
+        "formula_names": selectors.indicator_names(org=request.org),
+    }
     return render(request, "metrics/config/indicator_list.html", context)
 
 

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from departments.access import org_view
 from departments.permissions import (
@@ -101,10 +102,15 @@ def my_entries(request):
             errors = {int(k): v for k, v in exc.errors.items() if k.isdigit()}
             conflicts = {int(c.ref): c for c in exc.conflicts}
             posted = request.POST
+            count = len(errors) + len(conflicts)
             messages.error(
                 request,
-                _("Nothing was saved: %(n)s value(s) need your attention (marked below).")
-                % {"n": len(errors) + len(conflicts)},
+                ngettext(
+                    "Nothing was saved: %(n)s value needs your attention (marked below).",
+                    "Nothing was saved: %(n)s values need your attention (marked below).",
+                    count,
+                )
+                % {"n": count},
             )
         except PermissionDenied:
             raise

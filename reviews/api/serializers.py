@@ -5,7 +5,7 @@ from rest_framework import serializers
 from departments import selectors as dept_selectors
 from departments.api.serializers import OrgScopedPrimaryKeyField
 from metrics import selectors as metric_selectors
-from perfhub.api import StrictInput
+from perfhub.api import PersonName, StrictInput
 
 from ..models import (
     Feedback,
@@ -24,16 +24,18 @@ def _periods(org):
 
 class ReviewTransitionOut(serializers.ModelSerializer):
     by = serializers.CharField(source="by.username", default=None, read_only=True, allow_null=True)
+    by_name = PersonName(source="by")
 
     class Meta:
         model = ReviewTransition
-        fields = ["from_status", "to_status", "by", "at", "comment"]
+        fields = ["from_status", "to_status", "by", "by_name", "at", "comment"]
 
 
 class ReviewOut(serializers.ModelSerializer):
     decided_by = serializers.CharField(
         source="decided_by.username", default=None, read_only=True, allow_null=True
     )
+    decided_by_name = PersonName(source="decided_by")
     transitions = ReviewTransitionOut(many=True, read_only=True)
     actions = serializers.ListField(
         child=serializers.ChoiceField(choices=["submit", "approve", "return"]),
@@ -55,6 +57,7 @@ class ReviewOut(serializers.ModelSerializer):
             "submitted_at",
             "decided_at",
             "decided_by",
+            "decided_by_name",
             "created_at",
             "updated_at",
             "actions",

@@ -106,6 +106,7 @@ def company_dashboard_export(request):
         data=data,
         goals=goals,
         contributions=goal_selectors.goal_contributions(org=request.org, goals=goals),
+        by=request.user,
     )
     return xlsx_response(content, f"dashboard-{period.start:%Y-%m}-{period.kind}.xlsx")
 

@@ -55,7 +55,7 @@ def department_scorecard_export(request, pk):
     if period is None:
         raise Http404
     content = exports.scorecard_workbook(
-        org=request.org, department=department, period=period, card=card
+        org=request.org, department=department, period=period, card=card, by=request.user
     )
     return xlsx_response(
         content, f"scorecard-{department.code}-{period.start:%Y-%m}-{period.kind}.xlsx"
@@ -129,5 +129,9 @@ def kpi_detail(request, pk):
             "trend": trend,
             "chart": chart,
             "history": metric_selectors.actual_history(org=request.org, kpi=kpi),
+            # Its formula spelled with indicator names, never codes.
+            "formula_names": metric_selectors.indicator_names(org=request.org)
+            if kpi.indicator.is_formula
+            else {},
         },
     )

@@ -460,7 +460,7 @@ def test_generate_fiscal_year_respects_start_month_and_is_idempotent(client, hr,
     assert client.post(url, {"fiscal_year": "2026"}).status_code == 302
     assert selectors.period_list(org=org).count() == 17
     page = client.get(_url("period_list", org)).content.decode()
-    assert "2026-04-01" in page and "2027-03-31" in page
+    assert "1 Apr 2026" in page and "31 Mar 2027" in page  # unambiguous English dates
 
 
 def test_generate_refuses_a_year_out_of_range(client, hr, org):

@@ -56,6 +56,8 @@ def goal(org, computed, hr):
 
 
 def test_dashboard_export_title_formats_widths_and_fills(client, executive, org, computed):
+    executive.first_name, executive.last_name = "小明", "王"
+    executive.save()
     client.force_login(executive)
     month = computed["month"]
     with translation.override("en"):
@@ -63,7 +65,8 @@ def test_dashboard_export_title_formats_widths_and_fills(client, executive, org,
     indices = wb["Indices"]
     assert indices["A1"].value == f"{org.name} · {month.label}"
     assert indices["A1"].font.b
-    assert re.fullmatch(r"Exported at \d{4}-\d\d-\d\d \d\d:\d\d", indices["A2"].value)
+    stamp = r"Exported at \d{4}-\d\d-\d\d \d\d:\d\d by 王小明"  # ISO time, the name
+    assert re.fullmatch(stamp, indices["A2"].value)
     assert indices.freeze_panes == f"A{HEADER_ROW + 1}"
     assert _columns(indices)[:2] == ["Period", "Company index"]
     assert _cell(indices, "Management index").number_format == "0.0"
