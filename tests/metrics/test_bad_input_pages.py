@@ -81,7 +81,7 @@ def test_entry_grid_refuses_bad_value_beside_its_cell(client, world, kpi, value,
     response = client.post(url, _grid_post(world, world[kpi], value, note))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Nothing was saved" in page
+    assert "Nothing was saved: 1 value needs your attention" in page  # ngettext, not value(s)
     assert reason in page, reason
     assert not Actual.objects.for_org(world["org"]).exists()
 
