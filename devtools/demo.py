@@ -28,12 +28,24 @@ from scorecards.services import goal_save
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "perfhub-demo"  # noqa: S105 - published demo login
+# username, role, e-mail, given name, family name. The first four are the demo logins; the
+# others manage departments, so that pages name real-looking people in both languages.
 DEMO_USERS = (
-    ("admin", Role.ADMIN, "admin@demo.perfhub.local"),
-    ("hr", Role.HR, "hr@demo.perfhub.local"),
-    ("manager", Role.MANAGER, "manager@demo.perfhub.local"),
-    ("executive", Role.EXECUTIVE, "executive@demo.perfhub.local"),
+    ("admin", Role.ADMIN, "admin@demo.perfhub.local", "敏", "赵"),
+    ("hr", Role.HR, "hr@demo.perfhub.local", "娜", "李"),
+    ("manager", Role.MANAGER, "manager@demo.perfhub.local", "小明", "王"),
+    ("executive", Role.EXECUTIVE, "executive@demo.perfhub.local", "伟", "张"),
+    ("chen.jing", Role.MANAGER, "chen.jing@demo.perfhub.local", "静", "陈"),
+    ("david.miller", Role.MANAGER, "david.miller@demo.perfhub.local", "David", "Miller"),
+    ("emily.chen", Role.MANAGER, "emily.chen@demo.perfhub.local", "Emily", "Chen"),
 )
+# Who manages which department (the others have no manager yet).
+DEMO_MANAGERS = {
+    "sales": "manager",
+    "production": "chen.jing",
+    "rnd": "david.miller",
+    "service": "emily.chen",
+}
 # code, 中文, English, kind, function, parent code
 DEMO_DEPARTMENTS = (
     ("hr", "人力资源部", "Human Resources", "management", "hr", None),
@@ -51,11 +63,16 @@ DEMO_DEPARTMENTS = (
 def load_demo(stdout=None) -> Organization:
     User = get_user_model()
     users = {}
-    for username, _role, email in DEMO_USERS:
-        user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+    for username, _role, email, given, family in DEMO_USERS:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"email": email, "first_name": given, "last_name": family}
+        )
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save()
+        elif not (user.first_name or user.last_name):  # a demo loaded before names existed
+            user.first_name, user.last_name = given, family
+            user.save(update_fields=["first_name", "last_name"])
         users[username] = user
 
     org = Organization.objects.filter(slug=DEMO_SLUG).first()
@@ -66,7 +83,7 @@ def load_demo(stdout=None) -> Organization:
     # The organization's rows are written with the database set to it (row-level security).
     with tenancy.org_atomic(org):
         existing_roles = dict(Membership.objects.for_org(org).values_list("user_id", "role"))
-        for username, role, _email in DEMO_USERS:
+        for username, role, *_rest in DEMO_USERS:
             if users[username].pk not in existing_roles:
                 Membership.objects.create(organization=org, user=users[username], role=role)
 
@@ -83,7 +100,7 @@ def load_demo(stdout=None) -> Organization:
                 kind=kind,
                 function=function,
                 parent=codes.get(parent_code) if parent_code else None,
-                managers=[users["manager"]] if code == "sales" else [],
+                managers=[users[DEMO_MANAGERS[code]]] if code in DEMO_MANAGERS else [],
             )
         _ensure_demo_data(org, users, codes)
     return org
@@ -148,7 +165,7 @@ def _ensure_demo_data(org: Organization, users: dict, departments: dict[str, Dep
     ]
     kpis = list(m_selectors.kpi_list(org=org).filter(is_active=True))
     rng = random.Random(20261129)  # the same demo every time
-    entries = []
+    entries: dict[str, list[ActualInput]] = {}  # by who enters them
     for index, month in enumerate(months):
         current = index == len(months) - 1
         for kpi in kpis:
@@ -177,16 +194,19 @@ def _ensure_demo_data(org: Organization, users: dict, departments: dict[str, Dep
                     value = min(max(value, Decimal(0)), Decimal(1000)).quantize(Decimal("0.1"))
                 else:
                     value = max(value, Decimal(0)).quantize(Decimal("0.01"))
-            entries.append(
+            # Each department's manager enters its values; HR those of the others.
+            by = DEMO_MANAGERS.get(kpi.department.code, "hr")
+            entries.setdefault(by, []).append(
                 ActualInput(kpi.pk, month.pk, value, note=_note(rng), ref=f"{kpi.pk}-{month.pk}")
             )
-    actuals_save(
-        org=org,
-        by=users["manager"],
-        source="import",
-        entries=entries,
-        can_enter=lambda d: True,
-    )
+    for username, typed in entries.items():
+        actuals_save(
+            org=org,
+            by=users[username],
+            source="import",
+            entries=typed,
+            can_enter=lambda d: True,
+        )
     _demo_feedback(org, departments, months, rng)
     _demo_reviews(org, users, departments, months)
     for month in months[:-3]:  # older months are closed
@@ -249,14 +269,51 @@ def _note(rng) -> str:
 
 # How well each management department supports the business side (average rating).
 _SUPPORT = {"hr": 4.1, "finance": 3.5, "admin": 3.0}
-_FEEDBACK_COMMENTS = (
-    "",
-    "",
-    "响应及时 / Quick to respond",
-    "流程还可以更简单 / The process could be simpler",
-    "招聘支持到位 / Good hiring support",
-    "报销周期偏长 / Reimbursements take long",
-)
+# What business departments say about each management department: (praise, criticism),
+# picked by the rating given; about a third of the ratings come without a comment.
+_FEEDBACK_COMMENTS = {
+    "hr": (
+        (
+            "招聘支持到位，岗位两周内到人。/ Good hiring support: roles filled within two weeks.",
+            "新员工培训安排得很好。/ Onboarding of new staff was well organized.",
+            "绩效面谈指导很有帮助。/ The coaching for appraisal talks helped.",
+        ),
+        (
+            "招聘进度偏慢，生产线缺人。/ Hiring is slow; the line is short of staff.",
+            "培训课程与一线需求脱节。/ Training does not match what the front line needs.",
+        ),
+    ),
+    "finance": (
+        (
+            "预算调整响应及时。/ Budget changes were handled quickly.",
+            "月度经营报表清晰易懂。/ The monthly figures are clear and easy to read.",
+        ),
+        (
+            "报销周期偏长，差旅费等了三周。/ Reimbursements take long: travel costs waited "
+            "three weeks.",
+            "付款审批环节太多。/ Too many steps to approve a payment.",
+        ),
+    ),
+    "admin": (
+        (
+            "会议室和办公用品保障及时。/ Meeting rooms and office supplies are always ready.",
+            "班车调整后通勤方便多了。/ Commuting is easier since the shuttle bus changed.",
+        ),
+        (
+            "工位维修响应慢。/ Repairs to desks and equipment are slow.",
+            "出差订票经常要催。/ Travel bookings need chasing.",
+        ),
+    ),
+}
+
+
+def _feedback_comment(department, rating: int, rng) -> str:
+    """A comment that fits the department rated and the rating (often none)."""
+    if rng.random() < 0.35:
+        return ""
+    praise, criticism = _FEEDBACK_COMMENTS.get(department.code, ((), ()))
+    choices = praise if rating >= 4 else criticism if rating <= 2 else praise + criticism
+    return rng.choice(choices) if choices else ""
 
 
 def _demo_feedback(org, departments, months, rng) -> None:
@@ -279,7 +336,7 @@ def _demo_feedback(org, departments, months, rng) -> None:
                     rater_department=rater,
                     rated_department=department,
                     rating=rating,
-                    comment=rng.choice(_FEEDBACK_COMMENTS),
+                    comment=_feedback_comment(department, rating, rng),
                 )
 
 
