@@ -332,7 +332,7 @@ def _csv_cell(value):
 
 _INSTRUCTIONS = (
     (
-        "每行是一个部门的一个指标在一个期间的实际值。只填写黄色的“实际值”和“说明”两列；"
+        "每行是一个部门的一个指标在一个期间的实际值。只填写黄色的“数值”和“备注”两列；"
         "灰色列已锁定（工作表保护，无密码）。",
         "Each row is one KPI of one department in one period. Fill in only the yellow Value "
         "and Note columns; the grey columns are locked (sheet protection, no password).",
@@ -345,7 +345,7 @@ _INSTRUCTIONS = (
         "both be uploaded.",
     ),
     (
-        "“实际值”为空的行会被跳过（不会删除已有的值）。",
+        "“数值”为空的行会被跳过（不会删除已有的值）。",
         "Rows whose Value is empty are skipped (an existing value is not removed).",
     ),
     (
@@ -355,7 +355,7 @@ _INSTRUCTIONS = (
         "(e.g. 92.5); counts are whole numbers, never negative. Type numbers, not formulas.",
     ),
     (
-        "得分低于黄线（红色）的数值必须在“说明”中说明原因和措施。",
+        "得分低于黄线（红色）的数值必须在“备注”中说明原因和措施。",
         "A value that scores below the amber line (red) needs a Note saying what happened "
         "and what is being done.",
     ),
