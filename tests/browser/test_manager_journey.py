@@ -79,11 +79,16 @@ def test_manager_enters_imports_and_sees_the_scorecard(stack, browser, axe_sourc
         ids = [int(inputs.nth(i).get_attribute("id")[2:]) for i in range(inputs.count())]
         assert len(ids) >= 5
         kpis = {row[0]: row for row in stack.sql(KPI_SQL, [ids])}
-        # Dates and amounts in the locale's form: 2026年12月10日 / 12/10/2026; 166.67万 /
-        # 1,666,666.67.
+        # Dates and amounts in the locale's form: 2026年12月10日 / 10 Dec 2026 (never the
+        # ambiguous 12/10/2026); 166.67万 / 1,666,666.67.
         intro = page.locator("main p.small").first.inner_text()
-        date_form = r"\d{4}年\d{1,2}月\d{1,2}日" if lang == "zh-hans" else r"\d{2}/\d{2}/\d{4}"
+        date_form = (
+            r"\d{4}年\d{1,2}月\d{1,2}日"
+            if lang == "zh-hans"
+            else r"\b\d{1,2} [A-Z][a-z]{2} \d{4}\b"
+        )
         assert re.search(date_form, intro), intro
+        assert not re.search(r"\d{1,2}/\d{1,2}/\d{4}", intro), intro
         revenue = next(k for k in ids if kpis[k][6] == "sales_revenue")
         target = page.locator("tr", has=page.locator(f"#v-{revenue}")).locator("td.text-end").first
         if lang == "zh-hans":
