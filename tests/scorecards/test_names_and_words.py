@@ -148,3 +148,14 @@ def test_entry_page_shows_formula_and_missing_components_by_name(client, hr, org
         assert f"<code>{kpi.indicator.formula}</code>" not in page
         missing = sorted(names[c] for c in formulas.parse(kpi.indicator.formula).codes)
         assert "缺失: " + "、".join(missing) in page  # nothing entered yet: all missing
+
+
+def test_a_hostile_name_is_escaped_on_pages_and_kept_as_text_in_the_api(client, api, admin, org):
+    payload = '<img src=x onerror="alert(1)">'
+    _name(admin, payload, "")
+    client.force_login(admin)
+    page = client.get(f"/o/{org.slug}/members/").content.decode()
+    assert payload not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    body = api(admin).get(f"/api/v1/orgs/{org.slug}/members/").json()
+    assert payload in {m["name"] for m in body["results"]}
