@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .models import Department, Language, NotificationKind, Organization, Profile, Role
@@ -122,6 +123,11 @@ class ProfileForm(forms.ModelForm):
             *Language.choices,
         ]
         self.initial["wanted"] = [k for k in NotificationKind.values if self.instance.wants(k)]
+        # The name first, in the order the page's language writes it (姓 before 名).
+        names = ["given_name", "family_name"]
+        if (get_language() or "").startswith("zh"):
+            names.reverse()
+        self.order_fields([*names, "language", "wanted"])
         user = getattr(self.instance, "user", None)
         if user is not None:
             self.initial["given_name"] = user.first_name
