@@ -209,7 +209,8 @@ def _refused_response(exc: ActualsRefused, *, bulk_size: int | None = None) -> R
             "period": c.period_id,
             "value": str(c.their_value),
             "version": c.their_version,
-            "entered_by": c.by,
+            "entered_by": c.by_username,
+            "entered_by_name": c.by,
             "entered_at": c.at,
         }
         for c in exc.conflicts

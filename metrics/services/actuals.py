@@ -41,8 +41,9 @@ class Conflict:
     period_id: int
     their_value: Decimal
     their_version: int
-    by: str
+    by: str  # their name as pages show it (perfhub.names)
     at: str
+    by_username: str = ""
 
 
 @dataclass
@@ -79,8 +80,8 @@ def _conflicts(org, stale: list[tuple[ActualInput, Actual]]) -> list[Conflict]:
     read here, in one query: a row locked FOR UPDATE after a concurrent change is
     re-checked by PostgreSQL, and a user joined into that query could come back empty."""
     ids = {a.entered_by_id for _, a in stale if a.entered_by_id}
-    names = {
-        user.pk: display_name(user)
+    users = {
+        user.pk: user
         for user in get_user_model()
         .objects.filter(pk__in=ids)
         .only("pk", "username", "first_name", "last_name")
@@ -92,8 +93,9 @@ def _conflicts(org, stale: list[tuple[ActualInput, Actual]]) -> list[Conflict]:
             period_id=existing.period_id,
             their_value=existing.value,
             their_version=existing.version,
-            by=names.get(existing.entered_by_id, ""),
+            by=display_name(users.get(existing.entered_by_id)),
             at=date_format(timezone.localtime(existing.entered_at), "DATETIME_FORMAT"),
+            by_username=getattr(users.get(existing.entered_by_id), "username", ""),
         )
         for entry, existing in stale
     ]

@@ -38,9 +38,12 @@ def test_stale_version_answers_409_and_changes_nothing(api, hr, admin, org, sale
             url(org, f"{body['id']}/"), {"value": 1600000, "version": 1}, format="json"
         )
     ).status_code == 200
+    admin.first_name, admin.last_name = "Alice", "Adams"
+    admin.save()
     r = api(hr).patch(url(org, f"{body['id']}/"), {"value": 1650000, "version": 1}, format="json")
     assert r.status_code == 409
-    assert r.json()["conflicts"][0]["entered_by"] == admin.username
+    conflict = r.json()["conflicts"][0]
+    assert (conflict["entered_by"], conflict["entered_by_name"]) == (admin.username, "Alice Adams")
     assert Actual.objects.for_org(org).get().value == 1600000
 
 
