@@ -12,6 +12,7 @@ from departments.permissions import can_configure, can_view_department, is_membe
 from metrics import selectors as metric_selectors
 
 from .. import exports
+from ..charts import chart_number
 from ..selectors import scorecards as selectors
 from ..tasks import request_full_recalculation
 
@@ -92,12 +93,6 @@ def recalculation_status(request, pk):
     if request.htmx:
         template += "#progress"
     return render(request, template, {"run": run})
-
-
-def chart_number(value):
-    """A score for a chart: one decimal, as the tables and tooltips show it (the heatmap's
-    5,000 cells are most of the page's weight)."""
-    return None if value is None else round(float(value), 1)
 
 
 @org_view(is_member)
