@@ -16,6 +16,11 @@ def chart_number(value):
     return None if value is None else round(float(value), 1)
 
 
+def chart_value(value):
+    """An actual or a target for a chart: two decimals, as `readable` shows it."""
+    return None if value is None else round(float(value), 2)
+
+
 def says_something(values: Iterable) -> bool:
     """True when the values (None for no value) hold at least two points that differ: a
     chart of them shows a difference or a change."""

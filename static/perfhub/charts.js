@@ -17,6 +17,7 @@
     business: "#e8590c",
     company: "#6f42c1",
     target: "#198754",
+    reference: "#6c757d",
     grey: "#ced4da",
     red: "#dc3545",
     amber: "#ffc107",

@@ -91,7 +91,7 @@
         { name: labels.business, type: "bar", stack: "s", color: colours.business,
           data: rows.map(function (r) { return r.kind === "business" ? r.score : null; }),
           markLine: { silent: true, symbol: "none", label: { show: false },
-                      lineStyle: { color: "#6c757d" }, data: [{ yAxis: 100 }] } },
+                      lineStyle: { color: colours.reference }, data: [{ yAxis: 100 }] } },
       ],
     });
   }
@@ -210,7 +210,7 @@
       yAxis: { type: "category", data: data.heatmap.rows, inverse: true,
                axisLabel: { interval: 0, overflow: "truncate" } },
       visualMap: {
-        type: "piecewise", orient: "horizontal", left: "center", top: 0, dimension: 2,
+        type: "piecewise", orient: "horizontal", left: 0, top: 0, dimension: 2,
         pieces: [
           { value: 0, label: names[0], color: colours.grey },
           { value: 1, label: names[1], color: colours.red },
