@@ -113,12 +113,9 @@ def dashboard_charts(data) -> dict:
         "departments_trend": departments_trend,
         "trend": trend,
         "empty": {
-            "trend": periods_with_values(
-                [trend["company"], trend["management"], trend["business"]]
-            )
+            "trend": periods_with_values([trend["company"], trend["management"], trend["business"]])
             < 2,
-            "departments_trend": periods_with_values([d["scores"] for d in departments_trend])
-            < 2,
+            "departments_trend": periods_with_values([d["scores"] for d in departments_trend]) < 2,
             "comparison": not says_something(scored),
             "scatter": len(scatter) < 2 or not says_something(p["coverage"] for p in scatter),
             "fairness": not any(r["management"] or r["business"] for r in fairness),

@@ -228,9 +228,9 @@ def dashboard_goals(*, org, period) -> list:
             by_department: dict = {}
             for item in items:
                 department = item["link"].kpi.department
-                by_department.setdefault(
-                    department.pk, {"department": department, "items": []}
-                )["items"].append(item)
+                by_department.setdefault(department.pk, {"department": department, "items": []})[
+                    "items"
+                ].append(item)
             goal.sides[side] = sorted(
                 by_department.values(), key=lambda d: (d["department"].code, d["department"].pk)
             )

@@ -18,6 +18,7 @@
     company: "#6f42c1",
     target: "#198754",
     reference: "#6c757d",
+    background: "#ffffff",
     grey: "#ced4da",
     red: "#dc3545",
     amber: "#ffc107",

@@ -7,7 +7,7 @@
 // Colours and numbers come from charts.js (one palette, one formatter). ECharts puts what a
 // tooltip formatter returns into the page as HTML: every name in it (departments,
 // indicators: typed by users) goes through `esc`. Labels, legends and the default tooltips
-// are drawn as text by ECharts itself.
+// (numbers through `valueFormatter`) are escaped or drawn as text by ECharts itself.
 (function () {
   "use strict";
   var source = document.getElementById("dashboard-data");
@@ -30,20 +30,12 @@
   function side(kind) { return kind === "management" ? colours.management : colours.business; }
   var score = { type: "value", min: 0, max: 120, axisLabel: { formatter: P.axis("") } };
   function scoreText(value) { return value === null || value === undefined ? "—" : P.readable(value); }
-  function axisTooltip(params) {
-    var list = Array.isArray(params) ? params : [params];
-    var head = list.length ? esc(list[0].axisValueLabel || list[0].name) : "";
-    return head + list.map(function (p) {
-      return "<br>" + p.marker + esc(p.seriesName) + ": " + esc(scoreText(p.value));
-    }).join("");
-  }
-
   var trend = init("trend-chart");
   if (trend && data.trend) {
     trend.setOption({
       grid: { left: 40, right: 10, top: 30, bottom: 30 },
       legend: { top: 0, data: [labels.company, labels.management, labels.business] },
-      tooltip: { trigger: "axis", formatter: axisTooltip },
+      tooltip: { trigger: "axis", valueFormatter: scoreText },
       xAxis: { type: "category", data: data.trend.periods },
       yAxis: score,
       series: [
@@ -64,7 +56,7 @@
     departments.setOption({
       grid: { left: 40, right: 10, top: 40, bottom: 30 },
       legend: { type: "scroll", top: 0 },
-      tooltip: { trigger: "axis", formatter: axisTooltip },
+      tooltip: { trigger: "axis", valueFormatter: scoreText },
       xAxis: { type: "category", data: data.trend.periods },
       yAxis: score,
       series: data.departments_trend.map(function (d) {
@@ -81,7 +73,7 @@
     comparison.setOption({
       grid: { left: 40, right: 10, top: 30, bottom: 10, containLabel: true },
       legend: { top: 0, data: [labels.management, labels.business], selectedMode: false },
-      tooltip: { trigger: "axis", formatter: axisTooltip },
+      tooltip: { trigger: "axis", valueFormatter: scoreText },
       xAxis: { type: "category", data: rows.map(function (r) { return r.name; }),
                axisLabel: { rotate: 90, interval: 0, width: 90, overflow: "truncate" } },
       yAxis: score,
@@ -156,10 +148,7 @@
     fair.setOption({
       grid: { left: 40, right: 10, top: 30, bottom: 30 },
       legend: { top: 0, data: [labels.management, labels.business] },
-      tooltip: { trigger: "item", formatter: function (p) {
-        return esc(p.name) + "<br>" + p.marker + esc(p.seriesName) + ": " +
-          p.value.slice(1).map(scoreText).map(esc).join(" · ");
-      } },
+      tooltip: { trigger: "item", valueFormatter: scoreText },
       xAxis: { type: "category", data: data.fairness.map(function (r) { return r.period; }) },
       yAxis: score,
       series: [
@@ -219,7 +208,7 @@
         ],
       },
       series: [{ type: "heatmap", data: data.heatmap.cells,
-                 itemStyle: { borderColor: "#fff", borderWidth: 1 } }],
+                 itemStyle: { borderColor: colours.background, borderWidth: 1 } }],
     });
     layoutHeat();
     layouts.push(layoutHeat);

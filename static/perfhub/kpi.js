@@ -13,12 +13,8 @@
   chart.setOption({
     grid: { left: 10, right: 10, top: 30, bottom: 10, containLabel: true },
     legend: { top: 0, data: [labels.actual, labels.target] },
-    tooltip: { trigger: "axis", formatter: function (params) {
-      return P.esc(params[0].axisValueLabel) + params.map(function (p) {
-        return "<br>" + p.marker + P.esc(p.seriesName) + ": " +
-          P.esc(P.readable(p.value, data.unit));
-      }).join("");
-    } },
+    tooltip: { trigger: "axis",
+               valueFormatter: function (value) { return P.readable(value, data.unit); } },
     xAxis: { type: "category", data: data.periods },
     yAxis: { type: "value", scale: true, axisLabel: { formatter: P.axis(data.unit) } },
     series: [
