@@ -145,10 +145,20 @@
   var fair = init("fairness-chart");
   if (fair && data.fairness) {
     var empty = [null, null, null, null, null];
+    var box = labels.box.split("|");  // lowest, lower quartile, median, upper quartile, highest
+    // One line: "Management · 2026-07: lowest 73.8 · lower quartile 79.8 · …" (the value is
+    // [category index, lowest, Q1, median, Q3, highest]).
+    var boxText = function (p) {
+      return p.seriesName + " · " + p.name + ": " + box.map(function (label, i) {
+        return label + " " + scoreText(p.value[i + 1]);
+      }).join(" · ");
+    };
     fair.setOption({
       grid: { left: 40, right: 10, top: 30, bottom: 30 },
       legend: { top: 0, data: [labels.management, labels.business] },
-      tooltip: { trigger: "item", valueFormatter: scoreText },
+      tooltip: { trigger: "item", formatter: function (p) {
+        return esc(boxText(p));
+      } },
       xAxis: { type: "category", data: data.fairness.map(function (r) { return r.period; }) },
       yAxis: score,
       series: [
