@@ -100,6 +100,10 @@ def _beside(request, department, period, review) -> dict:
             org=request.org, period_id=period.pk, department_ids=[department.pk]
         ),
     )
+    scorecard_selectors.attach_notes(  # the manager's notes beside red and amber lines
+        org=request.org,
+        pairs=[(c.period, line) for c in cards for line in c.lines],  # type: ignore[attr-defined]
+    )
     return {
         "review": review,
         "card": cards[0] if cards else None,

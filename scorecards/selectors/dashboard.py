@@ -1,5 +1,5 @@
-"""Reads of the company dashboard: indices, ranking, heat map, trends and fairness (stored
-scorecards only)."""
+"""Reads of the company dashboard: indices, ranking, heat map, trends, fairness and the
+company goals in force (stored scorecards only)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from metrics.selectors import period_list
 
 from ..models import OrgScorecard, Scorecard, ScorecardLine, Status
+from .goals import goal_contributions, goal_list
 from .scorecards import (
     department_trend,
     org_scorecard,
@@ -57,6 +58,7 @@ def dashboard(*, org, period, department_ids=None, kind=None, function=None) -> 
             org=org, periods=[o.period for o in trend], cards=cards
         ),
         "fairness": fairness(org=org, period=period),
+        "goals": dashboard_goals(org=org, period=period),
         "pending": period.pk in pending_period_ids(org=org),
     }
 
@@ -206,3 +208,30 @@ def fairness(*, org, period, count: int = 6) -> dict:
         "gap_limit": FAIRNESS_GAP,
         "run": FAIRNESS_RUN,
     }
+
+
+def dashboard_goals(*, org, period) -> list:
+    """The company goals in force during the period (SPEC §5): those of the period itself
+    and of the quarter and year containing it, longest first, each with its progress and
+    `sides`: for management and business, the contributing departments in order, each with
+    its linked KPIs' lines of the goal's period ({"department", "items": [{"link",
+    "line"}]}). Three queries whatever the number of goals and links."""
+    goals = list(
+        goal_list(org=org)
+        .filter(period__start__lte=period.start, period__end__gte=period.end)
+        .order_by("period__start", "-period__end", "title")
+    )
+    contributions = goal_contributions(org=org, goals=goals)
+    for goal in goals:
+        goal.sides = {}
+        for side, items in contributions[goal.pk].items():
+            by_department: dict = {}
+            for item in items:
+                department = item["link"].kpi.department
+                by_department.setdefault(department.pk, {"department": department, "items": []})[
+                    "items"
+                ].append(item)
+            goal.sides[side] = sorted(
+                by_department.values(), key=lambda d: (d["department"].code, d["department"].pk)
+            )
+    return goals

@@ -6,11 +6,11 @@ from collections import defaultdict
 
 from django.db.models import QuerySet
 
-from metrics.models import PendingRecalculation
+from metrics.models import Actual, PendingRecalculation
 from metrics.selectors import period_list
 from perfhub.tenancy import get_or_404
 
-from ..models import OrgScorecard, RecalculationRun, Scorecard, ScorecardLine
+from ..models import OrgScorecard, RecalculationRun, Scorecard, ScorecardLine, Status
 
 
 def scorecard_list(*, org, period_id=None, department_ids=None) -> QuerySet[Scorecard]:
@@ -130,3 +130,39 @@ def department_trend(*, org, periods, cards) -> list[dict]:
         }
         for c in cards
     ]
+
+
+NOTED_STATUSES = frozenset({Status.RED, Status.AMBER})
+
+
+def attach_notes(*, org, pairs) -> None:
+    """Give each red or amber line of `pairs` ((period, line) with the line's period, a line
+    None for none) its `notes`: the notes written with the KPI's actuals in the months of
+    the line's period, oldest first, as [(month label, note)]; other lines get []. One query,
+    none when no line is red or amber: for the scorecard, review and KPI pages."""
+    pairs = [(period, line) for period, line in pairs if line is not None]
+    for _period, line in pairs:
+        line.notes = []
+    noted = [(p, line) for p, line in pairs if line.status in NOTED_STATUSES]
+    if not noted:
+        return
+    actuals = (
+        Actual.objects.for_org(org)
+        .filter(
+            kpi_id__in={line.kpi_id for _p, line in noted},
+            period__start__gte=min(p.start for p, _line in noted),
+            period__end__lte=max(p.end for p, _line in noted),
+        )
+        .exclude(note="")
+        .select_related("period")
+        .order_by("period__start", "-period__end")
+    )
+    by_kpi = defaultdict(list)
+    for actual in actuals:
+        by_kpi[actual.kpi_id].append(actual)
+    for period, line in noted:
+        line.notes = [
+            (actual.period.label, actual.note)
+            for actual in by_kpi[line.kpi_id]
+            if actual.period.start >= period.start and actual.period.end <= period.end
+        ]

@@ -12,11 +12,12 @@ from departments.permissions import is_member, visible_department_ids
 from metrics import selectors as metric_selectors
 
 from .. import dashboard_cache, exports
+from ..charts import dashboard_charts as _dashboard_charts
 from ..forms import DashboardFilterForm
 from ..selectors import dashboard as dashboard_selectors
 from ..selectors import goals as goal_selectors
 from ..selectors import scorecards as selectors
-from .scorecards import chart_number, period_for_page, xlsx_response
+from .scorecards import period_for_page, xlsx_response
 
 
 def _dashboard(request, period=None):
@@ -109,69 +110,3 @@ def company_dashboard_export(request):
         by=request.user,
     )
     return xlsx_response(content, f"dashboard-{period.start:%Y-%m}-{period.kind}.xlsx")
-
-
-STATUS_LEVEL = {"grey": 0, "red": 1, "amber": 2, "green": 3}
-
-
-def _box(q):
-    return None if q is None else [q["min"], q["q1"], q["median"], q["q3"], q["max"]]
-
-
-def _dashboard_charts(data) -> dict:
-    """The numbers the dashboard's charts draw (the tables on the page show the same)."""
-    if not data:
-        return {}
-    heat = data["heatmap"]
-    return {
-        "comparison": [
-            {
-                "name": c.department.display_name,
-                "kind": c.department.kind,
-                "score": chart_number(c.score),
-            }
-            for c in data["ranking"]
-        ],
-        "heatmap": {
-            "columns": [i.display_name for i in heat["columns"]],
-            "rows": [r["department"].display_name for r in heat["rows"]],
-            "cells": [
-                [x, y, STATUS_LEVEL[cell.status], chart_number(cell.score)]
-                for y, row in enumerate(heat["rows"])
-                for x, cell in enumerate(row["cells"])
-                if cell is not None
-            ],
-        },
-        "scatter": [
-            {
-                "name": c.department.display_name,
-                "kind": c.department.kind,
-                "coverage": round(float(c.coverage) * 100, 1),
-                "score": chart_number(c.score),
-            }
-            for c in data["ranking"]
-            if c.score is not None
-        ],
-        "fairness": [
-            {
-                "period": r["period"].label,
-                "management": _box(r["management"]),
-                "business": _box(r["business"]),
-            }
-            for r in data["fairness"]["rows"]
-        ],
-        "departments_trend": [
-            {
-                "name": r["department"].display_name,
-                "kind": r["department"].kind,
-                "scores": [chart_number(v) for v in r["scores"]],
-            }
-            for r in data["department_trend"]
-        ],
-        "trend": {
-            "periods": [o.period.label for o in data["trend"]],
-            "company": [chart_number(o.company_index) for o in data["trend"]],
-            "management": [chart_number(o.management_index) for o in data["trend"]],
-            "business": [chart_number(o.business_index) for o in data["trend"]],
-        },
-    }

@@ -12,6 +12,7 @@ from departments.permissions import can_configure, can_view_department, is_membe
 from metrics import selectors as metric_selectors
 
 from .. import exports
+from ..charts import chart_number, chart_value
 from ..selectors import scorecards as selectors
 from ..tasks import request_full_recalculation
 
@@ -65,6 +66,8 @@ def department_scorecard_export(request, pk):
 @org_view(is_member)
 def department_scorecard(request, pk):
     department, period, card = _scorecard(request, pk)
+    if card is not None:  # the manager's notes beside its red and amber lines
+        selectors.attach_notes(org=request.org, pairs=[(period, line) for line in card.lines])
     return render(
         request,
         "scorecards/department_scorecard.html",
@@ -96,12 +99,6 @@ def recalculation_status(request, pk):
     return render(request, template, {"run": run})
 
 
-def chart_number(value):
-    """A score for a chart: one decimal, as the tables and tooltips show it (the heatmap's
-    5,000 cells are most of the page's weight)."""
-    return None if value is None else round(float(value), 1)
-
-
 @org_view(is_member)
 def kpi_detail(request, pk):
     """One KPI over time (actual against its target, from stored scorecard lines) and every
@@ -111,12 +108,14 @@ def kpi_detail(request, pk):
         raise PermissionDenied
     kind = request.GET.get("kind") if request.GET.get("kind") in ("month", "quarter") else "month"
     trend = selectors.kpi_trend(org=request.org, kpi=kpi, kind=kind)
+    selectors.attach_notes(org=request.org, pairs=trend)
     # A period of the trend marked for recalculation: its lines may be out of date.
     pending = not selectors.pending_period_ids(org=request.org).isdisjoint(p.pk for p, _ in trend)
     chart = {
         "periods": [p.label for p, _line in trend],
-        "actual": [chart_number(line.actual) if line else None for _p, line in trend],
-        "target": [chart_number(line.target) if line else None for _p, line in trend],
+        "unit": kpi.indicator.unit,
+        "actual": [chart_value(line.actual) if line else None for _p, line in trend],
+        "target": [chart_value(line.target) if line else None for _p, line in trend],
         "score": [chart_number(line.score) if line else None for _p, line in trend],
     }
     return render(

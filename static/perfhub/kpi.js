@@ -1,22 +1,27 @@
 // One KPI over time: its actual against its target line (the table below has the numbers).
+// Axis and tooltip numbers in the page's language (charts.js: 万/亿 in Chinese, separators in
+// English), the target in the palette's target colour.
 (function () {
   "use strict";
   var el = document.getElementById("kpi-chart");
   var source = document.getElementById("kpi-data");
-  if (!el || !source || typeof echarts === "undefined") return;
+  if (!el || !source || typeof echarts === "undefined" || !window.PerfhubCharts) return;
+  var P = window.PerfhubCharts;
   var labels = (document.currentScript || document.querySelector("script[data-actual]")).dataset;
   var data = JSON.parse(source.textContent);
-  var chart = echarts.init(el, null, { renderer: "svg", locale: labels.locale });
+  var chart = P.init(el);
   chart.setOption({
-    grid: { left: 70, right: 10, top: 30, bottom: 30 },
+    grid: { left: 10, right: 10, top: 30, bottom: 10, containLabel: true },
     legend: { top: 0, data: [labels.actual, labels.target] },
-    tooltip: { trigger: "axis" },
+    tooltip: { trigger: "axis",
+               valueFormatter: function (value) { return P.readable(value, data.unit); } },
     xAxis: { type: "category", data: data.periods },
-    yAxis: { type: "value", scale: true },
+    yAxis: { type: "value", scale: true, axisLabel: { formatter: P.axis(data.unit) } },
     series: [
-      { name: labels.actual, type: "line", data: data.actual, connectNulls: false },
+      { name: labels.actual, type: "line", data: data.actual, connectNulls: false,
+        color: P.palette.company },
       { name: labels.target, type: "line", data: data.target, step: "middle",
-        lineStyle: { type: "dashed" }, itemStyle: { color: "#198754" } },
+        lineStyle: { type: "dashed" }, color: P.palette.target },
     ],
   });
   window.addEventListener("resize", function () { chart.resize(); });

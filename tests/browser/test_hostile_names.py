@@ -118,8 +118,17 @@ def chart_pages(stack) -> list[str]:
     management = first(
         f"SELECT t.id FROM departments_department t {scoped} AND t.kind = 'management'"
     )
+    # The latest month with indices: every dashboard chart has something to say there (the
+    # default period may draw fewer, the others being one-line empty states).
+    month = first(
+        "SELECT t.period_id FROM reviews_orgscorecard t JOIN metrics_period p"
+        " ON p.id = t.period_id JOIN departments_organization o ON o.id = t.organization_id"
+        " WHERE o.slug = %s AND p.kind = 'month' AND t.company_index IS NOT NULL"
+        " ORDER BY p.start DESC LIMIT 1"
+    )
     return [
         f"{org}/dashboard/",
+        f"{org}/dashboard/?period={month}",
         f"{org}/kpis/{kpi}/",
         f"{org}/kpis/{kpi}/?kind=quarter",
         f"{org}/influence/{management}/",
