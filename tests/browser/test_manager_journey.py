@@ -69,6 +69,7 @@ def test_manager_enters_imports_and_sees_the_scorecard(stack, browser, axe_sourc
     try:
         v.sign_in("manager")
         v.goto(f"{org}/")
+        page.click("#nav-entries")  # the "Entries" menu, then its first item
         page.click(f"nav a[href='{org}/entries/']")
         v.check()
         v.goto(f"{org}/entries/?period={period_id}")
