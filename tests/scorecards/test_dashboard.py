@@ -266,3 +266,19 @@ def test_dashboard_period_picker_shows_a_new_fiscal_year_at_once(
     after = client.get(url)
     assert "ranking" in after.context  # computed again
     assert f"FY{year}" in after.content.decode()
+
+
+def test_dashboard_opens_on_the_latest_month_with_data_not_the_year(
+    client, executive, org, computed
+):
+    """Issue 16 §2: the year ends after its months, so "the latest period with data" was the
+    whole fiscal year, and the trend charts showed one or two dots."""
+    from scorecards.selectors.scorecards import latest_period_with_data
+
+    assert latest_period_with_data(org=org).kind == "year"  # what it opened on before
+    client.force_login(executive)
+    page = client.get(f"/o/{org.slug}/dashboard/")
+    assert page.context["period"] == computed["month"]
+    assert f'<option value="{computed["month"].pk}" selected>2026-03</option>' in (
+        page.content.decode()
+    )
