@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, Prefetch, QuerySet, When
+from django.db.models import Case, Exists, OuterRef, Prefetch, QuerySet, When
 from django.utils import timezone
 
 from departments.selectors import department_list
@@ -83,6 +83,17 @@ def period_list(*, org, kind: str | None = None, status: str | None = None) -> Q
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("start", "-end")
+
+
+def period_choices(*, org, kind: str | None = None) -> QuerySet[Period]:
+    """The periods a picker offers (`templates/_period_picker.html`): `period_list` with
+    `has_data`, whether any value was entered for the period or a period inside it (a
+    future period without data is listed only on "show all", metrics.period_menu). One
+    query, as `period_list`."""
+    entered = Actual.objects.for_org(org).filter(
+        period__start__gte=OuterRef("start"), period__end__lte=OuterRef("end")
+    )
+    return period_list(org=org, kind=kind).annotate(has_data=Exists(entered))
 
 
 def period_get(*, org, pk) -> Period:

@@ -28,11 +28,15 @@ def timeout() -> int:
 
 
 def _release() -> str:
-    """Changes when the dashboard's template or a compiled catalog changes (a deploy)."""
+    """Changes when the dashboard's template, its period picker or a compiled catalog
+    changes (a deploy)."""
     digest = hashlib.sha256()
     files = [
         Path(__file__).parent / "templates/scorecards/dashboard.html",
         Path(settings.BASE_DIR, "templates/_period_picker.html"),  # in the cached heading
+        # ... and what the picker's options are made by
+        Path(settings.BASE_DIR, "metrics/templatetags/period_tags.py"),
+        Path(settings.BASE_DIR, "metrics/period_menu.py"),
     ]
     files += sorted(Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/django.mo"))
     for path in files:

@@ -1,12 +1,9 @@
 """perfhub_tags: the options built in Python mark exactly the current choice and escape
 every label."""
 
-import datetime as dt
-from types import SimpleNamespace
-
 from django import forms
 
-from perfhub.templatetags.perfhub_tags import compact_json_script, period_options, select_options
+from perfhub.templatetags.perfhub_tags import compact_json_script, select_options
 
 
 class _Form(forms.Form):
@@ -28,19 +25,6 @@ def test_select_options_of_an_unbound_form_marks_the_initial_value():
     assert '<option value="management" selected>' in html and html.count(" selected") == 1
     empty = str(select_options(_Form()["kind"]))
     assert '<option value="" selected>All</option>' in empty
-
-
-def _period(pk, label, locked=False):
-    return SimpleNamespace(pk=pk, label=label, is_locked=locked, start=dt.date(2026, 1, 1))
-
-
-def test_period_options_select_the_period_and_say_which_are_locked():
-    periods = [_period(1, "2026-01", locked=True), _period(2, "2026-02")]
-    html = str(period_options(periods, periods[1]))
-    assert html == (
-        '<option value="1">2026-01 (locked)</option><option value="2" selected>2026-02</option>'
-    )
-    assert " selected" not in str(period_options(periods, None))
 
 
 def test_compact_json_script_has_no_spaces_and_escapes_markup():

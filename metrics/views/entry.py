@@ -16,7 +16,7 @@ from departments.permissions import (
 )
 
 from .. import selectors
-from ..models import PeriodKind, PeriodStatus
+from ..models import PeriodKind
 from ..services.actuals import ActualInput, ActualsRefused, actuals_save
 
 can_enter = can_configure | is_manager
@@ -72,7 +72,7 @@ def _entries_from_post(post, grids, period):
 @org_view(can_enter)
 def my_entries(request):
     org = request.org
-    periods = list(selectors.period_list(org=org, kind=PeriodKind.MONTH))
+    periods = list(selectors.period_choices(org=org, kind=PeriodKind.MONTH))
     period = selectors.period_pick(
         org=org,
         wanted=_whole(request.POST.get("period") or request.GET.get("period")),
@@ -81,7 +81,7 @@ def my_entries(request):
     if period is None:
         return render(request, "metrics/entry/no_period.html", {})
     if period.kind != PeriodKind.MONTH:  # quarterly or yearly KPIs: same page, that period
-        periods = list(selectors.period_list(org=org, kind=period.kind))
+        periods = list(selectors.period_choices(org=org, kind=period.kind))
     department_ids = _department_ids(request)
     grids = selectors.entry_grids(org=org, period=period, department_ids=department_ids)
     errors, conflicts, posted = {}, {}, {}
@@ -126,7 +126,7 @@ def my_entries(request):
         "metrics/entry/my_entries.html",
         {
             "period": period,
-            "periods": [p for p in periods if p.status == PeriodStatus.OPEN or p.pk == period.pk],
+            "periods": periods,  # locked ones too: shown read-only
             "grids": grids,
             "errors": errors,
             "conflicts": conflicts,
@@ -154,7 +154,7 @@ def entry_completeness(request):
     return render(
         request,
         "metrics/entry/completeness.html",
-        {"period": period, "periods": selectors.period_list(org=org), **data},
+        {"period": period, "periods": selectors.period_choices(org=org), **data},
     )
 
 

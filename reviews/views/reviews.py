@@ -29,7 +29,7 @@ from ..services.reviews import review_act, review_actions
 def pick_period(request, kind):
     """The period asked for (of the given kind), else the last one that has ended, else the
     current one."""
-    periods = list(metric_selectors.period_list(org=request.org, kind=kind))
+    periods = list(metric_selectors.period_choices(org=request.org, kind=kind))
     period = metric_selectors.period_pick(
         org=request.org,
         wanted=request.GET.get("period"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 from django.db.models import QuerySet
@@ -67,6 +68,15 @@ def latest_period_with_data(*, org, kind: str | None = None):
     return row.period if row else None
 
 
+def latest_month_with_data(*, org, kind: str | None = None):
+    """What a page opens on (issue 16 §2): the latest month with data, not the fiscal year
+    that ends after it (a year's trend charts would show one or two dots); else the latest
+    period of any kind with data. With `kind`, as `latest_period_with_data`."""
+    if kind:
+        return latest_period_with_data(org=org, kind=kind)
+    return latest_period_with_data(org=org, kind="month") or latest_period_with_data(org=org)
+
+
 def ranking(*, org, period_id, department_ids=None, kind=None, function=None) -> list[Scorecard]:
     """Departments of the period by score, best first; departments without a score last."""
     qs = scorecard_list(org=org, period_id=period_id, department_ids=department_ids)
@@ -100,11 +110,17 @@ def previous_org_scorecard(*, org, period) -> OrgScorecard | None:
     )
 
 
-def kpi_trend(*, org, kpi, kind: str = "month", count: int = 12) -> list:
+def kpi_trend(
+    *, org, kpi, kind: str = "month", count: int = 12, until: dt.date | None = None
+) -> list:
     """The KPI's stored lines over the last `count` periods of a kind, oldest first: actual,
-    target and score per period (two queries, by the lines' key)."""
-
-    periods = list(period_list(org=org, kind=kind).order_by("-start")[:count])[::-1]
+    target and score per period (two queries, by the lines' key). With `until` (the end of
+    the period the page shows), only periods that start by then: the window up to the
+    chosen period, not next year's empty months."""
+    periods_qs = period_list(org=org, kind=kind)
+    if until is not None:
+        periods_qs = periods_qs.filter(start__lte=until)
+    periods = list(periods_qs.order_by("-start")[:count])[::-1]
     lines = {
         line.period_id: line
         for line in ScorecardLine.objects.for_org(org).filter(

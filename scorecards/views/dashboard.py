@@ -74,7 +74,7 @@ def company_dashboard(request):
     period = period_for_page(request)
     context = {
         "period": period,
-        "periods": metric_selectors.period_list(org=request.org),  # lazy: read when rendered
+        "periods": metric_selectors.period_choices(org=request.org),  # lazy: read when rendered
         "pending": period is not None
         and period.pk in selectors.pending_period_ids(org=request.org),
     }

@@ -32,7 +32,7 @@ def goal_list(request):
         {
             "goals": goals,
             "period": period,
-            "periods": metric_selectors.period_list(org=request.org),
+            "periods": metric_selectors.period_choices(org=request.org),
         },
     )
 

@@ -18,12 +18,13 @@ from ..tasks import request_full_recalculation
 
 
 def period_for_page(request):
-    """The period asked for, else the latest with data, else the current month."""
+    """The period asked for, else the latest month with data (else the latest period
+    with data), else the current month."""
     return metric_selectors.period_pick(
         org=request.org,
         wanted=request.GET.get("period"),
         defaults=(metric_selectors.PICK_WITH_DATA, metric_selectors.PICK_CURRENT),
-        latest_with_data=selectors.latest_period_with_data,
+        latest_with_data=selectors.latest_month_with_data,
     )
 
 
@@ -75,7 +76,7 @@ def department_scorecard(request, pk):
             "department": department,
             "period": period,
             "card": card,
-            "periods": metric_selectors.period_list(org=request.org),
+            "periods": metric_selectors.period_choices(org=request.org),
             "pending": period is not None
             and period.pk in selectors.pending_period_ids(org=request.org),
         },
@@ -106,8 +107,15 @@ def kpi_detail(request, pk):
     kpi = metric_selectors.kpi_get(org=request.org, pk=pk)
     if not can_view_department(request.membership, kpi.department):
         raise PermissionDenied
-    kind = request.GET.get("kind") if request.GET.get("kind") in ("month", "quarter") else "month"
-    trend = selectors.kpi_trend(org=request.org, kpi=kpi, kind=kind)
+    # The period the user came from (?period=), else the page's default; the window is the
+    # 12 months (or quarters) up to it, of the kind asked for, else of the period's kind.
+    period = period_for_page(request)
+    kind = request.GET.get("kind")
+    if kind not in ("month", "quarter"):
+        kind = period.kind if period is not None and period.kind == "quarter" else "month"
+    trend = selectors.kpi_trend(
+        org=request.org, kpi=kpi, kind=kind, until=period.end if period is not None else None
+    )
     selectors.attach_notes(org=request.org, pairs=trend)
     # A period of the trend marked for recalculation: its lines may be out of date.
     pending = not selectors.pending_period_ids(org=request.org).isdisjoint(p.pk for p, _ in trend)
@@ -124,6 +132,8 @@ def kpi_detail(request, pk):
         {
             "kpi": kpi,
             "kind": kind,
+            "period": period,
+            "periods": metric_selectors.period_choices(org=request.org),
             "pending": pending,
             "trend": trend,
             "chart": chart,

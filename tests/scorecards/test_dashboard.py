@@ -256,7 +256,8 @@ def test_dashboard_period_picker_shows_a_new_fiscal_year_at_once(
     from metrics.services.periods import periods_generate
 
     client.force_login(executive)
-    url = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
+    # ?all=1: "show all", or the new year's periods (future, without data) stay hidden.
+    url = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}&all=1"
     before = client.get(url).content.decode()
     year = computed["month"].fiscal_year + 1
     assert f"FY{year}" not in before
@@ -266,3 +267,19 @@ def test_dashboard_period_picker_shows_a_new_fiscal_year_at_once(
     after = client.get(url)
     assert "ranking" in after.context  # computed again
     assert f"FY{year}" in after.content.decode()
+
+
+def test_dashboard_opens_on_the_latest_month_with_data_not_the_year(
+    client, executive, org, computed
+):
+    """Issue 16 §2: the year ends after its months, so "the latest period with data" was the
+    whole fiscal year, and the trend charts showed one or two dots."""
+    from scorecards.selectors.scorecards import latest_period_with_data
+
+    assert latest_period_with_data(org=org).kind == "year"  # what it opened on before
+    client.force_login(executive)
+    page = client.get(f"/o/{org.slug}/dashboard/")
+    assert page.context["period"] == computed["month"]
+    assert f'<option value="{computed["month"].pk}" selected>2026-03</option>' in (
+        page.content.decode()
+    )

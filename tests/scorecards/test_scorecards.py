@@ -147,3 +147,52 @@ def test_kpi_detail_shows_the_pending_banner_while_its_periods_await_recalculati
     # The same banner as the dashboard's (one include).
     dashboard = client.get(f"/o/{org.slug}/dashboard/", {"period": computed["month"].pk})
     assert 'class="alert alert-info pending-banner"' in dashboard.content.decode()
+
+
+def test_kpi_detail_opens_on_the_period_the_user_came_from_with_the_year_up_to_it(
+    client, manager, org, sales, computed
+):
+    """Issue 16 §2: the KPI page has its own picker, keeps ?period= and shows the 12
+    periods up to the chosen one, not next year's empty months."""
+    from metrics import selectors as ms
+    from metrics.services.periods import periods_generate
+
+    periods_generate(org=org, fiscal_year=2027, by=None)  # next year's periods, no data
+    revenue = ms.kpi_list(org=org, department=sales).get(indicator__code="sales_revenue")
+    url = f"/o/{org.slug}/kpis/{revenue.pk}/"
+    client.force_login(manager)
+    # By default the latest month with data (March 2026), and the months up to it.
+    page = client.get(url)
+    assert page.context["period"] == computed["month"]
+    assert [p.label for p, _ in page.context["trend"]] == ["2026-01", "2026-02", "2026-03"]
+    # The period asked for: the 12 months up to it, and the picker selects it.
+    june = next(p for p in computed["periods"] if p.kind == "month" and p.number == 6)
+    page = client.get(url, {"period": june.pk})
+    labels = [p.label for p, _ in page.context["trend"]]
+    assert labels[-1] == "2026-06" and len(labels) == 6
+    html = page.content.decode()
+    assert f'<option value="{june.pk}" selected>2026-06</option>' in html
+    # The kind switch and the way back to the scorecard keep the period.
+    assert f'href="?kind=quarter&amp;period={june.pk}"' in html
+    assert f'/scorecards/{sales.pk}/?period={june.pk}"' in html
+    # A quarter chosen: the quarters up to it; a year: its months.
+    q2 = next(p for p in computed["periods"] if p.kind == "quarter" and p.number == 2)
+    page = client.get(url, {"period": q2.pk})
+    assert page.context["kind"] == "quarter"
+    assert [p.label for p, _ in page.context["trend"]] == ["FY2026 Q1", "FY2026 Q2"]
+    year = next(p for p in computed["periods"] if p.kind == "year")
+    page = client.get(url, {"period": year.pk})
+    assert [p.label for p, _ in page.context["trend"]][-1] == "2026-12"
+    assert len(page.context["trend"]) == 12
+    # Another organization's period id is a 404, text too.
+    assert client.get(url, {"period": "x"}).status_code == 404
+
+
+def test_scorecard_links_to_its_kpis_with_its_period(client, manager, org, sales, computed):
+    from metrics import selectors as ms
+
+    revenue = ms.kpi_list(org=org, department=sales).get(indicator__code="sales_revenue")
+    month = computed["month"]
+    client.force_login(manager)
+    page = client.get(f"/o/{org.slug}/scorecards/{sales.pk}/", {"period": month.pk})
+    assert f'href="/o/{org.slug}/kpis/{revenue.pk}/?period={month.pk}"' in page.content.decode()
