@@ -98,20 +98,23 @@ def _upsert(org_id: int, pairs: list[tuple[int, int | None]]) -> None:
                     organization_id=org_id, period_id=pid, department_id=dept, requested_at=now
                 )
         return
-    table = PendingRecalculation._meta.db_table
-    values = ", ".join(["(%s, %s, %s, %s, 1, 0, '')"] * len(pairs))
     params: list[object] = []
     for pid, dept in pairs:
         params += [org_id, pid, dept, now]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (organization_id, period_id, department_id, requested_at, "
-            f"version, attempts, last_error) VALUES {values} "
-            "ON CONFLICT (organization_id, period_id, department_id) DO UPDATE SET "
-            f"requested_at = excluded.requested_at, version = {table}.version + 1, "
-            "attempts = 0, last_error = ''",
-            params,
-        )
+        cursor.execute(_UPSERT_SQL.format(values=", ".join([_ROW] * len(pairs))), params)
+
+
+_ROW = "(%s, %s, %s, %s, 1, 0, '')"
+# Placeholders only (the number of rows varies); rows in a fixed order, so two saves that
+# mark the same rows lock them in the same order.
+_UPSERT_SQL = """
+    INSERT INTO metrics_pendingrecalculation (organization_id, period_id, department_id,
+      requested_at, version, attempts, last_error) VALUES {values}
+    ON CONFLICT (organization_id, period_id, department_id) DO UPDATE SET
+      requested_at = excluded.requested_at,
+      version = metrics_pendingrecalculation.version + 1, attempts = 0, last_error = ''
+    """
 
 
 def _announce_on_commit(org_id: int) -> None:
@@ -169,13 +172,13 @@ def recalculation_enqueue(
         if celery_app.conf.task_always_eager:
             celery_app.tasks[RECALCULATE_TASK].apply(kwargs=kwargs)
             return True
-        if run_id is None and settings.REDIS_URL:
-            if not _redis().set(queued_key(org_id), b"1", nx=True, px=QUEUED_TTL_MS):
-                return True  # a run is waiting: it will drain this request's marks too
+        dedup = run_id is None and bool(settings.REDIS_URL)
+        if dedup and not _redis().set(queued_key(org_id), b"1", nx=True, px=QUEUED_TTL_MS):
+            return True  # a run is waiting: it will drain this request's marks too
         try:
             celery_app.send_task(RECALCULATE_TASK, kwargs=kwargs, retry=False)
         except Exception:
-            if run_id is None and settings.REDIS_URL:
+            if dedup:
                 _redis().delete(queued_key(org_id))
             raise
     except Exception:  # noqa: BLE001 - broker down: the marks are already in the database
