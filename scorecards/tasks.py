@@ -88,6 +88,11 @@ def recalculate(self, org, period_ids: list[int] | None = None, run_id: int | No
             return {"periods": 0}
         claimed = [m.id for m in marks]
         period_ids = sorted({m.period_id for m in marks})
+        departments = (
+            None
+            if any(m.department_id is None for m in marks)
+            else sorted({m.department_id for m in marks if m.department_id is not None})
+        )
         started = timezone.now()
         # Counted before the work, in its own transaction: a worker killed mid-run still counts.
         _pending(org).filter(pk__in=claimed).update(attempts=F("attempts") + 1)
@@ -133,7 +138,12 @@ def recalculate(self, org, period_ids: list[int] | None = None, run_id: int | No
     try:
         with org_atomic(org):
             # exactly the periods this run recomputed (a dashboard warmer listens too)
-            recalculated.send(sender=recalculate, org=org, period_ids=period_ids)
+            recalculated.send(
+                sender=recalculate,
+                org=org,
+                period_ids=period_ids,
+                department_ids=departments,
+            )
     except Exception:  # noqa: BLE001 - an email problem never fails the scorecards
         log.exception("red-KPI alerts of organization %s failed", org.pk)
     if run is not None:

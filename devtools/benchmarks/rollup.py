@@ -9,6 +9,14 @@ every aggregation and direction, a few tracked), then times
 - the full recalculation (scorecards.rollup.recalculate over every period): lines, scorecards,
   hierarchy, organization indices, goals; and a second run with nothing changed.
 
+Then the incremental cost of one save (`incremental`): one department's month marked (with
+its quarter and year, as a saved actual marks them) and the real job run in-process
+(`reviews.recalculate`: claim, roll-up of what the marks reach, marks cleared), `--saves`
+times over different departments and months; the median and 95th percentile. The target:
+the figure at `--departments 800` within 1.5x of the one at 50 (a save costs what it
+changes, not the size of the organization). `--incremental-only` skips the full runs'
+timings (one full recalculation still computes the scorecards first).
+
 Memory: the peak resident size of the process, and the peak of Python allocations during
 the recalculation alone (tracemalloc) - constant, because the work happens in the database.
 """
@@ -64,15 +72,42 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="floor and recalculation runs; medians (3)"
     )
+    parser.add_argument(
+        "--saves", type=int, default=20, help="single-save incremental runs timed (20)"
+    )
+    parser.add_argument(
+        "--incremental-only",
+        action="store_true",
+        help="time only the incremental runs (after one untimed full recalculation)",
+    )
 
 
-def run(*, log, departments=200, kpis=25, months=36, repeat=3, **_options) -> dict:
+def run(
+    *,
+    log,
+    departments=200,
+    kpis=25,
+    months=36,
+    repeat=3,
+    saves=20,
+    incremental_only=False,
+    **_options,
+) -> dict:
     if connection.vendor != "postgresql":
         log("warning: not PostgreSQL; these figures say nothing about production")
     with _roll_ups_not_requested():
         world = _setup(log, departments, kpis, months)
         try:
-            return _measure(log, world, repeat)
+            if incremental_only:
+                with org_atomic(world["org"]):
+                    period_ids = list(period_list(org=world["org"]).values_list("pk", flat=True))
+                log("full recalculation (untimed) ...")
+                rollup.recalculate(org=world["org"], period_ids=period_ids)
+                figures = {"actuals": world["actuals"], "departments": departments}
+            else:
+                figures = _measure(log, world, repeat)
+            figures["incremental"] = _measure_incremental(log, world, saves)
+            return figures
         finally:
             log("deleting the throwaway organization ...")
             _cleanup(world)
@@ -333,6 +368,38 @@ def _measure(log, world: dict, repeat: int = 3) -> dict:
         "seconds_when_nothing_changed": round(unchanged, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "rollup_python_peak_kb": round(python_peak / 1024, 1),
+    }
+
+
+def _measure_incremental(log, world: dict, saves: int) -> dict:
+    """The real job after one save: one department's month (and its quarter and year)
+    marked, drained and recomputed; leaves of the tree and roots alike, months in turn."""
+    from metrics.models import PendingRecalculation
+    from metrics.services.recalc import recalculation_mark
+    from scorecards import tasks
+
+    org = world["org"]
+    with org_atomic(org):
+        PendingRecalculation.objects.for_org(org).delete()
+        depts = list(Department.objects.for_org(org).order_by("pk"))
+        months = list(period_list(org=org, kind="month"))
+    rng = random.Random(11)
+    timings, lines = [], []
+    log(f"incremental: {saves} single-save runs ...")
+    for _n in range(max(saves, 1)):
+        department, month = rng.choice(depts), rng.choice(months)
+        with org_atomic(org):
+            recalculation_mark(org=org, periods=[month], departments=[department])
+        started = time.perf_counter()
+        result = tasks.recalculate.apply(kwargs={"organization_id": org.pk}).get()
+        timings.append(time.perf_counter() - started)
+        lines.append(result.get("lines", 0))
+    timings.sort()
+    return {
+        "saves": len(timings),
+        "median_ms": round(statistics.median(timings) * 1000, 2),
+        "p95_ms": round(timings[min(len(timings) - 1, int(len(timings) * 0.95))] * 1000, 2),
+        "lines_per_run": round(statistics.mean(lines), 1),
     }
 
 

@@ -200,7 +200,7 @@ def _scope(departments: set[int] | None) -> dict[str, str]:
         return {"kd": "", "ad": "", "ld": "", "xd": "", "dd": ""}
     ids = _ids(sorted(departments))
     return {
-        "kd": f"AND d.id IN ({ids})",
+        "kd": f"AND k.department_id IN ({ids})",
         "ad": f"AND a.department_id IN ({ids})",
         "ld": f"AND l.department_id IN ({ids})",
         "xd": f"AND department_id IN ({ids})",
