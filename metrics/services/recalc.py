@@ -144,11 +144,16 @@ def _announce(org_id: int) -> None:
     recalculation_enqueue(org_id)
 
 
-@cache
 def _redis():
+    """A client of the broker's Redis (REDIS_URL), short timeouts: never holds a save."""
+    return _client(settings.REDIS_URL)
+
+
+@cache
+def _client(url: str):
     import redis
 
-    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
+    return redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
 
 
 def recalculation_enqueue(
