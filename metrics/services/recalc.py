@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from functools import cache
 
 from django.conf import settings
@@ -90,15 +91,21 @@ def _upsert(org_id: int, pairs: list[tuple[int, int | None]]) -> None:
     if connection.vendor != "postgresql":
         # SQLite (the demo) has no NULLS NOT DISTINCT: by hand, row by row.
         for pid, dept in pairs:
-            updated = PendingRecalculation.objects.filter(
-                organization_id=org_id, period_id=pid, department_id=dept
-            ).update(requested_at=now, version=F("version") + 1, attempts=0, last_error="")
+            rows = PendingRecalculation.objects.filter(organization_id=org_id, period_id=pid)
+            rows = (
+                rows.filter(department__isnull=True)
+                if dept is None
+                else rows.filter(department_id=dept)
+            )
+            updated = rows.update(
+                requested_at=now, version=F("version") + 1, attempts=0, last_error=""
+            )
             if not updated:
                 PendingRecalculation.objects.create(
                     organization_id=org_id, period_id=pid, department_id=dept, requested_at=now
                 )
         return
-    params: list[object] = []
+    params: list[int | datetime | None] = []
     for pid, dept in pairs:
         params += [org_id, pid, dept, now]
     with connection.cursor() as cursor:
