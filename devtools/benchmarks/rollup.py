@@ -52,6 +52,7 @@ from scorecards.models import OrgScorecard, Scorecard, ScorecardLine
 
 from .imports import _cleanup as delete_throwaway
 from .imports import _roll_ups_not_requested
+from .rollup_saves import measure_single_saves
 
 HELP = "Full recalculation of D departments x K KPIs x M months against a plain SQL floor."
 FIRST_FISCAL_YEAR = 2001
@@ -106,7 +107,7 @@ def run(
                 figures = {"actuals": world["actuals"], "departments": departments}
             else:
                 figures = _measure(log, world, repeat)
-            figures["incremental"] = _measure_incremental(log, world, saves)
+            figures["incremental"] = measure_single_saves(log, world, saves)
             return figures
         finally:
             log("deleting the throwaway organization ...")
@@ -368,38 +369,6 @@ def _measure(log, world: dict, repeat: int = 3) -> dict:
         "seconds_when_nothing_changed": round(unchanged, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "rollup_python_peak_kb": round(python_peak / 1024, 1),
-    }
-
-
-def _measure_incremental(log, world: dict, saves: int) -> dict:
-    """The real job after one save: one department's month (and its quarter and year)
-    marked, drained and recomputed; leaves of the tree and roots alike, months in turn."""
-    from metrics.models import PendingRecalculation
-    from metrics.services.recalc import recalculation_mark
-    from scorecards import tasks
-
-    org = world["org"]
-    with org_atomic(org):
-        PendingRecalculation.objects.for_org(org).delete()
-        depts = list(Department.objects.for_org(org).order_by("pk"))
-        months = list(period_list(org=org, kind="month"))
-    rng = random.Random(11)
-    timings, lines = [], []
-    log(f"incremental: {saves} single-save runs ...")
-    for _n in range(max(saves, 1)):
-        department, month = rng.choice(depts), rng.choice(months)
-        with org_atomic(org):
-            recalculation_mark(org=org, periods=[month], departments=[department])
-        started = time.perf_counter()
-        result = tasks.recalculate.apply(kwargs={"organization_id": org.pk}).get()
-        timings.append(time.perf_counter() - started)
-        lines.append(result.get("lines", 0))
-    timings.sort()
-    return {
-        "saves": len(timings),
-        "median_ms": round(statistics.median(timings) * 1000, 2),
-        "p95_ms": round(timings[min(len(timings) - 1, int(len(timings) * 0.95))] * 1000, 2),
-        "lines_per_run": round(statistics.mean(lines), 1),
     }
 
 
