@@ -257,7 +257,12 @@ def department_create(
     save_unique(department)
     _closure_insert(org, department)
     _set_managers(org, department, managers)
-    scoring_inputs_changed.send(sender=Department, organization=org)  # metrics marks
+    # metrics marks the new department and its parent (whose rolled-up score changes)
+    scoring_inputs_changed.send(
+        sender=Department,
+        organization=org,
+        departments=[d for d in (department.pk, department.parent_id) if d],
+    )
     dashboard_stale(org.pk)  # the tree (and the closure rows) changed
     return department
 
@@ -275,6 +280,7 @@ def department_update(*, department: Department, by, **fields) -> Department:
     if unknown:
         raise ValidationError({f: _("This field cannot be changed.") for f in unknown})
     moved = False
+    old_parent = department.parent_id
     if "parent" in fields:
         parent = fields.pop("parent")
         _check_parent(org, department, parent)
@@ -291,7 +297,13 @@ def department_update(*, department: Department, by, **fields) -> Department:
         _closure_move(org, department)
     if managers is not None:
         _set_managers(org, department, managers)
-    scoring_inputs_changed.send(sender=Department, organization=org)  # metrics marks
+    # metrics marks the department, its old and its new parent: their ancestors' rolled-up
+    # scores are recomputed with them (scorecards.rollup).
+    scoring_inputs_changed.send(
+        sender=Department,
+        organization=org,
+        departments=[d for d in (department.pk, old_parent, department.parent_id) if d],
+    )
     dashboard_stale(org.pk)  # the tree (and the closure rows) changed
     return department
 

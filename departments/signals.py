@@ -8,5 +8,7 @@ organization_created = Signal()
 
 # Sent inside the transaction of a change that alters how scores are computed or rolled up
 # (organization scoring settings, the department tree, weights, active flags), with
-# `organization`. Metrics marks the open periods for recalculation.
+# `organization` and, for a change of departments, `departments` (the ids whose scores or
+# rolled-up scores change: a moved department's old and new parent too; absent: all).
+# Metrics marks the open periods for recalculation.
 scoring_inputs_changed = Signal()

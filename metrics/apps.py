@@ -18,7 +18,8 @@ class MetricsConfig(AppConfig):
 
         organization_created.connect(seed, dispatch_uid="metrics.library_install", weak=False)
 
-        def mark(sender, organization, **kwargs):
-            recalculation_mark_open(org=organization)
+        def mark(sender, organization, departments=None, **kwargs):
+            # `departments`: those whose rolled-up scores change (None: all of them).
+            recalculation_mark_open(org=organization, departments=departments)
 
         scoring_inputs_changed.connect(mark, dispatch_uid="metrics.mark_open", weak=False)

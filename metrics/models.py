@@ -338,18 +338,32 @@ class Actual(TenantModel):
 
 
 class PendingRecalculation(TenantModel):
-    """A period of an organization whose scorecards must be recomputed. Written in the same
-    transaction as the change that requires it, so a recalculation is never lost even when
-    the broker is down; the reconciliation job picks up whatever is still here."""
+    """What must be recomputed, at the grain of the change (README "Recalculation"): a
+    period of a department (`department` empty: every department of the organization in
+    that period). Written in the same transaction as the change that requires it, so a
+    recalculation is never lost even when the broker is down; the reconciliation job picks
+    up whatever is still here.
+
+    `version` grows with every new request for the same row: a run deletes the rows it
+    claimed only at the version it claimed, so a request made during the run survives it."""
 
     period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     requested_at = models.DateTimeField()
+    version = models.PositiveIntegerField(default=1)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
 
     class Meta:
         constraints = [
+            # One row per period and department, the organization-wide row included
+            # (PostgreSQL 15: NULLS NOT DISTINCT; on SQLite, the demo, the marks are
+            # upserted by hand, metrics.services.recalc).
             models.UniqueConstraint(
-                fields=["organization", "period"], name="pending_recalc_unique"
+                fields=["organization", "period", "department"],
+                name="pending_recalc_unique_grain",
+                nulls_distinct=False,
             ),
         ]

@@ -115,6 +115,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="perfhub_app")
+# SQLite (the demo) has no NULLS NOT DISTINCT: the marks' one-row-per-grain constraint is
+# PostgreSQL's, and metrics.services.recalc upserts them by hand there.
+SILENCED_SYSTEM_CHECKS = [] if IS_POSTGRES else ["models.W047"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

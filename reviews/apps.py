@@ -11,7 +11,9 @@ class ReviewsConfig(AppConfig):
 
         from . import notifications
 
-        def red_kpi_alerts(sender, org, period_ids, **kwargs):
-            notifications.red_kpi_alerts(org=org, period_ids=period_ids)
+        def red_kpi_alerts(sender, org, period_ids, department_ids=None, **kwargs):
+            notifications.red_kpi_alerts(
+                org=org, period_ids=period_ids, department_ids=department_ids
+            )
 
         recalculated.connect(red_kpi_alerts, dispatch_uid="reviews.red_kpi_alerts", weak=False)

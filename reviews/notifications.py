@@ -134,13 +134,18 @@ def entry_reminders(*, org, today: dt.date | None = None) -> int:
     return sent
 
 
-def red_kpi_alerts(*, org, period_ids) -> int:
+def red_kpi_alerts(*, org, period_ids, department_ids=None) -> int:
     """After a recalculation: each KPI that is red in an open period of its entry frequency
     and was not reported yet is told to its department's managers and to HR, once (one
-    email per person listing the new ones)."""
+    email per person listing the new ones). Only the lines of `department_ids` when given
+    (those the run recomputed: a save's alerts cost what the save changed)."""
+    red = ScorecardLine.objects.for_org(org).filter(
+        period_id__in=period_ids, status=Status.RED, period__status=PeriodStatus.OPEN
+    )
+    if department_ids is not None:
+        red = red.filter(department_id__in=department_ids)
     lines = list(
-        ScorecardLine.objects.for_org(org)
-        .filter(period_id__in=period_ids, status=Status.RED, period__status=PeriodStatus.OPEN)
+        red
         # Red where it is entered (a month's actual), not in the quarter or year it feeds.
         .filter(period__kind=F("kpi__indicator__frequency"))
         .exclude(actual=None)

@@ -4,6 +4,7 @@ import) sends its red-KPI alerts when scorecards were recalculated."""
 from django.dispatch import Signal
 
 # Sent by scorecards.tasks.recalculate inside org_atomic(org), after the roll-up of these
-# periods committed: organization `org`, `period_ids`. A receiver that raises is logged and
-# never fails the recalculation.
+# periods committed: organization `org`, `period_ids` (exactly the periods the run
+# recomputed) and `department_ids` (the departments whose lines it recomputed in them; None:
+# every one). A receiver that raises is logged and never fails the recalculation.
 recalculated = Signal()

@@ -1,8 +1,12 @@
 """Background jobs: recalculating scorecards (SPEC §4, §7). Thin: ids in, services out.
 
-- `reviews.recalculate`: one organization, the periods given or every period marked for it.
-  Acknowledged late, re-queued when a worker dies, retried a bounded number of times; the
-  roll-up is one transaction, so a killed run leaves the previous scorecards intact.
+- `reviews.recalculate`: one organization; drains whatever is marked for it when it starts
+  (coalescing: many saves, one run; README "Recalculation") and recomputes only what those
+  marks reach (scorecards.rollup.recalculate_marks). A run finding nothing returns at once.
+  At most one waits in the queue per organization (metrics.services.recalc). Acknowledged
+  late, re-queued when a worker dies, retried a bounded number of times; each part of the
+  roll-up is one transaction, so a killed run leaves the previous scorecards intact and its
+  marks in place.
 - `reviews.reconcile_pending` (beat, every minute): enqueues every organization that still
   has marked periods - what a down broker or a killed worker missed.
 - `reviews.recalculate_open_periods` (beat, nightly): marks every open period of every
@@ -27,7 +31,11 @@ from departments.jobs import OrgTask
 from departments.models import Organization
 from metrics.models import PendingRecalculation, PeriodStatus
 from metrics.selectors import pending_organization_ids, period_list
-from metrics.services.recalc import recalculation_enqueue, recalculation_mark
+from metrics.services.recalc import (
+    recalculation_enqueue,
+    recalculation_mark,
+    recalculation_started,
+)
 from perfhub.tenancy import org_atomic
 
 from . import rollup
@@ -57,18 +65,37 @@ def _pending(org):
     one_transaction=False,
 )
 def recalculate(self, org, period_ids: list[int] | None = None, run_id: int | None = None):
-    """Recompute the organization's scorecards for the periods (default: all marked)."""
+    """Recompute what is marked for the organization (`period_ids`: accepted from messages
+    queued before the marks had a grain, and ignored: the marks say what to do)."""
+    # From now on, a new request queues a new run: what it marks may be too late for this one.
+    recalculation_started(org.pk)
     with org_atomic(org):
         run = RecalculationRun.objects.for_org(org).filter(pk=run_id).first() if run_id else None
-        if period_ids is None:
-            period_ids = list(
-                _pending(org).filter(attempts__lt=MAX_ATTEMPTS).values_list("period_id", flat=True)
-            )
-        if not period_ids:
+        # The claim: every mark at its current version. Marks written from now on (or
+        # raised to a new version) are not this run's: they survive it.
+        marks = [
+            rollup.Mark(*row)
+            for row in _pending(org)
+            .filter(attempts__lt=MAX_ATTEMPTS)
+            .order_by("pk")
+            .values_list("pk", "version", "period_id", "department_id")
+        ]
+        if not marks:
+            if run is not None:  # another run drained its marks first
+                RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
+                    state=RecalculationRun.State.DONE, finished_at=timezone.now(), error=""
+                )
             return {"periods": 0}
+        claimed = [m.id for m in marks]
+        period_ids = sorted({m.period_id for m in marks})
+        departments = (
+            None
+            if any(m.department_id is None for m in marks)
+            else sorted({m.department_id for m in marks if m.department_id is not None})
+        )
         started = timezone.now()
         # Counted before the work, in its own transaction: a worker killed mid-run still counts.
-        _pending(org).filter(period_id__in=period_ids).update(attempts=F("attempts") + 1)
+        _pending(org).filter(pk__in=claimed).update(attempts=F("attempts") + 1)
         if run is not None:
             RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
                 state=RecalculationRun.State.RUNNING,
@@ -93,13 +120,13 @@ def recalculate(self, org, period_ids: list[int] | None = None, run_id: int | No
             log.warning("progress of recalculation run %s not recorded", run.pk, exc_info=True)
 
     try:
-        result = rollup.recalculate(
-            org=org, period_ids=period_ids, started=started, on_part_done=part_done
+        result = rollup.recalculate_marks(
+            org=org, marks=marks, started=started, on_part_done=part_done
         )
     except Exception as exc:
         message = f"{exc.__class__.__name__}: {exc}"[:2000]
         with org_atomic(org):
-            _pending(org).filter(period_id__in=period_ids).update(last_error=message)
+            _pending(org).filter(pk__in=claimed).update(last_error=message)
             if run is not None:
                 final = self.request.retries >= self.max_retries
                 RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
@@ -110,7 +137,13 @@ def recalculate(self, org, period_ids: list[int] | None = None, run_id: int | No
         raise
     try:
         with org_atomic(org):
-            recalculated.send(sender=recalculate, org=org, period_ids=period_ids)
+            # exactly the periods this run recomputed (a dashboard warmer listens too)
+            recalculated.send(
+                sender=recalculate,
+                org=org,
+                period_ids=period_ids,
+                department_ids=departments,
+            )
     except Exception:  # noqa: BLE001 - an email problem never fails the scorecards
         log.exception("red-KPI alerts of organization %s failed", org.pk)
     if run is not None:

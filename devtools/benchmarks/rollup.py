@@ -9,6 +9,14 @@ every aggregation and direction, a few tracked), then times
 - the full recalculation (scorecards.rollup.recalculate over every period): lines, scorecards,
   hierarchy, organization indices, goals; and a second run with nothing changed.
 
+Then the incremental cost of one save (`incremental`): one department's month marked (with
+its quarter and year, as a saved actual marks them) and the real job run in-process
+(`reviews.recalculate`: claim, roll-up of what the marks reach, marks cleared), `--saves`
+times over different departments and months; the median and 95th percentile. The target:
+the figure at `--departments 800` within 1.5x of the one at 50 (a save costs what it
+changes, not the size of the organization). `--incremental-only` skips the full runs'
+timings (one full recalculation still computes the scorecards first).
+
 Memory: the peak resident size of the process, and the peak of Python allocations during
 the recalculation alone (tracemalloc) - constant, because the work happens in the database.
 """
@@ -44,6 +52,7 @@ from scorecards.models import OrgScorecard, Scorecard, ScorecardLine
 
 from .imports import _cleanup as delete_throwaway
 from .imports import _roll_ups_not_requested
+from .rollup_saves import measure_single_saves
 
 HELP = "Full recalculation of D departments x K KPIs x M months against a plain SQL floor."
 FIRST_FISCAL_YEAR = 2001
@@ -64,15 +73,42 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="floor and recalculation runs; medians (3)"
     )
+    parser.add_argument(
+        "--saves", type=int, default=20, help="single-save incremental runs timed (20)"
+    )
+    parser.add_argument(
+        "--incremental-only",
+        action="store_true",
+        help="time only the incremental runs (after one untimed full recalculation)",
+    )
 
 
-def run(*, log, departments=200, kpis=25, months=36, repeat=3, **_options) -> dict:
+def run(
+    *,
+    log,
+    departments=200,
+    kpis=25,
+    months=36,
+    repeat=3,
+    saves=20,
+    incremental_only=False,
+    **_options,
+) -> dict:
     if connection.vendor != "postgresql":
         log("warning: not PostgreSQL; these figures say nothing about production")
     with _roll_ups_not_requested():
         world = _setup(log, departments, kpis, months)
         try:
-            return _measure(log, world, repeat)
+            if incremental_only:
+                with org_atomic(world["org"]):
+                    period_ids = list(period_list(org=world["org"]).values_list("pk", flat=True))
+                log("full recalculation (untimed) ...")
+                rollup.recalculate(org=world["org"], period_ids=period_ids)
+                figures = {"actuals": world["actuals"], "departments": departments}
+            else:
+                figures = _measure(log, world, repeat)
+            figures["incremental"] = measure_single_saves(log, world, saves)
+            return figures
         finally:
             log("deleting the throwaway organization ...")
             _cleanup(world)

@@ -31,7 +31,7 @@ from .actuals_check import (
     PeriodFacts,
     actuals_check,
 )
-from .recalc import recalculation_mark
+from .recalc import recalculation_mark, recalculation_mark_changes
 
 
 @dataclass
@@ -269,9 +269,11 @@ def _actuals_write(org, by, source, entries, loaded: _Loaded, checked: Checked) 
         )
     if connection.vendor != "postgresql":
         _record_history_without_triggers(org, created, changed_rows)
-    touched = {loaded.periods[a.period_id] for a in [*created, *changed_rows]}
+    # Marks at the grain of the change: each (month, department) saved, with the quarter
+    # and year containing it - never the whole organization.
+    touched = {(loaded.periods[a.period_id], a.department_id) for a in [*created, *changed_rows]}
     if touched:
-        recalculation_mark(org=org, periods=touched)
+        recalculation_mark_changes(org=org, changes=touched)
     return SaveResult(
         created=len(created),
         updated=len(changed_rows),
@@ -331,7 +333,7 @@ def computed_actual_set(*, org, kpi: Kpi, period: Period, value: Decimal | None,
             return None
         with history_context(source=source, user=None):
             current.delete()
-        recalculation_mark(org=org, periods=[period])
+        recalculation_mark(org=org, periods=[period], departments=[kpi.department_id])
         return None
     if current is not None and current.value == value:
         return current
@@ -349,5 +351,5 @@ def computed_actual_set(*, org, kpi: Kpi, period: Period, value: Decimal | None,
         row.save()
     if connection.vendor != "postgresql":
         _record_history_without_triggers(org, [row], [])
-    recalculation_mark(org=org, periods=[period])
+    recalculation_mark(org=org, periods=[period], departments=[kpi.department_id])
     return row

@@ -9,7 +9,7 @@ from perfhub.errors import save_unique
 
 from .. import formulas
 from ..messages import formula_message
-from ..models import Aggregation, Indicator
+from ..models import Aggregation, Indicator, Kpi
 from .recalc import recalculation_mark_open
 
 INDICATOR_FIELDS = (
@@ -81,6 +81,12 @@ def indicator_update(*, indicator: Indicator, by, **fields) -> Indicator:
     indicator.full_clean()
     save_unique(indicator)
     # Direction, aggregation, formula or the active flag change how its KPIs score.
-    recalculation_mark_open(org=indicator.organization)
+    # (its KPIs' departments: a formula reads the lines of its own department only)
+    recalculation_mark_open(
+        org=indicator.organization,
+        departments=Kpi.objects.for_org(indicator.organization_id)
+        .filter(indicator=indicator)
+        .values_list("department_id", flat=True),
+    )
     dashboard_stale(indicator.organization_id)
     return indicator

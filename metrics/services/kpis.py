@@ -79,7 +79,8 @@ def kpi_create(*, org, by, department, indicator, **fields) -> Kpi:
             kpi.save()
     except IntegrityError as exc:
         raise ValidationError({"indicator": [_("This department already has this KPI.")]}) from exc
-    recalculation_mark_open(org=org)  # a new line, and a new weight, in the scorecard
+    # a new line, and a new weight, in its department's scorecard
+    recalculation_mark_open(org=org, departments=[kpi.department_id])
     dashboard_stale(org.pk)
     return kpi
 
@@ -93,7 +94,7 @@ def kpi_update(*, kpi: Kpi, by, **fields) -> Kpi:
         setattr(kpi, key, value)
     _validate(kpi)
     kpi.save()
-    recalculation_mark_open(org=kpi.organization)
+    recalculation_mark_open(org=kpi.organization, departments=[kpi.department_id])
     dashboard_stale(kpi.organization_id)
     return kpi
 
@@ -122,7 +123,7 @@ def kpis_update_grid(*, org, by, rows: dict[int, dict], kpis: list[Kpi]) -> list
     if errors:
         raise ValidationError(errors)
     Kpi.objects.for_org(org).bulk_update(changed, list(KPI_FIELDS))
-    recalculation_mark_open(org=org)
+    recalculation_mark_open(org=org, departments={k.department_id for k in changed})
     dashboard_stale(org.pk)
     return changed
 

@@ -102,6 +102,6 @@ def template_apply(*, template: Template, departments: list[Department], by) -> 
             )
     Kpi.objects.bulk_create(new, ignore_conflicts=True)
     if new:
-        recalculation_mark_open(org=org)
+        recalculation_mark_open(org=org, departments={k.department_id for k in new})
         dashboard_stale(org.pk)
     return len(new)

@@ -15,8 +15,15 @@ metrics.scoring is their reference: tests check that both agree on generated dat
 The statements run on PostgreSQL and, for the `make run` demo, on SQLite: divisions are
 written as `(1.0 * a) / NULLIF(b, 0)`, clamps as CASE, "latest month" per dialect.
 
+Incremental (`recalculate_marks`): a run recomputes only what its recalculation marks reach
+(README "Recalculation"): the marked departments' lines and scorecards, their ancestors'
+rolled-up scores, and the organization indices and goal progress of the marked periods. The
+same statements, each narrowed to those departments (the `{kd}`, `{ad}`, … fragments of
+`_scope`); a department-less mark recomputes its period whole.
+
 The package: `lines` (the KPI lines' SQL), `scores` (scorecards, hierarchy, indices, goals),
-`parts` (dealing periods into parts of equal work); this module runs them in order.
+`parts` (dealing periods into parts of equal work), `marks` (grouping claimed marks into
+runs of the same departments); this module runs them in order.
 """
 
 from __future__ import annotations
@@ -38,18 +45,30 @@ from perfhub.cache_versions import dashboard_stale
 from perfhub.tenancy import org_atomic
 
 from .lines import FRESH_SQL, STALE_LINES_SQL, _formula_lines_sql, _ids, _plain_lines_sql
+from .marks import Mark, by_scope
 from .parts import PERIOD_WEIGHT, deal
 from .scores import (
+    CLAIMED_DONE_SQL,
     DONE_SQL,
     GOALS_SQL,
     ORG_SQL,
+    RESET_ROLLED_UP_SQL,
     ROLLED_UP_SQL,
     SCORECARDS_SQL,
     STALE_CARDS_SQL,
-    _tree_levels,
+    ancestors,
+    tree_levels,
+    tree_parents,
 )
 
-__all__ = ["PERIOD_WEIGHT", "RollupResult", "deal", "recalculate"]
+__all__ = [
+    "PERIOD_WEIGHT",
+    "Mark",
+    "RollupResult",
+    "deal",
+    "recalculate",
+    "recalculate_marks",
+]
 ADVISORY_KEY = 7_301_966  # "roll-up" namespace for pg_advisory_xact_lock(key, period)
 # Below this many periods the parts are not worth a connection each: one changed month is
 # three periods (the month, its quarter, its year).
@@ -67,16 +86,52 @@ class RollupResult:
 PartDone = Callable[[RollupResult], object]
 
 
+def recalculate_marks(
+    *,
+    org: Organization,
+    marks: Iterable[Mark],
+    started: datetime | None = None,
+    on_part_done: PartDone | None = None,
+) -> RollupResult:
+    """Recompute what these claimed marks reach, then delete each mark at the version
+    claimed (in the transaction of its period's scorecards). Periods marked for the whole
+    organization go through `recalculate` (in parts when many); the others, grouped by the
+    same set of departments, one transaction per group."""
+    started = started or timezone.now()
+    total = RollupResult(0, 0, 0)
+    for departments, period_ids, claimed in by_scope(list(marks)):
+        if departments is None:
+            result = recalculate(
+                org=org,
+                period_ids=period_ids,
+                started=started,
+                on_part_done=on_part_done,
+                claimed=claimed,
+            )
+        else:
+            result = _finished(
+                _recalculate_part(org, period_ids, started, departments, claimed), on_part_done
+            )
+        total = RollupResult(
+            total.periods + result.periods,
+            total.lines + result.lines,
+            total.scorecards + result.scorecards,
+        )
+    return total
+
+
 def recalculate(
     *,
     org: Organization,
     period_ids: Iterable[int],
     started: datetime | None = None,
     on_part_done: PartDone | None = None,
+    claimed: list[Mark] | None = None,
 ) -> RollupResult:
     """Recompute the scorecards of the organization for these periods (and nothing else),
-    then clear their recalculation marks made before `started`. Idempotent; runs that share
-    a period are serialised by an advisory lock per period.
+    then clear their recalculation marks made before `started` (or, given `claimed`,
+    exactly those marks at their claimed versions). Idempotent; runs that share a period
+    are serialised by an advisory lock per period.
 
     Several parts at once (`ROLLUP_WORKERS`) when there are at least PARALLEL_MIN_PERIODS
     periods on PostgreSQL and the caller is in no transaction (inside one, the parts'
@@ -96,7 +151,7 @@ def recalculate(
         or connection.vendor != "postgresql"
         or connection.in_atomic_block
     ):
-        return _finished(_recalculate_part(org, period_ids, started), on_part_done)
+        return _finished(_recalculate_part(org, period_ids, started, None, claimed), on_part_done)
     with org_atomic(org):
         kinds = list(
             Period.objects.for_org(org)
@@ -107,7 +162,9 @@ def recalculate(
     parts = deal(kinds, workers)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rollup") as pool:
         futures = [
-            pool.submit(_part_in_thread, org, part, started, on_part_done) for part in parts if part
+            pool.submit(_part_in_thread, org, part, started, on_part_done, claimed)
+            for part in parts
+            if part
         ]
         results = [f.result() for f in futures]  # the first error, after every part ended
     return RollupResult(
@@ -118,11 +175,15 @@ def recalculate(
 
 
 def _part_in_thread(
-    org: Organization, period_ids: list[int], started: datetime, on_part_done: PartDone | None
+    org: Organization,
+    period_ids: list[int],
+    started: datetime,
+    on_part_done: PartDone | None,
+    claimed: list[Mark] | None,
 ) -> RollupResult:
     """One part on this thread's own connection, closed afterwards."""
     try:
-        return _finished(_recalculate_part(org, period_ids, started), on_part_done)
+        return _finished(_recalculate_part(org, period_ids, started, None, claimed), on_part_done)
     finally:
         connections.close_all()
 
@@ -133,8 +194,29 @@ def _finished(result: RollupResult, on_part_done: PartDone | None) -> RollupResu
     return result
 
 
-def _recalculate_part(org: Organization, period_ids: list[int], started: datetime) -> RollupResult:
-    """These periods in one transaction."""
+def _scope(departments: set[int] | None) -> dict[str, str]:
+    """The fragments narrowing each statement to the departments recomputed (all: empty)."""
+    if departments is None:
+        return {"kd": "", "ad": "", "ld": "", "xd": "", "dd": ""}
+    ids = _ids(sorted(departments))
+    return {
+        "kd": f"AND k.department_id IN ({ids})",
+        "ad": f"AND a.department_id IN ({ids})",
+        "ld": f"AND l.department_id IN ({ids})",
+        "xd": f"AND department_id IN ({ids})",
+        "dd": f"AND id IN ({ids})",
+    }
+
+
+def _recalculate_part(
+    org: Organization,
+    period_ids: list[int],
+    started: datetime,
+    departments: set[int] | None = None,
+    claimed: list[Mark] | None = None,
+) -> RollupResult:
+    """These periods in one transaction: every department, or only `departments` (and
+    their ancestors' rolled-up scores)."""
     vendor = connection.vendor
     params: dict[str, Any] = {
         "org": org.pk,
@@ -145,6 +227,7 @@ def _recalculate_part(org: Organization, period_ids: list[int], started: datetim
         "started": started,
     }
     periods = _ids(period_ids)
+    scope = {"periods": periods, **_scope(departments)}
     # One transaction with the database set to the organization (row-level security): every
     # statement below sees and writes that organization's rows only.
     with org_atomic(org), connection.cursor() as cursor:
@@ -167,6 +250,11 @@ def _recalculate_part(org: Organization, period_ids: list[int], started: datetim
                 "CAST(MOD(p, 2147483647) AS integer) AS p FROM unnest(%s) AS p ORDER BY 1) AS l",
                 [ADVISORY_KEY, period_ids],
             )
+        if vendor == "postgresql" and departments is not None:
+            # A few departments: the planner's own choice (index look-ups) is right; only
+            # JIT is never worth it for statements run once.
+            cursor.execute("SET LOCAL jit = off")
+        elif vendor == "postgresql":
             # Freshly written rows have no statistics yet; a nested loop planned on a guess of
             # one row turns quadratic. Every join here is on equal ids: hash joins are right.
             cursor.execute("SET LOCAL enable_nestloop = off")
@@ -181,25 +269,39 @@ def _recalculate_part(org: Organization, period_ids: list[int], started: datetim
             # high estimated costs would trigger) costs seconds and saves nothing.
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(STALE_LINES_SQL.format(periods=periods), params)
+        cursor.execute(STALE_LINES_SQL.format(**scope), params)
         # Periods computed for the first time have no lines to update: a plain insert.
-        cursor.execute(FRESH_SQL.format(periods=periods), params)
+        cursor.execute(FRESH_SQL.format(**scope), params)
         fresh = cursor.fetchone()[0] == 0
-        cursor.execute(_plain_lines_sql(vendor, fresh).format(periods=periods), params)
+        cursor.execute(_plain_lines_sql(vendor, fresh).format(**scope), params)
         lines = max(cursor.rowcount, 0)
         for code in order:
             pk, expression = by_code[code]
-            cursor.execute(
-                _formula_lines_sql(pk, expression, vendor).format(periods=periods), params
-            )
+            cursor.execute(_formula_lines_sql(pk, expression, vendor).format(**scope), params)
             lines += max(cursor.rowcount, 0)
-        cursor.execute(STALE_CARDS_SQL.format(periods=periods), params)
-        cursor.execute(SCORECARDS_SQL.format(periods=periods), params)
+        cursor.execute(STALE_CARDS_SQL.format(**scope), params)
+        cursor.execute(SCORECARDS_SQL.format(**scope), params)
         cards = max(cursor.rowcount, 0)
-        for parents in _tree_levels(org):
-            cursor.execute(ROLLED_UP_SQL.format(periods=periods, parents=_ids(parents)), params)
-        cursor.execute(ORG_SQL.format(periods=periods), params)
-        cursor.execute(GOALS_SQL.format(periods=periods), params)
-        cursor.execute(DONE_SQL.format(periods=periods), params)
+        parents = tree_parents(org)
+        within = None
+        if departments is not None:
+            above = ancestors(parents, departments)
+            within = above | departments
+            if above:
+                cursor.execute(
+                    RESET_ROLLED_UP_SQL.format(periods=periods, ancestors=_ids(sorted(above))),
+                    params,
+                )
+        for level in tree_levels(parents, within):
+            cursor.execute(ROLLED_UP_SQL.format(periods=periods, parents=_ids(level)), params)
+        cursor.execute(ORG_SQL.format(**scope), params)
+        cursor.execute(GOALS_SQL.format(**scope), params)
+        if claimed is None:
+            cursor.execute(DONE_SQL.format(**scope), params)
+        else:
+            mine = [m for m in claimed if m.period_id in set(period_ids)]
+            if mine:
+                values = ", ".join(f"({int(m.id)}, {int(m.version)})" for m in mine)
+                cursor.execute(CLAIMED_DONE_SQL.format(periods=periods, claimed=values), params)
         dashboard_stale(org.pk)  # new scorecards: renewed when this commits
     return RollupResult(periods=len(period_ids), lines=lines, scorecards=cards)

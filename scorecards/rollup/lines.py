@@ -129,7 +129,7 @@ def _kpis_cte(formula_indicator: int | None) -> str:
       FROM {T["kpi"]} k
       JOIN {T["ind"]} i ON i.id = k.indicator_id AND i.organization_id = k.organization_id
       JOIN {T["dept"]} d ON d.id = k.department_id AND d.organization_id = k.organization_id
-      WHERE k.organization_id = %(org)s AND k.is_active AND d.is_active {which}
+      WHERE k.organization_id = %(org)s AND k.is_active AND d.is_active {which} {{kd}}
     ),
     kt AS (
       SELECT k.*, lengths.months,
@@ -246,7 +246,7 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
       FROM {T["actual"]} a
       {KPI_OF_ACTUAL}
       JOIN mp ON mp.month_id = a.period_id AND mp.m_kind = i.frequency
-      WHERE a.organization_id = %(org)s AND mp.period_id <> mp.month_id
+      WHERE a.organization_id = %(org)s AND mp.period_id <> mp.month_id {{ad}}
       GROUP BY a.kpi_id, mp.period_id
     ),
     found AS (
@@ -254,7 +254,7 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
       FROM {T["actual"]} a
       JOIN p ON p.id = a.period_id
       JOIN kr ON kr.id = a.kpi_id AND kr.months = p.months
-      WHERE a.organization_id = %(org)s AND {months_sql("kr.frequency")} = p.months
+      WHERE a.organization_id = %(org)s AND {months_sql("kr.frequency")} = p.months {{ad}}
       UNION ALL
       SELECT {RULE}, agg.period_id, agg.months, agg.n,
         CASE kr.aggregation WHEN 'sum' THEN agg.s WHEN 'average' THEN (1.0 * agg.s) / agg.n
@@ -269,7 +269,7 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
       FROM {T["actual"]} a
       JOIN p ON p.id = a.period_id
       JOIN kr ON kr.id = a.kpi_id AND kr.months = p.months
-      WHERE a.organization_id = %(org)s AND {months_sql("kr.frequency")} = p.months
+      WHERE a.organization_id = %(org)s AND {months_sql("kr.frequency")} = p.months {{ad}}
       GROUP BY a.kpi_id, p.months
       UNION ALL
       SELECT kpi_id, months, COUNT(*) FROM grouped GROUP BY kpi_id, months
@@ -323,7 +323,7 @@ def _formula_lines_sql(indicator_id: int, expression: str, vendor: str) -> str:
       FROM {T["line"]} l
       JOIN {T["kpi"]} ck ON ck.id = l.kpi_id
       JOIN {T["ind"]} ci ON ci.id = ck.indicator_id
-      WHERE l.organization_id = %(org)s AND l.period_id IN ({{periods}})
+      WHERE l.organization_id = %(org)s AND l.period_id IN ({{periods}}) {{ld}}
         AND ci.code IN ({code_list})
       GROUP BY l.department_id, l.period_id
     ),
@@ -341,11 +341,11 @@ def _formula_lines_sql(indicator_id: int, expression: str, vendor: str) -> str:
 
 FRESH_SQL = f"""
     SELECT COUNT(*) FROM (SELECT 1 FROM {T["line"]}
-      WHERE organization_id = %(org)s AND period_id IN ({{periods}}) LIMIT 1) AS any_line
+      WHERE organization_id = %(org)s AND period_id IN ({{periods}}) {{xd}} LIMIT 1) AS any_line
     """
 
 STALE_LINES_SQL = f"""
-    DELETE FROM {T["line"]} WHERE organization_id = %(org)s AND period_id IN ({{periods}})
+    DELETE FROM {T["line"]} WHERE organization_id = %(org)s AND period_id IN ({{periods}}) {{xd}}
       AND kpi_id NOT IN (
         SELECT k.id FROM {T["kpi"]} k JOIN {T["dept"]} d ON d.id = k.department_id
         WHERE k.organization_id = %(org)s AND k.is_active AND d.is_active)

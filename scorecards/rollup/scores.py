@@ -17,7 +17,7 @@ SCORECARDS_SQL = f"""
       SELECT id, start, "end", {months_sql("kind")} AS months FROM {T["period"]}
       WHERE organization_id = %(org)s AND id IN ({{periods}})
     ),
-    d AS (SELECT id FROM {T["dept"]} WHERE organization_id = %(org)s AND is_active),
+    d AS (SELECT id FROM {T["dept"]} WHERE organization_id = %(org)s AND is_active {{dd}}),
     l AS (
       SELECT department_id, period_id,
         SUM(CASE WHEN scored THEN weight ELSE 0 END) AS w_all,
@@ -25,13 +25,13 @@ SCORECARDS_SQL = f"""
         SUM(CASE WHEN scored AND score IS NOT NULL THEN weight * score ELSE 0 END) AS ws,
         SUM(CASE WHEN scored THEN 1 ELSE 0 END) AS n,
         SUM(CASE WHEN status = 'red' THEN 1 ELSE 0 END) AS red
-      FROM {T["line"]} WHERE organization_id = %(org)s AND period_id IN ({{periods}})
+      FROM {T["line"]} WHERE organization_id = %(org)s AND period_id IN ({{periods}}) {{xd}}
       GROUP BY department_id, period_id
     ),
     {MONTH_MAP},
     entered AS (
       SELECT a.department_id, a.period_id, COUNT(*) AS n, MAX(a.entered_at) AS latest
-      FROM {T["actual"]} a WHERE a.organization_id = %(org)s
+      FROM {T["actual"]} a WHERE a.organization_id = %(org)s {{ad}}
       GROUP BY a.department_id, a.period_id
     ),
     inputs AS (
@@ -68,7 +68,7 @@ SCORECARDS_SQL = f"""
     """
 
 STALE_CARDS_SQL = f"""
-    DELETE FROM {T["card"]} WHERE organization_id = %(org)s AND period_id IN ({{periods}})
+    DELETE FROM {T["card"]} WHERE organization_id = %(org)s AND period_id IN ({{periods}}) {{xd}}
       AND department_id NOT IN (
         SELECT id FROM {T["dept"]} WHERE organization_id = %(org)s AND is_active)
     """
@@ -137,17 +137,49 @@ GOALS_SQL = f"""
     WHERE organization_id = %(org)s AND period_id IN ({{periods}})
     """
 
+# The ancestors of the departments recomputed start again from their own score (as every
+# card does in SCORECARDS_SQL) before the levels above add their children back.
+RESET_ROLLED_UP_SQL = f"""
+    UPDATE {T["card"]} SET rolled_up_score = score
+    WHERE organization_id = %(org)s AND period_id IN ({{periods}})
+      AND department_id IN ({{ancestors}})
+    """
+
+# The marks a run claimed, each at the version it claimed: a mark requested again during
+# the run has a higher version and survives for the next run.
+CLAIMED_DONE_SQL = f"""
+    DELETE FROM {T["pending"]} WHERE organization_id = %(org)s AND period_id IN ({{periods}})
+      AND (id, version) IN (VALUES {{claimed}})
+    """
+
 DONE_SQL = f"""
     DELETE FROM {T["pending"]} WHERE organization_id = %(org)s AND period_id IN ({{periods}})
       AND requested_at <= %(started)s
     """
 
 
-def _tree_levels(org: Organization) -> list[list[int]]:
-    """Parents grouped by depth, deepest first (a parent is updated after its children)."""
-    parents = dict(
+def tree_parents(org: Organization) -> dict[int, int | None]:
+    """Each active department's parent (one query)."""
+    return dict(
         Department.objects.for_org(org).filter(is_active=True).values_list("id", "parent_id")
     )
+
+
+def ancestors(parents: dict[int, int | None], departments: set[int]) -> set[int]:
+    """The active ancestors of these departments, up to the first inactive one (where the
+    roll-up stops too: an active department under an inactive parent is a root)."""
+    found: set[int] = set()
+    for d in departments:
+        p = parents.get(d) if d in parents else None
+        while p is not None and p in parents and p not in found:
+            found.add(p)
+            p = parents[p]
+    return found
+
+
+def tree_levels(parents: dict[int, int | None], within: set[int] | None = None) -> list[list[int]]:
+    """Parents grouped by depth, deepest first (a parent is updated after its children);
+    only those in `within` when given (the departments recomputed and their ancestors)."""
     depth: dict[int, int] = {}
 
     def level(d: int) -> int:
@@ -158,6 +190,11 @@ def _tree_levels(org: Organization) -> list[list[int]]:
 
     by_level: dict[int, list[int]] = {}
     for p in parents.values():
-        if p is not None and p in parents:
+        if p is not None and p in parents and (within is None or p in within):
             by_level.setdefault(level(p), []).append(p)
     return [sorted(set(by_level[lvl])) for lvl in sorted(by_level, reverse=True)]
+
+
+def _tree_levels(org: Organization) -> list[list[int]]:
+    """Every parent of the organization, grouped by depth, deepest first."""
+    return tree_levels(tree_parents(org))

@@ -39,7 +39,31 @@ def test_benchmark_rollup_prints_figures_and_deletes_its_organization():
     # as configured and, for comparison, in one part
     assert figures["workers"] == 2 and figures["one_part"]["ratio"] > 0
     assert all(run["one_part_seconds"] > 0 for run in figures["runs"])
+    # one save's incremental run (20 by default), after the full ones
+    assert figures["incremental"]["saves"] == 20
+    assert 0 < figures["incremental"]["median_ms"] <= figures["incremental"]["p95_ms"]
     assert not Organization.objects.exists()
     assert not Actual.objects.unscoped().exists()
     assert not ScorecardLine.objects.unscoped().exists()
     assert not get_user_model().objects.filter(username__startswith="benchmark-").exists()
+
+
+def test_benchmark_rollup_incremental_only_times_single_saves_and_deletes_its_organization():
+    out = io.StringIO()
+    call_command(
+        "benchmark",
+        "rollup",
+        "--departments", "4",
+        "--kpis", "3",
+        "--months", "2",
+        "--saves", "5",
+        "--incremental-only",
+        stdout=out,
+        stderr=io.StringIO(),
+    )  # fmt: skip
+    figures = json.loads(out.getvalue())
+    assert figures["departments"] == 4 and "runs" not in figures  # no full runs timed
+    assert figures["incremental"]["saves"] == 5
+    assert 0 < figures["incremental"]["median_ms"] <= figures["incremental"]["p95_ms"]
+    assert not Organization.objects.exists()
+    assert not ScorecardLine.objects.unscoped().exists()

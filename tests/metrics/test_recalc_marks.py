@@ -1,4 +1,5 @@
-"""What marks periods for recalculation, in the transaction of the change."""
+"""What marks periods for recalculation, at the grain of the change, in the transaction of
+the change (README "Recalculation")."""
 
 from decimal import Decimal
 
@@ -6,8 +7,10 @@ import pytest
 
 from departments.services import department_update, organization_update
 from metrics.models import PendingRecalculation
+from metrics.services.actuals import ActualInput, actuals_save
 from metrics.services.kpis import kpi_update
 from metrics.services.periods import period_lock, period_reopen
+from tests.factories import make_department
 
 pytestmark = pytest.mark.django_db
 
@@ -16,40 +19,93 @@ def marked(org):
     return set(PendingRecalculation.objects.for_org(org).values_list("period_id", flat=True))
 
 
-def test_target_change_marks_open_periods_only(org, hr, sales_kpis, periods, month):
+def grain(org):
+    """{(period id, department id or None)} marked."""
+    return set(PendingRecalculation.objects.for_org(org).values_list("period_id", "department_id"))
+
+
+def containing(periods, month):
+    return {p.pk for p in periods if p.start <= month.start and p.end >= month.end}
+
+
+def test_a_saved_actual_marks_its_department_in_its_month_quarter_and_year(
+    org, hr, sales, sales_kpis, periods, month
+):
+    make_department(org, code="ops")  # another department: not marked
+    PendingRecalculation.objects.for_org(org).delete()
+    actuals_save(
+        org=org,
+        by=hr,
+        source="api",
+        can_enter=lambda d: True,
+        entries=[ActualInput(sales_kpis["sales_revenue"].pk, month.pk, "1500000", note="")],
+    )
+    expected = {(pid, sales.pk) for pid in containing(periods, month)}
+    assert len(expected) == 3  # the month, its quarter, its year
+    assert grain(org) == expected
+
+
+def test_target_change_marks_the_kpis_department_in_open_periods_only(
+    org, hr, sales, sales_kpis, periods, month
+):
     period_lock(period=month, by=hr)
     PendingRecalculation.objects.for_org(org).delete()
     kpi_update(kpi=sales_kpis["customer_satisfaction"], by=hr, target=Decimal(92))
-    assert marked(org) == {p.pk for p in periods} - {month.pk}
+    assert grain(org) == {(p.pk, sales.pk) for p in periods if p.pk != month.pk}
 
 
 def test_reopen_marks_the_period(org, hr, sales_kpis, month):
     period_lock(period=month, by=hr)
     PendingRecalculation.objects.for_org(org).delete()
     period_reopen(period=month, by=hr, reason="late invoice")
-    assert month.pk in marked(org)
+    assert (month.pk, None) in grain(org)
 
 
-@pytest.mark.parametrize("change", ["amber", "tree"])
-def test_org_settings_and_tree_changes_mark_open_periods(
-    org, hr, sales, sales_kpis, periods, change
-):
+def test_org_settings_mark_the_whole_organization(org, hr, sales, sales_kpis, periods):
     PendingRecalculation.objects.for_org(org).delete()
-    if change == "amber":
-        organization_update(org=org, by=hr, amber_line=Decimal(75))
-    else:
-        department_update(department=sales, by=hr, weight_in_parent=Decimal(2))
+    organization_update(org=org, by=hr, amber_line=Decimal(75))
+    assert grain(org) == {(p.pk, None) for p in periods}
+
+
+def test_a_weight_change_marks_the_department_and_its_parent(org, hr, sales, periods):
+    top = make_department(org, code="top")
+    department_update(department=sales, by=hr, parent=top)
+    PendingRecalculation.objects.for_org(org).delete()
+    department_update(department=sales, by=hr, weight_in_parent=Decimal(2))
+    assert grain(org) == {(p.pk, d) for p in periods for d in (sales.pk, top.pk)}
+
+
+def test_a_move_marks_the_old_and_the_new_parent(org, hr, sales, periods):
+    old, new = make_department(org, code="old"), make_department(org, code="new")
+    department_update(department=sales, by=hr, parent=old)
+    PendingRecalculation.objects.for_org(org).delete()
+    department_update(department=sales, by=hr, parent=new)
+    assert {d for _p, d in grain(org)} == {sales.pk, old.pk, new.pk}
     assert marked(org) == {p.pk for p in periods}
 
 
-def test_new_request_resets_attempts(org, hr, sales_kpis, month):
+def test_new_request_resets_attempts_and_raises_the_version(org, hr, sales_kpis, month):
     from metrics.services.recalc import recalculation_mark
 
     recalculation_mark(org=org, periods=[month])
+    row = PendingRecalculation.objects.for_org(org).get(period=month, department=None)
     PendingRecalculation.objects.for_org(org).update(attempts=5, last_error="boom")
     recalculation_mark(org=org, periods=[month])
-    row = PendingRecalculation.objects.for_org(org).get(period=month)
-    assert (row.attempts, row.last_error) == (0, "")
+    again = PendingRecalculation.objects.for_org(org).get(period=month, department=None)
+    assert (again.pk, again.attempts, again.last_error) == (row.pk, 0, "")
+    assert again.version == row.version + 1
+
+
+def test_one_row_per_period_and_department(org, sales, month):
+    from metrics.services.recalc import recalculation_mark
+
+    for _ in range(3):
+        recalculation_mark(org=org, periods=[month], departments=[sales])
+        recalculation_mark(org=org, periods=[month])
+    rows = PendingRecalculation.objects.for_org(org).filter(period=month)
+    assert sorted(rows.values_list("department_id", "version"), key=str) == sorted(
+        [(sales.pk, 3), (None, 3)], key=str
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -62,8 +118,8 @@ def test_one_announcement_per_transaction(org, periods, monkeypatch):
 
     heard = []
 
-    def listener(organization_id, period_ids, **kwargs):
-        heard.append((organization_id, period_ids))
+    def listener(organization_id, *args, **kwargs):
+        heard.append(organization_id)
 
     monkeypatch.setattr(recalc, "recalculation_enqueue", listener)
     months = [p for p in periods if p.kind == "month"]
@@ -71,8 +127,7 @@ def test_one_announcement_per_transaction(org, periods, monkeypatch):
         recalculation_mark(org=org, periods=[months[0]])
         recalculation_mark(org=org, periods=[months[5]])
         assert heard == []
-    assert len(heard) == 1
-    assert {months[0].pk, months[5].pk} <= set(heard[0][1])
+    assert heard == [org.pk]
     # A rolled-back savepoint drops its callback; the next mark registers a new one.
     with transaction.atomic():
         try:
@@ -82,4 +137,4 @@ def test_one_announcement_per_transaction(org, periods, monkeypatch):
         except RuntimeError:
             pass
         recalculation_mark(org=org, periods=[months[2]])
-    assert len(heard) == 2 and months[2].pk in heard[1][1]
+    assert heard == [org.pk, org.pk]

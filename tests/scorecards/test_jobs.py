@@ -89,7 +89,8 @@ def _lock_connection():
 def test_worker_killed_mid_recalculation_leaves_no_wrong_scorecard_and_converges(
     api, hr, org, setup, redis_server, point_app_at, processes
 ):
-    """The worker is SIGKILLed in the middle of a recalculation: it has written the new
+    """The worker is SIGKILLed in the middle of an incremental recalculation (one save's
+    department): it has written the new
     lines (uncommitted) and waits for the scorecard rows, which this test holds locked. The
     roll-up's parts are transactions that all wait here, so nothing of them remains; the
     task is redelivered (acks late) and the next worker converges to the same result as a
@@ -116,6 +117,10 @@ def test_worker_killed_mid_recalculation_leaves_no_wrong_scorecard_and_converges
         can_enter=lambda d: True,
         entries=[ActualInput(kpi.pk, month.pk, "1000000", note="n", version=1)],
     )
+    # An incremental run: the save marked its department only (month, quarter, year).
+    assert set(
+        PendingRecalculation.objects.for_org(org).values_list("department_id", flat=True)
+    ) == {kpi.department_id}
     point_app_at(redis_server.url)
     blocker = _lock_connection()
     try:

@@ -217,8 +217,8 @@ def test_without_a_broker_the_job_runs_in_process(org, eager, monkeypatch):
         tasks.recalculate, "apply", lambda kwargs=None, **k: ran.append(kwargs), raising=False
     )
     monkeypatch.setattr(app, "send_task", lambda *a, **k: pytest.fail("published to a broker"))
-    assert recalc.recalculation_enqueue(org.pk, [1, 2])
-    assert ran == [{"organization_id": org.pk, "period_ids": [1, 2], "run_id": None}]
+    assert recalc.recalculation_enqueue(org.pk)
+    assert ran == [{"organization_id": org.pk, "run_id": None}]
 
 
 def test_a_broker_that_is_down_is_logged_and_never_raises(org, eager, monkeypatch, caplog):
@@ -239,12 +239,12 @@ def test_a_broker_publish_names_the_task_without_retrying(org, eager, monkeypatc
     sent = []
     eager(False)
     monkeypatch.setattr(app, "send_task", lambda name, **k: sent.append((name, k)))
-    assert recalc.recalculation_enqueue(org.pk, [3], 7)
+    assert recalc.recalculation_enqueue(org.pk, run_id=7)
     assert sent == [
         (
             "reviews.recalculate",
             {
-                "kwargs": {"organization_id": org.pk, "period_ids": [3], "run_id": 7},
+                "kwargs": {"organization_id": org.pk, "run_id": 7},
                 "retry": False,
             },
         )

@@ -89,9 +89,9 @@ def parts(monkeypatch):
     seen = []
     real = rollup._recalculate_part
 
-    def spy(org, period_ids, started):
+    def spy(org, period_ids, started, *args):
         seen.append((threading.current_thread().name, sorted(period_ids)))
-        return real(org, period_ids, started)
+        return real(org, period_ids, started, *args)
 
     monkeypatch.setattr(rollup, "_recalculate_part", spy)
     return seen
@@ -143,7 +143,12 @@ def test_inside_a_transaction_or_for_a_few_periods_one_part_on_this_connection(
 
 
 def test_a_run_shows_the_progress_of_each_part_as_it_commits(org, data, settings, monkeypatch):
+    from metrics.models import Period
+    from metrics.services.recalc import recalculation_mark
+
     settings.ROLLUP_WORKERS = 2
+    # HR's full recalculation of every period: marks for the whole organization
+    recalculation_mark(org=org, periods=Period.objects.for_org(org).filter(pk__in=data))
     run = RecalculationRun.objects.create(organization=org, periods_total=len(data))
     seen = []
     real = rollup.recalculate
@@ -174,7 +179,7 @@ def test_failing_job_records_the_error_and_stops_after_bounded_attempts(org, dat
     def boom(**kwargs):
         raise DatabaseError("disk on fire")
 
-    monkeypatch.setattr(rollup, "recalculate", boom)
+    monkeypatch.setattr(rollup, "recalculate_marks", boom)
     run = RecalculationRun.objects.create(organization=org)
     kwargs = {"organization_id": org.pk, "period_ids": None, "run_id": run.pk}
     # Each delivery is one attempt (Celery retries, or redelivery after a lost worker).
