@@ -76,7 +76,8 @@ def _apply_marks(value: Decimal, percent: bool, currency: str, unit: str) -> Dec
     if currency and unit != "currency":
         raise ValueRefused(
             _(
-                "“%(sign)s” is a currency sign, but this value is in %(unit)s: enter the number alone."
+                "“%(sign)s” is a currency sign, but this value is in %(unit)s: enter the "
+                "number alone."
             )
             % {"sign": currency, "unit": _unit_label(unit)}
         )

@@ -63,9 +63,14 @@ def _check_formula(org, indicator: Indicator) -> None:
         raise ValidationError({"formula": [formula_message(exc)]}) from exc
 
 
+def _label(field: str) -> str:
+    """The field's label, capitalized: "Default threshold"."""
+    return str(capfirst(getattr(Indicator._meta.get_field(field), "verbose_name", field)))
+
+
 def _named(field: str, message) -> str:
     """The message prefixed by the field's label: "Default threshold: …"."""
-    label = capfirst(Indicator._meta.get_field(field).verbose_name)
+    label = _label(field)
     return _("%(field)s: %(message)s") % {"field": label, "message": message}
 
 
@@ -106,7 +111,7 @@ def _check_defaults(indicator: Indicator) -> None:
         value, name = defaults[field], _DEFAULT_OF[field]
         if value is None:
             continue
-        label = str(capfirst(Indicator._meta.get_field(name).verbose_name))
+        label = _label(name)
         try:
             check_bounds(value, low=low, high=high, name=label)
         except ValueRefused as exc:

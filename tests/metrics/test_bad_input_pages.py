@@ -51,12 +51,12 @@ GRID_CASES = [
     ("seven-decimals", "revenue", "1.1234567", "", "Too many decimals"),
     ("formula-text", "revenue", "=1+1", "", "is not a number"),
     ("dde-payload", "revenue", "=cmd|' /C calc'!A0", "", "is not a number"),
-    ("percent-below-its-bound", "satisfaction", "-5", "", "Customer satisfaction must be between 0 and 100."),
-    ("percent-above-its-bound", "satisfaction", "101", "", "Customer satisfaction must be between 0 and 100."),
+    ("percent-below-its-bound", "satisfaction", "-5", "", "Customer satisfaction must be between 0 and 100."),  # noqa: E501
+    ("percent-above-its-bound", "satisfaction", "101", "", "Customer satisfaction must be between 0 and 100."),  # noqa: E501
     ("count-fraction", "customers", "1.5", "", "whole number"),
     ("count-negative", "customers", "-1", "", "New customers cannot be negative."),
     ("currency-sign-on-a-count", "customers", "¥5", "", "“¥” is a currency sign, but this value is in count"),  # noqa: E501
-    ("percent-sign-on-an-amount", "revenue", "5%", "", "A “%” sign does not fit a value in currency"),
+    ("percent-sign-on-an-amount", "revenue", "5%", "", "A “%” sign does not fit a value in currency"),  # noqa: E501
     ("two-multipliers", "revenue", "1亿2000万", "", "write 万 or 亿 once"),
     ("note-too-long", "revenue", "1700000", "x" * 2001, "At most 2000 characters"),
     ("note-with-nul", "revenue", "1700000", "bad\x00note", "invisible control"),
