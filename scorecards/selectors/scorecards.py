@@ -36,7 +36,7 @@ def attach_lines(*, org, scorecards) -> list[Scorecard]:
             period_id__in={c.period_id for c in cards},
             department_id__in={c.department_id for c in cards},
         )
-        .select_related("kpi__indicator")
+        .select_related("kpi__indicator", "period")  # period: why a line is not scored
         .order_by("-weight", "kpi__indicator__code")
     )
     grouped = defaultdict(list)
@@ -111,6 +111,10 @@ def kpi_trend(*, org, kpi, kind: str = "month", count: int = 12) -> list:
             period_id__in=[p.pk for p in periods], department_id=kpi.department_id, kpi=kpi
         )
     }
+    for period in periods:  # what not_scored_reason reads, without a query per line
+        if period.pk in lines:
+            lines[period.pk].kpi = kpi
+            lines[period.pk].period = period
     return [(p, lines.get(p.pk)) for p in periods]
 
 

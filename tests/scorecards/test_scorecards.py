@@ -147,3 +147,29 @@ def test_kpi_detail_shows_the_pending_banner_while_its_periods_await_recalculati
     # The same banner as the dashboard's (one include).
     dashboard = client.get(f"/o/{org.slug}/dashboard/", {"period": computed["month"].pk})
     assert 'class="alert alert-info pending-banner"' in dashboard.content.decode()
+
+
+def test_not_scored_lines_say_why_in_the_api_and_the_page(api, client, hr, org, sales, computed):
+    """Issue 16 §6: "not scored" always says why (here a tracked KPI of weight 0)."""
+    body = (
+        api(hr)
+        .get(
+            f"/api/v1/orgs/{org.slug}/scorecards/",
+            {"period": computed["month"].pk, "department": sales.pk},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        .json()
+    )
+    lines = body["results"][0]["lines"]
+    unscored = [line for line in lines if not line["scored"]]
+    assert unscored, "the sales template has tracked KPIs"
+    assert {line["not_scored_reason"] for line in unscored} == {"weight_0"}
+    assert {line["not_scored_message"] for line in unscored} == {"weight 0: tracked, not scored"}
+    scored = [line for line in lines if line["scored"]]
+    assert scored and all(line["not_scored_reason"] is None for line in scored)
+    client.force_login(hr)
+    page = client.get(
+        f"/o/{org.slug}/scorecards/{sales.pk}/?period={computed['month'].pk}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    assert page.count("not scored: weight 0: tracked, not scored") == len(unscored)
