@@ -204,7 +204,12 @@
   values.forEach(function (input, index) {
     if (document.activeElement !== input) input.value = withSeparators(input.value);
     preview(input);
-    input.addEventListener("focus", function () { input.value = withoutSeparators(input.value); });
+    input.addEventListener("focus", function () {
+      var raw = withoutSeparators(input.value);
+      if (raw === input.value) return;
+      input.value = raw;
+      input.select(); // as a spreadsheet cell: typing replaces the value
+    });
     input.addEventListener("blur", function () { input.value = withSeparators(input.value.trim()); });
     input.addEventListener("input", function () { preview(input); });
     input.addEventListener("paste", function (event) {

@@ -38,6 +38,8 @@ def green_value(kpi) -> str:
     value = Decimal(target) if target is not None else Decimal(10)
     if direction == "higher_is_better":
         value = value * 3  # a longer target period's target is scaled down for a month
+    if unit == "percent":  # within the demo's percentages' bounds (satisfaction: 0 to 100)
+        value = min(value, max(Decimal(100), Decimal(target or 0)))
     value = value.quantize(Decimal(1)) if unit == "count" else value.quantize(Decimal("0.01"))
     return format(value.normalize(), "f")
 
