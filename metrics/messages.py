@@ -73,7 +73,7 @@ def not_scored_message(reason: str | None, kpi) -> str:
     return str(
         {
             "inactive": _("inactive"),
-            "weight_0": _("weight 0: tracked, not scored"),
+            "weight_0": _("weight 0, tracked only"),
             "no_target": _("no target"),
             "changed": _("its settings changed: being recalculated"),
         }.get(reason, reason)

@@ -85,7 +85,7 @@ class ScorecardLine(TenantModel):
 
     @property
     def not_scored_message(self) -> str:
-        """The reason in the user's language ("weight 0: tracked, not scored")."""
+        """The reason in the user's language ("weight 0, tracked only")."""
         return not_scored_message(self.not_scored_reason, self.kpi)
 
     class Meta:

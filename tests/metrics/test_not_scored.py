@@ -29,8 +29,8 @@ def _kpi(**fields):
     [
         (_kpi(), "month", None, None, ""),
         (_kpi(is_active=False), "month", None, "inactive", "inactive"),
-        (_kpi(weight=D(0)), "month", None, "weight_0", "weight 0: tracked, not scored"),
-        (_kpi(), "month", D(0), "weight_0", "weight 0: tracked, not scored"),  # a line's weight
+        (_kpi(weight=D(0)), "month", None, "weight_0", "weight 0, tracked only"),
+        (_kpi(), "month", D(0), "weight_0", "weight 0, tracked only"),  # a line's weight
         (_kpi(target=None), "month", None, "no_target", "no target"),
         (
             _kpi(target_period="year"),
@@ -74,4 +74,4 @@ def test_entry_grid_says_why_a_kpi_is_not_scored(org, manager, login, sales_kpis
         reverse("my_entries", kwargs={"slug": org.slug}) + f"?period={month.pk}",
         HTTP_ACCEPT_LANGUAGE="en",
     )
-    assert "not scored: weight 0: tracked, not scored" in page.content.decode()
+    assert "not scored: weight 0, tracked only" in page.content.decode()

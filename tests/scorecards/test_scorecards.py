@@ -164,7 +164,7 @@ def test_not_scored_lines_say_why_in_the_api_and_the_page(api, client, hr, org, 
     unscored = [line for line in lines if not line["scored"]]
     assert unscored, "the sales template has tracked KPIs"
     assert {line["not_scored_reason"] for line in unscored} == {"weight_0"}
-    assert {line["not_scored_message"] for line in unscored} == {"weight 0: tracked, not scored"}
+    assert {line["not_scored_message"] for line in unscored} == {"weight 0, tracked only"}
     scored = [line for line in lines if line["scored"]]
     assert scored and all(line["not_scored_reason"] is None for line in scored)
     client.force_login(hr)
@@ -172,4 +172,4 @@ def test_not_scored_lines_say_why_in_the_api_and_the_page(api, client, hr, org, 
         f"/o/{org.slug}/scorecards/{sales.pk}/?period={computed['month'].pk}",
         HTTP_ACCEPT_LANGUAGE="en",
     ).content.decode()
-    assert page.count("not scored: weight 0: tracked, not scored") == len(unscored)
+    assert page.count("not scored: weight 0, tracked only") == len(unscored)
