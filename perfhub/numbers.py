@@ -4,9 +4,9 @@
 Python reads any Unicode digit as a digit, and the NFKC normalization used to accept
 full-width digits turns "10²" into "102", "⑤" into "5" and "𝟏𝟐" into "12": a value that
 would be stored as something nobody typed. So before anything else, every character must be
-ASCII, or one of the full-width forms a Chinese input method types (０-９ ． ， － ＋ ％),
-the minus sign U+2212 or a space (no-break, narrow or ideographic); any other is refused by
-name.
+ASCII, or one of the full-width forms a Chinese input method types (０-９ ． ， － ＋ ％ ＄),
+the minus sign U+2212, a space (no-break, narrow or ideographic), 万 or 亿, or a currency
+sign (¥ ￥ € 元); any other is refused by name.
 
 Then `read_number` reads the text as people type it (issue 16 §5): 万 and 亿 after the
 number ("120万" is 1200000, "1.2亿" 120000000), thousands separators ("1,200,000", also the
