@@ -73,7 +73,13 @@ class IndicatorForm(forms.ModelForm):
             "default_target": DECIMAL_INPUT,
             "default_threshold": DECIMAL_INPUT,
             "default_target_max": DECIMAL_INPUT,
+            "value_min": DECIMAL_INPUT,
+            "value_max": DECIMAL_INPUT,
         }
+        field_classes = dict.fromkeys(
+            ("default_target", "default_threshold", "default_target_max", "value_min", "value_max"),
+            numbers.DecimalField,
+        )
         help_texts = {
             "formula": _(
                 "Only for the aggregation “Formula”: + − × ÷ and parentheses over other "
@@ -89,7 +95,13 @@ class IndicatorForm(forms.ModelForm):
             if self.instance.is_computed:
                 del self.fields["aggregation"]
                 del self.fields["formula"]
-        for name in ("default_target", "default_threshold", "default_target_max"):
+        for name in (
+            "default_target",
+            "default_threshold",
+            "default_target_max",
+            "value_min",
+            "value_max",
+        ):
             self.initial[name] = plain(getattr(self.instance, name))
 
     def _post_clean(self):

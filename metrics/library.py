@@ -58,6 +58,9 @@ class LibraryIndicator:
     default_target: Decimal | None
     default_threshold: Decimal | None
     default_target_max: Decimal | None = None  # only for within_range
+    # The values an actual may take; None: the unit's default (metrics.values.value_bounds).
+    value_min: Decimal | None = None
+    value_max: Decimal | None = None
     target_period: str = "month"  # the period kind the default target is stated for
     computed: bool = False  # actual derived from feedback, never typed
     tracked: bool = False  # formula component: weight 0, no target
@@ -151,6 +154,8 @@ INDICATORS: tuple[LibraryIndicator, ...] = (
         perspective="learning",
         default_target=D("85"),
         default_threshold=D("50"),
+        value_min=D("0"),  # a share of respondents
+        value_max=D("100"),
     ),
     # --- Management: coordination and decisions -----------------------------------------
     LibraryIndicator(
@@ -417,6 +422,8 @@ INDICATORS: tuple[LibraryIndicator, ...] = (
         perspective="customer",
         default_target=D("90"),
         default_threshold=D("50"),
+        value_min=D("0"),  # a share of respondents
+        value_max=D("100"),
     ),
     LibraryIndicator(
         code="first_response_minutes",

@@ -55,3 +55,26 @@ def formula_message(exc) -> str:
         "The formula is not valid (%(detail)s). Use numbers, indicator codes, + - * / and "
         "parentheses."
     ) % {"detail": str(exc)}
+
+
+def not_scored_message(reason: str | None, kpi) -> str:
+    """Why a KPI is not scored, as the pages and the API say it ("weight 0", "yearly
+    target: scored in the year"); empty when it is scored. `reason` is one of
+    metrics.scoring_rules.NOT_SCORED_*."""
+    if reason is None:
+        return ""
+    if reason == "target_period":
+        return str(
+            {
+                "quarter": _("quarterly target: scored in the quarter"),
+                "year": _("yearly target: scored in the year"),
+            }.get(kpi.target_period, _("target set for a longer period"))
+        )
+    return str(
+        {
+            "inactive": _("inactive"),
+            "weight_0": _("weight 0, tracked only"),
+            "no_target": _("no target"),
+            "changed": _("its settings changed: being recalculated"),
+        }.get(reason, reason)
+    )

@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from departments.models import Department, DepartmentFunction, DepartmentKind, LocalizedName
 from perfhub.tenancy import TenantModel
 
+from .values import value_bounds
+
 # Values: up to 14 digits before the point and 6 after (enough for 99 trillion CNY).
 VALUE: dict[str, Any] = {"max_digits": 20, "decimal_places": 6}
 
@@ -85,6 +87,21 @@ class Indicator(TenantModel, LocalizedName):
     default_target_period = models.CharField(
         _("default target period"), max_length=10, choices=PeriodKind.choices, blank=True
     )
+    # The values an actual may take; empty: the unit's default (metrics.values.value_bounds).
+    value_min = models.DecimalField(
+        _("lowest value allowed"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the unit's default (a percentage -1000, a count or a duration 0)."),
+        **VALUE,
+    )
+    value_max = models.DecimalField(
+        _("highest value allowed"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the unit's default (a percentage 1000, otherwise none)."),
+        **VALUE,
+    )
     is_computed = models.BooleanField(
         _("computed by PerfHub"),
         default=False,
@@ -103,6 +120,12 @@ class Indicator(TenantModel, LocalizedName):
                 condition=~models.Q(aggregation="formula") | ~models.Q(formula=""),
                 name="indicator_formula_needs_expression",
             ),
+            models.CheckConstraint(
+                condition=models.Q(value_min__isnull=True)
+                | models.Q(value_max__isnull=True)
+                | models.Q(value_min__lte=models.F("value_max")),
+                name="indicator_value_bounds_ordered",
+            ),
         ]
 
     @property
@@ -114,6 +137,11 @@ class Indicator(TenantModel, LocalizedName):
     @property
     def is_formula(self) -> bool:
         return self.aggregation == Aggregation.FORMULA
+
+    @property
+    def bounds(self) -> tuple[Decimal | None, Decimal | None]:
+        """The lowest and highest value an actual may take (its own, else the unit's)."""
+        return value_bounds(self.unit, value_min=self.value_min, value_max=self.value_max)
 
     @property
     def typed(self) -> bool:

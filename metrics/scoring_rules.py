@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from . import scoring
 
-__all__ = ["rule_for", "stated_rule"]
+__all__ = ["not_scored_reason", "rule_for", "stated_rule"]
 
 
 def stated_rule(
@@ -52,3 +52,34 @@ def rule_for(kpi, *, period_months: int) -> scoring.KpiRule | None:
         target_period_months=scoring.months_in(kpi.target_period),
         period_months=period_months,
     )
+
+
+# Why a KPI is not scored in a period (issue 16 §6: "not scored" always says why).
+NOT_SCORED_INACTIVE = "inactive"
+NOT_SCORED_WEIGHT_0 = "weight_0"
+NOT_SCORED_NO_TARGET = "no_target"
+NOT_SCORED_TARGET_PERIOD = "target_period"
+NOT_SCORED_CHANGED = "changed"  # a stored line whose KPI settings changed since
+
+
+def not_scored_reason(kpi, *, period_kind: str, weight: Decimal | None = None) -> str | None:
+    """Why a ``metrics.models.Kpi`` (its ``indicator`` loaded) is not scored in a period of
+    ``period_kind``, as one of the ``NOT_SCORED_*`` codes; ``None`` when it is scored.
+    ``weight`` is the weight to judge by (a scorecard line's, frozen when it was computed),
+    by default the KPI's own. The same cases the roll-up leaves a line unscored for (no
+    target for the period, ``scoring.rule_for_period``), plus an inactive KPI."""
+    if not kpi.is_active:
+        return NOT_SCORED_INACTIVE
+    if (kpi.weight if weight is None else weight) <= 0:
+        return NOT_SCORED_WEIGHT_0
+    if kpi.target is None:
+        return NOT_SCORED_NO_TARGET
+    scaled = scoring.scale_target(
+        kpi.target,
+        kpi.indicator.aggregation,
+        scoring.months_in(kpi.target_period),
+        scoring.months_in(period_kind),
+    )
+    if scaled is None:
+        return NOT_SCORED_TARGET_PERIOD
+    return None

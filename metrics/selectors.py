@@ -15,6 +15,7 @@ from departments.selectors import department_list
 from perfhub.tenancy import get_or_404
 
 from . import formulas, scoring
+from .messages import not_scored_message
 from .models import (
     Actual,
     ActualChange,
@@ -28,6 +29,7 @@ from .models import (
     Template,
     TemplateItem,
 )
+from .scoring_rules import not_scored_reason, rule_for
 
 
 def indicator_list(*, org, active_only: bool = False) -> QuerySet[Indicator]:
@@ -216,6 +218,23 @@ class EntryRow:
     computed: Decimal | None = None  # formula KPIs: from the entered components
     formula_missing: list[str] = field(default_factory=list)  # names of missing components
     formula_text: str = ""  # the formula with indicator names (formulas.spelled)
+    # The rule a typed value is scored by in this period (the page previews the score as
+    # the manager types, in static/perfhub/entry.js), None when it is not scored, and why.
+    rule: scoring.KpiRule | None = None
+    not_scored: str = ""
+
+    @property
+    def rule_data(self) -> dict[str, str]:
+        """The rule as the page's data attributes: plain numbers, empty when unset."""
+        if self.rule is None:
+            return {}
+        return {
+            "direction": str(self.rule.direction),
+            "target": _plain(self.rule.target),
+            "threshold": _plain(self.rule.threshold),
+            "target-max": _plain(self.rule.target_max),
+            "cap": _plain(self.rule.cap),
+        }
 
     @property
     def typed(self) -> bool:
@@ -226,10 +245,26 @@ class EntryRow:
         return self.actual.version if self.actual else 0
 
 
+def _plain(value: Decimal | None) -> str:
+    return "" if value is None else format(value.normalize(), "f")
+
+
 @dataclass
 class EntryGrid:
     department: object
     rows: list[EntryRow]
+
+
+def _scoring_rule(kpi: Kpi, period: Period) -> scoring.KpiRule | None:
+    """The KPI's rule in the period, None when its settings cannot be scored."""
+    rule = rule_for(kpi, period_months=scoring.months_in(period.kind))
+    if rule is None:
+        return None
+    try:
+        scoring.validate_rule(rule)
+    except scoring.TargetError:
+        return None
+    return rule
 
 
 def entry_grids(*, org, period: Period, department_ids) -> list[EntryGrid]:
@@ -266,11 +301,14 @@ def entry_grids(*, org, period: Period, department_ids) -> list[EntryGrid]:
             scoring.months_in(period.kind),
         )
         actual = actuals.get(kpi.pk)
+        reason = not_scored_reason(kpi, period_kind=period.kind)
         row = EntryRow(
             kpi=kpi,
             target=rule_target,
             actual=actual,
             last_value=last_values.get(kpi.pk),
+            rule=None if reason else _scoring_rule(kpi, period),
+            not_scored=not_scored_message(reason, kpi),
         )
         grid = grids.setdefault(kpi.department_id, EntryGrid(department=kpi.department, rows=[]))
         grid.rows.append(row)

@@ -11,7 +11,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
+from metrics.messages import not_scored_message
 from metrics.models import VALUE, Kpi, Period
+from metrics.scoring_rules import NOT_SCORED_CHANGED, not_scored_reason
 from perfhub.tenancy import TenantModel
 
 SCORE: dict[str, Any] = {"max_digits": 9, "decimal_places": 4}
@@ -70,6 +72,21 @@ class ScorecardLine(TenantModel):
     computed_at = models.DateTimeField()
 
     # No other index: a KPI's lines over time are read by key too (its periods listed).
+
+    @property
+    def not_scored_reason(self) -> str | None:
+        """Why the line is not scored (metrics.scoring_rules.NOT_SCORED_*), None when it
+        is. Reads the KPI, its indicator and the period: load them with the line."""
+        if self.scored:
+            return None
+        reason = not_scored_reason(self.kpi, period_kind=self.period.kind, weight=self.weight)
+        # Scored under the KPI's settings today: they changed after this line was computed.
+        return reason or NOT_SCORED_CHANGED
+
+    @property
+    def not_scored_message(self) -> str:
+        """The reason in the user's language ("weight 0, tracked only")."""
+        return not_scored_message(self.not_scored_reason, self.kpi)
 
     class Meta:
         db_table = "reviews_scorecardline"

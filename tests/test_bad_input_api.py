@@ -100,7 +100,7 @@ CASES = [
     ("actual-too-many-digits", "post", "actuals/", A(value="1" * 40), 400, "value"),
     ("actual-too-many-decimals", "post", "actuals/", A(value="1.1234567"), 400, "value"),
     ("actual-hex", "post", "actuals/", A(value="0x10"), 400, "value"),
-    ("actual-negative-currency-ok-but-percent", "post", "actuals/", A(kpi="{pct_kpi}", value="-5"), 400, "value"),  # noqa: E501
+    ("actual-percent-below-its-unit-bound", "post", "actuals/", A(kpi="{pct_kpi}", value="-1000.5"), 400, "value"),  # noqa: E501
     ("actual-kpi-text", "post", "actuals/", A(kpi="abc"), 400, "kpi"),
     ("actual-kpi-list", "post", "actuals/", A(kpi=[1]), 400, "kpi"),
     ("actual-kpi-float", "post", "actuals/", A(kpi=1.5), 400, "kpi"),

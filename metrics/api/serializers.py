@@ -184,7 +184,12 @@ class ActualIn(StrictInput, serializers.Serializer):
 
     kpi = serializers.IntegerField()
     period = serializers.IntegerField()
-    value = serializers.JSONField(help_text="A number (or a numeric string).")
+    value = serializers.JSONField(
+        help_text=(
+            "A number, or a string as people type it: 120万, 1.2亿, ¥1,200,000, −1.5%, "
+            "full-width digits (docs/entering.md)."
+        )
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     version = serializers.IntegerField(
         required=False,

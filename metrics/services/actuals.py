@@ -219,6 +219,9 @@ def _kpi_facts(kpi: Kpi) -> KpiFacts:
         frequency_label=str(indicator.get_frequency_display()).lower(),
         unit=indicator.unit,
         rule=_rule_in_months(kpi, scoring.months_in(indicator.frequency)),
+        name=indicator.display_name,
+        value_min=indicator.bounds[0],
+        value_max=indicator.bounds[1],
     )
 
 

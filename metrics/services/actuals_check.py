@@ -65,6 +65,9 @@ class KpiFacts:
     frequency_label: str  # "month", "季度": how the message names the entry frequency
     unit: str
     rule: scoring.KpiRule | None = None
+    name: str = ""  # the indicator's name, as bound messages say it
+    value_min: Decimal | None = None  # the indicator's bounds (its own, else the unit's)
+    value_max: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,9 @@ def actuals_check(
             )
             continue
         try:
-            value = parse_value(entry.value, kpi.unit)
+            value = parse_value(
+                entry.value, kpi.unit, low=kpi.value_min, high=kpi.value_max, name=kpi.name
+            )
         except ValueRefused as exc:
             refuse(entry, "value", exc.message)
             continue

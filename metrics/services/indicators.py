@@ -2,14 +2,17 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from perfhub.cache_versions import dashboard_stale
 from perfhub.errors import save_unique
 
-from .. import formulas
-from ..messages import formula_message
+from .. import formulas, scoring
+from ..messages import formula_message, target_message
 from ..models import Aggregation, Indicator, Kpi
+from ..scoring_rules import stated_rule
+from ..values import ValueRefused, check_bounds, plain
 from .recalc import recalculation_mark_open
 
 INDICATOR_FIELDS = (
@@ -28,8 +31,17 @@ INDICATOR_FIELDS = (
     "default_threshold",
     "default_target_max",
     "default_target_period",
+    "value_min",
+    "value_max",
     "is_active",
 )
+
+# A default that KPIs copy, checked as a KPI's own setting would be (SPEC §3).
+_DEFAULT_OF = {
+    "target": "default_target",
+    "threshold": "default_threshold",
+    "target_max": "default_target_max",
+}
 
 
 def _check_formula(org, indicator: Indicator) -> None:
@@ -51,6 +63,61 @@ def _check_formula(org, indicator: Indicator) -> None:
         raise ValidationError({"formula": [formula_message(exc)]}) from exc
 
 
+def _label(field: str) -> str:
+    """The field's label, capitalized: "Default threshold"."""
+    return str(capfirst(getattr(Indicator._meta.get_field(field), "verbose_name", field)))
+
+
+def _named(field: str, message) -> str:
+    """The message prefixed by the field's label: "Default threshold: …"."""
+    label = _label(field)
+    return _("%(field)s: %(message)s") % {"field": label, "message": message}
+
+
+def _check_defaults(indicator: Indicator) -> None:
+    """Refuse default targets a KPI created from the indicator could not be scored with
+    (a threshold on the wrong side, a band without its upper end: the error would surface
+    only when HR applies a template), bounds in the wrong order, and defaults outside the
+    bounds. Each error names the indicator's own field."""
+    low, high = indicator.value_min, indicator.value_max
+    if low is not None and high is not None and low > high:
+        raise ValidationError(
+            {
+                "value_max": [
+                    _("The highest value allowed must not be below the lowest (%(low)s).")
+                    % {"low": plain(low)}
+                ]
+            }
+        )
+    defaults = {f: getattr(indicator, name) for f, name in _DEFAULT_OF.items()}
+    if all(v is None for v in defaults.values()):
+        return  # no default target: each KPI sets its own
+    if defaults["target"] is None:
+        raise ValidationError(
+            {
+                "default_target": [
+                    _named("default_target", _("set one, or clear the other defaults."))
+                ]
+            }
+        )
+    rule = stated_rule(direction=indicator.direction, **defaults)
+    try:
+        scoring.validate_rule(rule)
+    except scoring.TargetError as exc:
+        name = _DEFAULT_OF.get(exc.field, "default_target")
+        raise ValidationError({name: [_named(name, target_message(exc.message))]}) from exc
+    low, high = indicator.bounds
+    for field in ("target", "target_max"):
+        value, name = defaults[field], _DEFAULT_OF[field]
+        if value is None:
+            continue
+        label = _label(name)
+        try:
+            check_bounds(value, low=low, high=high, name=label)
+        except ValueRefused as exc:
+            raise ValidationError({name: [exc.message]}) from exc
+
+
 @transaction.atomic
 def indicator_create(*, org, by, code: str, **fields) -> Indicator:
     """Add an indicator to the library (HR)."""
@@ -61,6 +128,7 @@ def indicator_create(*, org, by, code: str, **fields) -> Indicator:
     if not indicator.default_target_period:
         indicator.default_target_period = indicator.frequency
     _check_formula(org, indicator)
+    _check_defaults(indicator)
     indicator.full_clean()
     save_unique(indicator)
     dashboard_stale(org.pk)
@@ -78,6 +146,7 @@ def indicator_update(*, indicator: Indicator, by, **fields) -> Indicator:
     for key, value in fields.items():
         setattr(indicator, key, value)
     _check_formula(indicator.organization, indicator)
+    _check_defaults(indicator)
     indicator.full_clean()
     save_unique(indicator)
     # Direction, aggregation, formula or the active flag change how its KPIs score.

@@ -31,6 +31,8 @@ def library_install(*, org) -> None:
                 default_threshold=i.default_threshold,
                 default_target_max=i.default_target_max,
                 default_target_period=i.target_period,
+                value_min=i.value_min,
+                value_max=i.value_max,
                 is_computed=i.computed,
                 is_builtin=True,
             )

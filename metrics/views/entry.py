@@ -18,6 +18,7 @@ from departments.permissions import (
 from .. import selectors
 from ..models import PeriodKind
 from ..services.actuals import ActualInput, ActualsRefused, actuals_save
+from ..values import ValueRefused, parse_number
 
 can_enter = can_configure | is_manager
 
@@ -38,6 +39,18 @@ def _department_ids(request):
     return sorted(request.membership.managed_ids)
 
 
+def _same_number(typed: str, shown: str) -> bool:
+    """Whether the cell still holds the number the page showed, however it is written now
+    ("1,700,000" for "1700000": the page shows separators while a cell is not edited)."""
+    if typed == shown:
+        return True
+    try:
+        number = parse_number(typed)
+        return number is not None and number == parse_number(shown)
+    except ValueRefused:
+        return False
+
+
 def _entries_from_post(post, grids, period):
     """Only the cells the user changed (value or note differ from what the page showed):
     an untouched cell must not conflict with someone else's newer value."""
@@ -53,7 +66,7 @@ def _entries_from_post(post, grids, period):
             shown_note = row.actual.note if row.actual else ""
             if value == "" and not row.actual:
                 continue
-            if value == shown_value and note == shown_note:
+            if _same_number(value, shown_value) and note == shown_note:
                 continue
             version = _whole(post.get(f"ver-{key}"))
             entries.append(

@@ -17,6 +17,16 @@ from ..models import (
 class LineOut(serializers.ModelSerializer):
     indicator_code = serializers.CharField(source="kpi.indicator.code", read_only=True)
     unit = serializers.CharField(source="kpi.indicator.unit", read_only=True)
+    not_scored_reason = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="Why the line is not scored: inactive, weight_0, no_target, target_period "
+        "(a longer target period: scored in that period) or changed (settings changed since "
+        "it was computed); null when it is scored.",
+    )
+    not_scored_message = serializers.CharField(
+        read_only=True, help_text="The same reason in the request's language; empty if scored."
+    )
 
     class Meta:
         model = ScorecardLine
@@ -31,6 +41,8 @@ class LineOut(serializers.ModelSerializer):
             "threshold",
             "target_max",
             "scored",
+            "not_scored_reason",
+            "not_scored_message",
             "score",
             "status",
             "computed_at",

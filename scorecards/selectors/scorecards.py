@@ -37,7 +37,7 @@ def attach_lines(*, org, scorecards) -> list[Scorecard]:
             period_id__in={c.period_id for c in cards},
             department_id__in={c.department_id for c in cards},
         )
-        .select_related("kpi__indicator")
+        .select_related("kpi__indicator", "period")  # period: why a line is not scored
         .order_by("-weight", "kpi__indicator__code")
     )
     grouped = defaultdict(list)
@@ -127,6 +127,10 @@ def kpi_trend(
             period_id__in=[p.pk for p in periods], department_id=kpi.department_id, kpi=kpi
         )
     }
+    for period in periods:  # what not_scored_reason reads, without a query per line
+        if period.pk in lines:
+            lines[period.pk].kpi = kpi
+            lines[period.pk].period = period
     return [(p, lines.get(p.pk)) for p in periods]
 
 

@@ -37,7 +37,12 @@ def test_saves_and_marks_period_and_containing_periods(org, hr, sales_kpis, mont
         ("sales_revenue", "1e309", "value", "Too large"),
         ("sales_revenue", "123456789012345678", "value", "Too large"),
         ("sales_revenue", "1.1234567", "value", "decimals"),
-        ("customer_satisfaction", "2000", "value", "between 0 and 1000"),
+        (
+            "customer_satisfaction",
+            "2000",
+            "value",
+            "Customer satisfaction must be between 0 and 100",
+        ),
         ("new_customers", "-3", "value", "negative"),
         ("new_customers", "2.5", "value", "whole number"),
         ("sales_revenue", "", "value", "Enter a value"),

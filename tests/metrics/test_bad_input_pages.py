@@ -38,8 +38,8 @@ GRID_CASES = [
     ("infinity", "revenue", "Infinity", "", "finite number"),
     ("minus-inf", "revenue", "-inf", "", "finite number"),
     ("1e309", "revenue", "1e309", "", "Too large"),
-    ("decimal-comma", "revenue", "1,5", "", "Use a point for decimals"),
-    ("full-width-decimal-comma", "revenue", "１，５", "", "Use a point for decimals"),
+    ("decimal-comma", "revenue", "1,5", "", "“1,5” is ambiguous: write 1.5 with a point"),
+    ("full-width-decimal-comma", "revenue", "１，５", "", "is ambiguous: write 1.5 with a point"),
     ("words", "revenue", "lots", "", "is not a number"),
     ("hex", "revenue", "0x1A", "", "is not a number"),
     ("true", "revenue", "true", "", "is not a number"),
@@ -51,10 +51,13 @@ GRID_CASES = [
     ("seven-decimals", "revenue", "1.1234567", "", "Too many decimals"),
     ("formula-text", "revenue", "=1+1", "", "is not a number"),
     ("dde-payload", "revenue", "=cmd|' /C calc'!A0", "", "is not a number"),
-    ("percent-negative", "satisfaction", "-5", "", "between 0 and 1000"),
-    ("percent-too-high", "satisfaction", "1001", "", "between 0 and 1000"),
+    ("percent-below-its-bound", "satisfaction", "-5", "", "Customer satisfaction must be between 0 and 100."),  # noqa: E501
+    ("percent-above-its-bound", "satisfaction", "101", "", "Customer satisfaction must be between 0 and 100."),  # noqa: E501
     ("count-fraction", "customers", "1.5", "", "whole number"),
-    ("count-negative", "customers", "-1", "", "cannot be negative"),
+    ("count-negative", "customers", "-1", "", "New customers cannot be negative."),
+    ("currency-sign-on-a-count", "customers", "¥5", "", "“¥” is a currency sign, but this value is in count"),  # noqa: E501
+    ("percent-sign-on-an-amount", "revenue", "5%", "", "A “%” sign does not fit a value in currency"),  # noqa: E501
+    ("two-multipliers", "revenue", "1亿2000万", "", "write 万 or 亿 once"),
     ("note-too-long", "revenue", "1700000", "x" * 2001, "At most 2000 characters"),
     ("note-with-nul", "revenue", "1700000", "bad\x00note", "invisible control"),
     ("red-without-note", "revenue", "10", "", "Add a note"),
@@ -203,13 +206,13 @@ UPLOAD_CASES = [
     ("dde-formula-value", "a.xlsx", lambda w: _xlsx(w, value="=cmd|' /C calc'!A0"), "holds a formula"),  # noqa: E501
     ("dde-formula-note", "a.xlsx", lambda w: _xlsx(w, note="=cmd|' /C calc'!A0"), "holds a formula"),  # noqa: E501
     ("xlsx-nan-text", "a.xlsx", lambda w: _xlsx(w, value="NaN"), "finite number"),
-    ("xlsx-decimal-comma", "a.xlsx", lambda w: _xlsx(w, value="1,5"), "Use a point for decimals"),  # noqa: E501
+    ("xlsx-decimal-comma", "a.xlsx", lambda w: _xlsx(w, value="1,5"), "is ambiguous: write 1.5 with a point"),  # noqa: E501
     ("csv-nul-bytes", "a.csv", lambda w: _csv(w).replace(b"n\r\n", b"\x00\r\n"), "not a CSV text file"),  # noqa: E501
     ("csv-utf16", "a.csv", lambda w: _csv(w).decode().encode("utf-16"), "not a CSV text file"),
     ("csv-nan", "a.csv", lambda w: _csv(w, value="NaN"), "finite number"),
     ("csv-infinity", "a.csv", lambda w: _csv(w, value="Infinity"), "finite number"),
     ("csv-1e309", "a.csv", lambda w: _csv(w, value="1e309"), "Too large"),
-    ("csv-decimal-comma", "a.csv", lambda w: _csv(w, value='"1,5"'), "Use a point for decimals"),  # noqa: E501
+    ("csv-decimal-comma", "a.csv", lambda w: _csv(w, value='"1,5"'), "is ambiguous: write 1.5 with a point"),  # noqa: E501
     ("csv-words", "a.csv", lambda w: _csv(w, value="many"), "is not a number"),
     ("csv-bool", "a.csv", lambda w: _csv(w, value="TRUE"), "is not a number"),
     ("csv-kpi-text", "a.csv", lambda w: _csv(w, kpi="sales"), "is not an id"),

@@ -221,8 +221,9 @@ def test_history_page_shows_changes_and_roles(client, role_users, org, sales_kpi
     )
     history = f"/o/{org.slug}/kpis/{revenue.pk}/history/"
     client.force_login(role_users["manager"])
-    page = client.get(history).content.decode()
-    assert "1700000" in page and "1750000" in page and hr.username in page
+    page = client.get(history, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # As the tables show values (separators in English, 万 in Chinese).
+    assert "1,700,000" in page and "1,750,000" in page and hr.username in page
     client.force_login(role_users["outsider"])
     assert client.get(history).status_code == 404
 

@@ -216,9 +216,9 @@ def test_bad_rows_are_listed_on_the_page_and_nothing_is_saved(world, login):
     assert "Nothing was saved: 4 rows have problems." in page
     assert page.count("<tr><td>") == 4
     assert "is not a number" in page
-    assert "1.5, not 1,5" in page
+    assert "“1,5” is ambiguous: write 1.5 with a point for decimals" in page
     assert "cannot be negative" in page
-    assert "between 0 and 1000" in page
+    assert "Customer satisfaction must be between 0 and 100." in page
     assert not Actual.objects.for_org(world["org"]).exists()
 
 

@@ -227,9 +227,9 @@ def test_bad_rows_are_each_listed_and_nothing_is_saved(world):
     by_row = {p.row: p for p in problems}
     assert [p.row for p in problems] == sorted(p.row for p in problems)
     assert "not a number" in by_row[numbers["sales_revenue"]].message
-    assert "1.5, not 1,5" in by_row[numbers["profit"]].message
+    assert "“1,5” is ambiguous: write 1.5" in by_row[numbers["profit"]].message
     assert "negative" in by_row[numbers["new_customers"]].message
-    assert "between 0 and 1000" in by_row[numbers["customer_satisfaction"]].message
+    assert "must be between 0 and 100" in by_row[numbers["customer_satisfaction"]].message
     assert {p.column for p in problems} == {"value"}
     assert len(problems) == 4
     assert not Actual.objects.for_org(world["org"]).exists()

@@ -196,3 +196,29 @@ def test_scorecard_links_to_its_kpis_with_its_period(client, manager, org, sales
     client.force_login(manager)
     page = client.get(f"/o/{org.slug}/scorecards/{sales.pk}/", {"period": month.pk})
     assert f'href="/o/{org.slug}/kpis/{revenue.pk}/?period={month.pk}"' in page.content.decode()
+
+
+def test_not_scored_lines_say_why_in_the_api_and_the_page(api, client, hr, org, sales, computed):
+    """Issue 16 §6: "not scored" always says why (here a tracked KPI of weight 0)."""
+    body = (
+        api(hr)
+        .get(
+            f"/api/v1/orgs/{org.slug}/scorecards/",
+            {"period": computed["month"].pk, "department": sales.pk},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        .json()
+    )
+    lines = body["results"][0]["lines"]
+    unscored = [line for line in lines if not line["scored"]]
+    assert unscored, "the sales template has tracked KPIs"
+    assert {line["not_scored_reason"] for line in unscored} == {"weight_0"}
+    assert {line["not_scored_message"] for line in unscored} == {"weight 0, tracked only"}
+    scored = [line for line in lines if line["scored"]]
+    assert scored and all(line["not_scored_reason"] is None for line in scored)
+    client.force_login(hr)
+    page = client.get(
+        f"/o/{org.slug}/scorecards/{sales.pk}/?period={computed['month'].pk}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    assert page.count("not scored: weight 0, tracked only") == len(unscored)
