@@ -1,15 +1,16 @@
 """The Excel and CSV round trip of actuals (SPEC §5, manager screens).
 
 Download the entry grid of a period as .xlsx or .csv (one row per typed KPI of each
-department), fill it offline, upload it. Reading is plain Python over openpyxl's read-only
-stream (or the csv module) with no database access; the rows then go through the one write
+department), fill it offline, upload it. Reading is python-calamine (or the csv module) with
+no database access; the rows then go through the one write
 path, `actuals_save`, in a single call: every row is checked, nothing is saved unless all
 are valid, and each bad row comes back with its row number, column and reason.
 
 Only `kpi_id`, `period_id`, `value`, `note` and `version` are read back; the other columns
-are there for the person filling the file in. openpyxl parses the XML with defusedxml when
-it is installed (`openpyxl.xml.DEFUSEDXML`), which refuses entity expansion and external
-entities; the zip container is checked here before openpyxl opens it.
+are there for the person filling the file in. openpyxl writes the files; uploads are read
+with python-calamine once the zip container is checked here and the sheet's XML streamed by
+`metrics.workbook_scan` (DOCTYPEs, rows, grid size, formula cells). An upload of more than
+PERFHUB_UPLOAD_INLINE_ROWS rows is imported in the background (metrics.services.uploads).
 """
 
 from __future__ import annotations

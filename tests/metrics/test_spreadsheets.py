@@ -547,6 +547,10 @@ def test_benchmark_import_prints_figures_and_deletes_its_organization(db):
     figures = json.loads(out.getvalue())
     assert figures["rows"] == 60
     assert set(figures) >= {"rows", "seconds", "rows_per_second", "floor_seconds", "ratio"}
+    assert figures["floor_seconds"] == pytest.approx(
+        figures["floor_read_seconds"] + figures["floor_copy_seconds"], abs=0.002
+    )
+    assert figures["floor_table"] in {"logged", "temporary"}
     assert not Organization.objects.exists()
     assert not Actual.objects.unscoped().exists()
     assert not ActualChange.objects.exists()
