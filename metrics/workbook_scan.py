@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import defusedxml.ElementTree as SafeElementTree
 
 _CHUNK = 1 << 20
+_TAIL = 1 << 16  # where the last row or cell of a block is looked for first
 _PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
 # A row element with its reference when it has one: <row r="2" ...>, <x:row>.
 _ROW = re.compile(rb"<" + _PREFIX + rb'row[\s>/](?:[^>]*?\br="(\d{1,9})")?')
@@ -35,6 +36,14 @@ _CELL = re.compile(
 # Where a block may be cut without splitting a row or a cell from its formula.
 _BOUNDARY = re.compile(rb"<" + _PREFIX + rb"(?:c|row)[\s>/]")
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+# The same, for a block whose elements carry no namespace prefix (what every spreadsheet
+# program writes): patterns that start with a literal, which the regex engine finds fast.
+_ROW_PLAIN = re.compile(rb'<row[\s>/](?:[^>]*?\br="(\d{1,9})")?')
+_CELL_TAG_PLAIN = re.compile(rb"<c[\s>/]")
+_REFERENCE = re.compile(rb' r="([A-Za-z]{1,4})(\d{1,9})"')
+_FORMULA_PLAIN = re.compile(rb"<f[\s>/]")
+_CELL_REFERENCE = re.compile(rb'<c\s[^>]*?\br="([A-Za-z]{1,4})(\d{1,9})"')
+_PREFIXED = (b":c", b":row", b":f")
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -139,20 +148,44 @@ def scan_sheet(archive: zipfile.ZipFile, member: str, *, max_rows: int) -> Sheet
 
 def _last_boundary(block: bytes) -> int:
     """The start of the last row or cell in the block (kept for the next block, with what
-    follows it), or, when there is none, a few bytes from the end (a tag cut in two)."""
-    start = max(0, len(block) - 2 * _CHUNK)
-    last = None
-    for last in _BOUNDARY.finditer(block, start):  # noqa: B007 (the last one is wanted)
-        pass
-    if last is not None:
-        return last.start()
+    follows it), or, when there is none, a few bytes from the end (a tag cut in two).
+    Looked for in the block's tail first: a cell is rarely longer than that."""
+    for start in (max(0, len(block) - _TAIL), 0):
+        last = None
+        for last in _BOUNDARY.finditer(block, start):  # noqa: B007 (the last one is wanted)
+            pass
+        if last is not None:
+            return last.start()
+        if start == 0:
+            break
     return max(0, len(block) - 64)
 
 
 def _scan_block(scan: SheetScan, block: bytes, max_rows: int) -> None:
     if _DOCTYPE.search(block):
         raise DoctypeFound
-    rows = _ROW.findall(block)
+    if any(p in block for p in _PREFIXED):
+        _scan_prefixed(scan, block, max_rows)
+        return
+    _count_rows(scan, _ROW_PLAIN.findall(block), max_rows)
+    references = _REFERENCE.findall(block)
+    unreferenced = len(_CELL_TAG_PLAIN.findall(block)) - len(references)
+    if unreferenced > 0:
+        scan.unreferenced_cells += unreferenced
+    if references:
+        letters, digits = zip(*references, strict=True)
+        scan.last_column = max(scan.last_column, max(map(column_number, set(letters))))
+        scan.last_row = max(scan.last_row, max(map(int, set(digits))))
+    for formula in _FORMULA_PLAIN.finditer(block):
+        start = block.rfind(b"<c", 0, formula.start())
+        cell = _CELL_REFERENCE.match(block, start) if start >= 0 else None
+        if cell is None or block.find(b">", start, formula.start()) < 0:
+            scan.formula_without_reference = True
+        else:
+            scan.formulas.add((int(cell.group(2)), column_number(cell.group(1))))
+
+
+def _count_rows(scan: SheetScan, rows: list[bytes], max_rows: int) -> None:
     scan.rows += len(rows)
     if scan.rows > max_rows:
         raise TooManyRows
@@ -160,6 +193,11 @@ def _scan_block(scan: SheetScan, block: bytes, max_rows: int) -> None:
     if numbered:
         scan.last_row = max(scan.last_row, max(numbered))
     scan.last_row = max(scan.last_row, scan.rows)  # rows without a reference follow on
+
+
+def _scan_prefixed(scan: SheetScan, block: bytes, max_rows: int) -> None:
+    """The general (slower) scan, for elements that may carry a namespace prefix."""
+    _count_rows(scan, _ROW.findall(block), max_rows)
     cells = _CELL.findall(block)
     if not cells:
         return
