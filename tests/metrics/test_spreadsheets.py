@@ -654,3 +654,29 @@ def test_rows_are_counted_across_the_scan_chunks(monkeypatch):
     wb.save(out)
     with pytest.raises(SpreadsheetRefused, match="more than 3 rows"):
         spreadsheets.read_rows(out, "a.xlsx")
+
+
+@pytest.mark.parametrize("prefix", ["", "x:"], ids=["plain", "prefixed"])
+def test_scan_finds_rows_extent_and_formulas_with_or_without_a_namespace_prefix(prefix):
+    from metrics import workbook_scan
+
+    p = prefix
+    xml = (
+        f'<{p}worksheet xmlns{":x" if p else ""}="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main"><{p}sheetData>'
+        f'<{p}row r="1"><{p}c r="A1" t="s"><{p}v>0</{p}v></{p}c></{p}row>'
+        f'<{p}row r="2"><{p}c r="B2"><{p}f>1+1</{p}f><{p}v>2</{p}v></{p}c>'
+        f'<{p}c r="AB7"><{p}v>3</{p}v></{p}c></{p}row>'
+        f"<{p}row><{p}c><{p}v>4</{p}v></{p}c><{p}c><{p}v>5</{p}v></{p}c></{p}row>"
+        f"</{p}sheetData></{p}worksheet>"
+    ).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("xl/worksheets/sheet1.xml", xml)
+    with zipfile.ZipFile(out) as archive:
+        scan = workbook_scan.scan_sheet(archive, "xl/worksheets/sheet1.xml", max_rows=10)
+        assert (scan.rows, scan.last_row, scan.last_column) == (3, 7, 28)
+        assert scan.formulas == {(2, 2)}
+        assert scan.unreferenced_cells == 2 and not scan.formula_without_reference
+        with pytest.raises(workbook_scan.TooManyRows):
+            workbook_scan.scan_sheet(archive, "xl/worksheets/sheet1.xml", max_rows=2)
