@@ -395,3 +395,43 @@ class PendingRecalculation(TenantModel):
                 nulls_distinct=False,
             ),
         ]
+
+
+class Upload(TenantModel):
+    """A spreadsheet of actuals imported in the background (too many rows to hold a request
+    for): the file itself until the job has run, then what came of it. The import is all or
+    nothing (metrics.services.uploads); `state` says where it is, `problems` lists every
+    refused row as {"row", "column", "message"}, `message` why the file as a whole failed."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    file_name = models.CharField(max_length=255)
+    # The uploaded bytes (at most PERFHUB_MAX_UPLOAD_BYTES), emptied once the job has run.
+    content = models.BinaryField(editable=False)
+    language = models.CharField(max_length=10, default="zh-hans")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rows = models.PositiveIntegerField(default=0)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent, by stage
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)

@@ -28,6 +28,7 @@ from .models import (
     PeriodStatus,
     Template,
     TemplateItem,
+    Upload,
 )
 from .scoring_rules import not_scored_reason, rule_for
 
@@ -203,6 +204,43 @@ def pending_organization_ids(*, max_attempts: int) -> list[int]:
         .filter(attempts__lt=max_attempts)
         .values_list("organization_id", flat=True)
         .distinct()
+    )
+
+
+def unfinished_upload_organization_ids() -> list[int]:
+    """Every organization with an upload queued or running: the uploads sweeper's one
+    cross-tenant read, ids only (the SECURITY DEFINER function of migration 0003; SQLite
+    has no row-level security)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM metrics_unfinished_upload_organization_ids() AS id ORDER BY id"
+            )
+            return [row[0] for row in cursor.fetchall()]
+    return sorted(
+        Upload.objects.unscoped()  # SQLite only: no row-level security there
+        .filter(state__in=[Upload.State.QUEUED, Upload.State.RUNNING])
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
+
+
+def upload_get(*, org, pk, by=None) -> Upload:
+    """An upload of the organization (404 otherwise), its file left unread; only one the
+    user `by` made when given."""
+    uploads = Upload.objects.for_org(org).defer("content")
+    if by is not None:
+        uploads = uploads.filter(uploaded_by=by)
+    return get_or_404(uploads, pk=pk)
+
+
+def upload_list_unfinished(*, org) -> QuerySet[Upload]:
+    """The organization's uploads queued or running, oldest first, files left unread."""
+    return (
+        Upload.objects.for_org(org)
+        .filter(state__in=[Upload.State.QUEUED, Upload.State.RUNNING])
+        .defer("content")
+        .order_by("created_at")
     )
 
 

@@ -1,15 +1,16 @@
 """The Excel and CSV round trip of actuals (SPEC §5, manager screens).
 
 Download the entry grid of a period as .xlsx or .csv (one row per typed KPI of each
-department), fill it offline, upload it. Reading is plain Python over openpyxl's read-only
-stream (or the csv module) with no database access; the rows then go through the one write
+department), fill it offline, upload it. Reading is python-calamine (or the csv module) with
+no database access; the rows then go through the one write
 path, `actuals_save`, in a single call: every row is checked, nothing is saved unless all
 are valid, and each bad row comes back with its row number, column and reason.
 
 Only `kpi_id`, `period_id`, `value`, `note` and `version` are read back; the other columns
-are there for the person filling the file in. openpyxl parses the XML with defusedxml when
-it is installed (`openpyxl.xml.DEFUSEDXML`), which refuses entity expansion and external
-entities; the zip container is checked here before openpyxl opens it.
+are there for the person filling the file in. openpyxl writes the files; uploads are read
+with python-calamine once the zip container is checked here and the sheet's XML streamed by
+`metrics.workbook_scan` (DOCTYPEs, rows, grid size, formula cells). An upload of more than
+PERFHUB_UPLOAD_INLINE_ROWS rows is imported in the background (metrics.services.uploads).
 """
 
 from __future__ import annotations
@@ -29,16 +30,16 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+from python_calamine import CalamineWorkbook
 
 from departments.permissions import can_enter_actuals
 
-from . import entry_headers, selectors
+from . import entry_headers, selectors, workbook_scan
 from . import workbooks as wbk
 from .models import PeriodKind, Unit
 from .services.actuals import ActualInput, ActualsRefused, SaveResult, actuals_save
@@ -77,6 +78,10 @@ MAX_SHEET_ROWS = 1_048_576
 # The sum of the zip members' declared sizes. zipfile never inflates a member beyond its
 # declared size, so this bounds what openpyxl can be made to decompress (zip bombs).
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+# The cells of the dense grid python-calamine builds from the sheet's highest row and
+# column (about 40 bytes each, more once in Python): the largest upload in the download's
+# 12 columns, and room for a few more.
+MAX_GRID_CELLS = (MAX_ROWS + 1) * 20
 
 _FIELD_COLUMNS = {"kpi": "kpi_id", "period": "period_id", "value": "value", "note": "note"}
 _ILLEGAL_XML_CHARS = re.compile(r"[\000-\010\013\014\016-\037]")
@@ -493,70 +498,70 @@ def _not_xlsx() -> SpreadsheetRefused:
 
 
 def _read_xlsx(f) -> list[RawRow]:
+    """Read the data sheet with python-calamine, once metrics.workbook_scan has streamed
+    its XML: a file calamine would trust to its cost (rows, a sparse giant grid, entity
+    declarations) is refused before it is parsed, and the formula cells, whose cached
+    values calamine returns, are known by position."""
     try:
         with zipfile.ZipFile(f) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+            if sum(m.file_size for m in members) > MAX_UNCOMPRESSED_BYTES:
+                raise SpreadsheetRefused(
+                    _(
+                        "The workbook unpacks to more than %(mb)s MB: it is not a sheet of "
+                        "actuals. Upload the downloaded template filled in, or save the sheet "
+                        "as CSV."
+                    )
+                    % {"mb": megabytes(MAX_UNCOMPRESSED_BYTES)}
+                )
+            if "xl/workbook.xml" not in {m.filename for m in members}:
+                raise _not_xlsx()
+            name, scan = _scan(archive)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise _not_xlsx() from exc
-    if sum(m.file_size for m in members) > MAX_UNCOMPRESSED_BYTES:
-        raise SpreadsheetRefused(
-            _(
-                "The workbook unpacks to more than %(mb)s MB: it is not a sheet of actuals. "
-                "Upload the downloaded template filled in, or save the sheet as CSV."
-            )
-            % {"mb": megabytes(MAX_UNCOMPRESSED_BYTES)}
-        )
-    if "xl/workbook.xml" not in {m.filename for m in members}:
-        raise _not_xlsx()
-    _refuse_long_sheets(f, members)
-    f.seek(0)
-    try:
-        workbook = load_workbook(f, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds on a broken or hostile file
+    except (workbook_scan.Unreadable, workbook_scan.DoctypeFound) as exc:
         log.info("unreadable workbook: %r", exc)
         raise _not_xlsx() from exc
+    except workbook_scan.TooManyRows as exc:
+        raise _too_many_rows() from exc
+    if scan.last_row > MAX_SHEET_ROWS or scan.grid_cells > MAX_GRID_CELLS:
+        raise SpreadsheetRefused(
+            _(
+                "The sheet reaches row %(rows)s and column %(columns)s: delete the cells "
+                "outside the table of actuals (or save the sheet as CSV) and upload it again."
+            )
+            % {"rows": f"{scan.last_row:,}", "columns": max(scan.last_column, 1)}
+        )
+    if scan.formula_without_reference:
+        raise SpreadsheetRefused(_formula_message())
+    f.seek(0)
     try:
-        data_sheets = entry_headers.data_sheet_names()
-        titles = [t for t in workbook.sheetnames if t in data_sheets]
-        sheet = workbook[titles[0]] if titles else workbook.worksheets[0]
-        # The declared dimensions may be wrong (cut the sheet short) or huge (a flood of
-        # padding cells): read the rows that are really there.
-        sheet.reset_dimensions()
-        return _rows_from_cells(sheet)
-    except SpreadsheetRefused:
-        raise
-    except Exception as exc:
+        workbook = CalamineWorkbook.from_filelike(f)
+        try:
+            grid = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        finally:
+            workbook.close()
+    except Exception as exc:  # calamine raises several kinds on a broken file
         log.info("unreadable worksheet: %r", exc)
         raise _not_xlsx() from exc
-    finally:
-        workbook.close()
+    return _rows_from_grid(grid, scan.formulas)
 
 
-# A row element, with or without a namespace prefix: <row r="2">, <x:row>.
-_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+def _scan(archive: zipfile.ZipFile) -> tuple[str, workbook_scan.SheetScan]:
+    """The data sheet's name (DATA_SHEET, else the first sheet) and its scan."""
+    sheets = workbook_scan.sheets(archive)
+    if not sheets:
+        raise workbook_scan.Unreadable
+    data_sheets = entry_headers.data_sheet_names()
+    name, member = next(((n, m) for n, m in sheets if n in data_sheets), sheets[0])
+    # The header row, then the data rows.
+    scan = workbook_scan.scan_sheet(archive, member, max_rows=MAX_ROWS + 1)
+    workbook_scan.refuse_doctypes(archive, skip=member)
+    return name, scan
 
 
-def _refuse_long_sheets(f, members) -> None:
-    """Count the row elements of every worksheet by streaming its XML (about a second for
-    a million rows, where openpyxl takes half a minute to reach the row limit), and refuse
-    a sheet with more rows than an upload may have before anything is parsed."""
-    f.seek(0)
-    with zipfile.ZipFile(f) as archive:
-        for member in members:
-            name = member.filename
-            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
-                continue
-            rows, tail = 0, b""
-            with archive.open(member) as stream:
-                while chunk := stream.read(1 << 20):
-                    block = tail + chunk
-                    rows += len(_ROW_TAG.findall(block))
-                    # A tag cut by the chunk's end (not counted yet) is read again whole.
-                    cut = block.rfind(b"<")
-                    incomplete = cut >= 0 and b">" not in block[cut:]
-                    tail = block[cut:] if incomplete and not _ROW_TAG.match(block, cut) else b""
-                    if rows > MAX_ROWS + 1:  # the header row, then the data rows
-                        raise _too_many_rows()
+def _formula_message() -> str:
+    return _("This cell holds a formula: type the value itself (or paste values only).")
 
 
 def _header_positions(header) -> tuple[int, ...]:
@@ -580,37 +585,54 @@ def _header_positions(header) -> tuple[int, ...]:
     return tuple(names[c] for c in REQUIRED)  # period_id, kpi_id, value, note, version
 
 
-def _rows_from_cells(sheet) -> list[RawRow]:
-    header_rows = list(sheet.iter_rows(min_row=1, max_row=1, values_only=True))
-    if not header_rows:
+def _rows_from_grid(grid: list[list], formulas: set[tuple[int, int]]) -> list[RawRow]:
+    """The data rows of calamine's grid (from A1; an empty cell is ""), with the REQUIRED
+    columns of each row that hold a formula (`formulas`: (row, column) from 1)."""
+    if not grid or all(v == "" for v in grid[0]):
         raise SpreadsheetRefused(_("The sheet is empty."))
-    i_period, i_kpi, i_value, i_note, i_version = _header_positions(header_rows[0])
-    width = max(i_period, i_kpi, i_value, i_note, i_version) + 1
-    names = REQUIRED
-    positions = (i_period, i_kpi, i_value, i_note, i_version)
+    positions = _header_positions(grid[0])
+    i_period, i_kpi, i_value, i_note, i_version = positions
     rows: list[RawRow] = []
     append = rows.append
-    number = 1
-    for cells in sheet.iter_rows(min_row=2, max_col=width):
-        number += 1
-        if number > MAX_SHEET_ROWS:
-            raise _too_many_rows()
-        if len(cells) < width:
-            cells = (*cells, *([None] * (width - len(cells))))
-        picked = [cells[i] for i in positions]
-        values = [getattr(c, "value", None) for c in picked]
-        if all(v is None or (type(v) is str and not v.strip()) for v in values):
-            continue
-        formulas = tuple(
-            name
-            for name, c, v in zip(names, picked, values, strict=True)
-            if getattr(c, "data_type", None) == "f"
-            or isinstance(v, ArrayFormula | DataTableFormula)
+    # Every row of the grid is as wide as the header row's.
+    for number, cells in enumerate(grid[1:], start=2):
+        formula_columns = (
+            tuple(
+                name
+                for name, i in zip(REQUIRED, positions, strict=True)
+                if (number, i + 1) in formulas
+            )
+            if formulas
+            else ()
         )
-        append(RawRow(number, values[1], values[0], values[2], values[3], values[4], formulas))
+        if not formula_columns and all(
+            (v := cells[i]) == "" or (type(v) is str and not v.strip()) for i in positions
+        ):
+            continue
+        append(
+            RawRow(
+                number,
+                _cell(cells[i_kpi]),
+                _cell(cells[i_period]),
+                _cell(cells[i_value]),
+                _cell(cells[i_note]),
+                _cell(cells[i_version]),
+                formula_columns,
+            )
+        )
         if len(rows) > MAX_ROWS:
             raise _too_many_rows()
     return rows
+
+
+def _cell(value):
+    """calamine's empty cell as openpyxl's (None); whole numbers, which calamine returns as
+    floats, as int (an id, a version, a count)."""
+    if value == "":
+        return None
+    if type(value) is float and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
 
 
 def _too_many_rows() -> SpreadsheetRefused:
@@ -730,11 +752,7 @@ def import_rows(*, org, by, membership, rows: Iterable[RawRow]) -> SaveResult:
     for row in rows:
         if row.formula_columns:
             for column in row.formula_columns:
-                refuse(
-                    row.number,
-                    column,
-                    _("This cell holds a formula: type the value itself (or paste values only)."),
-                )
+                refuse(row.number, column, _formula_message())
             continue
         if _blank(row.value):
             continue

@@ -177,6 +177,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=5 *
 # bounds the request anyway.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 PERFHUB_MAX_UPLOAD_BYTES = env.int("PERFHUB_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+# An upload with more data rows than this is imported by a background job (metrics.tasks).
+PERFHUB_UPLOAD_INLINE_ROWS = env.int("PERFHUB_UPLOAD_INLINE_ROWS", default=2000)
+# A background upload running (or still queued) this long lost its worker (or its publish):
+# the sweeper fails it (or publishes it again).
+PERFHUB_UPLOAD_STALE_SECONDS = env.int("PERFHUB_UPLOAD_STALE_SECONDS", default=900)
 FILE_UPLOAD_HANDLERS = [
     "perfhub.uploads.RefuseOversizedUpload",  # an oversized file is never stored
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
@@ -250,6 +255,11 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-pending": {
         "task": "reviews.reconcile_pending",
         "schedule": env.float("PERFHUB_RECONCILE_SECONDS", default=60.0),
+    },
+    # Uploads whose worker died or whose job was never published (metrics.tasks).
+    "sweep-uploads": {
+        "task": "metrics.sweep_uploads",
+        "schedule": env.float("PERFHUB_UPLOAD_SWEEP_SECONDS", default=60.0),
     },
     # Reconciliation of every open period of every organization.
     "recalculate-open-periods": {

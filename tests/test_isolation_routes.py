@@ -14,7 +14,7 @@ from django.urls import URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from departments.invitations import invitation_create
-from metrics.models import Actual
+from metrics.models import Actual, Upload
 from perfhub.rls import tenant_tables
 from reviews.models import Feedback, Review
 from scorecards.models import Goal, RecalculationRun
@@ -35,6 +35,7 @@ PK_BY_SEGMENT = {
     "actuals": "actual",
     "goals": "goal",
     "recalculations": "run",
+    "uploads": "upload",
     "scorecards": "department",  # a department's scorecard
     "reviews": "department",  # the page: a department's review
     "influence": "department",
@@ -125,6 +126,9 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
         "actual": Actual.objects.for_org(org).get(kpi=kpi, period=month),
         "goal": Goal.objects.create(organization=org, title="Grow", period=month),
         "run": RecalculationRun.objects.create(organization=org),
+        "upload": Upload.objects.create(
+            organization=org, file_name="a.xlsx", content=b"x", uploaded_by=hr
+        ),
         "invitation": invitation_create(org=org, by=hr, email="new@example.com", role="hr"),
         "review": Review.objects.create(organization=org, department=sales, period=month),
         "feedback": Feedback.objects.create(

@@ -283,8 +283,11 @@ def test_the_application_role_cannot_turn_on_the_system_view(org, other_org, adm
                   AND has_function_privilege(current_user, p.oid, 'EXECUTE')
                 """
             )
-            functions = cursor.fetchall()
-            assert functions == [("metrics_pending_organization_ids", "bigint", True)]
+            functions = sorted(cursor.fetchall())
+            assert functions == [
+                ("metrics_pending_organization_ids", "bigint", True),
+                ("metrics_unfinished_upload_organization_ids", "bigint", True),
+            ]
     finally:
         app.close()
 
@@ -317,6 +320,25 @@ def test_the_pending_organizations_function_returns_ids_to_the_application_role(
             cursor.execute("SELECT * FROM metrics_pending_organization_ids(6) ORDER BY 1")
             assert cursor.fetchall() == sorted([(org.pk,), (other_org.pk,)])
             # Its own setting did not outlive the call.
+            cursor.execute("SELECT current_setting('perfhub.system', true)")
+            assert cursor.fetchone()[0] in (None, "")
+    finally:
+        app.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_unfinished_uploads_function_returns_ids_to_the_application_role(org, other_org):
+    from metrics.models import Upload
+
+    Upload.objects.create(organization=org, file_name="a.xlsx", content=b"x")
+    Upload.objects.create(organization=other_org, file_name="b.xlsx", content=b"x", state="done")
+    app = _app_connection()
+    try:
+        with app.cursor() as cursor:
+            cursor.execute("SELECT * FROM metrics_upload")
+            assert cursor.fetchall() == []  # no organization set: no row
+            cursor.execute("SELECT * FROM metrics_unfinished_upload_organization_ids()")
+            assert cursor.fetchall() == [(org.pk,)]
             cursor.execute("SELECT current_setting('perfhub.system', true)")
             assert cursor.fetchone()[0] in (None, "")
     finally:

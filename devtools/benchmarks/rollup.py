@@ -250,8 +250,9 @@ FLOOR_SQL = """
 
 
 @contextmanager
-def floor_table(cursor):
-    """(name, kind) of an empty scratch table for the floor, dropped afterwards.
+def floor_table(cursor, columns: str = FLOOR_COLUMNS):
+    """(name, kind) of an empty scratch table for the floor (`columns`: its definition in
+    parentheses), dropped afterwards.
 
     Logged, like the lines: created by this role when it may create tables, else by the
     owner (DATABASE_OWNER_URL, as `make migrate` uses) and granted to this role. Only when
@@ -263,15 +264,15 @@ def floor_table(cursor):
     cursor.execute("SELECT has_schema_privilege(current_schema(), 'CREATE')")
     if cursor.fetchone()[0]:
         kind, owner = "logged", None
-        cursor.execute(f"CREATE TABLE {name} {FLOOR_COLUMNS}")
+        cursor.execute(f"CREATE TABLE {name} {columns}")
     elif owner_url:
         kind, owner = "logged", psycopg2.connect(owner_url)
         with owner, owner.cursor() as c:
-            c.execute(f"CREATE TABLE {name} {FLOOR_COLUMNS}")
+            c.execute(f"CREATE TABLE {name} {columns}")
             c.execute(f"GRANT INSERT, SELECT ON {name} TO {role}")
     else:
         kind, owner = "temporary", None
-        cursor.execute(f"CREATE TEMPORARY TABLE {name} {FLOOR_COLUMNS}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} {columns}")
     try:
         yield name, kind
     finally:

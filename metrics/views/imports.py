@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -26,6 +27,7 @@ from perfhub.uploads import request_too_large
 
 from .. import selectors, spreadsheets
 from ..models import PeriodKind, PeriodStatus
+from ..services import uploads as upload_services
 
 # Admin and HR enter any actual, a manager those of their departments (checked per row).
 can_enter_some = can_configure | is_manager
@@ -118,6 +120,8 @@ def entries_upload(request):
         upload = form.cleaned_data["file"]
         try:
             rows = spreadsheets.read_rows(upload, upload.name)
+            if len(rows) > settings.PERFHUB_UPLOAD_INLINE_ROWS:
+                return _in_background(request, upload, len(rows))
             result = spreadsheets.import_rows(
                 org=request.org, by=request.user, membership=request.membership, rows=rows
             )
@@ -168,6 +172,36 @@ def entries_upload(request):
     )
 
 
+def _in_background(request, upload, rows: int):
+    """Too many rows to import within the request: keep the file, let the job import it,
+    show its progress."""
+    upload.seek(0)
+    kept = upload_services.upload_create(
+        org=request.org,
+        by=request.user,
+        file_name=upload.name,
+        content=upload.read(),
+        rows=rows,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+    )
+    return redirect("entries_upload_status", slug=request.org.slug, pk=kept.pk)
+
+
+@org_view(can_enter_some)
+def entries_upload_status(request, pk):
+    """A background upload's progress (polled by htmx while it runs), then its result.
+    Only its uploader sees it."""
+    upload = selectors.upload_get(org=request.org, pk=pk, by=request.user)
+    template = "metrics/imports/upload_status.html"
+    if request.htmx:
+        template += "#progress"
+    return render(
+        request,
+        template,
+        {"upload": upload, "problem_rows": len({p["row"] for p in upload.problems})},
+    )
+
+
 def _redirect_to_download(request):
     """The download form of the upload page (GET, no script) lands here."""
     period = selectors.period_get(org=request.org, pk=request.GET.get("period"))
@@ -183,4 +217,5 @@ urlpatterns = [
     path("entries/<int:period_id>/download/", entries_download, name="entries_download"),
     path("entries/<int:period_id>/download.csv", entries_download_csv, name="entries_download_csv"),
     path("entries/upload/", entries_upload, name="entries_upload"),
+    path("entries/uploads/<int:pk>/", entries_upload_status, name="entries_upload_status"),
 ]

@@ -276,3 +276,153 @@ def test_formula_cell_is_refused_on_the_page(world, login):
     page = _upload(client, world, upload).content.decode()
     assert "holds a formula" in page
     assert not Actual.objects.for_org(world["org"]).exists()
+
+
+# --- large uploads: in the background -------------------------------------------------------
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The uploads published to the job, (organization id, upload id), instead of a broker."""
+    from metrics.services import uploads
+
+    published: list[tuple[int, int]] = []
+    monkeypatch.setattr(uploads, "upload_enqueue", lambda *ids: published.append(ids) or True)
+    return published
+
+
+def _rows_in(upload: SimpleUploadedFile) -> int:
+    rows = spreadsheets.read_rows(io.BytesIO(upload.read()), upload.name)
+    upload.seek(0)
+    return len(rows)
+
+
+def _post(client, world, upload, capture):
+    with capture(execute=True):
+        return client.post(_url("entries_upload", world["org"]), {"file": upload})
+
+
+def test_upload_above_the_threshold_is_imported_in_the_background(
+    world, login, settings, queued, django_capture_on_commit_callbacks
+):
+    from metrics.models import Upload
+    from metrics.services.uploads import upload_run
+
+    client = login(world["manager"])
+    values = {("sales", "sales_revenue"): 2_000_000, ("sales", "new_customers"): 42}
+    upload = _fill(_download(client, world).content, values)
+    settings.PERFHUB_UPLOAD_INLINE_ROWS = _rows_in(upload) - 1
+    response = _post(client, world, upload, django_capture_on_commit_callbacks)
+    kept = Upload.objects.for_org(world["org"]).get()
+    assert response.status_code == 302
+    assert response["Location"] == _url("entries_upload_status", world["org"], pk=kept.pk)
+    assert queued == [(world["org"].pk, kept.pk)]
+    assert (kept.state, kept.uploaded_by, kept.file_name) == (
+        "queued",
+        world["manager"],
+        upload.name,
+    )
+    assert not Actual.objects.for_org(world["org"]).exists()  # nothing saved by the request
+
+    page = client.get(response["Location"]).content.decode()
+    assert 'hx-trigger="every 2s"' in page and "queued" in page
+    assert upload_run(org=world["org"], upload_id=kept.pk) == "done"
+    assert Actual.objects.for_org(world["org"]).count() == 2
+    fragment = client.get(response["Location"], headers={"HX-Request": "true"}).content.decode()
+    assert fragment.lstrip().startswith('<div id="progress"')
+    assert "hx-trigger" not in fragment  # finished: the page stops polling
+    assert "Imported: 2 new, 0 changed, 0 unchanged." in fragment
+    kept.refresh_from_db()
+    assert bytes(kept.content) == b""  # the file is not kept once imported
+
+
+def test_upload_at_the_threshold_is_imported_within_the_request(world, login, settings, queued):
+    from metrics.models import Upload
+
+    client = login(world["manager"])
+    upload = _fill(_download(client, world).content, {("sales", "new_customers"): 42})
+    settings.PERFHUB_UPLOAD_INLINE_ROWS = _rows_in(upload)
+    page = _upload(client, world, upload).content.decode()
+    assert "1 new, 0 changed, 0 unchanged" in page
+    assert Actual.objects.for_org(world["org"]).count() == 1
+    assert not Upload.objects.for_org(world["org"]).exists() and not queued
+
+
+def test_background_upload_lists_every_bad_row_and_saves_nothing(
+    world, login, settings, queued, django_capture_on_commit_callbacks
+):
+    from metrics.services.uploads import upload_run
+
+    settings.PERFHUB_UPLOAD_INLINE_ROWS = 1
+    client = login(world["admin"])
+    upload = _fill(
+        _download(client, world).content,
+        {
+            ("sales", "sales_revenue"): "abc",
+            ("sales", "new_customers"): -1,
+            ("sales", "customer_satisfaction"): 90,
+        },
+    )
+    response = _post(client, world, upload, django_capture_on_commit_callbacks)
+    [(_org_id, upload_id)] = queued
+    assert upload_run(org=world["org"], upload_id=upload_id) == "failed"
+    page = client.get(response["Location"]).content.decode()
+    assert "Nothing was saved: 2 rows have problems." in page
+    assert page.count("<tr><td>") == 2
+    assert "is not a number" in page and "cannot be negative" in page
+    assert "<code>value</code>" in page
+    assert not Actual.objects.for_org(world["org"]).exists()
+
+
+def test_the_same_file_uploaded_twice_in_the_background_changes_nothing(
+    world, login, settings, queued, django_capture_on_commit_callbacks
+):
+    """As inline: the second upload carries the versions the first one replaced, so it is
+    refused row by row (download it again) and nothing changes."""
+    from metrics.models import ActualChange, Upload
+    from metrics.services.uploads import upload_run
+
+    settings.PERFHUB_UPLOAD_INLINE_ROWS = 1
+    client = login(world["admin"])
+    data = _fill(
+        _download(client, world).content,
+        {("sales", "new_customers"): 42, ("sales", "customer_satisfaction"): 90},
+    ).read()
+    states = []
+    for n in range(2):
+        _post(client, world, SimpleUploadedFile("a.xlsx", data), django_capture_on_commit_callbacks)
+        states.append(upload_run(org=world["org"], upload_id=queued[-1][1]))
+        if n == 0:
+            saved = list(Actual.objects.for_org(world["org"]).values("kpi", "value", "version"))
+            history = ActualChange.objects.filter(organization_id=world["org"].pk).count()
+    assert states == ["done", "failed"]
+    second = Upload.objects.for_org(world["org"]).get(pk=queued[-1][1])
+    assert [p["column"] for p in second.problems] == ["value", "value"]
+    assert all("download it again" in p["message"] for p in second.problems)
+    assert len(saved) == 2
+    assert list(Actual.objects.for_org(world["org"]).values("kpi", "value", "version")) == saved
+    assert ActualChange.objects.filter(organization_id=world["org"].pk).count() == history
+    # A redelivered job of a finished upload does nothing.
+    assert upload_run(org=world["org"], upload_id=queued[0][1]) == "done"
+    assert ActualChange.objects.filter(organization_id=world["org"].pk).count() == history
+
+
+def test_upload_status_is_its_uploaders_only(world, login, other_org):
+    from metrics.models import Upload
+
+    upload = Upload.objects.create(
+        organization=world["org"], file_name="a.xlsx", content=b"x", uploaded_by=world["manager"]
+    )
+    url = _url("entries_upload_status", world["org"], pk=upload.pk)
+    assert login(world["manager"]).get(url).status_code == 200
+    assert login(world["hr"]).get(url).status_code == 404  # another member's upload
+    assert login(world["executive"]).get(url).status_code == 403
+    assert login(world["outsider"]).get(url).status_code == 404
+    # Another organization's admin, at their own organization's address.
+    from departments.models import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    stranger = UserFactory(username="globex-admin")
+    MembershipFactory(organization=other_org, user=stranger, role=Role.ADMIN)
+    theirs = reverse("entries_upload_status", kwargs={"slug": other_org.slug, "pk": upload.pk})
+    assert login(stranger).get(theirs).status_code == 404

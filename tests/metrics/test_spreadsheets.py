@@ -553,7 +553,136 @@ def test_benchmark_import_prints_figures_and_deletes_its_organization(db):
     figures = json.loads(out.getvalue())
     assert figures["rows"] == 60
     assert set(figures) >= {"rows", "seconds", "rows_per_second", "floor_seconds", "ratio"}
+    assert figures["floor_seconds"] == pytest.approx(
+        figures["floor_read_seconds"] + figures["floor_copy_seconds"], abs=0.002
+    )
+    assert figures["floor_table"] in {"logged", "temporary"}
     assert not Organization.objects.exists()
     assert not Actual.objects.unscoped().exists()
     assert not ActualChange.objects.exists()
     assert not get_user_model().objects.filter(username__startswith="benchmark-").exists()
+
+
+# --- the reader's guards (python-calamine trusts the file; metrics.workbook_scan does not) ---
+
+
+def _rewrite_sheet(data: bytes, change) -> io.BytesIO:
+    """The workbook with its first worksheet's XML passed through `change`."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = change(content)
+            z.writestr(item, content)
+    return out
+
+
+def _value_cell(data: bytes, number: int) -> bytes:
+    """The reference of the value column in row `number` (column J of the download)."""
+    column = "ABCDEFGHIJKL"[spreadsheets.COLUMNS.index("value")]
+    return f'r="{column}{number}"'.encode()
+
+
+def test_sparse_giant_grid_is_refused_before_calamine_builds_it():
+    """Two cells, A1 and ZZ200000: calamine would allocate 140 million cells (GBs)."""
+    wb = openpyxl.Workbook()
+    wb.active.append(list(spreadsheets.COLUMNS))
+    wb.active["ZZ200000"] = 1
+    out = io.BytesIO()
+    wb.save(out)
+    with pytest.raises(SpreadsheetRefused, match="reaches row 200,000 and column 702"):
+        spreadsheets.read_rows(out, "a.xlsx")
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [b"<f>20+30</f><v>50</v>", b'<f t="shared" ref="J2:J3" si="0">20+30</f><v>50</v>'],
+    ids=["cached value", "shared formula"],
+)
+def test_formula_with_a_cached_value_is_refused(world, formula):
+    """calamine returns the value a formula last showed; the XML says it is a formula."""
+    data = _fill(_download(world), {("sales", "new_customers"): 50})
+    row = _sales_row_numbers(data)["new_customers"]
+    cell = _value_cell(data, row)
+
+    def to_formula(xml: bytes) -> bytes:
+        return re.sub(
+            rb"(<c " + cell + rb"[^>]*?)(?: t=\"n\")?>(<v>50</v>)", rb"\1>" + formula, xml
+        )
+
+    upload = _rewrite_sheet(data, to_formula)
+    assert spreadsheets.read_rows(upload, "a.xlsx")  # read, with the formula noted
+    with pytest.raises(ImportRefused) as refused:
+        _upload(world, upload.getvalue())
+    [problem] = refused.value.rows
+    assert (problem.row, problem.column) == (row, "value")
+    assert "formula" in problem.message
+    assert not Actual.objects.for_org(world["org"]).exists()
+
+
+def test_doctype_in_another_part_of_the_workbook_is_refused(world):
+    """Not only the sheet: the styles (or shared strings) calamine reads too."""
+    source = zipfile.ZipFile(io.BytesIO(_fill(_download(world), {("sales", "new_customers"): 5})))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/styles.xml":
+                content = content.replace(
+                    b"<styleSheet",
+                    b'<!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd">]><styleSheet',
+                    1,
+                )
+            z.writestr(item, content)
+    assert b"<!DOCTYPE" in zipfile.ZipFile(out).read("xl/styles.xml")
+    with pytest.raises(SpreadsheetRefused, match="not a valid Excel workbook"):
+        spreadsheets.read_rows(out, "a.xlsx")
+
+
+def test_rows_are_counted_across_the_scan_chunks(monkeypatch):
+    """The row limit holds when the rows cross the scanner's chunk boundaries."""
+    from metrics import workbook_scan
+
+    monkeypatch.setattr(workbook_scan, "_CHUNK", 7)
+    monkeypatch.setattr(spreadsheets, "MAX_ROWS", 3)
+    wb = openpyxl.Workbook()
+    wb.active.append(list(spreadsheets.COLUMNS))
+    for n in range(3):
+        wb.active.append([1, "", "", "", n + 1, "", "", "", "", "=1+1", "", 0])
+    out = io.BytesIO()
+    wb.save(out)
+    rows = spreadsheets.read_rows(out, "a.xlsx")  # 3 rows: allowed
+    assert [r.formula_columns for r in rows] == [("value",)] * 3
+    wb.active.append([1, "", "", "", 9, "", "", "", "", 5, "", 0])
+    out = io.BytesIO()
+    wb.save(out)
+    with pytest.raises(SpreadsheetRefused, match="more than 3 rows"):
+        spreadsheets.read_rows(out, "a.xlsx")
+
+
+@pytest.mark.parametrize("prefix", ["", "x:"], ids=["plain", "prefixed"])
+def test_scan_finds_rows_extent_and_formulas_with_or_without_a_namespace_prefix(prefix):
+    from metrics import workbook_scan
+
+    p = prefix
+    xml = (
+        f'<{p}worksheet xmlns{":x" if p else ""}="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main"><{p}sheetData>'
+        f'<{p}row r="1"><{p}c r="A1" t="s"><{p}v>0</{p}v></{p}c></{p}row>'
+        f'<{p}row r="2"><{p}c r="B2"><{p}f>1+1</{p}f><{p}v>2</{p}v></{p}c>'
+        f'<{p}c r="AB7"><{p}v>3</{p}v></{p}c></{p}row>'
+        f"<{p}row><{p}c><{p}v>4</{p}v></{p}c><{p}c><{p}v>5</{p}v></{p}c></{p}row>"
+        f"</{p}sheetData></{p}worksheet>"
+    ).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("xl/worksheets/sheet1.xml", xml)
+    with zipfile.ZipFile(out) as archive:
+        scan = workbook_scan.scan_sheet(archive, "xl/worksheets/sheet1.xml", max_rows=10)
+        assert (scan.rows, scan.last_row, scan.last_column) == (3, 7, 28)
+        assert scan.formulas == {(2, 2)}
+        assert scan.unreferenced_cells == 2 and not scan.formula_without_reference
+        with pytest.raises(workbook_scan.TooManyRows):
+            workbook_scan.scan_sheet(archive, "xl/worksheets/sheet1.xml", max_rows=2)
