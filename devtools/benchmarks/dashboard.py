@@ -153,7 +153,7 @@ def _series(log, world, base, cookie, latest, requests, concurrency, changes) ->
         """After each of `changes` saves, the first view of the dashboard while the other
         clients ask for /healthz, as many at a time as the served figures."""
         log(f"first view after a change: {changes} saves, each then viewed ...")
-        results = []
+        results: list[tuple[str, float]] = []
         with ThreadPoolExecutor(concurrency) as pool:
             for _ in range(changes):
                 change()
