@@ -4,6 +4,7 @@ send their requests to."""
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -62,3 +63,9 @@ def serve(threads: int) -> Iterator[str]:
         server.shutdown()
         server.pool.shutdown(wait=True)
         server.server_close()
+
+
+def p95(times) -> float:
+    """The 95th percentile (nearest rank) of these times."""
+    ordered = sorted(times)
+    return ordered[max(math.ceil(len(ordered) * 0.95) - 1, 0)]
