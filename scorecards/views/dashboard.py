@@ -108,13 +108,16 @@ def company_dashboard(request):
         and period.pk in selectors.pending_period_ids(org=request.org),
     }
     if period is not None:
-        cached = cache.get(cache_key(request, period.pk, scope)) if seconds else None
+        # The key (its data version) read once, before the data: a body computed while a
+        # roll-up commits is stored under the old version, which no later request asks for.
+        key = cache_key(request, period.pk, scope)
+        cached = cache.get(key) if seconds else None
         if cached is None:
             _period_, form, data = _dashboard(request, period=period, visible=visible)
             context.update(data, form=form)  # the tests look at what was computed
             cached = _render_parts(request, period, form, data)
             if seconds:
-                cache.set(cache_key(request, period.pk, scope), cached, seconds)
+                cache.set(key, cached, seconds)
         context["heading"], context["body"] = cached
     return render(request, "scorecards/dashboard.html", context)
 
