@@ -200,3 +200,28 @@ def test_with_the_cache_off_nothing_is_warmed(
     settings.PERFHUB_DASHBOARD_CACHE_SECONDS = 0
     _roll_up(org, month_quarter_year, django_capture_on_commit_callbacks)
     assert dashboard_warm.warm(org=org, period_ids=[month_quarter_year[0].pk]) == 0
+
+
+def test_a_body_computed_while_a_roll_up_commits_is_not_served_after_it(
+    client, executive, org, computed, monkeypatch
+):
+    """The key's data version is read before the data: a body computed across a change
+    is stored under the old version, which no later request asks for."""
+    from perfhub import cache_versions
+    from scorecards.selectors import dashboard as dashboard_selectors
+
+    real = dashboard_selectors.dashboard
+
+    def across_a_commit(**kwargs):
+        data = real(**kwargs)
+        # A roll-up commits meanwhile: a new version of the organization's dashboard.
+        cache.delete(cache_versions._key(cache_versions.dashboard_name(org.pk)))
+        return data
+
+    monkeypatch.setattr(dashboard_selectors, "dashboard", across_a_commit)
+    client.force_login(executive)
+    url = f"/o/{org.slug}/dashboard/?period={computed['month'].pk}"
+    assert "ranking" in client.get(url).context
+    monkeypatch.setattr(dashboard_selectors, "dashboard", real)
+    assert "ranking" in client.get(url).context  # computed again, not the stale body
+    assert "ranking" not in client.get(url).context
