@@ -10,6 +10,14 @@ data. The pending banner, the navigation and the forms are rendered per request.
 roll-up the default view's body of the affected periods is rendered ahead of the first
 request (scorecards.dashboard_warm).
 
+One version per organization, not per (organization, period): a period's body also reads
+the previous period of its kind, the last 12 (trend, departments over time) and 6
+(fairness) of its kind, and the organization's names, tree and periods, so a save in month
+M changes the bodies of M, of the 12 months after it and of their quarters and years; a
+per-period version would have to be renewed for all of those by the roll-up, and for every
+period by the services. What it would save is the first view of the periods nobody
+recalculated; the default view executives get is warmed after every roll-up either way.
+
 A version read before the data makes a race harmless: a body computed while a roll-up
 commits is stored under the old token, which no later request asks for."""
 
