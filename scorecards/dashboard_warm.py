@@ -41,6 +41,11 @@ from .selectors import scorecards as selectors
 
 log = logging.getLogger(__name__)
 WARM_TASK = "scorecards.warm_dashboards"
+# At most this many periods per warming (each about 0.1-0.2 s per language at 200
+# departments): the one the dashboard opens on, then the most recent recalculated ones. A
+# change that marks every open period (a template applied) keeps the worker busy seconds,
+# not a minute; older periods are computed on their first view.
+MAX_PERIODS = 8
 
 
 def on_recalculated(sender, *, org, period_ids, **_kwargs) -> None:
@@ -79,8 +84,9 @@ def warm_enqueue(org_id: int, period_ids: list[int]) -> bool:
     base=OrgTask, name=WARM_TASK, ignore_result=True, acks_late=False, one_transaction=False
 )
 def warm_dashboards(org, period_ids: list[int], version: str | None = None) -> int:
-    """Render and cache the default dashboard of these periods (and of the period the
-    dashboard opens on) in every language; returns how many bodies were rendered. Nothing
+    """Render and cache the default dashboard of the period it opens on and of these
+    periods (the most recent MAX_PERIODS in all) in every language; returns how many
+    bodies were rendered. Nothing
     when the data version is no longer `version`: a newer change has made them stale and,
     if it was a roll-up, published its own warming."""
     try:
@@ -97,15 +103,19 @@ def warm(*, org, period_ids, version: str | None = None) -> int:
         return 0
     if version is not None and dashboard_cache.version(org.pk) != version:
         return 0
-    periods = list(metric_selectors.period_list(org=org).filter(pk__in=period_ids))
     opening = metric_selectors.period_pick(
         org=org,
         wanted=None,
         defaults=(metric_selectors.PICK_WITH_DATA, metric_selectors.PICK_CURRENT),
         latest_with_data=selectors.latest_period_with_data,
     )
-    if opening is not None and opening.pk not in {p.pk for p in periods}:
-        periods.append(opening)
+    recalculated = metric_selectors.period_list(org=org).filter(pk__in=period_ids)
+    periods = [] if opening is None else [opening]
+    for period in recalculated.order_by("-end", "-start"):
+        if len(periods) >= MAX_PERIODS:
+            break
+        if opening is None or period.pk != opening.pk:
+            periods.append(period)
     rendered = 0
     for language, _name in settings.LANGUAGES:
         with translation.override(language):

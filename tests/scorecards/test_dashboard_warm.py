@@ -225,3 +225,25 @@ def test_a_body_computed_while_a_roll_up_commits_is_not_served_after_it(
     monkeypatch.setattr(dashboard_selectors, "dashboard", real)
     assert "ranking" in client.get(url).context  # computed again, not the stale body
     assert "ranking" not in client.get(url).context
+
+
+def test_a_warming_renders_the_opening_period_then_the_most_recent_ones(org, computed, monkeypatch):
+    """A change that marks every period (a template applied) warms MAX_PERIODS of them."""
+    monkeypatch.setattr(dashboard_warm, "MAX_PERIODS", 3)
+    ids = [p.pk for p in computed["periods"]]
+    assert dashboard_warm.warm(org=org, period_ids=ids) == 3 * len(settings.LANGUAGES)
+    from metrics import selectors as metric_selectors
+    from scorecards.selectors.scorecards import latest_period_with_data
+
+    opening = metric_selectors.period_pick(  # as the page without ?period= picks it
+        org=org,
+        wanted=None,
+        defaults=(metric_selectors.PICK_WITH_DATA, metric_selectors.PICK_CURRENT),
+        latest_with_data=latest_period_with_data,
+    )
+    others = [p for p in computed["periods"] if p.pk != opening.pk]
+    latest = sorted(others, key=lambda p: (p.end, p.start))[-2:]
+    for period in [opening, *latest]:
+        assert cache.get(_default_key(org, period, "en")) is not None, period
+    older = next(p for p in computed["periods"] if p.kind == "month" and p.number == 1)
+    assert cache.get(_default_key(org, older, "en")) is None
