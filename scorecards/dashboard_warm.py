@@ -64,12 +64,12 @@ def warm_enqueue(org_id: int, period_ids: list[int]) -> bool:
     """Publish the warming of these periods' dashboards for the current data version (run
     here without a broker, as metrics.services.recalc.recalculation_enqueue does). Never
     raises; returns whether it was published."""
-    kwargs = {
-        "organization_id": org_id,
-        "period_ids": period_ids,
-        "version": dashboard_cache.version(org_id),
-    }
     try:
+        kwargs = {
+            "organization_id": org_id,
+            "period_ids": period_ids,
+            "version": dashboard_cache.version(org_id),
+        }
         if celery_app.conf.task_always_eager:
             celery_app.tasks[WARM_TASK].apply(kwargs=kwargs)
         else:
