@@ -295,7 +295,9 @@ def _wait_visible(org, pairs, since: float) -> list[float]:
     return [seen[key] for key in wanted]
 
 
-SUCCEEDED = re.compile(r"Task ([\w.]+)\[[^\]]+\] succeeded in ([\d.]+)s")
+# A job's line in the worker's log; a job for an organization that no longer exists (left in
+# the queue by an earlier run) answers None and is not counted.
+SUCCEEDED = re.compile(r"Task ([\w.]+)\[[^\]]+\] succeeded in ([\d.]+)s: (?!None$)", re.M)
 
 
 def _worker_figures(log_path: Path, saves: int) -> dict:
