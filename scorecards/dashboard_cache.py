@@ -6,7 +6,17 @@ organization changes when a roll-up commits and when a service writes one of tho
 each calls `perfhub.cache_versions.dashboard_stale(org_id)` by name. The key of a body
 holds that token, the period, the filters, the member's scope, the language and the release
 (templates and catalogs), so a body is only reused for exactly the same page of the same
-data. The pending banner, the navigation and the forms are rendered per request.
+data. The pending banner, the navigation and the forms are rendered per request. After each
+roll-up the default view's body of the affected periods is rendered ahead of the first
+request (scorecards.dashboard_warm).
+
+One version per organization, not per (organization, period): a period's body also reads
+the previous period of its kind, the last 12 (trend, departments over time) and 6
+(fairness) of its kind, and the organization's names, tree and periods, so a save in month
+M changes the bodies of M, of the 12 months after it and of their quarters and years; a
+per-period version would have to be renewed for all of those by the roll-up, and for every
+period by the services. What it would save is the first view of the periods nobody
+recalculated; the default view executives get is warmed after every roll-up either way.
 
 A version read before the data makes a race harmless: a body computed while a roll-up
 commits is stored under the old token, which no later request asks for."""
@@ -54,6 +64,16 @@ def version(org_id: int) -> str:
     return cache_versions.token(cache_versions.dashboard_name(org_id))
 
 
-def body_key(*, org_id: int, parts) -> str:
+def body_key(*, org_id: int, period_id: int, params, scope, language: str) -> str:
+    """The key of the body of period `period_id` for the query string's `params` (pairs),
+    the member's `scope` (None: every department, as admin, HR and executives see it; else
+    the sorted department ids) and the `language`.
+
+    The period is the key's own part, so `?period=` and the filters left empty (`?kind=`)
+    do not count: `/dashboard/`, `/dashboard/?period=<id>` and the filter form sent with
+    nothing chosen share the default view's body, the one the warm dashboards render
+    (scorecards.dashboard_warm). `part` (the tables loaded when opened) is never cached."""
+    filters = sorted((k, v) for k, v in params if v and k not in ("period", "part"))
+    parts = (period_id, filters, scope, language)
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     return f"perfhub:dashboard:body:{org_id}:{version(org_id)}:{RELEASE}:{digest}"

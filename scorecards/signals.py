@@ -1,5 +1,6 @@
 """The one signal the scorecards app sends upwards: the reviews app (which it must not
-import) sends its red-KPI alerts when scorecards were recalculated."""
+import) sends its red-KPI alerts when scorecards were recalculated. The scorecards app's
+own receiver publishes the warm dashboards (scorecards.dashboard_warm)."""
 
 from django.dispatch import Signal
 

@@ -19,6 +19,7 @@ BENCHMARKS = {
     "import": "devtools.benchmarks.imports",
     "rollup": "devtools.benchmarks.rollup",
     "dashboard": "devtools.benchmarks.dashboard",
+    "burst": "devtools.benchmarks.burst",
 }
 
 

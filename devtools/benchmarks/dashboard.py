@@ -6,31 +6,38 @@ application on a loopback port (threaded) and sends concurrent requests to the d
 and to /healthz, alternating, in the same run. Prints the median and 95th percentile of
 each and the ratio of the medians: first as served (the dashboard's body cached per data
 version), then with the cache off (every request computes the body: the first view after a
-roll-up), under "uncached". /healthz is measured with its database check only (no
+roll-up had it not been warmed), under "uncached"; and, under "first_view_after_change",
+the first view after each of a series of saves, each recalculated by the job a worker runs
+(which then warms the default view, scorecards.dashboard_warm), while the other clients ask
+for /healthz. /healthz is measured with its database check only (no
 Redis or worker ping, which would wait for a worker): the cheapest request that still
 reaches the database - the honest floor for a page.
 """
 
 from __future__ import annotations
 
+import random
 import statistics
-import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from decimal import Decimal
 
 from django.conf import settings
-from django.core.wsgi import get_wsgi_application
 from django.test import Client
 
 from departments.models import Membership, Role
+from metrics.models import Actual
 from metrics.selectors import period_list
+from metrics.services.actuals import ActualInput, actuals_save
+from perfhub.celery import app as celery_app
 from perfhub.tenancy import org_atomic
 from scorecards import rollup
+from scorecards.tasks import recalculate
 
 from .imports import _roll_ups_not_requested
 from .rollup import _cleanup, _setup
+from .serving import as_production_minus_https, p95, serve
 
 HELP = "Dashboard latency under concurrent requests against /healthz (same run)."
 
@@ -41,68 +48,43 @@ def add_arguments(parser) -> None:
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--requests", type=int, default=200, help="per endpoint (200)")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--changes", type=int, default=20, help="saves, each followed by its first view (20)"
+    )
 
 
-class _Server(WSGIServer):
-    """A fixed pool of threads, as gunicorn's gthread workers: each keeps its database
-    connection between requests (a thread per request would open one per request and,
-    with persistent connections, exhaust the server's slots)."""
-
-    pool: ThreadPoolExecutor | None = None
-
-    def process_request(self, request, client_address):
-        self.pool.submit(self._handle, request, client_address)
-
-    def _handle(self, request, client_address):
-        try:
-            self.finish_request(request, client_address)
-        except Exception:  # noqa: BLE001 - as socketserver does: report, keep serving
-            self.handle_error(request, client_address)
-        finally:
-            self.shutdown_request(request)
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args):  # keep the benchmark's output clean
-        pass
-
-
-def run(*, log, departments=200, kpis=25, months=24, requests=200, concurrency=4, **_o):
-    # The page as production serves it, minus HTTPS (loopback) and collected static files.
-    settings.SECURE_SSL_REDIRECT = False
-    settings.REDIS_URL = ""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+def run(*, log, departments=200, kpis=25, months=24, requests=200, concurrency=4, changes=20, **_o):
+    as_production_minus_https()
+    settings.REDIS_URL = ""  # /healthz: its database check only
     with _roll_ups_not_requested():
         world = _setup(log, departments, kpis, months)
         try:
-            return _measure(log, world, requests, concurrency)
+            return _measure(log, world, requests, concurrency, changes)
         finally:
             log("deleting the throwaway organization ...")
             _cleanup(world)
 
 
-def _measure(log, world, requests, concurrency) -> dict:
+def _measure(log, world, requests, concurrency, changes=20) -> dict:
     org, user = world["org"], world["user"]
     with org_atomic(org):
         Membership.objects.for_org(org).filter(user=user).update(role=Role.EXECUTIVE)
         periods = list(period_list(org=org))
     log("computing scorecards ...")
     rollup.recalculate(org=org, period_ids=[p.pk for p in periods])
-    latest = max((p for p in periods if p.kind == "month"), key=lambda p: p.start)
+    with org_atomic(org):  # the latest month with actuals (the one the dashboard opens on)
+        month_ids = set(Actual.objects.for_org(org).values_list("period_id", flat=True))
+    latest = max((p for p in periods if p.pk in month_ids), key=lambda p: p.start)
     client = Client()
     client.force_login(user)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
-    server = make_server(
-        "127.0.0.1", 0, get_wsgi_application(), server_class=_Server, handler_class=_QuietHandler
-    )
-    server.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="wsgi")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
+    with serve(concurrency) as base:
+        return _series(log, world, base, cookie, latest, requests, concurrency, changes)
+
+
+def _series(log, world, base, cookie, latest, requests, concurrency, changes) -> dict:
+    org, user = world["org"], world["user"]
     urls = {
         "dashboard": f"{base}/o/{org.slug}/dashboard/?period={latest.pk}",
         "healthz": f"{base}/healthz",
@@ -117,37 +99,78 @@ def _measure(log, world, requests, concurrency) -> dict:
                 raise RuntimeError(f"{name} answered {response.status}")
         return name, time.perf_counter() - started
 
-    def series(label):
-        for name in urls:  # warm up: templates, connections (and the cached body)
-            fetch(name)
-        log(f"{label}: {requests} requests to each, {concurrency} at a time ...")
-        order = [name for _ in range(requests) for name in urls]
-        with ThreadPoolExecutor(concurrency) as pool:
-            results = list(pool.map(fetch, order))
+    def figures_of(results):
         figures = {}
         for name in urls:
             times = sorted(t for n, t in results if n == name)
             figures[name] = {
                 "median_ms": round(statistics.median(times) * 1000, 2),
-                "p95_ms": round(times[int(len(times) * 0.95) - 1] * 1000, 2),
+                "p95_ms": round(p95(times) * 1000, 2),
             }
         figures["ratio_of_medians"] = round(
             figures["dashboard"]["median_ms"] / figures["healthz"]["median_ms"], 2
         )
         return figures
 
+    def series(label):
+        for name in urls:  # warm up: templates, connections (and the cached body)
+            fetch(name)
+        log(f"{label}: {requests} requests to each, {concurrency} at a time ...")
+        order = [name for _ in range(requests) for name in urls]
+        with ThreadPoolExecutor(concurrency) as pool:
+            return figures_of(list(pool.map(fetch, order)))
+
+    with org_atomic(org):
+        pairs = list(
+            Actual.objects.for_org(org)
+            .filter(period=latest, kpi__weight__gt=0)
+            .values_list("kpi_id", "value", "version")
+        )
+    rng = random.Random(15)
+
+    def change() -> None:
+        """A manager's save in the latest month, its recalculation job run as a worker runs
+        it, and what that job publishes (the warm dashboards) run here too, as without a
+        broker: the page then asked for is the first view after a change."""
+        kpi_id, value, version = pairs.pop(rng.randrange(len(pairs)))
+        new = value + Decimal("0.01")
+        with org_atomic(org):
+            actuals_save(
+                org=org,
+                by=user,
+                source="api",
+                can_enter=lambda d: True,
+                entries=[ActualInput(kpi_id, latest.pk, new, "benchmark", version)],
+            )
+        eager = celery_app.conf.task_always_eager
+        celery_app.conf.task_always_eager = True
+        try:
+            recalculate.apply(kwargs={"organization_id": org.pk})
+        finally:
+            celery_app.conf.task_always_eager = eager
+
+    def first_views() -> dict:
+        """After each of `changes` saves, the first view of the dashboard while the other
+        clients ask for /healthz, as many at a time as the served figures."""
+        log(f"first view after a change: {changes} saves, each then viewed ...")
+        results: list[tuple[str, float]] = []
+        with ThreadPoolExecutor(concurrency) as pool:
+            for _ in range(changes):
+                change()
+                results += pool.map(fetch, ["dashboard"] + ["healthz"] * max(concurrency - 1, 1))
+        return figures_of(results)
+
     cache_seconds = settings.PERFHUB_DASHBOARD_CACHE_SECONDS
     try:
         # As served: the body cached per data version (scorecards.dashboard_cache).
         served = series("cached body")
-        # Every request computing the body (the first view after a roll-up).
+        # The first view after a change: warmed by the roll-up's job (scorecards.dashboard_warm).
+        first = first_views()
+        # Every request computing the body (the first view after a roll-up, if not warmed).
         settings.PERFHUB_DASHBOARD_CACHE_SECONDS = 0
         computed = series("body computed")
     finally:
         settings.PERFHUB_DASHBOARD_CACHE_SECONDS = cache_seconds
-        server.shutdown()
-        server.pool.shutdown(wait=True)
-        server.server_close()
     return {
         "actuals": world["actuals"],
         "requests_each": requests,
@@ -155,5 +178,6 @@ def _measure(log, world, requests, concurrency) -> dict:
         "dashboard": served["dashboard"],
         "healthz": served["healthz"],
         "ratio_of_medians": served["ratio_of_medians"],
+        "first_view_after_change": {"changes": changes, **first},
         "uncached": computed,
     }

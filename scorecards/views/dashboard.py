@@ -19,14 +19,18 @@ from ..selectors import goals as goal_selectors
 from ..selectors import scorecards as selectors
 from .scorecards import period_for_page, xlsx_response
 
+MEMBER = object()  # _dashboard's default: the departments the member may see
 
-def _dashboard(request, period=None):
+
+def _dashboard(request, period=None, visible=MEMBER):
+    """(period, filter form, what the dashboard shows) for the request's period, filters and
+    `visible` departments (default: those of the member; None: every department)."""
     period = period or period_for_page(request)
     form = DashboardFilterForm(request.GET or None, org=request.org)
     filters = form.cleaned_data if form.is_valid() else {}
     data = {}
     if period is not None:
-        ids = visible_department_ids(request.membership)
+        ids = visible_department_ids(request.membership) if visible is MEMBER else visible
         if filters.get("parent"):
             below = set(
                 dept_selectors.subtree_ids(org=request.org, department_id=filters["parent"].pk)
@@ -42,12 +46,46 @@ def _dashboard(request, period=None):
     return period, form, data
 
 
+def dashboard_parts(request, period, visible=MEMBER) -> tuple[str, str]:
+    """The heading and body of the dashboard of `period`, as this request asks for it
+    (filters) and for the `visible` departments: what the cache keeps (the warm dashboards,
+    scorecards.dashboard_warm, render them for the default view)."""
+    _period, form, data = _dashboard(request, period=period, visible=visible)
+    return _render_parts(request, period, form, data)
+
+
+def _render_parts(request, period, form, data) -> tuple[str, str]:
+    context = {
+        "period": period,
+        "periods": metric_selectors.period_list(org=request.org),  # lazy: read when rendered
+        **data,
+        "form": form,
+        "charts": _dashboard_charts(data),
+    }
+    heading, body = (
+        render_to_string(f"scorecards/dashboard.html#{part}", context, request=request)
+        for part in ("heading", "body")
+    )
+    return heading, body
+
+
+def cache_key(request, period_id: int, scope) -> str:
+    return dashboard_cache.body_key(
+        org_id=request.org.pk,
+        period_id=period_id,
+        params=request.GET.items(),
+        scope=scope,
+        language=translation.get_language(),
+    )
+
+
 @org_view(is_member)
 def company_dashboard(request):
     """Company, management and business indices, the balance gap, their trend, the ranking
     and the heatmap (SPEC §5). Filters (kind, function, parent department) narrow the
     department views and stay in the URL. A manager sees the company-level indices and only
-    their own departments. The body is cached per data version (scorecards.dashboard_cache)."""
+    their own departments. The body is cached per data version (scorecards.dashboard_cache),
+    and warmed for the default view after each roll-up (scorecards.dashboard_warm)."""
     part = request.GET.get("part")
     if part in ("statuses", "trend"):  # the two big tables, loaded when opened
         _period_, _form, data = _dashboard(request)
@@ -55,18 +93,11 @@ def company_dashboard(request):
     seconds = dashboard_cache.timeout()
     visible = visible_department_ids(request.membership)
     scope = None if visible is None else sorted(visible)
-
-    def key(period_id):
-        return dashboard_cache.body_key(
-            org_id=request.org.pk,
-            parts=(period_id, sorted(request.GET.items()), scope, translation.get_language()),
-        )
-
     wanted = request.GET.get("period", "")
     if seconds and wanted.isascii() and wanted.isdigit():
         # A body cached for this period id under the current data version means the period
         # is this organization's (deleting one renews the version): no need to read it.
-        cached = cache.get(key(int(wanted)))
+        cached = cache.get(cache_key(request, int(wanted), scope))
         if cached is not None:
             context = {"pending": int(wanted) in selectors.pending_period_ids(org=request.org)}
             context["heading"], context["body"] = cached
@@ -79,16 +110,16 @@ def company_dashboard(request):
         and period.pk in selectors.pending_period_ids(org=request.org),
     }
     if period is not None:
-        cached = cache.get(key(period.pk)) if seconds else None
+        # The key (its data version) read once, before the data: a body computed while a
+        # roll-up commits is stored under the old version, which no later request asks for.
+        key = cache_key(request, period.pk, scope)
+        cached = cache.get(key) if seconds else None
         if cached is None:
-            _period_, form, data = _dashboard(request, period=period)
-            context.update(data, form=form, charts=_dashboard_charts(data))
-            cached = tuple(
-                render_to_string(f"scorecards/dashboard.html#{part}", context, request=request)
-                for part in ("heading", "body")
-            )
+            _period_, form, data = _dashboard(request, period=period, visible=visible)
+            context.update(data, form=form)  # the tests look at what was computed
+            cached = _render_parts(request, period, form, data)
             if seconds:
-                cache.set(key(period.pk), cached, seconds)
+                cache.set(key, cached, seconds)
         context["heading"], context["body"] = cached
     return render(request, "scorecards/dashboard.html", context)
 

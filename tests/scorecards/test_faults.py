@@ -9,6 +9,7 @@
   converge to a full recalculation."""
 
 import json
+import re
 import urllib.request
 from decimal import Decimal
 from pathlib import Path
@@ -125,6 +126,9 @@ def test_two_workers_draining_the_same_organization_agree_with_a_serial_run(
     def log(worker):
         return Path(worker.log_path).read_text()
 
+    def recalculations(worker):  # not the warm dashboards' jobs they publish
+        return len(re.findall(r"reviews\.recalculate\[[^\]]+\] succeeded in", log(worker)))
+
     wait_for(lambda: all("ready." in log(w) for w in workers), seconds=60, what="workers")
     for _ in range(4):  # published by name, past the queued key: duplicates on purpose
         app.send_task(RECALCULATE_TASK, kwargs={"organization_id": org.pk}, retry=False)
@@ -142,13 +146,13 @@ def test_two_workers_draining_the_same_organization_agree_with_a_serial_run(
         )
     wait_for(
         lambda: (
-            sum(log(w).count("succeeded in") for w in workers) >= 4
+            sum(recalculations(w) for w in workers) >= 4
             and not PendingRecalculation.objects.for_org(org).exists()
         ),
         seconds=120,
         what="the marks drained",
     )
-    assert all("succeeded in" in log(w) for w in workers), "each worker ran at least one"
+    assert all(recalculations(w) for w in workers), "each worker ran at least one"
     parallel = _results(org)
     assert parallel[0] and parallel[1] and parallel[2]
     # One row per department and period, per KPI line and per organization period.

@@ -1,0 +1,152 @@
+"""Warm dashboards: after a roll-up commits, the default view of the company dashboard of
+each affected period is rendered and cached before anyone asks for it (issue 15 §4).
+
+The default view is what an executive or HR gets: every department (scope None), no
+filter, in each language of settings.LANGUAGES. Its heading and body are rendered by the
+view's own code (scorecards.views.dashboard.dashboard_parts) and stored under the key the
+view asks for (scorecards.dashboard_cache.body_key), so the first view after a change is a
+cache hit, exactly as a repeat view. Caching the rendered body rather than storing
+aggregates keeps one path from the scorecards to the page: nothing new to keep in step
+with the template, and a warm body is byte for byte what the view would have rendered.
+
+Flow: `scorecards.signals.recalculated` (sent by scorecards.tasks.recalculate once the
+roll-up committed) → `on_recalculated` publishes `scorecards.warm_dashboards` when that
+signal's transaction commits, with the data version it saw → the job renders the periods
+(the affected ones and the period the dashboard opens on) unless a newer version came
+since (a newer roll-up has its own job) or the body is already cached (a request was
+faster). Warming only saves time: every failure is logged and swallowed, never failing the
+recalculation or the alerts sent on the same signal; a missed warm costs one slow view.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, QueryDict
+from django.urls import reverse
+from django.utils import translation
+
+from departments.jobs import OrgTask
+from metrics import selectors as metric_selectors
+from perfhub.celery import app as celery_app
+from perfhub.tenancy import org_atomic
+
+from . import dashboard_cache
+from .selectors import scorecards as selectors
+
+log = logging.getLogger(__name__)
+WARM_TASK = "scorecards.warm_dashboards"
+# At most this many periods per warming (each about 0.1-0.2 s per language at 200
+# departments): the one the dashboard opens on, then the most recent recalculated ones. A
+# change that marks every open period (a template applied) keeps the worker busy seconds,
+# not a minute; older periods are computed on their first view.
+MAX_PERIODS = 8
+
+
+def on_recalculated(sender, *, org, period_ids, **_kwargs) -> None:
+    """Receiver of `scorecards.signals.recalculated`: publish the warming once the signal's
+    transaction commits. Never raises (the other receivers still run)."""
+    try:
+        if not dashboard_cache.timeout():
+            return
+        org_id, ids = org.pk, list(period_ids)
+        transaction.on_commit(lambda: warm_enqueue(org_id, ids), robust=True)
+    except Exception:  # noqa: BLE001 - warming only saves time
+        log.exception("warming the dashboards of organization %s not requested", org.pk)
+
+
+def warm_enqueue(org_id: int, period_ids: list[int]) -> bool:
+    """Publish the warming of these periods' dashboards for the current data version (run
+    here without a broker, as metrics.services.recalc.recalculation_enqueue does). Never
+    raises; returns whether it was published."""
+    try:
+        kwargs = {
+            "organization_id": org_id,
+            "period_ids": period_ids,
+            "version": dashboard_cache.version(org_id),
+        }
+        if celery_app.conf.task_always_eager:
+            celery_app.tasks[WARM_TASK].apply(kwargs=kwargs)
+        else:
+            celery_app.send_task(WARM_TASK, kwargs=kwargs, retry=False)
+    except Exception:  # noqa: BLE001 - warming only saves time
+        log.warning("could not warm the dashboards of organization %s", org_id, exc_info=True)
+        return False
+    return True
+
+
+@shared_task(
+    base=OrgTask, name=WARM_TASK, ignore_result=True, acks_late=False, one_transaction=False
+)
+def warm_dashboards(org, period_ids: list[int], version: str | None = None) -> int:
+    """Render and cache the default dashboard of the period it opens on and of these
+    periods (the most recent MAX_PERIODS in all) in every language; returns how many
+    bodies were rendered. Nothing
+    when the data version is no longer `version`: a newer change has made them stale and,
+    if it was a roll-up, published its own warming."""
+    try:
+        with org_atomic(org):
+            return warm(org=org, period_ids=period_ids, version=version)
+    except Exception:  # noqa: BLE001 - warming only saves time; the first view computes
+        log.exception("warming the dashboards of organization %s failed", org.pk)
+        return 0
+
+
+def warm(*, org, period_ids, version: str | None = None) -> int:
+    """What warm_dashboards does, in the caller's org_atomic(org)."""
+    if not dashboard_cache.timeout():
+        return 0
+    if version is not None and dashboard_cache.version(org.pk) != version:
+        return 0
+    opening = metric_selectors.period_pick(
+        org=org,
+        wanted=None,
+        defaults=(metric_selectors.PICK_WITH_DATA, metric_selectors.PICK_CURRENT),
+        latest_with_data=selectors.latest_period_with_data,
+    )
+    recalculated = metric_selectors.period_list(org=org).filter(pk__in=period_ids)
+    periods = [] if opening is None else [opening]
+    for period in recalculated.order_by("-end", "-start"):
+        if len(periods) >= MAX_PERIODS:
+            break
+        if opening is None or period.pk != opening.pk:
+            periods.append(period)
+    rendered = 0
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for period in periods:
+                rendered += _warm_one(org, period, language)
+    return rendered
+
+
+def _warm_one(org, period, language: str) -> int:
+    from .views.dashboard import dashboard_parts  # the view's own rendering
+
+    key = dashboard_cache.body_key(
+        org_id=org.pk, period_id=period.pk, params=(), scope=None, language=language
+    )
+    if cache.get(key) is not None:
+        return 0
+    parts = dashboard_parts(_default_request(org, period, language), period, visible=None)
+    cache.set(key, parts, dashboard_cache.timeout())
+    return 1
+
+
+def _default_request(org, period, language: str) -> HttpRequest:
+    """A GET of `/o/<org>/dashboard/?period=<id>` by a member who sees every department: all
+    the body's template reads of the request (path, query string, organization)."""
+    request = HttpRequest()
+    request.method = "GET"
+    request.path = request.path_info = reverse("company_dashboard", args=[org.slug])
+    request.GET = QueryDict(f"period={period.pk}")
+    request.META.update(SERVER_NAME="localhost", SERVER_PORT="443")
+    request.org = org  # type: ignore[attr-defined]
+    request.membership = None  # type: ignore[attr-defined]
+    request.user = AnonymousUser()
+    request.LANGUAGE_CODE = language
+    return request
