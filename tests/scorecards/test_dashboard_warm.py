@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.utils import translation
 
 from departments.models import Role
+from metrics.services.recalc import recalculation_mark
 from perfhub.celery import app as celery_app
 from scorecards import dashboard_cache, dashboard_warm
 from scorecards.tasks import recalculate
@@ -42,9 +43,10 @@ def _default_key(org, period, language):
 def _roll_up(org, periods, capture):
     """The recalculation job, as a worker runs it, up to its transactions' commits."""
     with capture(execute=True):
-        result = recalculate.apply(
-            kwargs={"organization_id": org.pk, "period_ids": [p.pk for p in periods]}
-        )
+        # A run drains what is marked (the marks are the job's input, not a period list).
+        recalculation_mark(org=org, periods=periods)
+    with capture(execute=True):
+        result = recalculate.apply(kwargs={"organization_id": org.pk})
     assert result.successful(), result.traceback
     return result.get()
 

@@ -152,7 +152,9 @@ def test_two_workers_draining_the_same_organization_agree_with_a_serial_run(
         seconds=120,
         what="the marks drained",
     )
-    assert all(recalculations(w) for w in workers), "each worker ran at least one"
+    # Which worker takes which duplicate is up to the broker's prefetch (one may take all
+    # four): what must hold is that every run ended and the result is the full one.
+    assert sum(recalculations(w) for w in workers) >= 4
     parallel = _results(org)
     assert parallel[0] and parallel[1] and parallel[2]
     # One row per department and period, per KPI line and per organization period.

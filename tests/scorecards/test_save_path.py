@@ -76,7 +76,7 @@ WRITES = {
         by=by,
     ),
     "indicator_update": lambda org, by: indicator_update(
-        indicator=_indicator(org, "sales_revenue"), by=by, direction="lower_is_better"
+        indicator=_indicator(org, "sales_revenue"), by=by, aggregation="last"
     ),
     "period_reopen": lambda org, by: period_reopen(
         period=period_lock(period=_month(org), by=by), by=by, reason="late invoice"
