@@ -24,7 +24,7 @@ from .models import (
     Profile,
     Role,
 )
-from .signals import organization_created, scoring_inputs_changed
+from .signals import department_saved, organization_created, scoring_inputs_changed
 
 ORG_SETTINGS_FIELDS = (
     "name",
@@ -257,6 +257,7 @@ def department_create(
     save_unique(department)
     _closure_insert(org, department)
     _set_managers(org, department, managers)
+    department_saved.send(sender=Department, organization=org, department=department)
     scoring_inputs_changed.send(sender=Department, organization=org)  # metrics marks
     dashboard_stale(org.pk)  # the tree (and the closure rows) changed
     return department
@@ -291,6 +292,7 @@ def department_update(*, department: Department, by, **fields) -> Department:
         _closure_move(org, department)
     if managers is not None:
         _set_managers(org, department, managers)
+    department_saved.send(sender=Department, organization=org, department=department)
     scoring_inputs_changed.send(sender=Department, organization=org)  # metrics marks
     dashboard_stale(org.pk)  # the tree (and the closure rows) changed
     return department

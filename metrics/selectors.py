@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, Prefetch, QuerySet, When
+from django.db.models import Case, Count, Prefetch, QuerySet, When
 from django.utils import timezone
 
 from departments.selectors import department_list
@@ -18,6 +18,7 @@ from . import formulas, scoring
 from .models import (
     Actual,
     ActualChange,
+    Aggregation,
     Indicator,
     Kpi,
     PendingRecalculation,
@@ -159,6 +160,21 @@ def period_pick(
         if found is not None:
             return found
     return None
+
+
+def entry_department_counts(*, org) -> dict[str, int]:
+    """Per period kind, the number of active departments that enter an active KPI of that
+    frequency (one query): what locking a period of that kind stops."""
+    rows = (
+        Kpi.objects.for_org(org)
+        .filter(is_active=True, department__is_active=True)
+        .filter(indicator__is_computed=False)
+        .exclude(indicator__aggregation=Aggregation.FORMULA)
+        .values("indicator__frequency")
+        .annotate(n=Count("department_id", distinct=True))
+        .order_by()
+    )
+    return {r["indicator__frequency"]: r["n"] for r in rows}
 
 
 def previous_period(*, org, period: Period) -> Period | None:
