@@ -162,19 +162,28 @@ def period_pick(
     return None
 
 
-def entry_department_counts(*, org) -> dict[str, int]:
-    """Per period kind, the number of active departments that enter an active KPI of that
-    frequency (one query): what locking a period of that kind stops."""
+def _entry_counts(org, counted: str, distinct: bool) -> dict[str, int]:
     rows = (
         Kpi.objects.for_org(org)
-        .filter(is_active=True, department__is_active=True)
-        .filter(indicator__is_computed=False)
+        .filter(is_active=True, department__is_active=True, indicator__is_computed=False)
         .exclude(indicator__aggregation=Aggregation.FORMULA)
         .values("indicator__frequency")
-        .annotate(n=Count("department_id", distinct=True))
+        .annotate(n=Count(counted, distinct=distinct))
         .order_by()
     )
     return {r["indicator__frequency"]: r["n"] for r in rows}
+
+
+def entry_department_counts(*, org) -> dict[str, int]:
+    """Per period kind, the number of active departments that enter an active KPI of that
+    frequency (one query): what locking a period of that kind stops."""
+    return _entry_counts(org, "department_id", True)
+
+
+def entry_kpi_counts(*, org) -> dict[str, int]:
+    """Per period kind, the number of active KPIs (of active departments) whose value
+    people enter for a period of that kind (one query): the values a period expects."""
+    return _entry_counts(org, "pk", False)
 
 
 def previous_period(*, org, period: Period) -> Period | None:
