@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import Count, F
 from django.utils import timezone
@@ -186,8 +187,8 @@ def _entered_per_period(*, org, today: dt.date) -> list[tuple[int, int]]:
 @dataclass(frozen=True)
 class IndexChange:
     name: str  # company_index | management_index | business_index
-    value: object
-    change: object  # None without a previous value
+    value: Decimal | None
+    change: Decimal | None  # None without a previous value
 
     @property
     def direction(self) -> str:

@@ -41,17 +41,23 @@ def org_home(request):
     return render(request, "reviews/home.html", context)
 
 
+class IdsField(forms.Field):
+    """Repeated whole numbers (`?department=1&department=2`); entry_remind keeps only the
+    departments late in the period, so an unknown id reminds nobody."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        values = value or []
+        if not all(str(v).isdigit() for v in values):
+            raise ValidationError(_("Choose departments by their number."))
+        return [int(v) for v in values]
+
+
 class RemindForm(forms.Form):
     period = forms.IntegerField(label=gettext_lazy("Period"))
-    department = forms.TypedMultipleChoiceField(
-        label=gettext_lazy("Departments"), coerce=int, required=False, choices=()
-    )
+    department = IdsField(label=gettext_lazy("Departments"), required=False)
     back = forms.ChoiceField(choices=[("home", "home"), ("completeness", "completeness")])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Any whole number: entry_remind keeps only the departments late in the period.
-        self.fields["department"].valid_value = lambda value: str(value).isdigit()  # type: ignore[attr-defined]
 
 
 def _said(names) -> str:
