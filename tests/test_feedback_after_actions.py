@@ -59,6 +59,11 @@ def test_locking_asks_with_the_number_of_departments_it_stops(
         rf'<form method="post" action="{_url("period_lock", org, pk=month.pk)}"[^>]*>', page
     ).group(0)
     assert f"Locking {month.label} stops all entry for 1 department." in form
+    year = next(p for p in periods if p.kind == "year")  # no KPI is entered per year
+    form = re.search(
+        rf'<form method="post" action="{_url("period_lock", org, pk=year.pk)}"[^>]*>', page
+    ).group(0)
+    assert f"Locking {year.label} freezes its scores." in form and "no entry stops" in form
 
 
 def test_destructive_member_actions_ask_first(client, admin, hr, org):

@@ -269,6 +269,11 @@ def kpi_add(request, pk):
 
 
 def _lock_consequence(period, departments: int) -> str:
+    if not departments:
+        return _(
+            "Locking %(period)s freezes its scores. No KPI is entered per %(kind)s, so no "
+            "entry stops. Reopening it later needs a reason, recorded in the history."
+        ) % {"period": period.label, "kind": period.get_kind_display().lower()}
     return ngettext(
         "Locking %(period)s stops all entry for %(count)d department. Reopening it later "
         "needs a reason, recorded in the history.",
