@@ -24,7 +24,7 @@ from .models import (
     Profile,
     Role,
 )
-from .signals import organization_created, scoring_inputs_changed
+from .signals import department_saved, organization_created, scoring_inputs_changed
 
 ORG_SETTINGS_FIELDS = (
     "name",
@@ -257,6 +257,7 @@ def department_create(
     save_unique(department)
     _closure_insert(org, department)
     _set_managers(org, department, managers)
+    department_saved.send(sender=Department, organization=org, department=department)
     # metrics marks the new department and its parent (whose rolled-up score changes)
     scoring_inputs_changed.send(
         sender=Department,
@@ -297,6 +298,7 @@ def department_update(*, department: Department, by, **fields) -> Department:
         _closure_move(org, department)
     if managers is not None:
         _set_managers(org, department, managers)
+    department_saved.send(sender=Department, organization=org, department=department)
     # metrics marks the department, its old and its new parent: their ancestors' rolled-up
     # scores are recomputed with them (scorecards.rollup).
     scoring_inputs_changed.send(

@@ -1,4 +1,4 @@
-"""The one signal departments sends upwards: metrics and reviews seed a new organization
+"""The signals departments sends upwards: metrics and reviews seed a new organization
 (built-in indicator library and templates) without departments importing them."""
 
 from django.dispatch import Signal
@@ -12,3 +12,8 @@ organization_created = Signal()
 # rolled-up scores change: a moved department's old and new parent too; absent: all).
 # Metrics marks the open periods for recalculation.
 scoring_inputs_changed = Signal()
+
+# Sent inside the transaction of department_create and department_update with
+# `organization` and `department`. Metrics gives a management department the KPIs of the
+# computed indicators (internal service satisfaction, SPEC §2) it must always have.
+department_saved = Signal()

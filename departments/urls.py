@@ -4,7 +4,7 @@ from . import views
 
 # Mounted under /o/<slug>/ by perfhub.urls.
 org_urlpatterns = [
-    path("", views.org_home, name="org_home"),
+    # "" (org_home, the home page) is in reviews/urls.py: it reads every app's data.
     path("settings/", views.org_settings, name="org_settings"),
     path("members/", views.member_list, name="member_list"),
     path("members/<int:pk>/", views.member_update, name="member_update"),

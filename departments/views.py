@@ -69,11 +69,6 @@ def org_list(request):
     return render(request, "departments/org_list.html", context, status=status)
 
 
-@org_view(is_member)
-def org_home(request):
-    return render(request, "departments/org_home.html", {})
-
-
 @org_view(can_edit_settings)
 def org_settings(request):
     form = OrganizationSettingsForm(request.POST or None, instance=request.org)

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from departments.signals import organization_created, scoring_inputs_changed
+from departments.signals import department_saved, organization_created, scoring_inputs_changed
 
 
 class MetricsConfig(AppConfig):
@@ -10,6 +10,7 @@ class MetricsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: services import models, which cannot load before the app registry.
+        from .services.kpis import computed_kpis_ensure
         from .services.library import library_install
         from .services.recalc import recalculation_mark_open
 
@@ -23,3 +24,8 @@ class MetricsConfig(AppConfig):
             recalculation_mark_open(org=organization, departments=departments)
 
         scoring_inputs_changed.connect(mark, dispatch_uid="metrics.mark_open", weak=False)
+
+        def ensure(sender, organization, department, **kwargs):
+            computed_kpis_ensure(org=organization, department=department)
+
+        department_saved.connect(ensure, dispatch_uid="metrics.computed_kpis", weak=False)

@@ -191,11 +191,9 @@ class TemplateApplyForm(forms.Form):
         super().__init__(*args, **kwargs)
         departments = department_list(org=org, active_only=True)
         self.fields["departments"].queryset = departments  # type: ignore[attr-defined]
-        if template.function and not self.is_bound:
-            # Offer the departments the template is meant for.
-            self.initial["departments"] = [
-                d.pk for d in departments if d.function == template.function
-            ]
+        # Nothing is ticked for HR: a department ticked silently got the template again
+        # (issue 16). The page marks the departments the template is meant for instead.
+        self.meant_for = template.function
 
 
 class KpiRowForm(forms.Form):

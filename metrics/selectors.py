@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, Exists, OuterRef, Prefetch, QuerySet, When
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, QuerySet, When
 from django.utils import timezone
 
 from departments.selectors import department_list
@@ -19,6 +19,7 @@ from .messages import not_scored_message
 from .models import (
     Actual,
     ActualChange,
+    Aggregation,
     Indicator,
     Kpi,
     PendingRecalculation,
@@ -173,6 +174,30 @@ def period_pick(
         if found is not None:
             return found
     return None
+
+
+def _entry_counts(org, counted: str, distinct: bool) -> dict[str, int]:
+    rows = (
+        Kpi.objects.for_org(org)
+        .filter(is_active=True, department__is_active=True, indicator__is_computed=False)
+        .exclude(indicator__aggregation=Aggregation.FORMULA)
+        .values("indicator__frequency")
+        .annotate(n=Count(counted, distinct=distinct))
+        .order_by()
+    )
+    return {r["indicator__frequency"]: r["n"] for r in rows}
+
+
+def entry_department_counts(*, org) -> dict[str, int]:
+    """Per period kind, the number of active departments that enter an active KPI of that
+    frequency (one query): what locking a period of that kind stops."""
+    return _entry_counts(org, "department_id", True)
+
+
+def entry_kpi_counts(*, org) -> dict[str, int]:
+    """Per period kind, the number of active KPIs (of active departments) whose value
+    people enter for a period of that kind (one query): the values a period expects."""
+    return _entry_counts(org, "pk", False)
 
 
 def previous_period(*, org, period: Period) -> Period | None:

@@ -17,3 +17,12 @@ class ReviewsConfig(AppConfig):
             )
 
         recalculated.connect(red_kpi_alerts, dispatch_uid="reviews.red_kpi_alerts", weak=False)
+
+        from metrics.signals import kpis_created
+
+        from .services.feedback import satisfaction_fill
+
+        def fill(sender, organization, kpis, **kwargs):
+            satisfaction_fill(org=organization, kpis=kpis)
+
+        kpis_created.connect(fill, dispatch_uid="reviews.satisfaction_fill", weak=False)

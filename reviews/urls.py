@@ -3,10 +3,13 @@
 from django.urls import path
 
 from .views.feedback import feedback_page
+from .views.home import entry_remind_view, org_home
 from .views.influence import influence
 from .views.reviews import review_detail, review_list
 
 urlpatterns = [
+    path("", org_home, name="org_home"),
+    path("reminders/", entry_remind_view, name="entry_remind"),
     path("reviews/", review_list, name="review_list"),
     path("reviews/<int:pk>/", review_detail, name="review_detail"),
     path("feedback/", feedback_page, name="feedback"),

@@ -173,6 +173,9 @@ def _generate(log, world: dict, departments: int, kpis: int, months: int) -> Non
         )
         for n in range(kpis)
     )
+    # Only the benchmark's own KPIs: a management department would otherwise also get the
+    # built-in internal-service-satisfaction KPI (metrics.services.kpis.computed_kpis_ensure).
+    Indicator.objects.for_org(org).filter(is_computed=True).update(is_active=False)
     roots: list = []
     depts = []
     for n in range(departments):

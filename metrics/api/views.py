@@ -127,10 +127,10 @@ class TemplateViewSet(_ListRetrieve, OrgViewSet):
         template = self.get_object_scoped(pk)
         data = ApplyIn(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        created = template_services.template_apply(
+        plans = template_services.template_apply(
             template=template, departments=data.validated_data["departments"], by=request.user
         )
-        return Response({"created": created})
+        return Response({"created": sum(len(plan.create) for plan in plans)})
 
 
 class KpiViewSet(_ListRetrieve, OrgViewSet):

@@ -8,12 +8,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from departments.models import DepartmentKind
 from perfhub.cache_versions import dashboard_stale
 
 from .. import scoring
 from ..messages import target_message
 from ..models import Indicator, Kpi
 from ..scoring_rules import stated_rule
+from ..signals import kpis_created
 from .recalc import recalculation_mark_open
 
 KPI_FIELDS = ("weight", "target", "threshold", "target_max", "cap", "target_period", "is_active")
@@ -79,10 +81,44 @@ def kpi_create(*, org, by, department, indicator, **fields) -> Kpi:
             kpi.save()
     except IntegrityError as exc:
         raise ValidationError({"indicator": [_("This department already has this KPI.")]}) from exc
+    kpis_created.send(sender=Kpi, organization=org, kpis=[kpi])  # reviews fills computed ones
     # a new line, and a new weight, in its department's scorecard
     recalculation_mark_open(org=org, departments=[kpi.department_id])
     dashboard_stale(org.pk)
     return kpi
+
+
+@transaction.atomic
+def computed_kpis_ensure(*, org, department) -> list[Kpi]:
+    """Give a management department a KPI for every active computed indicator meant for
+    management departments (internal service satisfaction, SPEC §2) that it lacks: called
+    when a department is created or saved (departments.signals.department_saved), so a
+    department created by hand or switched to the management kind always has it.
+
+    The KPI starts at weight 0 (tracked, not scored: the department's weights still add up
+    as HR set them) with the indicator's default target; a template listing the indicator
+    adopts it with the template's weight (template_apply). Returns the KPIs created."""
+    if department.kind != DepartmentKind.MANAGEMENT or not department.is_active:
+        return []
+    missing = list(
+        Indicator.objects.for_org(org)
+        .filter(is_computed=True, is_active=True, kind=DepartmentKind.MANAGEMENT)
+        .exclude(kpis__department=department)
+        .order_by("code")
+    )
+    return [
+        kpi_create(
+            org=org,
+            by=None,
+            department=department,
+            indicator=indicator,
+            weight=Decimal(0),
+            target=indicator.default_target,
+            threshold=indicator.default_threshold,
+            target_max=indicator.default_target_max,
+        )
+        for indicator in missing
+    ]
 
 
 @transaction.atomic

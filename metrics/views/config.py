@@ -158,37 +158,48 @@ def template_edit(request, pk):
     return _template_form_view(request, selectors.template_get(org=request.org, pk=pk))
 
 
-def _applied_message(created: int) -> str:
-    if created == 0:
+def _applied_message(plan) -> str:
+    """What applying did in one department, named."""
+    name = plan.department.display_name
+    if not plan.changes:
         return _(
-            "No KPI created: the chosen departments already have every indicator of this "
+            "%(department)s: no KPI created, it already has every indicator of this "
             "template. Existing KPIs are never overwritten."
-        )
+        ) % {"department": name}
     return ngettext(
-        "%(count)d KPI created. KPIs the departments already had were left as they were.",
-        "%(count)d KPIs created. KPIs the departments already had were left as they were.",
-        created,
-    ) % {"count": created}
+        "%(department)s: %(count)d KPI created or completed, total weight %(weight)s.",
+        "%(department)s: %(count)d KPIs created or completed, total weight %(weight)s.",
+        plan.changes,
+    ) % {"department": name, "count": plan.changes, "weight": f"{plan.weight_after:g}"}
 
 
 @org_view(can_configure)
 def template_apply(request, pk):
-    """Create the template's KPIs in the chosen departments (never duplicating any)."""
+    """Apply the template in two steps: the chosen departments (nothing ticked for HR)
+    → a preview of what each department gets → on confirmation, the KPIs created and
+    one message per department saying what was done."""
     template = selectors.template_get(org=request.org, pk=pk)
     form = TemplateApplyForm(request.POST or None, org=request.org, template=template)
+    plans = None
     if request.method == "POST" and form.is_valid():
+        departments = list(form.cleaned_data["departments"])
         try:
-            created = template_services.template_apply(
-                template=template,
-                departments=list(form.cleaned_data["departments"]),
-                by=request.user,
-            )
+            if request.POST.get("confirm") != "1":
+                plans = template_services.template_plan(template=template, departments=departments)
+            else:
+                done = template_services.template_apply(
+                    template=template, departments=departments, by=request.user
+                )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _applied_message(created))
-            return redirect("template_apply", slug=request.org.slug, pk=template.pk)
-    context = {"form": form, "template": template}
+            if plans is None:
+                for plan in done:
+                    (messages.warning if plan.weight_warning else messages.success)(
+                        request, _applied_message(plan)
+                    )
+                return redirect("template_apply", slug=request.org.slug, pk=template.pk)
+    context = {"form": form, "template": template, "plans": plans}
     return render(request, "metrics/config/template_apply.html", context)
 
 
@@ -262,6 +273,21 @@ def kpi_add(request, pk):
 # --- periods --------------------------------------------------------------------------
 
 
+def _lock_consequence(period, departments: int) -> str:
+    if not departments:
+        return _(
+            "Locking %(period)s freezes its scores. No KPI is entered per %(kind)s, so no "
+            "entry stops. Reopening it later needs a reason, recorded in the history."
+        ) % {"period": period.label, "kind": period.get_kind_display().lower()}
+    return ngettext(
+        "Locking %(period)s stops all entry for %(count)d department. Reopening it later "
+        "needs a reason, recorded in the history.",
+        "Locking %(period)s stops all entry for %(count)d departments. Reopening it later "
+        "needs a reason, recorded in the history.",
+        departments,
+    ) % {"period": period.label, "count": departments}
+
+
 def _periods_page(request, *, generate_form=None, reopen_form=None, reopen_pk=None):
     # Newest fiscal year first; in a year: the year, Q1, its months, Q2, ...
     periods = list(
@@ -270,6 +296,9 @@ def _periods_page(request, *, generate_form=None, reopen_form=None, reopen_pk=No
         .prefetch_related("events__by")  # every lock/reopen event in one query
     )
     events = sorted((e for p in periods for e in p.events.all()), key=attrgetter("at"))
+    entering = selectors.entry_department_counts(org=request.org)
+    for p in periods:  # what the confirmation before locking says
+        p.lock_consequence = _lock_consequence(p, entering.get(p.kind, 0))
     context = {
         "periods": periods,
         "events": events[::-1],
@@ -325,6 +354,7 @@ def period_lock(request, pk):
 def period_reopen(request, pk):
     period = selectors.period_get(org=request.org, pk=pk)
     form = PeriodReopenForm(request.POST)
+    form.error_anchors = {"reason": f"reason-{period.pk}"}  # the banner links to its row
     if form.is_valid():
         try:
             period_services.period_reopen(

@@ -13,7 +13,7 @@ from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
 from departments.models import Department, DepartmentKind
-from metrics.models import Indicator, Kpi, PeriodKind, Source
+from metrics.models import Indicator, Kpi, Period, PeriodKind, PeriodStatus, Source
 from metrics.services.actuals import computed_actual_set
 from metrics.services.actuals_check import CONTROL_CHARACTERS
 
@@ -172,6 +172,36 @@ def satisfaction_value(total: int | None, count: int) -> Decimal | None:
     if not count or total is None:
         return None
     return (Decimal(total) / Decimal(count) / Decimal(5) * Decimal(100)).quantize(Decimal("0.0001"))
+
+
+def satisfaction_fill(*, org, kpis) -> int:
+    """New internal-service-satisfaction KPIs (metrics.signals.kpis_created) get their
+    actual in every open period whose ratings their department already received: feedback
+    given before the KPI existed is not lost. Locked periods stay as they were locked.
+    Returns the number of actuals written."""
+    kpis = [k for k in kpis if k.indicator.code == SATISFACTION]
+    if not kpis:
+        return 0
+    by_department = {k.department_id: k for k in kpis}
+    rows = (
+        Feedback.objects.for_org(org)
+        .filter(rated_department_id__in=by_department, period__status=PeriodStatus.OPEN)
+        .values("rated_department_id", "period_id")
+        .annotate(total=Sum("rating"), count=Count("pk"))
+        .order_by("period_id", "rated_department_id")
+    )
+    periods = {
+        p.pk: p for p in Period.objects.for_org(org).filter(pk__in={r["period_id"] for r in rows})
+    }
+    for row in rows:
+        computed_actual_set(
+            org=org,
+            kpi=by_department[row["rated_department_id"]],
+            period=periods[row["period_id"]],
+            value=satisfaction_value(row["total"], row["count"]),
+            source=Source.FEEDBACK,
+        )
+    return len(rows)
 
 
 def satisfaction_update(*, org, period, department) -> None:

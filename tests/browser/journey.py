@@ -136,6 +136,22 @@ class Visitor:
             self.page.click(selector)
         self.check()
 
+    def confirm(self, selector: str) -> str:
+        """Click a button whose form asks first (data-confirm, static/perfhub/confirm.js):
+        the dialog must open with its text, and nothing is sent before "Confirm". Returns
+        the dialog's text; checks the page the confirmation leads to."""
+        url = self.page.url
+        self.page.click(selector)
+        dialog = self.page.locator("#confirm-dialog[open]")
+        dialog.wait_for()
+        text = dialog.locator("[data-confirm-text]").inner_text()
+        assert text.strip(), "the confirmation says nothing"
+        assert self.page.url == url  # nothing sent yet
+        with self.page.expect_navigation():
+            dialog.locator("[data-confirm-ok]").click()
+        self.check()
+        return text
+
     # --- the checks on every page ----------------------------------------------------
     def check(self) -> None:
         self.page.wait_for_load_state("load")

@@ -35,7 +35,7 @@ def approve_a_review(v: Visitor, department_url: str) -> None:
     page.wait_for_url("**/reviews/*/?period=**")
     v.check()
     page.fill("#id_comment", "OK")
-    v.submit("button[value=approve]")
+    v.confirm("button[value=approve]")
     assert page.locator(".badge.review-approved").count() == 1
     assert page.locator("main ol li").count() >= 2  # submitted, then approved
 

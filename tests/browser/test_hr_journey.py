@@ -53,8 +53,17 @@ def test_hr_sets_up_a_department_and_a_fiscal_year(stack, browser, axe_source, l
         section.locator("a[href*='/apply/']").click()
         page.wait_for_url("**/apply/")
         v.check()
+        assert page.locator("input[type=checkbox]:checked").count() == 0  # nothing ticked
         page.check(f"input[type=checkbox][value='{dept_id}']")
         v.submit()
+        # The preview: what will be created in that department, nothing created yet.
+        assert page.locator(f"[data-plan-department='{dept_id}'] li").count() > 0
+        assert (
+            stack.sql("SELECT count(*) FROM metrics_kpi WHERE department_id = %s", [dept_id])[0][0]
+            == 0
+        )
+        v.submit("button[name=confirm]")
+        assert page.locator(".alert-success").count() == 1
         kpi_count = stack.sql(
             "SELECT count(*) FROM metrics_kpi WHERE department_id = %s", [dept_id]
         )
@@ -92,7 +101,8 @@ def test_hr_sets_up_a_department_and_a_fiscal_year(stack, browser, axe_source, l
         )
         assert len(periods) == 12 + 4 + 1
         first_month = next(p for p in periods if p[1] == "month" and p[2] == 1)
-        v.submit(f"form[action='{org}/periods/{first_month[0]}/lock/'] button")
+        said = v.confirm(f"form[action='{org}/periods/{first_month[0]}/lock/'] button")
+        assert str(year) in said or "1" in said  # the period, and what locking stops
         status = stack.sql("SELECT status FROM metrics_period WHERE id = %s", [first_month[0]])
         assert status[0][0] == "locked"
         assert page.locator(f"form[action='{org}/periods/{first_month[0]}/reopen/']").count() == 1

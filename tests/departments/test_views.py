@@ -9,7 +9,6 @@ pytestmark = pytest.mark.django_db
 ALL = {"admin", "hr", "manager", "executive"}
 PAGES = [
     # (url name, extra kwargs factory, roles allowed)
-    ("org_home", None, ALL),
     ("department_tree", None, ALL),
     ("department_create", None, {"admin", "hr"}),
     ("department_edit", "sales", {"admin", "hr"}),

@@ -12,6 +12,7 @@ from metrics.services.indicators import indicator_create
 from metrics.services.kpis import kpi_create, kpi_update
 from metrics.services.library import library_install
 from metrics.services.periods import period_lock, periods_generate
+from metrics.services.templates import template_apply
 from tests.factories import make_department
 
 pytestmark = pytest.mark.django_db
@@ -285,15 +286,20 @@ def test_template_create_then_apply_and_reapply(client, hr, org, sales, library)
     assert template.items.count() == 2
 
     url = _url("template_apply", org, pk=template.pk)
-    response = client.post(url, {"departments": [sales.pk]}, follow=True)
-    assert "2 KPIs created" in response.content.decode()
+    response = client.post(url, {"departments": [sales.pk]})
+    assert response.status_code == 200  # the preview: nothing created yet
+    assert not selectors.kpi_list(org=org, department=sales).exists()
+    page = response.content.decode()
+    assert "Creates 2 KPIs" in page and "Total weight: 0 → 100" in page
+    response = client.post(url, {"departments": [sales.pk], "confirm": "1"}, follow=True)
+    assert "Sales: 2 KPIs created or completed, total weight 100." in response.content.decode()
     kpis = {k.indicator.code: k for k in selectors.kpi_list(org=org, department=sales)}
     assert kpis["sales_revenue"].target == 1000000
     assert kpis["customer_satisfaction"].target == satisfaction.default_target
 
     kpi_update(kpi=kpis["sales_revenue"], by=hr, target=Decimal(1500000))
-    response = client.post(url, {"departments": [sales.pk]}, follow=True)
-    assert "No KPI created" in response.content.decode()
+    response = client.post(url, {"departments": [sales.pk], "confirm": "1"}, follow=True)
+    assert "Sales: no KPI created" in response.content.decode()
     assert "never overwritten" in response.content.decode()
     kpis = list(selectors.kpi_list(org=org, department=sales))
     assert len(kpis) == 2
@@ -500,3 +506,42 @@ def test_period_page_query_count_is_fixed(client, hr, org, django_assert_max_num
             period_lock(period=period, by=hr)
         with django_assert_max_num_queries(8 + 5):  # + the 5 of every page (see above)
             client.get(url)
+
+
+def test_template_apply_ticks_nothing_and_previews_the_weight_total_per_department(
+    client, hr, org, sales, library
+):
+    """The bug of issue 16: a department already ticked got the template again (weights
+    110). Nothing is ticked now, and the preview names each department with its total."""
+    other = make_department(org, code="sales2", name="销售二部", name_en="Sales 2")
+    template = selectors.template_list(org=org).get(code="sales_standard")
+    revenue = selectors.indicator_list(org=org).get(code="sales_revenue")
+    kpi_create(
+        org=org,
+        by=hr,
+        department=other,
+        indicator=revenue,
+        weight=Decimal(10),
+        target=Decimal(100),
+        threshold=Decimal(0),
+    )
+    other_template = selectors.template_list(org=org).get(code="service_standard")
+    template_apply(template=other_template, departments=[other], by=hr)
+    client.force_login(hr)
+    url = _url("template_apply", org, pk=template.pk)
+    page = client.get(url).content.decode()
+    assert " checked" not in page
+    assert "meant for this template" in page
+
+    response = client.post(url, {"departments": [sales.pk, other.pk]})
+    plans = {p.department.pk: p for p in response.context["plans"]}
+    assert plans[sales.pk].weight_after == 100 and not plans[sales.pk].weight_warning
+    assert plans[other.pk].weight_before == 110  # 10 by hand + the service template's 100
+    assert plans[other.pk].weight_warning
+    assert revenue.pk not in {i.indicator_id for i in plans[other.pk].create}  # kept
+    assert selectors.kpi_list(org=org, department=sales).count() == 0
+
+    response = client.post(url, {"departments": [sales.pk, other.pk], "confirm": "1"}, follow=True)
+    levels = {str(m).split(":")[0]: m.level_tag for m in response.context["messages"]}
+    assert levels == {"Sales": "success", "Sales 2": "warning"}  # 2 said apart, as warned
+    assert selectors.kpi_list(org=org, department=sales).count() == len(plans[sales.pk].create)

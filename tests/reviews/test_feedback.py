@@ -59,11 +59,11 @@ def test_feedback_flows_into_the_scorecard(org, sales, support):
     line = ScorecardLine.objects.for_org(org).get(department=hr_dept, period=month, kpi=actual.kpi)
     assert line.actual == Decimal(90)
     assert line.score is not None and line.status == "green"
-    # Legal has no satisfaction KPI: its ratings are kept, no actual is invented.
+    # Legal, created by hand, has the KPI too (weight 0: tracked): its rating is its actual.
     feedback_save(
         org=org, period=month, rater_department=sales, rated_department=support["legal"], rating=2
     )
-    assert not Actual.objects.for_org(org).filter(department=support["legal"]).exists()
+    assert _satisfaction(org, support["legal"], month).value == Decimal(40)
 
 
 def test_one_rating_per_pair_and_period_editable_until_lock(org, sales, support):
