@@ -49,7 +49,7 @@ class IdsField(forms.Field):
 
     def to_python(self, value) -> list[int]:
         values = value or []
-        if not all(str(v).isdigit() for v in values):
+        if not all(str(v).isascii() and str(v).isdigit() for v in values):
             raise ValidationError(_("Choose departments by their number."))
         return [int(v) for v in values]
 

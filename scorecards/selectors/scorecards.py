@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from metrics.models import Actual, PendingRecalculation
 from metrics.selectors import period_list
@@ -59,22 +60,31 @@ def org_scorecard(*, org, period_id) -> OrgScorecard | None:
     return OrgScorecard.objects.for_org(org).filter(period_id=period_id).first()
 
 
-def latest_period_with_data(*, org, kind: str | None = None):
-    """The most recent period that has an organization scorecard with an index."""
+def latest_period_with_data(*, org, kind: str | None = None, ended_before=None):
+    """The most recent period that has an organization scorecard with an index (that ended
+    before the date `ended_before`, when given)."""
     qs = OrgScorecard.objects.for_org(org).exclude(company_index=None).select_related("period")
     if kind:
         qs = qs.filter(period__kind=kind)
+    if ended_before is not None:
+        qs = qs.filter(period__end__lt=ended_before)
     row = qs.order_by("-period__end", "period__start").first()
     return row.period if row else None
 
 
 def latest_month_with_data(*, org, kind: str | None = None):
     """What a page opens on (issue 16 §2): the latest month with data, not the fiscal year
-    that ends after it (a year's trend charts would show one or two dots); else the latest
-    period of any kind with data. With `kind`, as `latest_period_with_data`."""
+    that ends after it (a year's trend charts would show one or two dots). A month that has
+    ended comes first: on 6 December the running month holds what was entered so far, and
+    an executive reads November; the running month when no month that ended has data; else
+    the latest period of any kind with data. With `kind`, as `latest_period_with_data`."""
     if kind:
         return latest_period_with_data(org=org, kind=kind)
-    return latest_period_with_data(org=org, kind="month") or latest_period_with_data(org=org)
+    return (
+        latest_period_with_data(org=org, kind="month", ended_before=timezone.localdate())
+        or latest_period_with_data(org=org, kind="month")
+        or latest_period_with_data(org=org)
+    )
 
 
 def ranking(*, org, period_id, department_ids=None, kind=None, function=None) -> list[Scorecard]:

@@ -60,12 +60,14 @@ def _open(stack, browser, axe_source, lang, width) -> tuple:
 
 
 def _period(stack, kind: str) -> str:
-    """The latest period of a kind whose organization scorecard has both indices."""
+    """The latest period of a kind, ended (the running month is half entered in the demo),
+    whose organization scorecard has both indices."""
     rows = stack.sql(
         "SELECT p.id FROM reviews_orgscorecard s JOIN metrics_period p ON p.id = s.period_id"
         " JOIN departments_organization o ON o.id = s.organization_id WHERE o.slug = %s"
         " AND p.kind = %s AND s.business_index IS NOT NULL"
-        " AND s.management_index IS NOT NULL ORDER BY p.start DESC LIMIT 1",
+        " AND s.management_index IS NOT NULL AND (p.kind = 'year' OR p.end < CURRENT_DATE)"
+        " ORDER BY p.start DESC LIMIT 1",
         [stack.org, kind],
     )
     assert rows, f"no {kind} with indices in the demo"

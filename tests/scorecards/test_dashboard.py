@@ -283,3 +283,31 @@ def test_dashboard_opens_on_the_latest_month_with_data_not_the_year(
     assert f'<option value="{computed["month"].pk}" selected>2026-03</option>' in (
         page.content.decode()
     )
+
+
+def test_dashboard_opens_on_the_latest_month_that_ended_not_the_running_one(
+    client, executive, org, computed, monkeypatch
+):
+    """On 6 April the running month holds what was entered so far: the dashboard opens on
+    March, the latest month with data that has ended; with only the running month holding
+    data, on it."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from scorecards.models import OrgScorecard
+    from scorecards.selectors.scorecards import latest_month_with_data
+
+    march = computed["month"]
+    april = next(p for p in computed["periods"] if p.kind == "month" and p.number == 4)
+    OrgScorecard.objects.for_org(org).filter(period=april).delete()
+    OrgScorecard.objects.create(
+        organization=org, period=april, company_index=Decimal("50"), computed_at=timezone.now()
+    )
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2026, 4, 6))
+    assert latest_month_with_data(org=org) == march
+    client.force_login(executive)
+    assert client.get(f"/o/{org.slug}/dashboard/").context["period"] == march
+    # No month has ended with data yet (March runs): the latest month with data.
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2026, 3, 20))
+    assert latest_month_with_data(org=org) == april
