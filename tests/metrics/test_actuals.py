@@ -98,6 +98,18 @@ def test_stale_version_is_a_conflict_showing_the_other_value(org, hr, admin, sal
     assert actual.value == Decimal("1800000") and actual.version == 2
 
 
+def test_an_equal_value_at_an_old_version_is_unchanged_not_a_conflict(
+    org, hr, admin, sales_kpis, month
+):
+    kpi = sales_kpis["sales_revenue"]
+    save(org, hr, [ActualInput(kpi.pk, month.pk, "1700000", ref="a")])
+    save(org, admin, [ActualInput(kpi.pk, month.pk, "1800000", version=1, ref="a")])
+    result = save(org, hr, [ActualInput(kpi.pk, month.pk, "1800000", version=1, ref="a")])
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 1)
+    actual = Actual.objects.for_org(org).get(kpi=kpi)
+    assert (actual.version, actual.entered_by_id) == (2, admin.pk)
+
+
 def test_existing_actual_without_version_is_a_conflict(org, hr, sales_kpis, month):
     kpi = sales_kpis["sales_revenue"]
     save(org, hr, [ActualInput(kpi.pk, month.pk, "1700000")])
