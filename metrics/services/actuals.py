@@ -304,12 +304,12 @@ def _write_set_based(org, by, source, now, entries, loaded: _Loaded, creates, ch
                     source,
                     user_id,
                     now,
-                    [w.kpi_id for w in creates],
-                    [w.period_id for w in creates],
-                    [loaded.kpis[w.kpi_id].department_id for w in creates],
-                    [w.value for w in creates],
-                    [w.note for w in creates],
-                    [w.version for w in creates],
+                    _array(w.kpi_id for w in creates),
+                    _array(w.period_id for w in creates),
+                    _array(loaded.kpis[w.kpi_id].department_id for w in creates),
+                    _array(w.value for w in creates),
+                    _text_array(w.note for w in creates),
+                    _array(w.version for w in creates),
                     "entered",
                 ],
             )
@@ -331,10 +331,10 @@ def _write_set_based(org, by, source, now, entries, loaded: _Loaded, creates, ch
                     source,
                     user_id,
                     now,
-                    [loaded.existing[(w.kpi_id, w.period_id)].pk for w in changes],
-                    [w.value for w in changes],
-                    [w.note for w in changes],
-                    [w.version for w in changes],
+                    _array(loaded.existing[(w.kpi_id, w.period_id)].pk for w in changes),
+                    _array(w.value for w in changes),
+                    _text_array(w.note for w in changes),
+                    _array(w.version for w in changes),
                     org.pk,
                     "changed",
                 ],
@@ -342,6 +342,19 @@ def _write_set_based(org, by, source, now, entries, loaded: _Loaded, creates, ch
             if cursor.rowcount != len(changes):
                 raise RuntimeError("locked actuals were not updated")
         cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
+
+
+def _array(numbers) -> str:
+    """A PostgreSQL array literal of integers or Decimals, sent as one text parameter:
+    PostgreSQL reads it far faster than an ARRAY[...] of 50,000 expressions."""
+    return "{" + ",".join(map(str, numbers)) + "}"
+
+
+def _text_array(texts) -> str:
+    """A PostgreSQL array literal of texts, each quoted (backslash and quote escaped)."""
+    return (
+        "{" + ",".join('"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"' for t in texts) + "}"
+    )
 
 
 def _write_rows(org, by, source, now, entries, loaded: _Loaded, creates, changes) -> None:

@@ -187,3 +187,28 @@ def test_formula_components_typed_and_formula_computed_in_grid(org, hr, sales_kp
     assert margin.computed == Decimal(15)
     revenue = next(r for r in grid.rows if r.kpi.indicator.code == "sales_revenue")
     assert revenue.target.quantize(Decimal("0.01")) == Decimal("1666666.67")
+
+
+@pytest.mark.parametrize(
+    "note",
+    ['He said "done", {ok}', 'C:\\path\\n \\" end\\', "NULL", "", "多行\n备注\t, }{ '"],
+)
+def test_notes_are_stored_as_typed_by_the_set_based_write(org, hr, sales_kpis, month, note):
+    """Notes travel to PostgreSQL inside an array literal: quotes, backslashes, braces,
+    commas and the word NULL come back as typed, on insert and on update."""
+    kpi = sales_kpis["new_customers"]
+    save(org, hr, [ActualInput(kpi.pk, month.pk, "1E+3", note=note, ref="a")])
+    actual = Actual.objects.for_org(org).get(kpi=kpi)
+    assert (actual.value, actual.note) == (Decimal(1000), note.strip())
+    save(org, hr, [ActualInput(kpi.pk, month.pk, "7", note=note + "!", version=1, ref="a")])
+    actual = Actual.objects.for_org(org).get(kpi=kpi)
+    assert (actual.value, actual.note, actual.version) == (Decimal(7), note.strip() + "!", 2)
+    history = ActualChange.objects.filter(pgh_obj_id=actual.pk).order_by("pgh_id")
+    assert [(h.pgh_label, h.note, h.version) for h in history] == [
+        ("entered", note.strip(), 1),
+        ("changed", note.strip() + "!", 2),
+    ]
+    # Who and from where, as the triggers recorded it (one context row for the save).
+    assert {
+        (h.pgh_context.metadata["user"], h.pgh_context.metadata["source"]) for h in history
+    } == {(hr.pk, "web")}

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from openpyxl import load_workbook
 
-from metrics import spreadsheets
+from metrics import entry_headers, spreadsheets
 from metrics.models import Actual, ActualChange, PendingRecalculation, PeriodKind, Template, Upload
 from metrics.selectors import period_list
 from metrics.services import uploads
@@ -37,8 +37,8 @@ def world(org, sales, admin):
 def _filled(world) -> bytes:
     data = spreadsheets.workbook_for(org=world["org"], period=world["period"], department_ids=None)
     wb = load_workbook(io.BytesIO(data))
-    ws = wb[spreadsheets.DATA_SHEET]
-    header = [c.value for c in ws[1]]
+    ws = wb.worksheets[0]  # the data sheet, named in the language of the download
+    header = [entry_headers.column_for(c.value) for c in ws[1]]  # labels in any language
     values = {"new_customers": 42, "customer_satisfaction": 90}
     for r in range(2, ws.max_row + 1):
         code = ws.cell(r, header.index("indicator_code") + 1).value
