@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pgtrigger
 from django.contrib.auth import get_user_model
@@ -75,7 +76,7 @@ def _rule_in_months(kpi: Kpi, months: int) -> scoring.KpiRule | None:
     return rule_for(kpi, period_months=months)
 
 
-def _conflicts(org, stale: list[tuple[ActualInput, Actual]]) -> list[Conflict]:
+def _conflicts(org, stale: list[tuple[ActualInput, Any]]) -> list[Conflict]:
     """Conflicts showing the other person's value, who saved it and when. Their names are
     read here, in one query: a row locked FOR UPDATE after a concurrent change is
     re-checked by PostgreSQL, and a user joined into that query could come back empty."""
@@ -101,6 +102,20 @@ def _conflicts(org, stale: list[tuple[ActualInput, Actual]]) -> list[Conflict]:
     ]
 
 
+# What is read of each stored actual: its key, the facts the check compares, and what a
+# conflict shows (`_conflicts`).
+_STORED_FIELDS = (
+    "pk",
+    "kpi_id",
+    "period_id",
+    "value",
+    "note",
+    "version",
+    "entered_by_id",
+    "entered_at",
+)
+
+
 @dataclass
 class _Loaded:
     """What `actuals_save` reads before checking: the rows (to write and to report
@@ -108,7 +123,7 @@ class _Loaded:
 
     kpis: dict[int, Kpi]
     periods: dict[int, Period]
-    existing: dict[tuple[int, int], Actual]
+    existing: dict[tuple[int, int], Any]  # rows of _STORED_FIELDS, by (KPI, period)
     kpi_facts: dict[int, KpiFacts]
     period_facts: dict[int, PeriodFacts]
     current: dict[tuple[int, int], CurrentFacts]
@@ -171,11 +186,13 @@ def _actuals_load(org, entries: list[ActualInput], can_enter) -> _Loaded:
         .select_related("indicator", "department")
     }
     periods = {p.pk: p for p in Period.objects.for_org(org).filter(pk__in=period_ids)}
+    # Plain rows, not model instances: an upload of 50,000 rows reads as many actuals.
     existing = {
         (a.kpi_id, a.period_id): a
         for a in Actual.objects.for_org(org)
         .filter(kpi_id__in=kpi_ids, period_id__in=period_ids)
         .select_for_update()
+        .values_list(*_STORED_FIELDS, named=True)
     }
     # Asked only for the departments of entries whose KPI and period both exist, as the
     # check reaches the question for those alone.
