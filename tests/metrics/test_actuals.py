@@ -212,3 +212,23 @@ def test_notes_are_stored_as_typed_by_the_set_based_write(org, hr, sales_kpis, m
     assert {
         (h.pgh_context.metadata["user"], h.pgh_context.metadata["source"]) for h in history
     } == {(hr.pk, "web")}
+
+
+def test_history_triggers_record_again_after_a_save_in_the_same_transaction(
+    org, hr, sales_kpis, month
+):
+    """actuals_save skips the history triggers for its own two statements only: a later
+    write in the same transaction is recorded by them as before."""
+    from django.db import transaction
+
+    kpi = sales_kpis["new_customers"]
+    with transaction.atomic():
+        save(org, hr, [ActualInput(kpi.pk, month.pk, "5", ref="a")])
+        actual = Actual.objects.for_org(org).get(kpi=kpi)
+        Actual.objects.for_org(org).filter(pk=actual.pk).update(value=6, version=2)
+    labels = list(
+        ActualChange.objects.filter(pgh_obj_id=actual.pk)
+        .order_by("pgh_id")
+        .values_list("pgh_label", "value")
+    )
+    assert labels == [("entered", Decimal(5)), ("changed", Decimal(6))]
