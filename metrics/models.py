@@ -338,7 +338,8 @@ class Source(models.TextChoices):
 )
 class Actual(TenantModel):
     """The value of one KPI in one period. Every change is kept (ActualChange, by database
-    triggers, so bulk upserts are recorded too)."""
+    triggers, so bulk upserts are recorded too; `actuals_save` writes its own history rows
+    set-based in the statements that write the actuals)."""
 
     kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="actuals")
     period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="actuals")

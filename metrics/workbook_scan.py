@@ -40,7 +40,9 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 # program writes): patterns that start with a literal, which the regex engine finds fast.
 _ROW_PLAIN = re.compile(rb'<row[\s>/](?:[^>]*?\br="(\d{1,9})")?')
 _CELL_TAG_PLAIN = re.compile(rb"<c[\s>/]")
-_REFERENCE = re.compile(rb' r="([A-Za-z]{1,4})(\d{1,9})"')
+_REFERENCE_LETTERS = re.compile(rb' r="([A-Za-z]{1,4})\d{1,9}"')
+# (Leading zeros are left out of the number, so that the longest number is the largest.)
+_REFERENCE_ROW = re.compile(rb' r="[A-Za-z]{1,4}0*(\d{1,9})"')
 _FORMULA_PLAIN = re.compile(rb"<f[\s>/]")
 _CELL_REFERENCE = re.compile(rb'<c\s[^>]*?\br="([A-Za-z]{1,4})(\d{1,9})"')
 _PREFIXED = (b":c", b":row", b":f")
@@ -168,14 +170,15 @@ def _scan_block(scan: SheetScan, block: bytes, max_rows: int) -> None:
         _scan_prefixed(scan, block, max_rows)
         return
     _count_rows(scan, _ROW_PLAIN.findall(block), max_rows)
-    references = _REFERENCE.findall(block)
-    unreferenced = len(_CELL_TAG_PLAIN.findall(block)) - len(references)
+    # The column letters and the row numbers of the references, as two flat lists: (a
+    # list of pairs, unzipped, cost more than the rest of the scan together).
+    letters = _REFERENCE_LETTERS.findall(block)
+    unreferenced = len(_CELL_TAG_PLAIN.findall(block)) - len(letters)
     if unreferenced > 0:
         scan.unreferenced_cells += unreferenced
-    if references:
-        letters, digits = zip(*references, strict=True)
+    if letters:
         scan.last_column = max(scan.last_column, max(map(column_number, set(letters))))
-        scan.last_row = max(scan.last_row, max(map(int, set(digits))))
+        scan.last_row = max(scan.last_row, _largest_number(_REFERENCE_ROW.findall(block)))
     for formula in _FORMULA_PLAIN.finditer(block):
         start = block.rfind(b"<c", 0, formula.start())
         cell = _CELL_REFERENCE.match(block, start) if start >= 0 else None
@@ -183,6 +186,13 @@ def _scan_block(scan: SheetScan, block: bytes, max_rows: int) -> None:
             scan.formula_without_reference = True
         else:
             scan.formulas.add((int(cell.group(2)), column_number(cell.group(1))))
+
+
+def _largest_number(numbers: list[bytes]) -> int:
+    """The largest of decimal numbers written without leading zeros, as bytes: the
+    greatest of the longest, compared as bytes, without making an int of each."""
+    longest = max(map(len, numbers))
+    return int(max(n for n in numbers if len(n) == longest))
 
 
 def _count_rows(scan: SheetScan, rows: list[bytes], max_rows: int) -> None:

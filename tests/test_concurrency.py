@@ -88,11 +88,15 @@ def test_parallel_creates_of_one_actual_make_one_row(org, admin, world):
     responses = race([_post(admin, path, body) for _ in range(THREADS)])
     codes = sorted(r.status_code for r in responses)
     assert codes.count(201) == 1, codes
-    assert set(codes) <= {201, 409}, [r.content for r in responses]
+    # A request that read the winner's row finds it equal to what it sends: unchanged
+    # (200, the stored row), not a conflict; one that read before the winner's commit: 409.
+    assert set(codes) <= {200, 201, 409}, [r.content for r in responses]
     for r in responses:
         if r.status_code == 409:
             assert "changed since you read it" in r.json()["detail"]
             assert r.json()["conflicts"][0]["version"] == 1
+        if r.status_code == 200:
+            assert (r.json()["version"], r.json()["value"]) == (1, "1700000.000000")
     assert Actual.objects.for_org(org).count() == 1
 
 
@@ -105,8 +109,14 @@ def test_parallel_bulk_creates_make_one_row_each(org, admin, world, sales_kpis):
     ]
     responses = race([_post(admin, path, {"actuals": rows}) for _ in range(THREADS)])
     codes = sorted(r.status_code for r in responses)
-    assert codes.count(200) == 1 and set(codes) <= {200, 409}, [r.content for r in responses]
+    assert set(codes) <= {200, 409}, [r.content for r in responses]
+    # One request creates both; one that read them after that commit finds them equal to
+    # what it sends (unchanged, not a conflict); one that read before gets a 409.
+    saved = [r.json() for r in responses if r.status_code == 200]
+    assert [s for s in saved if s["created"]] == [{"created": 2, "updated": 0, "unchanged": 0}]
+    assert all(s == {"created": 0, "updated": 0, "unchanged": 2} for s in saved if not s["created"])
     assert Actual.objects.for_org(org).count() == 2
+    assert {a.version for a in Actual.objects.for_org(org)} == {1}
 
 
 CREATES = [

@@ -117,7 +117,8 @@ class Checked:
     `forbidden` are all empty.
 
     - `errors`: the refusals, in entry order;
-    - `stale`: positions of the entries read at another version than the stored one;
+    - `stale`: positions of the entries that would change a stored actual read at another
+      version (someone else changed it since);
     - `forbidden`: the message for the first entry of a department the caller may not
       enter (also listed in `errors` under "kpi": the caller chooses 403 or a row error);
     - `unchanged`: entries equal to what is stored; `writes`: what to store."""
@@ -146,8 +147,9 @@ def actuals_check(
     same KPI and period listed twice; a department the caller may not enter; a locked
     period; an inactive KPI; a computed indicator; a period of another kind than the KPI's
     frequency; a value that does not parse (or its absence); a note too long or holding
-    control characters. An entry for a stored actual must carry its version (else it is
-    stale) and is unchanged when value and note are equal; a new or changed value that
+    control characters. An entry equal (value and note) to the stored actual is unchanged,
+    whatever its version; one that changes a stored actual must carry its version (else it
+    is stale: someone else changed it since it was read); a new or changed value that
     scores red needs a note, with `require_note_for_red`."""
     out = Checked()
     seen: set[tuple[int, int]] = set()
@@ -220,11 +222,14 @@ def actuals_check(
             continue
         stored = current.get(key)
         if stored is not None:
-            if entry.version != stored.version:
-                out.stale.append(index)
-                continue
+            # Equal to what is stored: nothing to write and nothing lost, whatever the
+            # version it was read at (a file uploaded twice changes nothing, quietly).
             if stored.value == value and stored.note == note:
                 out.unchanged += 1
+                continue
+            # A change to a value someone else changed since it was read: a conflict.
+            if entry.version != stored.version:
+                out.stale.append(index)
                 continue
         if require_note_for_red and not note:
             score = preview_score(kpi.rule, value)

@@ -98,6 +98,18 @@ def test_stale_version_is_a_conflict_showing_the_other_value(org, hr, admin, sal
     assert actual.value == Decimal("1800000") and actual.version == 2
 
 
+def test_an_equal_value_at_an_old_version_is_unchanged_not_a_conflict(
+    org, hr, admin, sales_kpis, month
+):
+    kpi = sales_kpis["sales_revenue"]
+    save(org, hr, [ActualInput(kpi.pk, month.pk, "1700000", ref="a")])
+    save(org, admin, [ActualInput(kpi.pk, month.pk, "1800000", version=1, ref="a")])
+    result = save(org, hr, [ActualInput(kpi.pk, month.pk, "1800000", version=1, ref="a")])
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 1)
+    actual = Actual.objects.for_org(org).get(kpi=kpi)
+    assert (actual.version, actual.entered_by_id) == (2, admin.pk)
+
+
 def test_existing_actual_without_version_is_a_conflict(org, hr, sales_kpis, month):
     kpi = sales_kpis["sales_revenue"]
     save(org, hr, [ActualInput(kpi.pk, month.pk, "1700000")])
@@ -175,3 +187,48 @@ def test_formula_components_typed_and_formula_computed_in_grid(org, hr, sales_kp
     assert margin.computed == Decimal(15)
     revenue = next(r for r in grid.rows if r.kpi.indicator.code == "sales_revenue")
     assert revenue.target.quantize(Decimal("0.01")) == Decimal("1666666.67")
+
+
+@pytest.mark.parametrize(
+    "note",
+    ['He said "done", {ok}', 'C:\\path\\n \\" end\\', "NULL", "", "多行\n备注\t, }{ '"],
+)
+def test_notes_are_stored_as_typed_by_the_set_based_write(org, hr, sales_kpis, month, note):
+    """Notes travel to PostgreSQL inside an array literal: quotes, backslashes, braces,
+    commas and the word NULL come back as typed, on insert and on update."""
+    kpi = sales_kpis["new_customers"]
+    save(org, hr, [ActualInput(kpi.pk, month.pk, "1E+3", note=note, ref="a")])
+    actual = Actual.objects.for_org(org).get(kpi=kpi)
+    assert (actual.value, actual.note) == (Decimal(1000), note.strip())
+    save(org, hr, [ActualInput(kpi.pk, month.pk, "7", note=note + "!", version=1, ref="a")])
+    actual = Actual.objects.for_org(org).get(kpi=kpi)
+    assert (actual.value, actual.note, actual.version) == (Decimal(7), note.strip() + "!", 2)
+    history = ActualChange.objects.filter(pgh_obj_id=actual.pk).order_by("pgh_id")
+    assert [(h.pgh_label, h.note, h.version) for h in history] == [
+        ("entered", note.strip(), 1),
+        ("changed", note.strip() + "!", 2),
+    ]
+    # Who and from where, as the triggers recorded it (one context row for the save).
+    assert {
+        (h.pgh_context.metadata["user"], h.pgh_context.metadata["source"]) for h in history
+    } == {(hr.pk, "web")}
+
+
+def test_history_triggers_record_again_after_a_save_in_the_same_transaction(
+    org, hr, sales_kpis, month
+):
+    """actuals_save skips the history triggers for its own two statements only: a later
+    write in the same transaction is recorded by them as before."""
+    from django.db import transaction
+
+    kpi = sales_kpis["new_customers"]
+    with transaction.atomic():
+        save(org, hr, [ActualInput(kpi.pk, month.pk, "5", ref="a")])
+        actual = Actual.objects.for_org(org).get(kpi=kpi)
+        Actual.objects.for_org(org).filter(pk=actual.pk).update(value=6, version=2)
+    labels = list(
+        ActualChange.objects.filter(pgh_obj_id=actual.pk)
+        .order_by("pgh_id")
+        .values_list("pgh_label", "value")
+    )
+    assert labels == [("entered", Decimal(5)), ("changed", Decimal(6))]

@@ -47,6 +47,25 @@ def test_stale_version_answers_409_and_changes_nothing(api, hr, admin, org, sale
     assert Actual.objects.for_org(org).get().value == 1600000
 
 
+def test_an_old_version_sending_the_stored_value_is_no_conflict(
+    api, hr, admin, org, sales_kpis, month
+):
+    """The API shares the check: equal to what is stored, whatever the version, is
+    unchanged (200, the stored version), not a 409."""
+    kpi = sales_kpis["sales_revenue"]
+    body = (
+        api(hr)
+        .post(url(org), {"kpi": kpi.pk, "period": month.pk, "value": 1700000}, format="json")
+        .json()
+    )
+    patch = {"value": 1600000, "version": 1}
+    assert api(admin).patch(url(org, f"{body['id']}/"), patch, format="json").status_code == 200
+    r = api(hr).patch(url(org, f"{body['id']}/"), patch, format="json")
+    assert r.status_code == 200, r.content
+    actual = Actual.objects.for_org(org).get()
+    assert (actual.value, actual.version, actual.entered_by_id) == (1600000, 2, admin.pk)
+
+
 def test_locked_period_answers_400_with_reason(api, hr, org, sales_kpis, month):
     period_lock(period=month, by=hr)
     r = api(hr).post(

@@ -179,6 +179,10 @@ def test_errors_carry_the_entry_ref_and_keep_entry_order():
         (2, "130", "", [0], 0),  # read at an older version
         (3, "120", "", [], 1),  # same value and note: nothing to write
         (3, "120", "  ", [], 1),  # notes are compared stripped
+        (None, "120", "", [], 1),  # equal to what is stored: unchanged, whatever the version
+        (2, "120", "", [], 1),  # a file uploaded again: equal rows are no conflict
+        (2, "120", "why", [0], 0),  # an old version changing the note: a conflict
+        (None, "120.5", "", [0], 0),  # an old version changing the value: a conflict
     ],
 )
 def test_a_stored_actual_needs_its_version_and_a_change(version, value, note, stale, unchanged):

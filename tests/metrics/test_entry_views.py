@@ -122,6 +122,28 @@ def test_second_tab_gets_conflict_with_other_value_and_nothing_overwritten(
     assert Actual.objects.for_org(org).get().value == Decimal("1800000")
 
 
+def test_second_tab_typing_the_same_value_is_no_conflict(
+    client, manager, hr, org, sales_kpis, month
+):
+    """The grid shares the check: a tab read at version 1 that sends the value the other
+    tab saved since changes nothing and is not refused."""
+    revenue = sales_kpis["sales_revenue"]
+    actuals_save(
+        org=org,
+        by=hr,
+        source="web",
+        can_enter=lambda d: True,
+        entries=[ActualInput(revenue.pk, month.pk, "1700000")],
+    )
+    client.force_login(manager)
+    same = form(month, {revenue: ("1800000", "", "1", "1700000")})
+    assert client.post(url(org), same).status_code == 302
+    page = client.post(url(org), same)
+    assert page.status_code == 302, page.content.decode()
+    actual = Actual.objects.for_org(org).get()
+    assert (actual.value, actual.version) == (Decimal("1800000"), 2)
+
+
 def test_untouched_cell_does_not_conflict(client, manager, hr, org, sales_kpis, month):
     revenue, csat = sales_kpis["sales_revenue"], sales_kpis["customer_satisfaction"]
     actuals_save(

@@ -377,8 +377,8 @@ def test_background_upload_lists_every_bad_row_and_saves_nothing(
 def test_the_same_file_uploaded_twice_in_the_background_changes_nothing(
     world, login, settings, queued, django_capture_on_commit_callbacks
 ):
-    """As inline: the second upload carries the versions the first one replaced, so it is
-    refused row by row (download it again) and nothing changes."""
+    """The second upload carries the versions the first one replaced, but its rows equal
+    what is stored: they are unchanged, not conflicts, and nothing is written."""
     from metrics.models import ActualChange, Upload
     from metrics.services.uploads import upload_run
 
@@ -395,15 +395,34 @@ def test_the_same_file_uploaded_twice_in_the_background_changes_nothing(
         if n == 0:
             saved = list(Actual.objects.for_org(world["org"]).values("kpi", "value", "version"))
             history = ActualChange.objects.filter(organization_id=world["org"].pk).count()
-    assert states == ["done", "failed"]
+    assert states == ["done", "done"]
     second = Upload.objects.for_org(world["org"]).get(pk=queued[-1][1])
-    assert [p["column"] for p in second.problems] == ["value", "value"]
-    assert all("download it again" in p["message"] for p in second.problems)
+    assert second.problems == []
+    assert (second.created, second.updated, second.unchanged) == (0, 0, 2)
     assert len(saved) == 2
     assert list(Actual.objects.for_org(world["org"]).values("kpi", "value", "version")) == saved
     assert ActualChange.objects.filter(organization_id=world["org"].pk).count() == history
     # A redelivered job of a finished upload does nothing.
     assert upload_run(org=world["org"], upload_id=queued[0][1]) == "done"
+    assert ActualChange.objects.filter(organization_id=world["org"].pk).count() == history
+
+
+def test_the_same_file_uploaded_twice_inline_changes_nothing(world, login):
+    from metrics.models import ActualChange
+
+    client = login(world["manager"])
+    data = _fill(
+        _download(client, world).content,
+        {("sales", "new_customers"): 42, ("sales", "customer_satisfaction"): 90},
+    ).read()
+    first = _upload(client, world, SimpleUploadedFile("a.xlsx", data)).content.decode()
+    assert "2 new, 0 changed, 0 unchanged" in first
+    saved = list(Actual.objects.for_org(world["org"]).values("kpi", "value", "version"))
+    history = ActualChange.objects.filter(organization_id=world["org"].pk).count()
+    second = _upload(client, world, SimpleUploadedFile("a.xlsx", data)).content.decode()
+    assert "0 new, 0 changed, 2 unchanged" in second
+    assert "download it again" not in second
+    assert list(Actual.objects.for_org(world["org"]).values("kpi", "value", "version")) == saved
     assert ActualChange.objects.filter(organization_id=world["org"].pk).count() == history
 
 

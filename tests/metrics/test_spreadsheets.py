@@ -686,3 +686,31 @@ def test_scan_finds_rows_extent_and_formulas_with_or_without_a_namespace_prefix(
         assert scan.unreferenced_cells == 2 and not scan.formula_without_reference
         with pytest.raises(workbook_scan.TooManyRows):
             workbook_scan.scan_sheet(archive, "xl/worksheets/sheet1.xml", max_rows=2)
+
+
+@pytest.mark.parametrize(
+    ("references", "last_row"),
+    [
+        (["A100", "B9", "C0099"], 100),  # the largest is not the last, nor the longest
+        (["A000050", "B100"], 100),  # leading zeros do not make a number larger
+        (["A0999", "B100", "C7"], 999),
+        (["A1", "B1"], 2),  # rows without a reference follow on (the second <row>)
+    ],
+)
+def test_scan_finds_the_largest_row_referenced_whatever_its_place(references, last_row):
+    """The scan compares the row numbers as bytes (the longest, then the greatest): the same
+    answer as comparing them as numbers."""
+    from metrics import workbook_scan
+
+    cells = "".join(f'<c r="{r}"><v>1</v></c>' for r in references)
+    xml = (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<sheetData><row>{cells}</row><row></row></sheetData></worksheet>"
+    ).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("xl/worksheets/sheet1.xml", xml)
+    with zipfile.ZipFile(out) as archive:
+        scan = workbook_scan.scan_sheet(archive, "xl/worksheets/sheet1.xml", max_rows=10)
+    assert scan.last_row == last_row
+    assert scan.unreferenced_cells == 0

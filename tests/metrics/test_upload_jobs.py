@@ -37,8 +37,8 @@ def world(org, sales, admin):
 def _filled(world) -> bytes:
     data = spreadsheets.workbook_for(org=world["org"], period=world["period"], department_ids=None)
     wb = load_workbook(io.BytesIO(data))
-    ws = wb.worksheets[0]  # the data sheet, named in the language
-    header = [entry_headers.column_for(c.value) for c in ws[1]]
+    ws = wb.worksheets[0]  # the data sheet, named in the language of the download
+    header = [entry_headers.column_for(c.value) for c in ws[1]]  # labels in any language
     values = {"new_customers": 42, "customer_satisfaction": 90}
     for r in range(2, ws.max_row + 1):
         code = ws.cell(r, header.index("indicator_code") + 1).value

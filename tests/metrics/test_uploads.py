@@ -39,8 +39,8 @@ def published(monkeypatch):
 def _file(world, value=42) -> bytes:
     data = spreadsheets.workbook_for(org=world["org"], period=world["period"], department_ids=None)
     wb = load_workbook(io.BytesIO(data))
-    ws = wb.worksheets[0]  # the data sheet, named in the language
-    header = [entry_headers.column_for(c.value) for c in ws[1]]
+    ws = wb.worksheets[0]  # the data sheet, named in the language of the download
+    header = [entry_headers.column_for(c.value) for c in ws[1]]  # labels in any language
     for r in range(2, ws.max_row + 1):
         if ws.cell(r, header.index("indicator_code") + 1).value == "new_customers":
             ws.cell(r, header.index("value") + 1).value = value
