@@ -19,15 +19,18 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Sum
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from knox.models import get_token_model
 
 
 def lockout_message() -> str:
     minutes = max(1, math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
-    return _(
+    return ngettext(
         "Too many failed sign-ins for this account or from this address: signing in is "
-        "blocked for %(minutes)s minutes. Wait, or ask an administrator to unlock it."
+        "blocked for %(minutes)s minute. Wait, or ask an administrator to unlock it.",
+        "Too many failed sign-ins for this account or from this address: signing in is "
+        "blocked for %(minutes)s minutes. Wait, or ask an administrator to unlock it.",
+        minutes,
     ) % {"minutes": minutes}
 
 

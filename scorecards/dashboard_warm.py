@@ -80,21 +80,59 @@ def warm_enqueue(org_id: int, period_ids: list[int]) -> bool:
     return True
 
 
+# One warming at a time per organization (a cache key added with SET NX, released when
+# it ends): a warming takes about a second at 200 departments, and during month-end saves
+# several would otherwise fill every worker process while the saves' recalculations wait
+# behind them. A warming that finds the key taken is published again a moment later (its
+# version check then drops it if a newer roll-up came since).
+RUNNING_SECONDS = 120
+RETRY_SECONDS = 1
+MAX_RETRIES = 60
+
+
+def running_key(org_id: int) -> str:
+    return f"perfhub:dashboard:warming:{org_id}"
+
+
 @shared_task(
-    base=OrgTask, name=WARM_TASK, ignore_result=True, acks_late=False, one_transaction=False
+    base=OrgTask,
+    bind=True,
+    name=WARM_TASK,
+    ignore_result=True,
+    acks_late=False,
+    one_transaction=False,
 )
-def warm_dashboards(org, period_ids: list[int], version: str | None = None) -> int:
+def warm_dashboards(
+    self, org, period_ids: list[int], version: str | None = None, retries: int = 0
+) -> int:
     """Render and cache the default dashboard of the period it opens on and of these
     periods (the most recent MAX_PERIODS in all) in every language; returns how many
     bodies were rendered. Nothing
     when the data version is no longer `version`: a newer change has made them stale and,
     if it was a roll-up, published its own warming."""
+    key = running_key(org.pk)
+    locked = not celery_app.conf.task_always_eager and cache.add(key, "1", RUNNING_SECONDS)
+    if locked is False and not celery_app.conf.task_always_eager:
+        if retries < MAX_RETRIES and dashboard_cache.version(org.pk) == version:
+            self.apply_async(
+                kwargs={
+                    "organization_id": org.pk,
+                    "period_ids": period_ids,
+                    "version": version,
+                    "retries": retries + 1,
+                },
+                countdown=RETRY_SECONDS,
+            )
+        return 0
     try:
         with org_atomic(org):
             return warm(org=org, period_ids=period_ids, version=version)
     except Exception:  # noqa: BLE001 - warming only saves time; the first view computes
         log.exception("warming the dashboards of organization %s failed", org.pk)
         return 0
+    finally:
+        if locked:
+            cache.delete(key)
 
 
 def warm(*, org, period_ids, version: str | None = None) -> int:
@@ -107,7 +145,7 @@ def warm(*, org, period_ids, version: str | None = None) -> int:
         org=org,
         wanted=None,
         defaults=(metric_selectors.PICK_WITH_DATA, metric_selectors.PICK_CURRENT),
-        latest_with_data=selectors.latest_period_with_data,
+        latest_with_data=selectors.latest_month_with_data,  # as the page (period_for_page)
     )
     recalculated = metric_selectors.period_list(org=org).filter(pk__in=period_ids)
     periods = [] if opening is None else [opening]

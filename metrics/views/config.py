@@ -329,7 +329,11 @@ def period_generate(request):
         else:
             messages.success(
                 request,
-                _("Fiscal year %(year)s has its %(count)d periods (existing ones were kept).")
+                ngettext(
+                    "Fiscal year %(year)s has its %(count)d period (existing ones were kept).",
+                    "Fiscal year %(year)s has its %(count)d periods (existing ones were kept).",
+                    len(periods),
+                )
                 % {"year": year, "count": len(periods)},
             )
             return redirect("period_list", slug=request.org.slug)

@@ -235,17 +235,57 @@ def test_a_warming_renders_the_opening_period_then_the_most_recent_ones(org, com
     ids = [p.pk for p in computed["periods"]]
     assert dashboard_warm.warm(org=org, period_ids=ids) == 3 * len(settings.LANGUAGES)
     from metrics import selectors as metric_selectors
-    from scorecards.selectors.scorecards import latest_period_with_data
+    from scorecards.selectors.scorecards import latest_month_with_data
 
     opening = metric_selectors.period_pick(  # as the page without ?period= picks it
         org=org,
         wanted=None,
         defaults=(metric_selectors.PICK_WITH_DATA, metric_selectors.PICK_CURRENT),
-        latest_with_data=latest_period_with_data,
+        latest_with_data=latest_month_with_data,
     )
+    assert opening == computed["month"]  # the month the dashboard opens on, not the year
     others = [p for p in computed["periods"] if p.pk != opening.pk]
     latest = sorted(others, key=lambda p: (p.end, p.start))[-2:]
     for period in [opening, *latest]:
         assert cache.get(_default_key(org, period, "en")) is not None, period
     older = next(p for p in computed["periods"] if p.kind == "month" and p.number == 1)
     assert cache.get(_default_key(org, older, "en")) is None
+
+
+def test_one_warming_at_a_time_per_organization_the_next_one_waits_its_turn(
+    org, computed, month_quarter_year, monkeypatch
+):
+    """A warming that finds another one of its organization running renders nothing and is
+    published again a second later (it would otherwise hold a worker process the saves'
+    recalculations need); once the key is free, it renders."""
+    from scorecards.dashboard_warm import running_key, warm_dashboards
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    republished = []
+    monkeypatch.setattr(warm_dashboards, "apply_async", lambda **kw: republished.append(kw))
+    ids = [p.pk for p in month_quarter_year]
+    version = dashboard_cache.version(org.pk)
+    cache.set(running_key(org.pk), "1", 60)  # another warming runs
+    assert (
+        warm_dashboards.apply(
+            kwargs={"organization_id": org.pk, "period_ids": ids, "version": version}
+        ).get()
+        == 0
+    )
+    assert cache.get(_default_key(org, computed["month"], "en")) is None
+    assert len(republished) == 1 and republished[0]["countdown"] == 1
+    assert republished[0]["kwargs"]["retries"] == 1
+    # A newer version came meanwhile: dropped, the newer roll-up warms.
+    assert (
+        warm_dashboards.apply(
+            kwargs={"organization_id": org.pk, "period_ids": ids, "version": "old"}
+        ).get()
+        == 0
+    )
+    assert len(republished) == 1
+    cache.delete(running_key(org.pk))
+    rendered = warm_dashboards.apply(
+        kwargs={"organization_id": org.pk, "period_ids": ids, "version": version}
+    ).get()
+    assert rendered == 3 * len(settings.LANGUAGES)
+    assert cache.get(running_key(org.pk)) is None  # released
