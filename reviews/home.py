@@ -211,12 +211,15 @@ class ExecutiveTodo:
 
 
 def executive_todo(*, org) -> ExecutiveTodo:
-    """The executive's to-do: the indices of the latest month with scores and their change
+    """The executive's to-do: the indices of the latest month with scores (one that has
+    ended, as the dashboard opens on it; else the running month) and their change
     from the month before, the reviews awaiting a decision, and the departments that turned
     red in that month (six queries)."""
     todo = ExecutiveTodo()
     todo.waiting = list(review_list(org=org, status=ReviewStatus.SUBMITTED))
-    period = latest_period_with_data(org=org, kind=PeriodKind.MONTH)
+    period = latest_period_with_data(
+        org=org, kind=PeriodKind.MONTH, ended_before=timezone.localdate()
+    ) or latest_period_with_data(org=org, kind=PeriodKind.MONTH)
     if period is None:
         return todo
     current = org_scorecard(org=org, period_id=period.pk)

@@ -228,6 +228,24 @@ def test_executive_todo_indices_with_change_waiting_reviews_and_turned_red(org, 
     assert [r.department for r in todo.waiting] == [sales]
 
 
+def test_executive_todo_reads_the_month_that_ended_not_the_running_one(
+    org, sales, support, monkeypatch
+):
+    """As the dashboard: on the 6th of a month, the month before (complete), not the
+    running month that holds what was entered so far."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    january, february = support["months"][0], support["months"][1]
+    _scores(org, january, "80", [sales])
+    _scores(org, february, "75.5", [sales])
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: february.start + dt.timedelta(5))
+    assert home.executive_todo(org=org).period == january
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: february.end + dt.timedelta(1))
+    assert home.executive_todo(org=org).period == february
+
+
 def test_executive_todo_query_count_is_fixed(org, sales, support, django_assert_num_queries):
     months = support["months"]
     _scores(org, months[0], "80", [sales])
