@@ -116,6 +116,33 @@ def _tenant_settings_for_tests():
 
 
 @pytest.fixture(autouse=True)
+def _celery_conf_restored():
+    """The Celery app's configuration is process-wide: a test (or a thread it started) that
+    leaves it changed - jobs in-process, another broker - would make every later job test
+    run its jobs here instead of in its worker. Each test starts from the configured
+    values (settings.CELERY_TASK_ALWAYS_EAGER, CELERY_BROKER_URL), and a test that leaves
+    them changed fails, so a leak is found where it is made."""
+    from django.conf import settings
+
+    from perfhub.celery import app
+
+    configured = (settings.CELERY_TASK_ALWAYS_EAGER, settings.CELERY_BROKER_URL)
+
+    def reset():
+        app.conf.task_always_eager, app.conf.broker_url = configured
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    if (app.conf.task_always_eager, app.conf.broker_url) != configured:
+        reset()
+    yield
+    left = (app.conf.task_always_eager, app.conf.broker_url)
+    if left != configured:
+        reset()
+        pytest.fail(f"the Celery configuration was left changed: {configured} -> {left}")
+
+
+@pytest.fixture(autouse=True)
 def _english_messages():
     """Service-level messages are asserted in English; pages pick their own language."""
     from django.utils import translation

@@ -248,8 +248,10 @@ def test_the_chart_formatter_writes_numbers_as_the_server_does(stack, browser, a
 
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])
 def test_notes_beside_red_and_amber_lines(stack, browser, axe_source, lang, tmp_path):
-    """The demo's managers wrote a note with each value: every red or amber line of a
-    scorecard, of its review and of a KPI's page shows it; green lines do not."""
+    """The demo's managers wrote a note with each value they entered: every red or amber
+    line of a scorecard, of its review and of a KPI's page whose value was entered shows
+    its note right under it; computed lines (feedback satisfaction, formulas) and green
+    lines show none."""
     context, page, v = _open(stack, browser, axe_source, lang, 375)
     try:
         v.sign_in("executive")
@@ -264,6 +266,17 @@ def test_notes_beside_red_and_amber_lines(stack, browser, axe_source, lang, tmp_
         )
         assert red, "no red line with a note in the demo's latest month"
         department, kpi = red[0]
+        noted = {
+            row[0]
+            for row in stack.sql(
+                "SELECT l.kpi_id FROM reviews_scorecardline l"
+                " JOIN metrics_actual a ON a.kpi_id = l.kpi_id AND a.period_id = l.period_id"
+                " WHERE l.department_id = %s AND l.period_id = %s"
+                " AND l.status IN ('red', 'amber') AND a.note <> ''",
+                [department, int(period)],
+            )
+        }
+        assert kpi in noted
         for url in (
             f"/o/{stack.org}/scorecards/{department}/?period={period}",
             f"/o/{stack.org}/reviews/{department}/?period={period}",
@@ -272,9 +285,14 @@ def test_notes_beside_red_and_amber_lines(stack, browser, axe_source, lang, tmp_
             rows = page.locator(
                 "main tbody tr:has(.badge.status-red), main tbody tr:has(.badge.status-amber)"
             )
-            assert rows.count() >= 1
+            shown = set()
             for i in range(rows.count()):  # the note on the row right under the line
-                assert rows.nth(i).locator(NEXT_ROW).locator(".line-note").count() >= 1, url
+                href = rows.nth(i).locator("a[href*='/kpis/']").first.get_attribute("href")
+                line_kpi = int(href.split("/kpis/")[1].split("/")[0])
+                notes = rows.nth(i).locator(NEXT_ROW).locator(".line-note").count()
+                assert (notes >= 1) == (line_kpi in noted), (url, line_kpi)
+                shown.add(line_kpi)
+            assert noted <= shown, url
             green = page.locator("main tbody tr:has(.badge.status-green)")
             for i in range(green.count()):
                 assert green.nth(i).locator(NEXT_ROW).locator(".line-note").count() == 0, url

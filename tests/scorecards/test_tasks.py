@@ -77,10 +77,12 @@ def _everything(org):
     return rows(ScorecardLine), rows(Scorecard), rows(OrgScorecard)
 
 
-def _sessions() -> int:
+def _sessions() -> set[int]:
+    """The backends connected to the test database (a session of an earlier test that is
+    still closing may leave meanwhile: what matters is that none is added)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
-        return cursor.fetchone()[0]
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        return {row[0] for row in cursor.fetchall()}
 
 
 @pytest.fixture
@@ -113,7 +115,7 @@ def test_many_periods_run_in_parts_at_once_and_give_the_serial_result(
     sessions = _sessions()
     result = rollup.recalculate(org=org, period_ids=data)
 
-    assert _sessions() == sessions  # the parts' connections are closed
+    assert _sessions() <= sessions  # the parts' connections are closed
     assert len(parts) == 2
     assert all(name.startswith("rollup") for name, _ids in parts)  # threads of their own
     assert sorted(p for _name, ids in parts for p in ids) == sorted(data)
