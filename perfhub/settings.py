@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "departments",
     "metrics",
     "scorecards",
+    "grades",
     "reviews",
     "devtools",
     "accounts",
