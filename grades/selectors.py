@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from departments import selectors as dept_selectors
-from departments.models import DepartmentKind
+from departments.models import Department, DepartmentKind
 from metrics.models import Period, PeriodKind
 from scorecards.models import Scorecard
 
@@ -48,7 +48,7 @@ def scale_get(*, org) -> list[rules.Band]:
 
 
 def graded_kinds(policy: GradingPolicy) -> list[str]:
-    kinds = []
+    kinds: list[str] = []
     if policy.grade_months:
         kinds.append(PeriodKind.MONTH)
     if policy.grade_quarters:
@@ -83,7 +83,7 @@ def graded_periods(*, org, policy: GradingPolicy | None = None):
 
 @dataclass
 class BoardRow:
-    department: object
+    department: Department
     group: str
     score: Decimal | None
     computed: str | None

@@ -174,7 +174,12 @@ def test_moving_back_to_the_computed_grade_needs_no_reason_and_clears_the_move(
     org, hr, quarter, graded
 ):
     calibration = services.calibration_open(org=org, membership=member(hr), period=quarter)
-    kwargs = dict(org=org, membership=member(hr), calibration=calibration, department=graded["b5"])
+    kwargs = {
+        "org": org,
+        "membership": member(hr),
+        "calibration": calibration,
+        "department": graded["b5"],
+    }
     services.calibration_move(**kwargs, grade="C", reason="Quality issues")
     assert _finals(selectors.calibration_board(org=org, period=quarter))["b5"] == "C"
     services.calibration_move(**kwargs, grade="B", reason="")
@@ -298,15 +303,15 @@ def test_a_saved_scale_replaces_the_default_and_is_audited(org, hr):
         rules.Band("良", D(80), D(1)),
         rules.Band("差", None, D("0.6"), "min", D(10)),
     ]
-    kwargs = dict(
-        org=org,
-        membership=member(hr),
-        grade_months=True,
-        grade_quarters=True,
-        grade_years=False,
-        grouping="company",
-        publish_rule="override",
-    )
+    kwargs = {
+        "org": org,
+        "membership": member(hr),
+        "grade_months": True,
+        "grade_quarters": True,
+        "grade_years": False,
+        "grouping": "company",
+        "publish_rule": "override",
+    }
     services.grading_save(bands=bands, **kwargs)
     assert selectors.scale_get(org=org) == bands
     services.grading_save(bands=bands[:1] + bands[2:], **kwargs)
