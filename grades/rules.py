@@ -29,7 +29,7 @@ class Band:
 
     label: str
     lowest: Decimal | None
-    coefficient: Decimal
+    coefficient: Decimal | None  # None only in a scale refused (scale_errors)
     share_kind: str = ""  # MAX, MIN or ""
     share_percent: Decimal | None = None
 
@@ -81,7 +81,9 @@ def scale_errors(bands: Sequence[Band]) -> list[ScaleError]:
             errors.append(ScaleError(i, "lowest", "not_decreasing"))
         if band.lowest is not None:
             previous = band.lowest
-        if band.coefficient < 0:
+        if band.coefficient is None:
+            errors.append(ScaleError(i, "coefficient", "required"))
+        elif band.coefficient < 0:
             errors.append(ScaleError(i, "coefficient", "negative"))
         if band.share_kind not in ("", MAX, MIN):
             errors.append(ScaleError(i, "share_kind", "invalid"))

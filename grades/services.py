@@ -128,6 +128,7 @@ def grading_save(
     existing = {b.position: b for b in GradeBand.objects.for_org(org)}
     for i, band in enumerate(bands):
         row = existing.pop(i, None) or GradeBand(organization=org, position=i)
+        assert band.coefficient is not None  # scale_errors refused a scale without one
         row.label, row.lowest_score, row.coefficient = band.label, band.lowest, band.coefficient
         row.share_kind, row.share_percent = band.share_kind, band.share_percent
         row.save()

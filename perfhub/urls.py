@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api import obtain_token
 from departments.urls import org_urlpatterns as department_pages
+from grades.urls import urlpatterns as grades_pages
 from metrics.urls import urlpatterns as metrics_pages
 from reviews.urls import urlpatterns as reviews_pages
 from scorecards.urls import urlpatterns as scorecards_pages
@@ -23,7 +24,13 @@ api_v1: list[URLPattern | URLResolver] = [
     re_path(r"^.*$", api_not_found),
 ]
 
-org_pages = [*department_pages, *metrics_pages, *scorecards_pages, *reviews_pages]
+org_pages = [
+    *department_pages,
+    *metrics_pages,
+    *scorecards_pages,
+    *grades_pages,
+    *reviews_pages,
+]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
