@@ -87,8 +87,8 @@ def test_a_manager_sees_only_their_published_grades_and_cannot_calibrate(
     client.post(_board(org, quarter), {"action": "publish", "override_reason": "As computed"})
     login(manager)
     page = client.get(_board(org, quarter)).content.decode()
-    assert 'id="grade-%d"' % sales.pk in page
-    assert 'id="grade-%d"' % graded["b1"].pk not in page  # another department
+    assert f'id="grade-{sales.pk}"' in page
+    assert f'id="grade-{graded["b1"].pk}"' not in page  # another department
     assert "Distribution against the guideline" not in page
     assert (
         client.post(_board(org, quarter), {"action": "reopen", "reason": "no"}).status_code == 403
