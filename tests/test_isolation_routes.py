@@ -15,6 +15,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from departments.invitations import invitation_create
+from grades.models import Calibration
 from metrics.models import Actual, Upload
 from perfhub.rls import tenant_tables
 from reviews.models import Feedback, Review
@@ -41,6 +42,7 @@ PK_BY_SEGMENT = {
     "reviews": "department",  # the page: a department's review
     "influence": "department",
     "comments": "comment",  # a comment on a scorecard
+    "grades": "calibration",  # a period's calibrated grades
 }
 # Where the API names something else than the page of the same segment.
 API_PK_BY_SEGMENT = {"reviews": "review", "feedback": "feedback"}
@@ -133,6 +135,9 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
         ),
         "invitation": invitation_create(org=org, by=hr, email="new@example.com", role="hr"),
         "review": Review.objects.create(organization=org, department=sales, period=month),
+        "calibration": Calibration.objects.create(
+            organization=org, period=month, opened_at=timezone.now(), state="published"
+        ),
         "comment": ScorecardComment.objects.create(
             organization=org, department=sales, period=month, text="Noted", at=timezone.now()
         ),
