@@ -79,3 +79,20 @@ class ReopenForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class AppealForm(forms.Form):
+    department = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Why the grade should change"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ResolveForm(forms.Form):
+    appeal = forms.IntegerField(widget=forms.HiddenInput)
+    grade = forms.CharField(label=_("Decision"), max_length=10)
+    reason = forms.CharField(
+        label=_("Reason for the decision"), max_length=2000, widget=forms.TextInput
+    )

@@ -147,6 +147,8 @@ class CalibrationAction(models.TextChoices):
     MOVE = "move", _("moved")
     PUBLISH = "publish", _("published")
     REOPEN = "reopen", _("reopened")
+    APPEAL = "appeal", _("appealed")
+    RESOLVE = "resolve", _("appeal resolved")
 
 
 class CalibrationEvent(TenantModel):
@@ -165,3 +167,38 @@ class CalibrationEvent(TenantModel):
 
     class Meta:
         ordering = ["at", "pk"]
+
+
+class AppealState(models.TextChoices):
+    OPEN = "open", _("waiting for a decision")
+    UPHELD = "upheld", _("grade upheld")
+    CHANGED = "changed", _("grade changed")
+
+
+class GradeAppeal(TenantModel):
+    """A manager's appeal of a department's published grade: once per department and
+    calibration, with a reason; HR or an executive upholds the grade or changes it, with a
+    reason (grades.services.appeal_raise, appeal_resolve)."""
+
+    calibration = models.ForeignKey(Calibration, on_delete=models.CASCADE, related_name="appeals")
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    grade = models.CharField(max_length=GRADE_LABEL)  # the grade appealed against
+    reason = models.TextField(_("reason for the appeal"), max_length=2000)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raised_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=AppealState.choices, default=AppealState.OPEN)
+    new_grade = models.CharField(max_length=GRADE_LABEL, blank=True)
+    resolution = models.TextField(blank=True, max_length=2000)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "calibration", "department"], name="grade_appeal_once"
+            )
+        ]

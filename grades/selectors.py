@@ -18,6 +18,7 @@ from .models import (
     CalibrationEvent,
     CalibrationGrade,
     CalibrationState,
+    GradeAppeal,
     GradeBand,
     GradingPolicy,
     Grouping,
@@ -91,6 +92,7 @@ class BoardRow:
     coefficient: Decimal | None
     reason: str = ""
     moved_by: object = None
+    appeal: GradeAppeal | None = None
 
     @property
     def moved(self) -> bool:
@@ -106,6 +108,7 @@ class Board:
     rows: list[BoardRow]
     checks: list[rules.GroupCheck]
     events: list[CalibrationEvent] = field(default_factory=list)
+    appeals: dict[int, GradeAppeal] = field(default_factory=dict)
 
     @property
     def met(self) -> bool:
@@ -227,7 +230,19 @@ def calibration_board(
         if calibration is not None
         else []
     )
-    return Board(calibration, period, bands, policy, rows, checks, events)
+    appeals = (
+        {
+            a.department_id: a
+            for a in GradeAppeal.objects.for_org(org)
+            .filter(calibration=calibration)
+            .select_related("raised_by", "resolved_by")
+        }
+        if calibration is not None
+        else {}
+    )
+    for row in rows:
+        row.appeal = appeals.get(row.department.pk)
+    return Board(calibration, period, bands, policy, rows, checks, events, appeals)
 
 
 def grade_list(*, org, period=None, department_ids=None):

@@ -17,13 +17,15 @@ from django.utils.translation import gettext as _
 from departments.permissions import is_admin, is_executive, is_hr
 from metrics.services.actuals_check import CONTROL_CHARACTERS
 
-from . import rules, selectors
+from . import rules, selectors, signals
 from .models import (
+    AppealState,
     Calibration,
     CalibrationAction,
     CalibrationEvent,
     CalibrationGrade,
     CalibrationState,
+    GradeAppeal,
     GradeBand,
     GradingPolicy,
     Grouping,
@@ -306,3 +308,107 @@ def calibration_reopen(*, org, membership, calibration, reason: str) -> Calibrat
     calibration.save(update_fields=["state"])
     _event(org, calibration, CalibrationAction.REOPEN, membership.user, reason=reason)
     return calibration
+
+
+def _manages(membership, department) -> bool:
+    from departments.permissions import managed_department_ids
+
+    return department.pk in managed_department_ids(membership)
+
+
+@transaction.atomic
+def appeal_raise(*, org, membership, calibration, department, reason: str):
+    """A manager appeals their department's published grade, once, with a reason; HR and
+    the executives are told (signals.appeal_raised, after commit)."""
+    if not _manages(membership, department):
+        raise PermissionDenied
+    calibration = _locked(org, calibration)
+    if calibration.state != CalibrationState.PUBLISHED:
+        raise ValidationError({"calibration": [_("Only published grades can be appealed.")]})
+    grade = (
+        CalibrationGrade.objects.for_org(org)
+        .filter(calibration=calibration, department=department)
+        .exclude(final="")
+        .first()
+    )
+    if grade is None:
+        raise ValidationError({"department": [_("This department has no grade to appeal.")]})
+    if (
+        GradeAppeal.objects.for_org(org)
+        .filter(calibration=calibration, department=department)
+        .exists()
+    ):
+        raise ValidationError(
+            {"department": [_("This grade has already been appealed: an appeal is made once.")]}
+        )
+    reason = _reason(reason, required=True)
+    appeal = GradeAppeal.objects.create(
+        organization=org,
+        calibration=calibration,
+        department=department,
+        grade=grade.final,
+        reason=reason,
+        raised_by=membership.user,
+        raised_at=timezone.now(),
+    )
+    _event(
+        org,
+        calibration,
+        CalibrationAction.APPEAL,
+        membership.user,
+        department=department,
+        frm=grade.final,
+        reason=reason,
+    )
+    transaction.on_commit(
+        lambda: signals.appeal_raised.send(sender=GradeAppeal, org=org, appeal=appeal)
+    )
+    return appeal
+
+
+@transaction.atomic
+def appeal_resolve(*, org, membership, appeal, grade: str, reason: str):
+    """HR or an executive resolves an appeal with a reason: the same grade upholds it,
+    another changes the published grade and its coefficient. The manager is told
+    (signals.appeal_resolved, after commit)."""
+    _gate(can_calibrate, membership)
+    appeal = GradeAppeal.objects.for_org(org).select_for_update().get(pk=appeal.pk)
+    if appeal.state != AppealState.OPEN:
+        raise ValidationError({"appeal": [_("This appeal has already been decided.")]})
+    calibration = _locked(org, appeal.calibration)
+    if calibration.state != CalibrationState.PUBLISHED:
+        raise ValidationError(
+            {"appeal": [_("The grades were reopened: publish them again, then decide the appeal.")]}
+        )
+    bands = selectors.scale_get(org=org)
+    if grade not in [b.label for b in bands]:
+        raise ValidationError({"grade": [_("Choose one of the grades of the scale.")]})
+    reason = _reason(reason, required=True)
+    stored = CalibrationGrade.objects.for_org(org).get(
+        calibration=calibration, department=appeal.department
+    )
+    changed = grade != stored.final
+    if changed:
+        stored.final, stored.coefficient = grade, rules.coefficient_of(grade, bands)
+        stored.reason = reason
+        stored.moved_by, stored.moved_at = membership.user, timezone.now()
+        stored.save()
+    appeal.state = AppealState.CHANGED if changed else AppealState.UPHELD
+    appeal.new_grade = grade if changed else ""
+    appeal.resolution = reason
+    appeal.resolved_by, appeal.resolved_at = membership.user, timezone.now()
+    appeal.save()
+    _event(
+        org,
+        calibration,
+        CalibrationAction.RESOLVE,
+        membership.user,
+        department=appeal.department,
+        frm=appeal.grade,
+        to=grade,
+        reason=reason,
+    )
+    transaction.on_commit(
+        lambda: signals.appeal_resolved.send(sender=GradeAppeal, org=org, appeal=appeal)
+    )
+    return appeal

@@ -13,13 +13,23 @@ from django.utils.translation import gettext as _
 
 from departments import selectors as dept_selectors
 from departments.access import org_view
-from departments.permissions import is_member, visible_department_ids
+from departments.permissions import is_member, managed_department_ids, visible_department_ids
 from metrics import selectors as metric_selectors
 from perfhub.errors import add_service_errors
 
 from . import rules, selectors, services
 from .exports import XLSX, grades_workbook
-from .forms import MAX_GRADES, BandFormSet, MoveForm, PolicyForm, PublishForm, ReopenForm
+from .forms import (
+    MAX_GRADES,
+    AppealForm,
+    BandFormSet,
+    MoveForm,
+    PolicyForm,
+    PublishForm,
+    ReopenForm,
+    ResolveForm,
+)
+from .models import GradeAppeal
 from .services import can_calibrate, can_manage_grades
 
 
@@ -41,6 +51,13 @@ def _pick(request, kinds):
     return (max(started, key=lambda p: p.start) if started else None), periods
 
 
+FORMS = {
+    "move": MoveForm,
+    "publish": PublishForm,
+    "reopen": ReopenForm,
+    "appeal": AppealForm,
+    "resolve": ResolveForm,
+}
 PERIOD_FIELDS = ("grade_months", "grade_quarters", "grade_years")
 
 
@@ -60,7 +77,13 @@ def grade_board(request):
     if period is None:
         return render(request, "grades/board.html", context)
     calibration = selectors.calibration_list(org=request.org).filter(period=period).first()
-    forms = {"move": MoveForm(), "publish": PublishForm(), "reopen": ReopenForm()}
+    forms = {
+        "move": MoveForm(),
+        "publish": PublishForm(),
+        "reopen": ReopenForm(),
+        "appeal": AppealForm(),
+        "resolve": ResolveForm(),
+    }
     if request.method == "POST":
         done = _act(request, period, calibration, forms)
         if done:
@@ -80,6 +103,7 @@ def grade_board(request):
         grades=[b.label for b in board.bands],
         groups=_groups(board),
         editing=calibrates and calibration is not None and not board.published,
+        managed=managed_department_ids(request.membership),
     )
     return render(request, "grades/board.html", context)
 
@@ -93,11 +117,9 @@ def _act(request, period, calibration, forms) -> str | None:
         if action == "open":
             services.calibration_open(org=org, membership=membership, period=period)
             return _("Calibration opened: move grades where needed, then publish.")
-        if calibration is None or action not in ("move", "publish", "reopen"):
+        if calibration is None or action not in FORMS:
             raise PermissionDenied
-        form = forms[action] = {"move": MoveForm, "publish": PublishForm, "reopen": ReopenForm}[
-            action
-        ](request.POST)
+        form = forms[action] = FORMS[action](request.POST)
         if not form.is_valid():
             return None
         data = form.cleaned_data
@@ -115,6 +137,29 @@ def _act(request, period, calibration, forms) -> str | None:
                 "department": department.display_name,
                 "grade": data["grade"],
             }
+        if action == "appeal":
+            department = dept_selectors.department_get(org=org, pk=data["department"])
+            services.appeal_raise(
+                org=org,
+                membership=membership,
+                calibration=calibration,
+                department=department,
+                reason=data["reason"],
+            )
+            return _("Appeal sent: HR and the executives decide, and you are told.")
+        if action == "resolve":
+            appeal = get_object_or_404(
+                GradeAppeal.objects.for_org(org).filter(calibration=calibration),
+                pk=data["appeal"],
+            )
+            services.appeal_resolve(
+                org=org,
+                membership=membership,
+                appeal=appeal,
+                grade=data["grade"],
+                reason=data["reason"],
+            )
+            return _("Appeal decided: the manager is told.")
         if action == "publish":
             services.calibration_publish(
                 org=org,
@@ -130,8 +175,10 @@ def _act(request, period, calibration, forms) -> str | None:
     except ValidationError as exc:
         target = forms.get(action) or forms["publish"]
         add_service_errors(target, exc)
-        if action == "move":
+        if action in ("move", "appeal"):
             target.failed_department = request.POST.get("department")
+        if action == "resolve":
+            target.failed_appeal = request.POST.get("appeal")
         return None
 
 

@@ -1,3 +1,5 @@
+import logging
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +19,25 @@ class ReviewsConfig(AppConfig):
             )
 
         recalculated.connect(red_kpi_alerts, dispatch_uid="reviews.red_kpi_alerts", weak=False)
+
+        from grades.signals import appeal_raised, appeal_resolved
+
+        def appeal_mail(raised):
+            def receiver(sender, org, appeal, **kwargs):
+                try:
+                    if raised:
+                        notifications.grade_appeal_raised(org=org, appeal=appeal)
+                    else:
+                        notifications.grade_appeal_resolved(org=org, appeal=appeal)
+                except Exception:  # noqa: BLE001 - an e-mail problem never undoes the appeal
+                    logging.getLogger(__name__).exception("appeal e-mail not sent")
+
+            return receiver
+
+        appeal_raised.connect(appeal_mail(True), dispatch_uid="reviews.appeal_raised", weak=False)
+        appeal_resolved.connect(
+            appeal_mail(False), dispatch_uid="reviews.appeal_resolved", weak=False
+        )
 
         from metrics.signals import kpis_created
 

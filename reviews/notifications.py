@@ -204,3 +204,45 @@ def reviews_waiting(*, org, today: dt.date | None = None) -> int:
             context={"reviews": waiting, "url": link(org, "review_list")},
         )
     return sent
+
+
+# --- Appeals of grades (grades.signals) ------------------------------------------------
+
+
+def grade_appeal_raised(*, org, appeal) -> int:
+    """Tell HR and the executives that a manager appealed a published grade (once each)."""
+    deciders = [
+        m.user
+        for m in Membership.objects.for_org(org)
+        .filter(role__in=[Role.HR, Role.EXECUTIVE])
+        .select_related("user")
+    ]
+    url = link(org, "grade_board") + f"?period={appeal.calibration.period_id}"
+    return sum(
+        send_once(
+            org=org,
+            kind=K.GRADE_APPEAL,
+            user=user,
+            keys=[f"appeal:{appeal.pk}:raised"],
+            template="grade_appeal_raised",
+            context={"appeal": appeal, "url": url},
+        )
+        for user in deciders
+    )
+
+
+def grade_appeal_resolved(*, org, appeal) -> int:
+    """Tell the manager who appealed how the appeal was decided (once)."""
+    if appeal.raised_by is None:
+        return 0
+    url = link(org, "grade_board") + f"?period={appeal.calibration.period_id}"
+    return int(
+        send_once(
+            org=org,
+            kind=K.GRADE_APPEAL,
+            user=appeal.raised_by,
+            keys=[f"appeal:{appeal.pk}:resolved"],
+            template="grade_appeal_resolved",
+            context={"appeal": appeal, "url": url},
+        )
+    )
