@@ -14,6 +14,7 @@ from django.urls import URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from departments.invitations import invitation_create
+from grades.services import calibration_open
 from metrics.models import Actual, Upload
 from perfhub.rls import tenant_tables
 from reviews.models import Feedback, Review
@@ -41,7 +42,7 @@ PK_BY_SEGMENT = {
     "influence": "department",
 }
 # Where the API names something else than the page of the same segment.
-API_PK_BY_SEGMENT = {"reviews": "review", "feedback": "feedback"}
+API_PK_BY_SEGMENT = {"reviews": "review", "feedback": "feedback", "calibrations": "calibration"}
 OTHER_KWARGS = {"period_id": "period", "department_id": "department", "kpi_id": "kpi"}
 UNSAFE = ("post", "put", "patch", "delete")  # with GET: every method
 MIN_ROUTES = 55
@@ -131,6 +132,11 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
         ),
         "invitation": invitation_create(org=org, by=hr, email="new@example.com", role="hr"),
         "review": Review.objects.create(organization=org, department=sales, period=month),
+        "calibration": calibration_open(
+            org=org,
+            membership=org_membership(org, hr),
+            period=next(p for p in periods if p.kind == "quarter"),
+        ),
         "feedback": Feedback.objects.create(
             organization=org,
             period=month,
