@@ -374,6 +374,7 @@ SPECTACULAR_SETTINGS = {
         "ScoreStatusEnum": "scorecards.models.Status",
         "RunStateEnum": "scorecards.models.RecalculationRun.State",
         "ReviewStatusEnum": "reviews.models.ReviewStatus",
+        "CalibrationStateEnum": "grades.models.CalibrationState",
     },
 }
 

@@ -21,6 +21,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("metrics.api.urls")),
     path("", include("scorecards.api.urls")),
     path("", include("reviews.api.urls")),
+    path("", include("grades.api.urls")),
     re_path(r"^.*$", api_not_found),
 ]
 

@@ -45,7 +45,7 @@ PK_BY_SEGMENT = {
     "grades": "calibration",  # a period's calibrated grades
 }
 # Where the API names something else than the page of the same segment.
-API_PK_BY_SEGMENT = {"reviews": "review", "feedback": "feedback"}
+API_PK_BY_SEGMENT = {"reviews": "review", "feedback": "feedback", "calibrations": "calibration"}
 OTHER_KWARGS = {"period_id": "period", "department_id": "department", "kpi_id": "kpi"}
 UNSAFE = ("post", "put", "patch", "delete")  # with GET: every method
 MIN_ROUTES = 55

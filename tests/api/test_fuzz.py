@@ -38,6 +38,7 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.services import token_create
 from departments.models import Membership
+from grades.services import calibration_open
 from metrics.services.actuals import ActualInput, actuals_save
 from scorecards.rollup import recalculate
 
@@ -104,6 +105,11 @@ def fuzz_org(org, role_users, sales_kpis, month, other_org):
         ],
     )
     recalculate(org=org, period_ids=list(Period.objects.for_org(org).values_list("pk", flat=True)))
+    calibration_open(  # the first quarter's, so calibrations/{id}/ reaches a real board
+        org=org,
+        membership=Membership.objects.for_org(org).get(user=role_users["hr"]),
+        period=Period.objects.for_org(org).filter(kind="quarter").order_by("start").first(),
+    )
     return org
 
 
@@ -173,6 +179,7 @@ class Fuzzer:
             "periods",
             "actuals",
             "goals",
+            "calibrations",
         ):
             r = client.get(f"/api/v1/orgs/{self.org.slug}/{resource}/?limit=5")
             ids[resource] = [row["id"] for row in r.json()["results"]]

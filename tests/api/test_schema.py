@@ -46,6 +46,16 @@ SPEC_ENDPOINTS = {
     (ORG + "dashboard/", "get"),
     (ORG + "goals/", "get"),
     (ORG + "goals/", "post"),
+    # SPEC §9 through the API
+    (ORG + "grade-scales/", "get"),
+    (ORG + "grade-scales/", "put"),
+    (ORG + "calibrations/", "get"),
+    (ORG + "calibrations/", "post"),
+    (ORG + "calibrations/{id}/", "get"),
+    (ORG + "calibrations/{id}/move/", "post"),
+    (ORG + "calibrations/{id}/publish/", "post"),
+    (ORG + "calibrations/{id}/reopen/", "post"),
+    (ORG + "grades/", "get"),
 }
 FILTERS = {
     ORG + "departments/": {"kind", "function", "parent", "is_active"},
@@ -55,6 +65,7 @@ FILTERS = {
     ORG + "actuals/": {"period", "department", "kpi"},
     ORG + "scorecards/": {"period", "department"},
     ORG + "dashboard/": {"period"},
+    ORG + "grades/": {"period", "department"},
 }
 # Field names of SPEC §2 and §6 in the answers.
 FIELDS = {
@@ -64,6 +75,43 @@ FIELDS = {
     "PeriodOut": {"kind", "start", "end", "status"},
     "ActualOut": {"kpi", "period", "value", "note", "version"},
     "ScorecardOut": {"score", "coverage", "status", "lines"},
+    "BandOut": {"label", "lowest_score", "coefficient", "share_kind", "share_percent"},
+    "GradingOut": {
+        "bands",
+        "grade_months",
+        "grade_quarters",
+        "grade_years",
+        "grouping",
+        "publish_rule",
+    },
+    "BoardRowOut": {
+        "department",
+        "department_code",
+        "department_name",
+        "kind",
+        "group",
+        "score",
+        "computed_grade",
+        "final_grade",
+        "coefficient",
+        "reason",
+        "moved",
+    },
+    "GroupCheckOut": {"group", "n", "counts", "limits", "met"},
+    "LimitOut": {"label", "kind", "percent", "bound", "count", "met"},
+    "EventOut": {"action", "department", "from_grade", "to_grade", "reason", "by", "at"},
+    "GradeOut": {
+        "department",
+        "department_code",
+        "department_name",
+        "period",
+        "period_label",
+        "score",
+        "computed_grade",
+        "final_grade",
+        "coefficient",
+        "reason",
+    },
 }
 
 
