@@ -123,6 +123,14 @@ class Board:
         return [r for r in self.rows if r.final is not None and r.moved]
 
 
+def plain_coefficient(value: Decimal | None) -> Decimal | None:
+    """A coefficient as people write it: 1.15, 1.0, 0.8 (never 1.150 or 1)."""
+    if value is None:
+        return None
+    value = value.normalize()
+    return value.quantize(Decimal("0.1")) if value.as_tuple().exponent > -1 else value
+
+
 def group_of(department, policy: GradingPolicy) -> str:
     return "company" if policy.grouping == Grouping.COMPANY else department.kind
 
@@ -178,7 +186,7 @@ def calibration_board(
                     score=g.score,
                     computed=g.computed or None,
                     final=g.final or None,
-                    coefficient=g.coefficient,
+                    coefficient=plain_coefficient(g.coefficient),
                     reason=g.reason,
                     moved_by=g.moved_by,
                 )
@@ -199,7 +207,7 @@ def calibration_board(
                     score=score,
                     computed=computed,
                     final=final,
-                    coefficient=rules.coefficient_of(final, bands),
+                    coefficient=plain_coefficient(rules.coefficient_of(final, bands)),
                     reason=move.reason if move is not None and final != computed else "",
                     moved_by=move.moved_by if move is not None and final != computed else None,
                 )
