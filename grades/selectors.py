@@ -267,3 +267,18 @@ def grade_list(*, org, period=None, department_ids=None):
     if department_ids is not None:
         rows = rows.filter(department_id__in=department_ids)
     return rows
+
+
+def appeal_list(*, org, calibration, department_ids=None):
+    """A calibration's appeals by department code, with their department and people loaded
+    (one query); only `department_ids`' when given (None: every department, as
+    `departments.permissions.visible_department_ids` returns it)."""
+    rows = (
+        GradeAppeal.objects.for_org(org)
+        .filter(calibration=calibration)
+        .select_related("department", "raised_by", "resolved_by")
+        .order_by("department__code", "pk")
+    )
+    if department_ids is not None:
+        rows = rows.filter(department_id__in=department_ids)
+    return rows

@@ -375,6 +375,7 @@ SPECTACULAR_SETTINGS = {
         "RunStateEnum": "scorecards.models.RecalculationRun.State",
         "ReviewStatusEnum": "reviews.models.ReviewStatus",
         "CalibrationStateEnum": "grades.models.CalibrationState",
+        "AppealStateEnum": "grades.models.AppealState",
     },
 }
 

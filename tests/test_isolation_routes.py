@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from departments.invitations import invitation_create
-from grades.models import Calibration
+from grades.models import Calibration, GradeAppeal
 from metrics.models import Actual, Upload
 from perfhub.rls import tenant_tables
 from reviews.models import Feedback, Review
@@ -45,8 +45,18 @@ PK_BY_SEGMENT = {
     "grades": "calibration",  # a period's calibrated grades
 }
 # Where the API names something else than the page of the same segment.
-API_PK_BY_SEGMENT = {"reviews": "review", "feedback": "feedback", "calibrations": "calibration"}
-OTHER_KWARGS = {"period_id": "period", "department_id": "department", "kpi_id": "kpi"}
+API_PK_BY_SEGMENT = {
+    "reviews": "review",
+    "feedback": "feedback",
+    "calibrations": "calibration",
+    "scorecard-comments": "comment",
+}
+OTHER_KWARGS = {
+    "period_id": "period",
+    "department_id": "department",
+    "kpi_id": "kpi",
+    "appeal_pk": "appeal",  # calibrations/<pk>/appeals/<appeal_pk>/resolve/
+}
 UNSAFE = ("post", "put", "patch", "delete")  # with GET: every method
 MIN_ROUTES = 55
 
@@ -119,6 +129,9 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
     enter_actuals(org, (kpi, month, "10"), by=hr)
     from metrics import selectors
 
+    calibration = Calibration.objects.create(
+        organization=org, period=month, opened_at=timezone.now(), state="published"
+    )
     return {
         "org": org,
         "membership": org_membership(org, hr),
@@ -135,8 +148,14 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
         ),
         "invitation": invitation_create(org=org, by=hr, email="new@example.com", role="hr"),
         "review": Review.objects.create(organization=org, department=sales, period=month),
-        "calibration": Calibration.objects.create(
-            organization=org, period=month, opened_at=timezone.now(), state="published"
+        "calibration": calibration,
+        "appeal": GradeAppeal.objects.create(
+            organization=org,
+            calibration=calibration,
+            department=sales,
+            grade="B",
+            reason="Target moved",
+            raised_at=timezone.now(),
         ),
         "comment": ScorecardComment.objects.create(
             organization=org, department=sales, period=month, text="Noted", at=timezone.now()

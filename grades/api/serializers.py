@@ -1,4 +1,5 @@
-"""Serializers of grade-scales/, calibrations/ and grades/ (SPEC §9).
+"""Serializers of grade-scales/, calibrations/ (with their appeals/) and grades/ (SPEC §9,
+issue 17).
 
 Output serializers read the selectors' objects (the Board of `calibration_board`, its rows,
 the rules' GroupChecks, CalibrationGrade rows); none of them queries the database."""
@@ -12,6 +13,7 @@ from perfhub.api import PersonName, StrictInput
 
 from ..models import (
     GRADE_LABEL,
+    AppealState,
     CalibrationAction,
     CalibrationState,
     Grouping,
@@ -166,6 +168,56 @@ class ReopenIn(StrictInput, serializers.Serializer):
     reason = serializers.CharField(max_length=REASON_MAX, allow_blank=True)
 
 
+class RowAppealOut(serializers.Serializer):
+    """A department's appeal of its published grade, as its board row shows it (the row
+    names the department)."""
+
+    id = serializers.IntegerField()
+    grade = serializers.CharField(help_text="The published grade appealed against.")
+    reason = serializers.CharField(help_text="Why the manager appeals.")
+    raised_by = serializers.CharField(source="raised_by.username", default=None, allow_null=True)
+    raised_by_name = PersonName(source="raised_by")
+    raised_at = serializers.DateTimeField()
+    state = serializers.ChoiceField(
+        choices=AppealState.choices,
+        help_text="`open` (waiting for a decision), `upheld` (the grade stands) or `changed`.",
+    )
+    new_grade = GradeOrNull(help_text="The grade it was changed to; null unless `changed`.")
+    resolution = serializers.CharField(help_text="Why it was decided so; empty while open.")
+    resolved_by = serializers.CharField(
+        source="resolved_by.username", default=None, allow_null=True
+    )
+    resolved_by_name = PersonName(source="resolved_by")
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+
+class AppealOut(RowAppealOut):
+    """A manager's appeal of a department's published grade (once per department and
+    calibration) and, once decided, HR's or an executive's resolution."""
+
+    calibration = serializers.IntegerField(source="calibration_id")
+    department = serializers.IntegerField(source="department_id")
+    department_code = serializers.CharField(source="department.code")
+    department_name = serializers.CharField(source="department.display_name")
+
+
+class AppealIn(StrictInput, serializers.Serializer):
+    department = OrgScopedPrimaryKeyField(
+        scoped_queryset=lambda org: dept_selectors.department_list(org=org),
+        help_text="A department the caller manages, with a published grade in the calibration.",
+    )
+    reason = serializers.CharField(max_length=REASON_MAX, allow_blank=True)
+
+
+class ResolveIn(StrictInput, serializers.Serializer):
+    grade = serializers.CharField(
+        max_length=GRADE_LABEL,
+        help_text="A label of the scale: the appealed grade upholds it, another changes the "
+        "published grade and its coefficient.",
+    )
+    reason = serializers.CharField(max_length=REASON_MAX, allow_blank=True)
+
+
 class BoardRowOut(serializers.Serializer):
     department = serializers.IntegerField(source="department.pk")
     department_code = serializers.CharField(source="department.code")
@@ -185,6 +237,9 @@ class BoardRowOut(serializers.Serializer):
     moved = serializers.BooleanField()
     moved_by = serializers.CharField(source="moved_by.username", default=None, allow_null=True)
     moved_by_name = PersonName(source="moved_by")
+    appeal = RowAppealOut(
+        allow_null=True, help_text="The department's appeal of its published grade, or null."
+    )
 
 
 class GradeCountOut(serializers.Serializer):
@@ -250,6 +305,9 @@ class GradeOut(serializers.Serializer):
     department = serializers.IntegerField(source="department_id")
     department_code = serializers.CharField(source="department.code")
     department_name = serializers.CharField(source="department.display_name")
+    calibration = serializers.IntegerField(
+        source="calibration_id", help_text="Where to appeal it (calibrations/{id}/appeals/)."
+    )
     period = serializers.IntegerField(source="calibration.period_id")
     period_label = serializers.CharField(source="calibration.period.label")
     group = serializers.CharField()

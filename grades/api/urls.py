@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import CalibrationViewSet, GradeScaleViewSet, GradeViewSet
+from .views import AppealViewSet, CalibrationViewSet, GradeScaleViewSet, GradeViewSet
 
 P = "orgs/<slug:org_slug>/"
 
@@ -34,6 +34,16 @@ urlpatterns = [
         P + "calibrations/<int:pk>/reopen/",
         CalibrationViewSet.as_view({"post": "reopen"}),
         name="api-calibration-reopen",
+    ),
+    path(
+        P + "calibrations/<int:pk>/appeals/",
+        AppealViewSet.as_view({"get": "list", "post": "create"}),
+        name="api-calibration-appeals",
+    ),
+    path(
+        P + "calibrations/<int:pk>/appeals/<int:appeal_pk>/resolve/",
+        AppealViewSet.as_view({"post": "resolve"}),
+        name="api-calibration-appeal-resolve",
     ),
     path(P + "grades/", GradeViewSet.as_view({"get": "list"}), name="api-grades"),
 ]

@@ -1,4 +1,5 @@
-"""grade-scales/, calibrations/ and grades/ (SPEC §9 through the API of SPEC §6)."""
+"""grade-scales/, calibrations/ (with their appeals/) and grades/ (SPEC §9 through the API of
+SPEC §6; appeals: issue 17)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -7,14 +8,16 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from departments.api.base import OrgViewSet
-from departments.permissions import visible_department_ids
+from departments.permissions import is_member, visible_department_ids
 from perfhub.api import int_param
 from perfhub.errors import error_messages
 from perfhub.tenancy import get_or_404
 
 from .. import rules, selectors, services
-from ..models import Calibration, CalibrationGrade, GradeBand
+from ..models import Calibration, CalibrationGrade, GradeAppeal, GradeBand
 from .serializers import (
+    AppealIn,
+    AppealOut,
     BoardOut,
     CalibrationOpenIn,
     CalibrationOut,
@@ -24,6 +27,7 @@ from .serializers import (
     MoveIn,
     PublishIn,
     ReopenIn,
+    ResolveIn,
 )
 
 # The service names a band's fields as grades.rules.Band does; the API as the model does.
@@ -232,3 +236,81 @@ class GradeViewSet(OrgViewSet):
     def list(self, request, org_slug):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(GradeOut(page, many=True).data)
+
+
+CALIBRATION_ID = OpenApiParameter(
+    "id", int, OpenApiParameter.PATH, description="A calibration id (calibrations/)."
+)
+
+
+class AppealViewSet(OrgViewSet):
+    """Appeals of a calibration's published grades (issue 17). Admin, HR and executives read
+    every department's, a manager those of the departments they manage; a department's
+    manager appeals its grade (once, with a reason); admin, HR and executives decide. The
+    services check who may raise and decide; the list is narrowed here."""
+
+    serializer_class = AppealOut
+    # Raising is for the department's manager, whatever the role: appeal_raise checks it.
+    write_predicate = staticmethod(is_member)
+    action_predicates = {"resolve": services.can_calibrate}
+
+    @property
+    def schema_model(self):
+        return GradeAppeal
+
+    def _calibration(self) -> Calibration:
+        return get_or_404(selectors.calibration_list(org=self.org), self.kwargs["pk"])
+
+    def scoped_queryset(self):
+        return selectors.appeal_list(
+            org=self.org,
+            calibration=self._calibration(),
+            department_ids=visible_department_ids(self.membership),
+        )
+
+    @extend_schema(parameters=[CALIBRATION_ID])
+    def list(self, request, org_slug, pk):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(AppealOut(page, many=True).data)
+
+    @extend_schema(
+        parameters=[CALIBRATION_ID],
+        request=AppealIn,
+        responses={201: AppealOut},
+        description="Appeal a department's published grade: its manager, once, with a reason "
+        "(403 for anyone else). HR and the executives are e-mailed.",
+    )
+    def create(self, request, org_slug, pk):
+        calibration = self._calibration()
+        data = AppealIn(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        appeal = services.appeal_raise(
+            org=self.org,
+            membership=self.membership,
+            calibration=calibration,
+            **data.validated_data,
+        )
+        return Response(AppealOut(appeal).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[
+            CALIBRATION_ID,
+            OpenApiParameter(
+                "appeal_pk", int, OpenApiParameter.PATH, description="An appeal id (appeals/)."
+            ),
+        ],
+        request=ResolveIn,
+        responses=AppealOut,
+        description="Decide an open appeal with a reason: the appealed grade upholds it, "
+        "another changes the published grade and its coefficient. The manager is e-mailed.",
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, org_slug, pk, appeal_pk):
+        appeals = selectors.appeal_list(org=self.org, calibration=self._calibration())
+        appeal = get_or_404(appeals, appeal_pk)
+        data = ResolveIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.appeal_resolve(
+            org=self.org, membership=self.membership, appeal=appeal, **data.validated_data
+        )
+        return Response(AppealOut(get_or_404(appeals, appeal_pk)).data)

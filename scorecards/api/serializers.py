@@ -1,10 +1,11 @@
-"""Serializers of scorecards/, dashboard/, recalculations/ and goals/."""
+"""Serializers of scorecards/, scorecard-comments/, dashboard/, recalculations/ and goals/."""
 
 from rest_framework import serializers
 
+from departments import selectors as dept_selectors
 from departments.api.serializers import OrgScopedPrimaryKeyField
 from metrics import selectors as metric_selectors
-from perfhub.api import StrictInput
+from perfhub.api import PersonName, StrictInput
 
 from ..models import (
     OrgScorecard,
@@ -12,6 +13,7 @@ from ..models import (
     Scorecard,
     ScorecardLine,
 )
+from ..services import COMMENT_MAX
 
 
 class LineOut(serializers.ModelSerializer):
@@ -175,3 +177,37 @@ class GoalIn(StrictInput, serializers.Serializer):
         scoped_queryset=lambda org: metric_selectors.period_list(org=org)
     )
     links = GoalLinkIn(many=True, allow_empty=False)
+
+
+class CommentOut(serializers.Serializer):
+    """An executive's or HR's comment on a department's scorecard of a period (`kpi` null)
+    or on one of its lines."""
+
+    id = serializers.IntegerField()
+    department = serializers.IntegerField(source="department_id")
+    period = serializers.IntegerField(source="period_id")
+    kpi = serializers.IntegerField(
+        source="kpi_id", allow_null=True, help_text="The line's KPI; null for the whole card."
+    )
+    text = serializers.CharField()
+    by = serializers.CharField(source="by.username", default=None, allow_null=True)
+    by_name = PersonName(source="by")
+    at = serializers.DateTimeField()
+
+
+class CommentIn(StrictInput, serializers.Serializer):
+    department = OrgScopedPrimaryKeyField(
+        scoped_queryset=lambda org: dept_selectors.department_list(org=org)
+    )
+    period = OrgScopedPrimaryKeyField(
+        scoped_queryset=lambda org: metric_selectors.period_list(org=org)
+    )
+    kpi = OrgScopedPrimaryKeyField(
+        scoped_queryset=lambda org: metric_selectors.kpi_list(org=org),
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="A KPI of the department, to comment on its line; omit or null for the "
+        "scorecard as a whole.",
+    )
+    text = serializers.CharField(max_length=COMMENT_MAX, allow_blank=True)

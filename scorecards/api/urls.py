@@ -1,11 +1,27 @@
 from django.urls import path
 
-from .views import DashboardViewSet, GoalViewSet, RecalculationViewSet, ScorecardViewSet
+from .views import (
+    DashboardViewSet,
+    GoalViewSet,
+    RecalculationViewSet,
+    ScorecardCommentViewSet,
+    ScorecardViewSet,
+)
 
 P = "orgs/<slug:org_slug>/"
 
 urlpatterns = [
     path(P + "scorecards/", ScorecardViewSet.as_view({"get": "list"}), name="api-scorecards"),
+    path(
+        P + "scorecard-comments/",
+        ScorecardCommentViewSet.as_view({"get": "list", "post": "create"}),
+        name="api-scorecard-comments",
+    ),
+    path(
+        P + "scorecard-comments/<int:pk>/",
+        ScorecardCommentViewSet.as_view({"delete": "destroy"}),
+        name="api-scorecard-comment",
+    ),
     path(P + "dashboard/", DashboardViewSet.as_view({"get": "retrieve"}), name="api-dashboard"),
     path(P + "goals/", GoalViewSet.as_view({"get": "list", "post": "create"}), name="api-goals"),
     path(

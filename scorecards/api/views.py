@@ -1,4 +1,5 @@
-"""scorecards/, dashboard/, recalculations/ and goals/ (SPEC §6)."""
+"""scorecards/, scorecard-comments/, dashboard/, recalculations/ and goals/ (SPEC §6; the
+comments: issue 17 "Commentary")."""
 
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -11,17 +12,22 @@ from departments.permissions import (
     can_configure,
     can_view_all,
     can_view_company,
+    is_member,
     visible_department_ids,
 )
 from metrics import selectors as metric_selectors
 from perfhub.api import int_param
+from perfhub.tenancy import get_or_404
 
-from ..models import Goal, RecalculationRun
+from ..models import Goal, RecalculationRun, ScorecardComment
+from ..selectors import comments as comment_selectors
 from ..selectors import goals as goal_selectors
 from ..selectors import scorecards as selectors
-from ..services import goal_save
+from ..services import can_comment, comment_add, comment_delete, goal_save
 from ..tasks import request_full_recalculation
 from .serializers import (
+    CommentIn,
+    CommentOut,
     DashboardOut,
     GoalIn,
     GoalOut,
@@ -31,6 +37,16 @@ from .serializers import (
 )
 
 
+def _department_ids(view):
+    """The departments a list may show: those the member may see
+    (departments.permissions.visible_department_ids), narrowed by the `department` filter."""
+    department_ids = visible_department_ids(view.membership)
+    wanted = int_param(view.request, "department")
+    if wanted is not None:
+        department_ids = [wanted] if department_ids is None or wanted in department_ids else []
+    return department_ids
+
+
 class ScorecardViewSet(OrgViewSet):
     """Department scorecards with their lines. Admin, HR and executives see every
     department; a manager those they manage."""
@@ -38,10 +54,7 @@ class ScorecardViewSet(OrgViewSet):
     serializer_class = ScorecardOut
 
     def scoped_queryset(self):
-        department_ids = visible_department_ids(self.membership)
-        wanted = int_param(self.request, "department")
-        if wanted is not None:
-            department_ids = [wanted] if department_ids is None or wanted in department_ids else []
+        department_ids = _department_ids(self)
         return selectors.scorecard_list(
             org=self.org,
             period_id=int_param(self.request, "period"),
@@ -59,6 +72,54 @@ class ScorecardViewSet(OrgViewSet):
         cards = selectors.attach_lines(org=self.org, scorecards=page)
         context = {"pending": selectors.pending_period_ids(org=self.org)}
         return self.get_paginated_response(ScorecardOut(cards, many=True, context=context).data)
+
+
+class ScorecardCommentViewSet(OrgViewSet):
+    """Executives' and HR's comments on departments' scorecards, on a card as a whole or on
+    one of its lines. Members read those of the departments they may see; admin, HR and
+    executives write; a comment's author or an admin deletes it (the service checks)."""
+
+    serializer_class = CommentOut
+    # Deleting is for the author or an admin, whatever the role: comment_delete checks it.
+    write_predicate = staticmethod(is_member)
+    action_predicates = {"create": can_comment}
+
+    @property
+    def schema_model(self):
+        return ScorecardComment
+
+    def scoped_queryset(self):
+        return comment_selectors.comment_list(
+            org=self.org,
+            period=int_param(self.request, "period"),
+            department_ids=_department_ids(self),
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("period", int, description="Period id"),
+            OpenApiParameter("department", int, description="Department id"),
+        ]
+    )
+    def list(self, request, org_slug):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(CommentOut(page, many=True).data)
+
+    @extend_schema(request=CommentIn, responses={201: CommentOut})
+    def create(self, request, org_slug):
+        data = CommentIn(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        comment = comment_add(org=self.org, membership=self.membership, **data.validated_data)
+        return Response(CommentOut(comment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, org_slug, pk):
+        # A comment on a department the member may not see is not found, not forbidden.
+        visible = comment_selectors.comment_list(
+            org=self.org, period=None, department_ids=visible_department_ids(self.membership)
+        )
+        comment_delete(org=self.org, membership=self.membership, comment=get_or_404(visible, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class DashboardViewSet(OrgViewSet):

@@ -8,8 +8,12 @@ from ..models import ScorecardComment
 
 
 def comment_list(*, org, period, department_ids=None):
-    """The period's comments, oldest first, with their author (one query)."""
-    rows = ScorecardComment.objects.for_org(org).filter(period=period).select_related("by")
+    """The period's comments (every period's when `period` is None: the API's list without
+    its filter), oldest first, with their author (one query); only `department_ids`' when
+    given (None: every department)."""
+    rows = ScorecardComment.objects.for_org(org).select_related("by")
+    if period is not None:
+        rows = rows.filter(period=period)
     if department_ids is not None:
         rows = rows.filter(department_id__in=department_ids)
     return rows

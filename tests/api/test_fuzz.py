@@ -38,9 +38,10 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.services import token_create
 from departments.models import Membership
-from grades.services import calibration_open
+from grades.services import appeal_raise, calibration_open, calibration_publish
 from metrics.services.actuals import ActualInput, actuals_save
 from scorecards.rollup import recalculate
+from scorecards.services import comment_add
 
 from . import FUZZ_STATS
 
@@ -88,10 +89,14 @@ def keep_connection():
 
 
 @pytest.fixture
-def fuzz_org(org, role_users, sales_kpis, month, other_org):
+def fuzz_org(org, role_users, sales, sales_kpis, month, other_org):
     """The organization with its library, periods, Sales' KPIs, actuals and computed
-    scorecards, so that reads find something."""
+    scorecards, an open and a published calibration with an appeal, and a comment, so that
+    reads find something."""
     from metrics.models import Period
+
+    def member(role):
+        return Membership.objects.for_org(org).get(user=role_users[role])
 
     kpis = sales_kpis
     actuals_save(
@@ -107,8 +112,24 @@ def fuzz_org(org, role_users, sales_kpis, month, other_org):
     recalculate(org=org, period_ids=list(Period.objects.for_org(org).values_list("pk", flat=True)))
     calibration_open(  # the first quarter's, so calibrations/{id}/ reaches a real board
         org=org,
-        membership=Membership.objects.for_org(org).get(user=role_users["hr"]),
+        membership=member("hr"),
         period=Period.objects.for_org(org).filter(kind="quarter").order_by("start").first(),
+    )
+    # The year's, published and appealed, so that appeals/ and resolve/ reach a real appeal.
+    year = calibration_open(
+        org=org, membership=member("hr"), period=Period.objects.for_org(org).get(kind="year")
+    )
+    calibration_publish(org=org, membership=member("hr"), calibration=year)
+    appeal_raise(
+        org=org, membership=member("manager"), calibration=year, department=sales, reason="Why"
+    )
+    comment_add(
+        org=org,
+        membership=member("executive"),
+        department=sales,
+        period=month,
+        kpi=kpis["sales_revenue"],
+        text="Why so low?",
     )
     return org
 
@@ -180,11 +201,17 @@ class Fuzzer:
             "actuals",
             "goals",
             "calibrations",
+            "scorecard-comments",
         ):
             r = client.get(f"/api/v1/orgs/{self.org.slug}/{resource}/?limit=5")
             ids[resource] = [row["id"] for row in r.json()["results"]]
             if resource == "members":
                 ids["users"] = [row["user_id"] for row in r.json()["results"]]
+        # Appeals live under their calibration: (calibration id, appeal id) pairs.
+        ids["appeals"] = []
+        for calibration in ids["calibrations"]:
+            r = client.get(f"/api/v1/orgs/{self.org.slug}/calibrations/{calibration}/appeals/")
+            ids["appeals"] += [(calibration, row["id"]) for row in r.json()["results"]]
         return ids
 
     def real_references(self, value, key=None):
@@ -224,6 +251,15 @@ class Fuzzer:
             if not isinstance(generated, int) or (real and generated % 4 != 3):
                 params["id"] = (
                     real[zlib.crc32(str(generated).encode()) % len(real)] if real else 999999
+                )
+        if "appeal_pk" in params:  # the appeal with its own calibration, most of the time
+            pairs = self.ids["appeals"]
+            generated = params["appeal_pk"]
+            if not isinstance(generated, int) or (pairs and generated % 4 != 3):
+                params["id"], params["appeal_pk"] = (
+                    pairs[zlib.crc32(str(generated).encode()) % len(pairs)]
+                    if pairs
+                    else (params["id"], 999999)
                 )
         case.path_parameters = params
         if case.meta and case.meta.generation.mode == GenerationMode.POSITIVE:
@@ -322,6 +358,8 @@ def test_fuzz_api_as_role(fuzz_org, role_users, role, keep_connection):
         organization=fuzz_org, user=role_users["outsider"]
     ).exists()
     fuzzer = Fuzzer(fuzz_org, tokens, outsider)
+    # detail operations reach real objects: an appeal (with its calibration), a comment
+    assert fuzzer.ids["appeals"] and fuzzer.ids["scorecard-comments"], fuzzer.ids
     fuzzer.fuzz(role)
     FUZZ_STATS["cases"][role] = fuzzer.cases[role]
     FUZZ_STATS["statuses"].update(fuzzer.statuses)

@@ -56,6 +56,13 @@ SPEC_ENDPOINTS = {
     (ORG + "calibrations/{id}/publish/", "post"),
     (ORG + "calibrations/{id}/reopen/", "post"),
     (ORG + "grades/", "get"),
+    # issue 17: appeals of published grades, comments on scorecards
+    (ORG + "calibrations/{id}/appeals/", "get"),
+    (ORG + "calibrations/{id}/appeals/", "post"),
+    (ORG + "calibrations/{id}/appeals/{appeal_pk}/resolve/", "post"),
+    (ORG + "scorecard-comments/", "get"),
+    (ORG + "scorecard-comments/", "post"),
+    (ORG + "scorecard-comments/{id}/", "delete"),
 }
 FILTERS = {
     ORG + "departments/": {"kind", "function", "parent", "is_active"},
@@ -66,6 +73,7 @@ FILTERS = {
     ORG + "scorecards/": {"period", "department"},
     ORG + "dashboard/": {"period"},
     ORG + "grades/": {"period", "department"},
+    ORG + "scorecard-comments/": {"period", "department"},
 }
 # Field names of SPEC §2 and §6 in the answers.
 FIELDS = {
@@ -96,11 +104,13 @@ FIELDS = {
         "coefficient",
         "reason",
         "moved",
+        "appeal",
     },
     "GroupCheckOut": {"group", "n", "counts", "limits", "met"},
     "LimitOut": {"label", "kind", "percent", "bound", "count", "met"},
     "EventOut": {"action", "department", "from_grade", "to_grade", "reason", "by", "at"},
     "GradeOut": {
+        "calibration",
         "department",
         "department_code",
         "department_name",
@@ -112,6 +122,25 @@ FIELDS = {
         "coefficient",
         "reason",
     },
+    "AppealOut": {
+        "id",
+        "calibration",
+        "department",
+        "department_code",
+        "department_name",
+        "grade",
+        "reason",
+        "raised_by",
+        "raised_by_name",
+        "raised_at",
+        "state",
+        "new_grade",
+        "resolution",
+        "resolved_by",
+        "resolved_by_name",
+        "resolved_at",
+    },
+    "CommentOut": {"id", "department", "period", "kpi", "text", "by", "by_name", "at"},
 }
 
 
