@@ -264,6 +264,7 @@ class NotificationKind(models.TextChoices):
     HR_LATE_SUMMARY = "hr_late_summary", _("Summary of late departments (HR)")
     KPI_RED = "kpi_red", _("A KPI turned red")
     REVIEWS_WAITING = "reviews_waiting", _("Reviews waiting for approval (weekly)")
+    BRIEFING = "briefing", _("The monthly briefing book (executives)")
 
 
 class Profile(models.Model):

@@ -1,0 +1,61 @@
+"""The book itself, read back from the PDF with pdftotext in both languages: the indices and
+their change, the departments, the red KPI with its manager's note (escaped: markup stays
+text), the published grades. Rendering costs seconds: few tests, each checking much."""
+
+import shutil
+import subprocess
+
+import pytest
+
+from briefings.render import render_pdf
+from grades import selectors as grade_selectors
+from scorecards.selectors.scorecards import org_scorecard
+
+from .conftest import NOTE
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils"),
+]
+
+
+def pdf_text(pdf: bytes) -> str:
+    out = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True, timeout=60
+    )
+    return out.stdout.decode("utf-8")
+
+
+def squeezed(text: str) -> str:
+    """Without the line breaks and spacing of the layout (a note may wrap)."""
+    return " ".join(text.split())
+
+
+def test_the_book_shows_the_month_in_both_languages(org, scenario):
+    march = scenario["march"]
+    current = org_scorecard(org=org, period_id=march.pk)
+    previous = org_scorecard(org=org, period_id=scenario["feb"].pk)
+    board = grade_selectors.calibration_board(org=org, period=march)
+    assert board.published and all(r.final for r in board.rows)
+    books = {lang: render_pdf(org=org, period=march, language=lang) for lang in ("en", "zh-hans")}
+    for language, pdf in books.items():
+        assert pdf.startswith(b"%PDF")
+        text = squeezed(pdf_text(pdf))
+        assert org.name in text
+        assert f"{current.company_index:.1f}" in text
+        assert f"{current.management_index:.1f}" in text
+        assert f"{current.business_index:.1f}" in text
+        assert f"{current.balance_gap:.1f}" in text
+        change = current.business_index - previous.business_index
+        assert f"{change:+.1f}".replace("-", "−") in text or f"{change:+.1f}" in text
+        # the red KPI's note, escaped: the tags are printed, not applied
+        assert squeezed(NOTE) in text, language
+        for row in board.rows:
+            assert row.department.display_name in text or row.department.name in text
+        if language == "en":
+            assert "Sales" in text and "Human Resources" in text
+            assert "Grades" in text and "Red KPIs" in text
+        else:
+            assert "销售部" in text and "人力资源部" in text
+            assert "绩效等级" in text  # a heading with its translation already
+            assert "公司指数" in text
