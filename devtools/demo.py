@@ -14,6 +14,10 @@ from departments import selectors as dept_selectors
 from departments import services as dept_services
 from departments.models import Department, Membership, Organization, Role
 from departments.selectors import managed_department_ids
+from grades import rules as grade_rules
+from grades import selectors as grade_selectors
+from grades import services as grade_services
+from grades.models import Calibration, PublishRule
 from metrics import scoring
 from metrics import selectors as m_selectors
 from metrics.models import Actual, PeriodKind
@@ -24,6 +28,7 @@ from metrics.services.templates import template_apply
 from perfhub import tenancy
 from reviews.services.feedback import feedback_save
 from reviews.services.reviews import review_save, review_transition
+from scorecards import rollup
 from scorecards.services import goal_save
 
 DEMO_SLUG = "demo"
@@ -103,6 +108,7 @@ def load_demo(stdout=None) -> Organization:
                 managers=[users[DEMO_MANAGERS[code]]] if code in DEMO_MANAGERS else [],
             )
         _ensure_demo_data(org, users, codes)
+        _demo_calibration(org, users)
     return org
 
 
@@ -393,8 +399,150 @@ def _demo_reviews(org, users, departments, months) -> None:
     )
 
 
+# Why the demo's executive moves a grade: up (work the KPIs do not measure) or down (a
+# score lifted by one-off effects, or a group over its guideline).
+_MOVE_UP = (
+    "承担了指标之外的重点项目，上调一档。/ Carried a key project the KPIs do not measure: "
+    "one grade up."
+)
+_MOVE_DOWN = (
+    "得分含一次性项目影响，按分布指引下调一档。/ The score includes a one-off project effect: "
+    "one grade down, per the guideline."
+)
+_OVERRIDE = (
+    "本季度业绩普遍突出，经管理层讨论后按实际结果发布。/ An exceptional quarter across the "
+    "board: published as scored after the management meeting."
+)
+
+
+def _demo_calibration(org, users) -> None:
+    """The latest quarter that has ended, calibrated and published (SPEC §9): HR opens it,
+    the executive makes one or two moves with a reason and publishes. The moves bring any
+    group over its guideline back within it; when none is needed, one department goes up a
+    grade where its group has room. If the moves cannot meet the guideline, the
+    organization's policy allows an override and the grades are published with a reason.
+    Runs once: not again once the organization has any calibration (so it also completes a
+    demo loaded before grades existed)."""
+
+    if Calibration.objects.for_org(org).exists():
+        return
+    today = timezone.localdate()
+    quarter = (
+        m_selectors.period_list(org=org, kind=PeriodKind.QUARTER)
+        .filter(end__lt=today)
+        .order_by("-end")
+        .first()
+    )
+    if quarter is None:
+        return
+    # The quarter's scorecards now: the jobs the actuals queued run only after the demo's
+    # transaction commits, and grades are computed from scorecards.
+    rollup.recalculate(org=org, period_ids=[quarter.pk])
+    board = grade_selectors.calibration_board(org=org, period=quarter)
+    if not any(r.computed for r in board.rows):
+        return
+
+    def member(username):
+        return Membership.objects.for_org(org).get(user=users[username])
+
+    _demo_publish(org, quarter, board, hr=member("hr"), executive=member("executive"))
+
+
+def _demo_publish(org, quarter, board, *, hr, executive, moves: int = 2) -> Calibration:
+    """Open the quarter's calibration (HR), make the moves of `_demo_moves` (the
+    executive) and publish (the executive), allowing an override with a reason when the
+    moves leave a group outside the guideline."""
+    calibration = grade_services.calibration_open(org=org, membership=hr, period=quarter)
+    for department, grade, reason in _demo_moves(board, limit=moves):
+        grade_services.calibration_move(
+            org=org,
+            membership=executive,
+            calibration=calibration,
+            department=department,
+            grade=grade,
+            reason=reason,
+        )
+    board = grade_selectors.calibration_board(org=org, period=quarter, calibration=calibration)
+    override = ""
+    if not board.met:
+        policy = grade_selectors.policy_get(org=org)
+        grade_services.grading_save(
+            org=org,
+            membership=hr,
+            bands=grade_selectors.scale_get(org=org),
+            grade_months=policy.grade_months,
+            grade_quarters=policy.grade_quarters,
+            grade_years=policy.grade_years,
+            grouping=policy.grouping,
+            publish_rule=PublishRule.OVERRIDE,
+        )
+        override = _OVERRIDE
+    return grade_services.calibration_publish(
+        org=org, membership=executive, calibration=calibration, override_reason=override
+    )
+
+
+def _demo_moves(board, limit: int = 2) -> list[tuple[Department, str, str]]:
+    """At most `limit` moves (department, grade, reason) for the board: first, for each
+    group over a guideline, its lowest-scored department at a capped grade goes one grade
+    down (or, short of a required bottom grade, the lowest-scored one above it); without
+    such a breach, the best-scored department that can go one grade up with its group
+    still within the guideline does."""
+
+    labels = [b.label for b in board.bands]
+    rows = [r for r in board.rows if r.final is not None]
+    finals = {r.department.pk: r.final for r in rows}
+    groups = {r.department.pk: r.group for r in rows}
+    order = [c.group for c in board.checks]
+
+    def checks():
+        return grade_rules.check_groups(finals, groups, board.bands, order)
+
+    def lowest(group, grades):
+        candidates = [r for r in rows if r.group == group and finals[r.department.pk] in grades]
+        return min(candidates, key=lambda r: (r.score, r.department.code), default=None)
+
+    moves: list[tuple[Department, str, str]] = []
+    while len(moves) < limit:
+        breach = next(((c.group, b) for c in checks() for b in c.breaches), None)
+        if breach is None:
+            break
+        group, broken = breach
+        index = labels.index(broken.label)
+        if broken.kind == grade_rules.MAX:
+            row, to = lowest(group, {broken.label}), labels[min(index + 1, len(labels) - 1)]
+        else:
+            row, to = lowest(group, set(labels[:index])), broken.label
+        if row is None or to == finals[row.department.pk]:
+            break
+        finals[row.department.pk] = to
+        moves.append((row.department, to, _MOVE_DOWN))
+    if moves:
+        return moves
+    for row in sorted(rows, key=lambda r: (-(r.score or 0), r.department.code)):
+        index = labels.index(row.final)
+        if index == 0:
+            continue
+        finals[row.department.pk] = labels[index - 1]
+        if all(c.met for c in checks()):
+            return [(row.department, labels[index - 1], _MOVE_UP)]
+        finals[row.department.pk] = row.final
+    return []
+
+
 # Every bilingual text the demo writes: data, not interface (the browser journeys leave them
 # out of their "no English left in a Chinese page" check).
 DEMO_TEXTS = tuple(
-    t for t in (*_NOTES, "月度数据 / Monthly figure", *_FEEDBACK_COMMENTS, *_REVIEW_TEXTS) if t
+    t
+    for t in (
+        *_NOTES,
+        "月度数据 / Monthly figure",
+        # the comments themselves, not the keys of the dict ("hr", "finance", …)
+        *(c for sides in _FEEDBACK_COMMENTS.values() for side in sides for c in side),
+        *_REVIEW_TEXTS,
+        _MOVE_UP,
+        _MOVE_DOWN,
+        _OVERRIDE,
+    )
+    if t
 )

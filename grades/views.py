@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from metrics import selectors as metric_selectors
 from perfhub.errors import add_service_errors
 
 from . import rules, selectors, services
+from .exports import XLSX, grades_workbook
 from .forms import MAX_GRADES, BandFormSet, MoveForm, PolicyForm, PublishForm, ReopenForm
 from .services import can_calibrate, can_manage_grades
 
@@ -243,3 +244,23 @@ def _put_errors(exc, formset, policy_form, rows) -> None:
         else:
             for error in errors:
                 policy_form.add_error(key if key in policy_form.fields else None, error)
+
+
+@org_view(can_calibrate)
+def grade_export(request, pk):
+    """The published grades with their coefficients as Excel, for payroll."""
+    calibration = get_object_or_404(selectors.calibration_list(org=request.org), pk=pk)
+    try:
+        content = grades_workbook(
+            org=request.org,
+            calibration=calibration,
+            language=request.LANGUAGE_CODE,
+            by=request.user,
+        )
+    except ValidationError as exc:  # not published (any more): nothing to hand to payroll
+        raise Http404 from exc
+    response = HttpResponse(content, content_type=XLSX)
+    period = calibration.period
+    name = f"grades-{period.start:%Y-%m}-{period.kind}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

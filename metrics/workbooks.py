@@ -1,6 +1,6 @@
 """How PerfHub's .xlsx files look: one home for the styling of every workbook it writes
 (the entry template of metrics.spreadsheets, the dashboard and scorecard exports of
-scorecards.exports).
+scorecards.exports, the published grades of grades.exports).
 
 An export sheet is a title block (organization, period, time of export), a bold header row
 frozen under it, then the rows, each column with its number format and a width that fits;
@@ -38,6 +38,7 @@ SCORE = "0.0"
 PERCENT = "0.0%"  # a fraction (coverage 0.7143 → 71.4%)
 POINTS = "0.0"  # a percentage already in points (92.5 → 92.5)
 DATETIME = "yyyy-mm-dd hh:mm"
+COEFFICIENT = "0.00#"  # a grade's coefficient: 1.3 → 1.30, 1.15 → 1.15, 1.125 → 1.125
 
 # How a value of each indicator unit is shown (metrics.models.Unit).
 UNIT_FORMATS = {

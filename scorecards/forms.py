@@ -73,3 +73,24 @@ class GoalLinkForm(forms.Form):
 
 
 GoalLinkFormSet = forms.formset_factory(GoalLinkForm, extra=6, max_num=40)
+
+
+class CommentForm(forms.Form):
+    """An executive's or HR's comment on the scorecard as a whole or on one of its lines
+    (the choices: the card's KPIs, loaded by the view; no query of its own)."""
+
+    kpi = forms.ChoiceField(label=_("About"), required=False)
+    text = forms.CharField(
+        label=_("Comment"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, card=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kpis = {line.kpi_id: line.kpi for line in getattr(card, "lines", [])}
+        self.fields["kpi"].choices = [("", _("The scorecard as a whole"))] + [
+            (str(pk), kpi.indicator.display_name) for pk, kpi in self.kpis.items()
+        ]
+
+    def clean_kpi(self):
+        value = self.cleaned_data["kpi"]
+        return self.kpis[int(value)] if value else None

@@ -5,6 +5,7 @@ recalculation runs and goals. The tables kept the names they had in the reviews 
 from decimal import Decimal
 from typing import Any
 
+import pghistory
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -215,3 +216,28 @@ class GoalLink(TenantModel):
             ),
             models.CheckConstraint(condition=models.Q(weight__gte=0), name="goal_weight_nonneg"),
         ]
+
+
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    model_name="ScorecardCommentEvent",
+)
+class ScorecardComment(TenantModel):
+    """An executive's or HR's comment on a department's scorecard of a period (`kpi` None)
+    or on one of its lines (issue 17 "Commentary"): shown to the department's managers on
+    the scorecard and review pages and in the briefing; audited by triggers."""
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="+")
+    kpi = models.ForeignKey(Kpi, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField(_("comment"), max_length=2000)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["organization", "period", "department"])]

@@ -10,6 +10,7 @@ from .views.scorecards import (
     kpi_detail,
     recalculate_period,
     recalculation_status,
+    scorecard_comment_delete,
 )
 
 urlpatterns = [
@@ -20,6 +21,11 @@ urlpatterns = [
     path("goals/<int:pk>/", goal_edit, name="goal_edit"),
     path("dashboard/export.xlsx", company_dashboard_export, name="company_dashboard_export"),
     path("scorecards/<int:pk>/", department_scorecard, name="department_scorecard"),
+    path(
+        "scorecards/comments/<int:pk>/delete/",
+        scorecard_comment_delete,
+        name="scorecard_comment_delete",
+    ),
     path(
         "scorecards/<int:pk>/export.xlsx",
         department_scorecard_export,

@@ -11,13 +11,15 @@ import re
 import pytest
 from django.db import connection
 from django.urls import URLResolver, get_resolver
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from departments.invitations import invitation_create
+from grades.models import Calibration
 from metrics.models import Actual, Upload
 from perfhub.rls import tenant_tables
 from reviews.models import Feedback, Review
-from scorecards.models import Goal, RecalculationRun
+from scorecards.models import Goal, RecalculationRun, ScorecardComment
 from tests.factories import enter_actuals, make_department
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +41,8 @@ PK_BY_SEGMENT = {
     "scorecards": "department",  # a department's scorecard
     "reviews": "department",  # the page: a department's review
     "influence": "department",
+    "comments": "comment",  # a comment on a scorecard
+    "grades": "calibration",  # a period's calibrated grades
 }
 # Where the API names something else than the page of the same segment.
 API_PK_BY_SEGMENT = {"reviews": "review", "feedback": "feedback"}
@@ -131,6 +135,12 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
         ),
         "invitation": invitation_create(org=org, by=hr, email="new@example.com", role="hr"),
         "review": Review.objects.create(organization=org, department=sales, period=month),
+        "calibration": Calibration.objects.create(
+            organization=org, period=month, opened_at=timezone.now(), state="published"
+        ),
+        "comment": ScorecardComment.objects.create(
+            organization=org, department=sales, period=month, text="Noted", at=timezone.now()
+        ),
         "feedback": Feedback.objects.create(
             organization=org,
             period=month,

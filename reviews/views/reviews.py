@@ -19,6 +19,7 @@ from departments.permissions import (
 )
 from metrics import selectors as metric_selectors
 from perfhub.errors import add_service_errors
+from scorecards.selectors import comments as comment_selectors
 from scorecards.selectors import scorecards as scorecard_selectors
 
 from .. import selectors
@@ -104,9 +105,13 @@ def _beside(request, department, period, review) -> dict:
         org=request.org,
         pairs=[(c.period, line) for c in cards for line in c.lines],  # type: ignore[attr-defined]
     )
+    scorecard_comments = comment_selectors.attach_comments(  # executives' and HR's comments
+        org=request.org, period=period, department=department, card=cards[0] if cards else None
+    )
     return {
         "review": review,
         "card": cards[0] if cards else None,
+        "comments": scorecard_comments,
         "actions": review_actions(review, request.membership),
         "transitions": selectors.review_transitions(org=request.org, review=review)
         if review

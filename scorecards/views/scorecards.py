@@ -1,19 +1,26 @@
 """Scorecard pages (read stored results): a department's scorecard and its export, a KPI
 over time, and HR's recalculation with its progress."""
 
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from departments import selectors as dept_selectors
 from departments.access import org_view
 from departments.permissions import can_configure, can_view_department, is_member
 from metrics import selectors as metric_selectors
+from perfhub.errors import add_service_errors
 
 from .. import exports
 from ..charts import chart_number, chart_value
+from ..forms import CommentForm
+from ..selectors import comments as comment_selectors
 from ..selectors import scorecards as selectors
+from ..services import can_comment, comment_add, comment_delete
 from ..tasks import request_full_recalculation
 
 
@@ -69,6 +76,35 @@ def department_scorecard(request, pk):
     department, period, card = _scorecard(request, pk)
     if card is not None:  # the manager's notes beside its red and amber lines
         selectors.attach_notes(org=request.org, pairs=[(period, line) for line in card.lines])
+    comment_form = None
+    if request.method == "POST":
+        if period is None or not can_comment(request.membership):
+            raise PermissionDenied
+        comment_form = CommentForm(request.POST, card=card)
+        if comment_form.is_valid():
+            try:
+                comment_add(
+                    org=request.org,
+                    membership=request.membership,
+                    department=department,
+                    period=period,
+                    kpi=comment_form.cleaned_data["kpi"],
+                    text=comment_form.cleaned_data["text"],
+                )
+            except ValidationError as exc:
+                add_service_errors(comment_form, exc)
+            else:
+                messages.success(request, _("Comment added: the department's managers see it."))
+                return redirect(request.get_full_path())
+    comments = (
+        comment_selectors.attach_comments(
+            org=request.org, period=period, department=department, card=card
+        )
+        if period is not None
+        else []
+    )
+    if comment_form is None and period is not None and can_comment(request.membership):
+        comment_form = CommentForm(card=card)
     return render(
         request,
         "scorecards/department_scorecard.html",
@@ -79,8 +115,21 @@ def department_scorecard(request, pk):
             "periods": metric_selectors.period_choices(org=request.org),
             "pending": period is not None
             and period.pk in selectors.pending_period_ids(org=request.org),
+            "comments": comments,
+            "comment_form": comment_form,
         },
     )
+
+
+@require_POST
+@org_view(is_member)
+def scorecard_comment_delete(request, pk):
+    """Its author (or an admin) takes a comment back (the audit keeps it)."""
+    comment = comment_selectors.comment_get(org=request.org, pk=pk)
+    comment_delete(org=request.org, membership=request.membership, comment=comment)
+    messages.success(request, _("Comment removed."))
+    url = reverse("department_scorecard", args=[request.org.slug, comment.department_id])
+    return redirect(f"{url}?period={comment.period_id}")
 
 
 @require_POST

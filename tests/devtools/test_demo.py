@@ -1,11 +1,14 @@
 """The demo organization of `make run`: complete and idempotent."""
 
+import re
+
 import pytest
 
 from departments.models import Membership
 from devtools.demo import DEMO_USERS, load_demo
 from metrics.models import Actual, Kpi
 from scorecards.models import Goal
+from tests.grades.conftest import graded, member, quarter  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +77,102 @@ def test_demo_people_have_names_and_feedback_fits_the_department_rated():
     assert any(
         "报销" in c or "预算" in c or "报表" in c or "付款" in c for c in by_department["finance"]
     )
+
+
+def test_demo_has_a_published_quarter_with_a_grade_for_each_kind_of_group():
+    from django.utils import timezone
+
+    from grades import selectors as grade_selectors
+    from grades.models import Calibration, CalibrationEvent
+    from metrics.models import Period
+
+    org = load_demo()
+    (calibration,) = Calibration.objects.for_org(org).select_related("period")
+    latest_ended = (
+        Period.objects.for_org(org)
+        .filter(kind="quarter", end__lt=timezone.localdate())
+        .order_by("-end")
+        .first()
+    )
+    assert calibration.state == "published" and calibration.period == latest_ended
+    grades = list(grade_selectors.grade_list(org=org, period=calibration.period))
+    with_grade = [g for g in grades if g.final]
+    assert {g.group for g in with_grade} == {"management", "business"}
+    assert all(g.coefficient is not None for g in with_grade)
+    moved = [g for g in with_grade if g.final != g.computed]
+    assert 1 <= len(moved) <= 2
+    # bilingual, like the demo's other texts: "中文 / English"
+    assert all(re.fullmatch(r"[^/]*[\u4e00-\u9fff][^/]* ?/ [A-Z][^/]+", g.reason) for g in moved)
+    board = grade_selectors.calibration_board(org=org, period=calibration.period)
+    # published within the guideline, or over it with the reason the policy then requires
+    assert board.met or calibration.override_reason
+    actions = list(CalibrationEvent.objects.for_org(org).values_list("action", flat=True))
+    assert actions[0] == "open" and actions[-1] == "publish"
+
+    load_demo()  # again: nothing more
+    assert Calibration.objects.for_org(org).count() == 1
+    assert CalibrationEvent.objects.for_org(org).count() == len(actions)
+
+
+def test_demo_moves_bring_a_group_within_the_guideline(
+    org,
+    hr,
+    executive,
+    quarter,  # noqa: F811
+    graded,  # noqa: F811
+):
+    from devtools.demo import _MOVE_DOWN, _demo_publish
+    from grades import selectors as grade_selectors
+    from grades.models import CalibrationGrade
+
+    # 9 business departments with 2 S (1 allowed): b2, the lower S, goes down to A; that
+    # makes 3 A (2 allowed): b4, the lowest A, goes down to B.
+    board = grade_selectors.calibration_board(org=org, period=quarter)
+    calibration = _demo_publish(org, quarter, board, hr=member(hr), executive=member(executive))
+    assert calibration.state == "published" and calibration.override_reason == ""
+    moved = {
+        g.department.code: (g.computed, g.final, g.reason)
+        for g in CalibrationGrade.objects.for_org(org).select_related("department")
+        if g.final != g.computed
+    }
+    assert moved == {"b2": ("S", "A", _MOVE_DOWN), "b4": ("A", "B", _MOVE_DOWN)}
+
+
+def test_demo_publishes_over_the_guideline_with_a_reason_when_its_moves_fall_short(
+    org,
+    hr,
+    executive,
+    quarter,  # noqa: F811
+    graded,  # noqa: F811
+):
+    from devtools.demo import _OVERRIDE, _demo_publish
+    from grades import selectors as grade_selectors
+
+    board = grade_selectors.calibration_board(org=org, period=quarter)
+    calibration = _demo_publish(
+        org, quarter, board, hr=member(hr), executive=member(executive), moves=1
+    )
+    assert calibration.state == "published" and calibration.override_reason == _OVERRIDE
+    assert grade_selectors.policy_get(org=org).publish_rule == "override"
+    assert not grade_selectors.calibration_board(org=org, period=quarter).met
+
+
+def test_without_a_breach_the_demo_moves_one_department_up_where_its_group_has_room(
+    org,
+    quarter,  # noqa: F811
+    graded,  # noqa: F811
+):
+    from devtools.demo import _MOVE_UP, _demo_moves
+    from grades import selectors as grade_selectors
+    from scorecards.models import Scorecard
+
+    # Business: b1 alone at S (1 allowed), b3 alone at A. By score: b1 is at the top
+    # already, b3 (104) going up to S would make 2 S; m1 (101, A) can go up: management has
+    # no S yet.
+    for code, score in (("b2", 99), ("b4", 95)):
+        Scorecard.objects.for_org(org).filter(department=graded[code]).update(
+            score=score, rolled_up_score=score
+        )
+    board = grade_selectors.calibration_board(org=org, period=quarter)
+    assert board.met
+    assert _demo_moves(board) == [(graded["m1"], "S", _MOVE_UP)]

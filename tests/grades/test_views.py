@@ -87,8 +87,8 @@ def test_a_manager_sees_only_their_published_grades_and_cannot_calibrate(
     client.post(_board(org, quarter), {"action": "publish", "override_reason": "As computed"})
     login(manager)
     page = client.get(_board(org, quarter)).content.decode()
-    assert 'id="grade-%d"' % sales.pk in page
-    assert 'id="grade-%d"' % graded["b1"].pk not in page  # another department
+    assert f'id="grade-{sales.pk}"' in page
+    assert f'id="grade-{graded["b1"].pk}"' not in page  # another department
     assert "Distribution against the guideline" not in page
     assert (
         client.post(_board(org, quarter), {"action": "reopen", "reason": "no"}).status_code == 403
@@ -217,3 +217,29 @@ def test_the_board_costs_the_same_queries_at_two_sizes(
     with CaptureQueriesContext(connection) as large:
         client.get(_board(org, quarter))
     assert len(large) == len(small)
+
+
+def test_published_grades_download_as_excel_for_calibrators_only(
+    org, hr, manager, quarter, graded, client, login
+):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from grades.models import GradingPolicy
+
+    GradingPolicy.objects.create(organization=org, publish_rule="override")
+    login(hr)
+    client.post(_board(org, quarter), {"action": "open"})
+    calibration = Calibration.objects.for_org(org).get()
+    url = f"/o/{org.slug}/grades/{calibration.pk}/export.xlsx"
+    assert client.get(url).status_code == 404  # not published: nothing for payroll yet
+    client.post(_board(org, quarter), {"action": "publish", "override_reason": "As computed"})
+    assert "Coefficients for payroll" in client.get(_board(org, quarter)).content.decode()
+    answer = client.get(url)
+    assert answer.status_code == 200
+    assert "grades-2026-" in answer["Content-Disposition"]
+    sheet = load_workbook(BytesIO(answer.content)).worksheets[0]
+    assert any("1.3" in str(c.value) or c.value == 1.3 for row in sheet.iter_rows() for c in row)
+    login(manager)
+    assert client.get(url).status_code == 403
