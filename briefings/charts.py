@@ -17,24 +17,24 @@ MANAGEMENT = "#6f42c1"
 BUSINESS = "#0d6efd"
 COMPANY = "#212529"
 
-STYLE_ARGS = dict(
-    font_family=FONT,
-    background="white",
-    plot_background="white",
-    foreground="#212529",
-    foreground_strong="#212529",
-    foreground_subtle="#6c757d",
-    colors=(COMPANY, MANAGEMENT, BUSINESS, "#198754", "#fd7e14"),
-    label_font_size=11,
-    major_label_font_size=11,
-    legend_font_size=11,
-    value_font_size=10,
-    title_font_size=13,
-    guide_stroke_color="#e9ecef",
-    major_guide_stroke_color="#ced4da",
-    guide_stroke_dasharray="0",
-    major_guide_stroke_dasharray="0",
-)
+STYLE_ARGS = {
+    "font_family": FONT,
+    "background": "white",
+    "plot_background": "white",
+    "foreground": "#212529",
+    "foreground_strong": "#212529",
+    "foreground_subtle": "#6c757d",
+    "colors": (COMPANY, MANAGEMENT, BUSINESS, "#198754", "#fd7e14"),
+    "label_font_size": 11,
+    "major_label_font_size": 11,
+    "legend_font_size": 11,
+    "value_font_size": 10,
+    "title_font_size": 13,
+    "guide_stroke_color": "#e9ecef",
+    "major_guide_stroke_color": "#ced4da",
+    "guide_stroke_dasharray": "0",
+    "major_guide_stroke_dasharray": "0",
+}
 STYLE = Style(**STYLE_ARGS)
 
 CONFIG = {

@@ -31,9 +31,7 @@ class Briefing(TenantModel):
         Period, verbose_name=_("period"), on_delete=models.PROTECT, related_name="+"
     )
     language = models.CharField(_("language"), max_length=10, choices=Language.choices)
-    state = models.CharField(
-        _("state"), max_length=10, choices=State.choices, default=State.QUEUED
-    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
     error = models.TextField(_("error"), blank=True)
     # The rendered PDF, empty until the job has run.
     pdf = models.BinaryField(editable=False, default=b"")

@@ -18,28 +18,20 @@ from django.utils.translation import gettext as _
 from grades import selectors as grade_selectors
 from reviews import selectors as review_selectors
 from scorecards.models import Status
+from scorecards.selectors.comments import comment_map
 from scorecards.selectors.dashboard import dashboard
 from scorecards.selectors.scorecards import attach_lines, attach_notes
 
 from . import charts
 
 
-def _comments(*, org, period, department_ids) -> dict:
-    """The executives' comments on the scorecards of the period: {(department id, kpi id
-    or None): [comment]} (scorecards.selectors.comments)."""
-    try:
-        from scorecards.selectors.comments import comment_map
-    except ImportError:  # not landed yet in this branch
-        return {}
-    return comment_map(org=org, period=period, department_ids=department_ids)
-
-
 def book_context(*, org, period) -> dict:
     """What the book shows for the period, in the active language (names, labels)."""
     data = dashboard(org=org, period=period)
-    cards = attach_lines(org=org, scorecards=data["ranking"])
+    cards: list = attach_lines(org=org, scorecards=data["ranking"])  # each with its `lines`
     attach_notes(org=org, pairs=[(period, line) for card in cards for line in card.lines])
-    comments = _comments(org=org, period=period, department_ids=[c.department_id for c in cards])
+    # The executives' and HR's comments: {(department id, KPI id or None): [comment]}.
+    comments = comment_map(org=org, period=period, department_ids=[c.department_id for c in cards])
     red = [
         {"card": card, "line": line, "comments": comments.get((card.department_id, line.kpi_id))}
         for card in cards

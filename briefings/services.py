@@ -45,7 +45,11 @@ can_schedule_briefings = can_configure
 def _language(language: str) -> str:
     if language not in Language.values:
         raise ValidationError(
-            {"language": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Language.values)}]}
+            {
+                "language": [
+                    _("Choose one of: %(choices)s.") % {"choices": ", ".join(Language.values)}
+                ]
+            }
         )
     return language
 
@@ -71,7 +75,9 @@ def briefing_enqueue(org_id: int, briefing_id: int) -> bool:
     kwargs = {"organization_id": org_id, "briefing_id": briefing_id}
     try:
         if celery_app.conf.task_always_eager:
-            celery_app.tasks[RENDER_TASK].apply(kwargs=kwargs)
+            from .tasks import render_briefing  # registered where the web process needs it
+
+            render_briefing.apply(kwargs=kwargs)
         else:
             celery_app.send_task(RENDER_TASK, kwargs=kwargs, retry=False)
     except Exception:  # noqa: BLE001 - broker down: the request is in the database

@@ -61,10 +61,10 @@ class BriefingViewSet(OrgViewSet):
             (200, "application/pdf"): OpenApiResponse(
                 OpenApiTypes.BINARY, description="The book (attachment)"
             ),
-            404: OpenApiResponse(description="No such book, or not made yet"),
         }
     )
     def pdf(self, request, org_slug, pk):
+        """The book's PDF (an attachment named after its period); 404 until it is made."""
         briefing = selectors.briefing_get(org=self.org, pk=pk)
         if briefing.state != briefing.State.DONE:
             raise Http404(_("This book has not been made yet."))

@@ -16,9 +16,12 @@ from metrics.services.library import library_install
 from metrics.services.periods import periods_generate
 from metrics.services.templates import template_apply
 from scorecards.rollup import recalculate
+from scorecards.services import comment_add
 from tests.factories import make_department
 
 NOTE = "<b>Key account lost</b> & price cut"
+LINE_COMMENT = "Call the key account back <i>this week</i>"
+CARD_COMMENT = "HR held its targets: keep the survey cadence"
 
 
 def member(user):
@@ -30,7 +33,12 @@ def scenario(org, sales, manager, hr, executive):
     library_install(org=org)
     periods = periods_generate(org=org, fiscal_year=2026, by=None)
     hr_dept = make_department(
-        org, code="hr", kind="management", function="hr", name="人力资源部", name_en="Human Resources"
+        org,
+        code="hr",
+        kind="management",
+        function="hr",
+        name="人力资源部",
+        name_en="Human Resources",
     )
     template_apply(
         template=selectors.template_list(org=org).get(code="sales_standard"),
@@ -77,6 +85,17 @@ def scenario(org, sales, manager, hr, executive):
     grade_services.calibration_publish(
         org=org, membership=member(hr), calibration=calibration, override_reason="two departments"
     )
+    comment_add(
+        org=org,
+        membership=member(executive),
+        department=sales,
+        period=march,
+        kpi=revenue,
+        text=LINE_COMMENT,
+    )
+    comment_add(
+        org=org, membership=member(executive), department=hr_dept, period=march, text=CARD_COMMENT
+    )
     return {
         "periods": periods,
         "feb": feb,
@@ -85,3 +104,40 @@ def scenario(org, sales, manager, hr, executive):
         "revenue": revenue,
         "month_target": Decimal(month_target),
     }
+
+
+FAKE_PDF = b"%PDF-1.7 fake book"
+
+
+@pytest.fixture
+def months(org):
+    """The 2026 months, nothing computed (the tests that do not read the book)."""
+    periods = periods_generate(org=org, fiscal_year=2026, by=None)
+    return [p for p in periods if p.kind == "month"]
+
+
+@pytest.fixture
+def fake_render(monkeypatch):
+    """The book without WeasyPrint (seconds each): the tests of requests, jobs and the
+    schedule check what happens around the rendering; test_render checks the book."""
+    from briefings import services
+
+    calls = []
+
+    def render(*, org, period, language):
+        calls.append((period.pk, language))
+        return FAKE_PDF
+
+    monkeypatch.setattr(services, "_render", render)
+    return calls
+
+
+@pytest.fixture
+def eager():
+    """Jobs run in-process for one test (as without a broker), then as configured."""
+    from perfhub.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved

@@ -11,7 +11,7 @@ from briefings.render import render_pdf
 from grades import selectors as grade_selectors
 from scorecards.selectors.scorecards import org_scorecard
 
-from .conftest import NOTE
+from .conftest import CARD_COMMENT, LINE_COMMENT, NOTE
 
 pytestmark = [
     pytest.mark.django_db,
@@ -50,6 +50,8 @@ def test_the_book_shows_the_month_in_both_languages(org, scenario):
         assert f"{change:+.1f}".replace("-", "−") in text or f"{change:+.1f}" in text
         # the red KPI's note, escaped: the tags are printed, not applied
         assert squeezed(NOTE) in text, language
+        # the executives' comments: on the red line, and on HR's scorecard (its page)
+        assert squeezed(LINE_COMMENT) in text and CARD_COMMENT in text
         for row in board.rows:
             assert row.department.display_name in text or row.department.name in text
         if language == "en":
