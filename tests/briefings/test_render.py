@@ -61,3 +61,34 @@ def test_the_book_shows_the_month_in_both_languages(org, scenario):
             assert "销售部" in text and "人力资源部" in text
             assert "绩效等级" in text  # a heading with its translation already
             assert "公司指数" in text
+
+
+def _queries(org, period) -> tuple[int, str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from briefings.render import render_html
+
+    with CaptureQueriesContext(connection) as captured:
+        html = render_html(org=org, period=period, language="en")
+    return len(captured), html
+
+
+def test_the_book_reads_in_a_fixed_number_of_queries(org, scenario):
+    from metrics import selectors
+    from metrics.services.templates import template_apply
+    from scorecards.rollup import recalculate
+    from tests.factories import make_department
+
+    march = scenario["march"]
+    few, _html = _queries(org, march)
+    more = [make_department(org, code=f"biz{n}", name=f"Biz {n}") for n in range(3)]
+    template_apply(
+        template=selectors.template_list(org=org).get(code="sales_standard"),
+        departments=more,
+        by=None,
+    )
+    recalculate(org=org, period_ids=[p.pk for p in scenario["periods"]])
+    many, html = _queries(org, march)
+    assert all(f'id="department-{d.pk}"' in html for d in more)  # a page each
+    assert many == few, (few, many)
