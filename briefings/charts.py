@@ -73,7 +73,8 @@ def index_trend(*, labels: list[str], series: dict[str, list]) -> str | None:
     two periods: a line needs two points)."""
     if len(labels) < 2:
         return None
-    chart = pygal.Line(width=720, height=280, x_label_rotation=0, dots_size=3, **CONFIG)
+    # From 0 (not the lowest value): a fall of a few points must not look like a collapse.
+    chart = pygal.Line(width=720, height=280, dots_size=3, range=(0, 120), **CONFIG)
     chart.x_labels = labels
     for name, values in series.items():
         chart.add(name, [_number(v) for v in values])
