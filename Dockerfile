@@ -8,6 +8,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# The briefing books (briefings/) are laid out by WeasyPrint with pango, in Noto Sans CJK so
+# that Chinese shows.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk \
+ && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so a code change does not reinstall them. pyproject.toml declares no
 # packages ([tool.setuptools] packages = []): `pip install .` installs only the dependencies,
 # and the app runs from its source in /app.

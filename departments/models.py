@@ -265,6 +265,7 @@ class NotificationKind(models.TextChoices):
     KPI_RED = "kpi_red", _("A KPI turned red")
     REVIEWS_WAITING = "reviews_waiting", _("Reviews waiting for approval (weekly)")
     GRADE_APPEAL = "grade_appeal", _("Appeals of grades and their decisions")
+    BRIEFING = "briefing", _("The monthly briefing book (executives)")
 
 
 class Profile(models.Model):

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "scorecards",
     "grades",
     "reviews",
+    "briefings",
     "devtools",
     "accounts",
 ]
@@ -271,6 +272,11 @@ CELERY_BEAT_SCHEDULE = {
     "daily-notifications": {
         "task": "reviews.daily_notifications",
         "schedule": crontab(hour=8, minute=0),
+    },
+    # The monthly briefing books of the organizations that asked for them (briefings.tasks).
+    "briefings-send-scheduled": {
+        "task": "briefings.send_scheduled",
+        "schedule": crontab(hour=7, minute=30),
     },
 }
 

@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api import obtain_token
+from briefings.urls import urlpatterns as briefings_pages
 from departments.urls import org_urlpatterns as department_pages
 from grades.urls import urlpatterns as grades_pages
 from metrics.urls import urlpatterns as metrics_pages
@@ -22,6 +23,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("scorecards.api.urls")),
     path("", include("reviews.api.urls")),
     path("", include("grades.api.urls")),
+    path("", include("briefings.api.urls")),
     re_path(r"^.*$", api_not_found),
 ]
 
@@ -31,6 +33,7 @@ org_pages = [
     *scorecards_pages,
     *grades_pages,
     *reviews_pages,
+    *briefings_pages,
 ]
 
 urlpatterns = [

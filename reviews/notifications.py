@@ -12,7 +12,7 @@ import logging
 from collections import defaultdict
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -43,9 +43,20 @@ def _language(org, profile: Profile | None) -> str:
     return (profile.language if profile and profile.language else None) or org.language
 
 
-def send_once(*, org, kind: str, user, keys: list[str], template: str, context: dict) -> bool:
+def send_once(
+    *,
+    org,
+    kind: str,
+    user,
+    keys: list[str],
+    template: str,
+    context: dict,
+    attachments: tuple[tuple[str, bytes, str], ...] = (),
+) -> bool:
     """Send one email about `keys` (the subjects it covers) unless every one of them was
-    already sent to the user, or the user turned this kind off or has no address."""
+    already sent to the user, or the user turned this kind off or has no address.
+    `template` names reviews/email/<template>.txt, or is a whole template name ending in
+    .txt (another app's email); `attachments` are (file name, bytes, MIME type)."""
     if not user.email or not keys:
         return False
     profile = Profile.objects.filter(user=user).first()
@@ -70,11 +81,16 @@ def send_once(*, org, kind: str, user, keys: list[str], template: str, context: 
                 ignore_conflicts=True,
             )
             with translation.override(_language(org, profile)):
-                text = render_to_string(
-                    f"reviews/email/{template}.txt", {"org": org, "user": user, **context}
-                )
+                name = template if template.endswith(".txt") else f"reviews/email/{template}.txt"
+                text = render_to_string(name, {"org": org, "user": user, **context})
             subject, _sep, body = text.strip().partition("\n")
-            send_mail(subject.strip(), body.strip() + "\n", None, [user.email])
+            if attachments:
+                message = EmailMessage(subject.strip(), body.strip() + "\n", None, [user.email])
+                for file_name, content, mimetype in attachments:
+                    message.attach(file_name, content, mimetype)
+                message.send()
+            else:
+                send_mail(subject.strip(), body.strip() + "\n", None, [user.email])
     except Exception:  # noqa: BLE001 - its rows are rolled back: the next run tries again
         log.warning("%s email to user %s not sent", kind, user.pk, exc_info=True)
         return False

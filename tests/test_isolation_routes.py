@@ -14,6 +14,7 @@ from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from briefings.models import Briefing
 from departments.invitations import invitation_create
 from grades.models import Calibration, GradeAppeal
 from metrics.models import Actual, Upload
@@ -43,6 +44,7 @@ PK_BY_SEGMENT = {
     "influence": "department",
     "comments": "comment",  # a comment on a scorecard
     "grades": "calibration",  # a period's calibrated grades
+    "briefings": "briefing",  # a briefing book
 }
 # Where the API names something else than the page of the same segment.
 API_PK_BY_SEGMENT = {
@@ -159,6 +161,9 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
         ),
         "comment": ScorecardComment.objects.create(
             organization=org, department=sales, period=month, text="Noted", at=timezone.now()
+        ),
+        "briefing": Briefing.objects.create(
+            organization=org, period=month, language="en", state="done", pdf=b"%PDF-1.7 x"
         ),
         "feedback": Feedback.objects.create(
             organization=org,

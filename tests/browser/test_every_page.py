@@ -47,6 +47,7 @@ def pages(stack):
         f"{org}/goals/",
         f"{org}/goals/new/",
         f"{org}/goals/{goal}/",
+        f"{org}/briefings/",
     ]
 
 
