@@ -128,7 +128,8 @@ def plain_coefficient(value: Decimal | None) -> Decimal | None:
     if value is None:
         return None
     value = value.normalize()
-    return value.quantize(Decimal("0.1")) if value.as_tuple().exponent > -1 else value
+    exponent = value.as_tuple().exponent
+    return value.quantize(Decimal("0.1")) if isinstance(exponent, int) and exponent > -1 else value
 
 
 def group_of(department, policy: GradingPolicy) -> str:
