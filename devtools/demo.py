@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from briefings.models import Briefing
+from briefings.services import briefing_run
 from departments import selectors as dept_selectors
 from departments import services as dept_services
 from departments.models import Department, Membership, Organization, Role
@@ -109,6 +111,7 @@ def load_demo(stdout=None) -> Organization:
             )
         _ensure_demo_data(org, users, codes)
         _demo_calibration(org, users)
+        _demo_briefing(org, users)
     return org
 
 
@@ -413,6 +416,30 @@ _OVERRIDE = (
     "本季度业绩普遍突出，经管理层讨论后按实际结果发布。/ An exceptional quarter across the "
     "board: published as scored after the management meeting."
 )
+
+
+def _demo_briefing(org, users) -> None:
+    """The briefing book of the latest month that has ended, as the executive would ask for
+    it before the month's meeting. Its scorecards (and those of the months before, for the
+    trends) are computed first: the recalculation jobs the actuals queued run only once the
+    demo's transaction commits. Runs once."""
+
+    if Briefing.objects.for_org(org).exists():
+        return
+    today = timezone.localdate()
+    month = (
+        m_selectors.period_list(org=org, kind=PeriodKind.MONTH)
+        .filter(end__lt=today)
+        .order_by("-end")
+        .first()
+    )
+    if month is None:
+        return
+    rollup.recalculate(org=org, period_ids=[p.pk for p in m_selectors.period_list(org=org)])
+    briefing = Briefing.objects.create(
+        organization=org, period=month, language=org.language, requested_by=users["executive"]
+    )
+    briefing_run(org=org, briefing_id=briefing.pk)
 
 
 def _demo_calibration(org, users) -> None:

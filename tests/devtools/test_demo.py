@@ -114,6 +114,31 @@ def test_demo_has_a_published_quarter_with_a_grade_for_each_kind_of_group():
     assert CalibrationEvent.objects.for_org(org).count() == len(actions)
 
 
+def test_demo_has_the_briefing_book_of_the_latest_month_that_ended():
+    import subprocess
+
+    from django.utils import timezone
+
+    from briefings.models import Briefing
+    from metrics.models import Period
+
+    org = load_demo()
+    (book,) = Briefing.objects.for_org(org).select_related("period")
+    latest = (
+        Period.objects.for_org(org)
+        .filter(kind="month", end__lt=timezone.localdate())
+        .order_by("-end")
+        .first()
+    )
+    assert (book.state, book.period, book.language) == ("done", latest, org.language)
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=bytes(book.pdf), capture_output=True, check=True
+    ).stdout.decode()
+    assert "示例科技有限公司" in text and "销售部" in text
+    load_demo()  # again: nothing more
+    assert Briefing.objects.for_org(org).count() == 1
+
+
 def test_demo_moves_bring_a_group_within_the_guideline(
     org,
     hr,
