@@ -66,10 +66,13 @@ def briefing_list(request):
                 raise Http404
         except ValidationError as exc:
             add_service_errors(schedule_form if action == "schedule" else request_form, exc)
+    briefings = list(selectors.briefing_list(org=org)[:50])
     context = {
         "period": period,
         "periods": metric_selectors.period_choices(org=org),
-        "briefings": selectors.briefing_list(org=org)[:50],
+        "briefings": briefings,
+        # the list refreshes itself (htmx) while a book is being made
+        "pending": any(b.state in ("queued", "running") for b in briefings),
         "request_form": request_form,
         "schedule_form": schedule_form,
         "schedules": schedules,
