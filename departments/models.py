@@ -264,6 +264,7 @@ class NotificationKind(models.TextChoices):
     HR_LATE_SUMMARY = "hr_late_summary", _("Summary of late departments (HR)")
     KPI_RED = "kpi_red", _("A KPI turned red")
     REVIEWS_WAITING = "reviews_waiting", _("Reviews waiting for approval (weekly)")
+    REVIEW_STEP = "review_step", _("A review reaches a step you hold")
 
 
 class Profile(models.Model):

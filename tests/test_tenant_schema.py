@@ -23,6 +23,7 @@ UNCONSTRAINED = {
     ("metrics_actualchange", "period_id"),
     ("metrics_actualchange", "pgh_obj_id"),
     ("reviews_orgscorecard", "period_id"),
+    ("reviews_reviewstepevent", "pgh_obj_id"),
     ("reviews_scorecard", "department_id"),
     ("reviews_scorecard", "period_id"),
     ("reviews_scorecardline", "department_id"),

@@ -67,7 +67,12 @@ def test_profile_turns_kinds_off(login, manager):
     client.post("/profile/", {"language": "en", "wanted": ["kpi_red", "reviews_waiting"]})
     profile = Profile.objects.get(user=manager)
     assert profile.language == "en"
-    assert set(profile.muted) == {"entry_due_soon", "entry_overdue", "hr_late_summary"}
+    assert set(profile.muted) == {
+        "entry_due_soon",
+        "entry_overdue",
+        "hr_late_summary",
+        "review_step",
+    }
     assert profile.wants("kpi_red") and not profile.wants("entry_overdue")
     bad = client.post("/profile/", {"language": "fr", "wanted": ["nope"]})
     assert bad.status_code == 200 and bad.context["form"].errors
