@@ -266,6 +266,7 @@ class NotificationKind(models.TextChoices):
     REVIEWS_WAITING = "reviews_waiting", _("Reviews waiting for approval (weekly)")
     GRADE_APPEAL = "grade_appeal", _("Appeals of grades and their decisions")
     BRIEFING = "briefing", _("The monthly briefing book (executives)")
+    REVIEW_STEP = "review_step", _("A review reaches a step you hold")
 
 
 class Profile(models.Model):

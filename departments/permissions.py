@@ -35,8 +35,10 @@ can_edit_settings = is_admin
 can_configure = is_admin | is_hr
 # Every dashboard, scorecard and review of the organization.
 can_view_all = is_admin | is_hr | is_executive
-# Approve or return reviews.
+# Approve or return reviews (an executive's step of the review workflow).
 can_decide_reviews = is_admin | is_executive
+# Pass on or return a review at an HR step of the workflow.
+can_check_reviews = is_admin | is_hr
 # Company-level indices (dashboards): everyone in the organization.
 can_view_company = is_member
 

@@ -367,18 +367,23 @@ def _demo_reviews(org, users, departments, months) -> None:
         membership.managed_ids = managed_department_ids(org=org, user=users[username])
         return membership
 
-    manager, executive = member("manager"), member("executive")
-    if len(months) < 6:
+    manager, hr, executive = member("manager"), member("hr"), member("executive")
+    if len(months) < 7:
         return
     sales, east = departments["sales"], departments["sales-east"]
+    # Each month's review goes through the default steps (manager → HR check → executive
+    # decision) as far as the plan says: waiting for HR, approved, returned by HR, waiting
+    # for the executive (two: the browser journeys approve one in each language).
     plan = (
-        (months[-6], "approve", ""),
-        (months[-5], "approve", _REVIEW_TEXTS[2]),
-        (months[-4], "return", _REVIEW_TEXTS[3]),
-        (months[-3], "submit", ""),
-        (months[-2], "submit", ""),
+        (months[-7], (), ""),
+        (months[-6], ("forward", "approve"), ""),
+        (months[-5], ("forward", "approve"), _REVIEW_TEXTS[2]),
+        (months[-4], ("return",), _REVIEW_TEXTS[3]),
+        (months[-3], ("forward",), ""),
+        (months[-2], ("forward",), ""),
     )
-    for month, last, comment in plan:
+    holder = {"forward": hr, "return": hr, "approve": executive}
+    for month, moves, comment in plan:
         review = review_save(
             org=org,
             membership=manager,
@@ -388,9 +393,13 @@ def _demo_reviews(org, users, departments, months) -> None:
             improvement_plan=_REVIEW_TEXTS[1],
         )
         review_transition(org=org, membership=manager, review=review, action="submit")
-        if last in ("approve", "return"):
+        for move in moves:
             review_transition(
-                org=org, membership=executive, review=review, action=last, comment=comment
+                org=org,
+                membership=holder[move],
+                review=review,
+                action=move,
+                comment=comment if move != "forward" else "",
             )
     review_save(
         org=org,

@@ -27,3 +27,26 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required when you return the review: say what must change."),
     )
+
+
+class StepForm(forms.Form):
+    """A step of the review workflow on the settings page: who holds it, its name, where."""
+
+    position = forms.IntegerField(
+        label=_("Position"),
+        required=False,
+        min_value=1,
+        max_value=50,
+        help_text=_("2 or more: step 1 is always the manager's self-assessment."),
+    )
+    role = forms.ChoiceField(
+        label=_("Who acts"),
+        choices=[("hr", _("HR")), ("executive", _("an executive"))],
+        required=False,
+    )
+    name = forms.CharField(
+        label=_("Name"),
+        required=False,
+        max_length=100,
+        help_text=_("Empty: the usual name, in each member's language."),
+    )

@@ -24,7 +24,7 @@ from scorecards.selectors.scorecards import (
     previous_org_scorecard,
 )
 
-from .models import Feedback, Notification, ReviewStatus
+from .models import Feedback, Notification, ReviewStatus, StepRole
 from .selectors import review_list
 from .services.feedback import feedback_period_kind
 from .services.reminders import REMINDER_KEY_PREFIX
@@ -116,6 +116,7 @@ class HrTodo:
     overdue: bool = False
     no_manager: list = field(default_factory=list)  # active departments without a manager
     periods: list = field(default_factory=list)  # PeriodAttention
+    waiting: list = field(default_factory=list)  # reviews at an HR step
 
     @property
     def remindable(self) -> list:
@@ -123,14 +124,14 @@ class HrTodo:
 
     @property
     def count(self) -> int:
-        return len(self.late) + len(self.no_manager) + len(self.periods)
+        return len(self.late) + len(self.no_manager) + len(self.periods) + len(self.waiting)
 
 
 def hr_todo(*, org, today: dt.date | None = None, max_periods: int = 6) -> HrTodo:
     """HR's to-do: the departments still missing values of this month (late once it is
     due), the active departments without a manager, and at most `max_periods` periods
-    needing attention, most recent first: ended but unlocked, or locked with values missing
-    (ten queries)."""
+    needing attention, most recent first: ended but unlocked, or locked with values missing,
+    and the reviews waiting at an HR step (eleven queries)."""
     today = today or timezone.localdate()
     todo = HrTodo()
     period = metric_selectors.current_period(org=org, kind=PeriodKind.MONTH, today=today)
@@ -141,6 +142,7 @@ def hr_todo(*, org, today: dt.date | None = None, max_periods: int = 6) -> HrTod
     departments = list(department_list(org=org, active_only=True))
     todo.no_manager = [d for d in departments if not d.managers.all()]
     todo.periods = _periods_needing_attention(org=org, today=today)[:max_periods]
+    todo.waiting = list(review_list(org=org, step_role=StepRole.HR))
     return todo
 
 
@@ -202,7 +204,7 @@ class ExecutiveTodo:
     period: object = None
     previous: object = None
     indices: list = field(default_factory=list)  # IndexChange
-    waiting: list = field(default_factory=list)  # submitted reviews
+    waiting: list = field(default_factory=list)  # reviews at an executive's step
     turned_red: list = field(default_factory=list)  # Scorecards red now, not red before
 
     @property
@@ -213,10 +215,10 @@ class ExecutiveTodo:
 def executive_todo(*, org) -> ExecutiveTodo:
     """The executive's to-do: the indices of the latest month with scores (one that has
     ended, as the dashboard opens on it; else the running month) and their change
-    from the month before, the reviews awaiting a decision, and the departments that turned
-    red in that month (six queries)."""
+    from the month before, the reviews waiting at an executive's step, and the departments
+    that turned red in that month (six queries)."""
     todo = ExecutiveTodo()
-    todo.waiting = list(review_list(org=org, status=ReviewStatus.SUBMITTED))
+    todo.waiting = list(review_list(org=org, step_role=StepRole.EXECUTIVE))
     period = latest_period_with_data(
         org=org, kind=PeriodKind.MONTH, ended_before=timezone.localdate()
     ) or latest_period_with_data(org=org, kind=PeriodKind.MONTH)

@@ -1,5 +1,6 @@
-"""Reviews, their transitions, feedback and the notifications sent."""
+"""Reviews, their steps and transitions, feedback and the notifications sent."""
 
+import pghistory
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -17,10 +18,74 @@ class ReviewStatus(models.TextChoices):
     RETURNED = "returned", _("returned")
 
 
+class StepRole(models.TextChoices):
+    """Who holds a step of the review workflow."""
+
+    MANAGER = "manager", _("the department's manager")
+    HR = "hr", _("HR")
+    EXECUTIVE = "executive", _("an executive")
+
+
+# The name a step shows when it has none of its own: translated, so the default steps read
+# in each member's language.
+DEFAULT_STEP_LABELS = {
+    StepRole.MANAGER: _("Manager's self-assessment"),
+    StepRole.HR: _("HR check"),
+    StepRole.EXECUTIVE: _("Executive decision"),
+}
+# The workflow of an organization that has not changed it (and of existing reviews).
+DEFAULT_STEPS = (StepRole.MANAGER, StepRole.HR, StepRole.EXECUTIVE)
+
+
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    model_name="ReviewStepEvent",
+)
+class ReviewStep(TenantModel):
+    """One step of the organization's review workflow, in `position` order: the first is
+    always the manager's self-assessment, then at least one step held by HR or executives;
+    passing the last one approves the review. Edited by admin and HR
+    (reviews.services.steps), audited by database triggers."""
+
+    position = models.PositiveSmallIntegerField(_("position"))
+    role = models.CharField(_("who acts"), max_length=10, choices=StepRole.choices)
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        blank=True,
+        help_text=_("Leave empty for the usual name of the step, in each member's language."),
+    )
+
+    class Meta:
+        verbose_name = _("review step")
+        verbose_name_plural = _("review steps")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "position"],
+                name="review_step_unique_position",
+                deferrable=models.Deferrable.DEFERRED,  # renumbering swaps positions
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.label)
+
+    @property
+    def label(self) -> str:
+        return self.name or str(DEFAULT_STEP_LABELS[StepRole(self.role)])
+
+
 class Review(TenantModel):
     """A department's periodic review (SPEC §2): the manager's self-assessment and
-    improvement plan, the executive's decision and comment. Its status changes only through
-    reviews.services.reviews.review_transition, which records every step (ReviewTransition)."""
+    improvement plan, then the organization's steps (ReviewStep) up to the executive's
+    decision and comment. Its status and step change only through
+    reviews.services.reviews.review_transition, which records every step (ReviewTransition).
+
+    `status` summarises the step for the code and API that predate steps: draft or returned
+    at the manager's step, submitted at any later step, approved after the last."""
 
     department = models.ForeignKey(
         Department, verbose_name=_("department"), on_delete=models.CASCADE, related_name="+"
@@ -30,6 +95,17 @@ class Review(TenantModel):
     )
     status = models.CharField(
         _("status"), max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT
+    )
+    # Where the review waits: the manager's step while draft or returned, a later step while
+    # submitted, none once approved (a row without one is read as the data migration placed
+    # the old ones: reviews.services.steps.review_position).
+    current_step = models.ForeignKey(
+        ReviewStep,
+        verbose_name=_("current step"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     self_assessment = models.TextField(_("self-assessment"), blank=True, max_length=10000)
     improvement_plan = models.TextField(_("improvement plan"), blank=True, max_length=10000)
@@ -60,11 +136,19 @@ class Review(TenantModel):
 
 
 class ReviewTransition(TenantModel):
-    """One step of a review's life: who, when, from which status to which, and why."""
+    """One move of a review: who, when, from which step (and status) to which, and why.
+    `to_step` is empty when the move approved the review."""
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="transitions")
     from_status = models.CharField(max_length=10, choices=ReviewStatus.choices)
     to_status = models.CharField(max_length=10, choices=ReviewStatus.choices)
+    # Kept when a step is later removed from the workflow: the history then shows statuses.
+    from_step = models.ForeignKey(
+        ReviewStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_step = models.ForeignKey(
+        ReviewStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

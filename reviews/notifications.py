@@ -25,7 +25,7 @@ from metrics.models import PeriodStatus
 from scorecards.models import ScorecardLine, Status
 
 from . import selectors
-from .models import Notification, ReviewStatus
+from .models import Notification, ReviewStatus, ReviewTransition, StepRole
 
 log = logging.getLogger(__name__)
 K = NotificationKind
@@ -202,10 +202,10 @@ def red_kpi_alerts(*, org, period_ids, department_ids=None) -> int:
 
 
 def reviews_waiting(*, org, today: dt.date | None = None) -> int:
-    """Once a week: the reviews waiting for approval, listed to the executives."""
+    """Once a week: the reviews waiting at an executive's step, listed to the executives."""
 
     today = today or timezone.localdate()
-    waiting = list(selectors.review_list(org=org, status=ReviewStatus.SUBMITTED))
+    waiting = list(selectors.review_list(org=org, step_role=StepRole.EXECUTIVE))
     if not waiting:
         return 0
     year, week, _day = today.isocalendar()
@@ -262,3 +262,57 @@ def grade_appeal_resolved(*, org, appeal) -> int:
             context={"appeal": appeal, "url": url},
         )
     )
+
+
+def _holders(org, step, department) -> list:
+    """Who holds the step for this department: its managers (directly appointed), HR (else
+    the admins) or the executives (else the admins)."""
+    if step is None or step.role == StepRole.MANAGER:
+        return [
+            dm.user
+            for dm in DepartmentManager.objects.for_org(org)
+            .filter(department=department)
+            .select_related("user")
+        ]
+    role = Role.HR if step.role == StepRole.HR else Role.EXECUTIVE
+    return _members(org, [role]) or _members(org, [Role.ADMIN])
+
+
+def review_step_notify(*, org, transition) -> int:
+    """Tell the people who hold the step a review just reached (the department's managers
+    when it was returned to them or approved), except the one who moved it. Once per move:
+    the key is the transition's, so a rerun (reviews_steps_pending) sends nothing twice,
+    and a review that comes back to a step later is told again."""
+    review = transition.review
+    sent = 0
+    for person in _holders(org, transition.to_step, review.department):
+        if person.pk == transition.by_id:
+            continue
+        sent += send_once(
+            org=org,
+            kind=K.REVIEW_STEP,
+            user=person,
+            keys=[f"review:{review.pk}:move:{transition.pk}"],
+            template=K.REVIEW_STEP,
+            context={
+                "review": review,
+                "move": transition,
+                "url": link(org, "review_detail", pk=review.department_id)
+                + f"?period={review.period_id}",
+            },
+        )
+    return sent
+
+
+def reviews_steps_pending(*, org) -> int:
+    """The daily catch-up: for every review's last move, the notice its step's holders
+    should have had (one a failed send left out). Sends only what was not sent."""
+    last: dict[int, ReviewTransition] = {}
+    for move in (
+        ReviewTransition.objects.for_org(org)
+        .exclude(review__status=ReviewStatus.APPROVED)
+        .select_related("review__department", "review__period", "to_step", "by")
+        .order_by("review_id", "at", "pk")
+    ):
+        last[move.review_id] = move
+    return sum(review_step_notify(org=org, transition=move) for move in last.values())

@@ -15,17 +15,22 @@ from .models import Feedback, Review, ReviewStatus, ReviewTransition
 from .services.feedback import SATISFACTION, satisfaction_value
 
 
-def review_list(*, org, period_id=None, department_ids=None, status=None):
-    """The organization's reviews (department, period and decider loaded), of a period,
-    some departments (the caller's visible ones) and/or a status, newest period first:
-    for the API's list and lookups."""
-    qs = Review.objects.for_org(org).select_related("department", "period", "decided_by")
+def review_list(*, org, period_id=None, department_ids=None, status=None, step_role=None):
+    """The organization's reviews (department, period, decider and current step loaded), of
+    a period, some departments (the caller's visible ones), a status and/or waiting at a
+    step held by `step_role` (StepRole), newest period first: for the API's list and
+    lookups and the to-do lists."""
+    qs = Review.objects.for_org(org).select_related(
+        "department", "period", "decided_by", "current_step"
+    )
     if period_id is not None:
         qs = qs.filter(period_id=period_id)
     if department_ids is not None:
         qs = qs.filter(department_id__in=department_ids)
     if status:
         qs = qs.filter(status=status)
+    if step_role:
+        qs = qs.filter(current_step__role=step_role).exclude(status=ReviewStatus.APPROVED)
     return qs.order_by("-period__start", "department__code", "pk")
 
 
@@ -41,7 +46,7 @@ def review_for(*, org, department, period):
     return (
         Review.objects.for_org(org)
         .filter(department=department, period=period)
-        .select_related("decided_by")
+        .select_related("decided_by", "current_step")
         .first()
     )
 
@@ -49,7 +54,11 @@ def review_for(*, org, department, period):
 def review_transitions(*, org, review):
     """Every step of the review, oldest first, with who took it: the history the review
     page lists."""
-    return list(ReviewTransition.objects.for_org(org).filter(review=review).select_related("by"))
+    return list(
+        ReviewTransition.objects.for_org(org)
+        .filter(review=review)
+        .select_related("by", "from_step", "to_step")
+    )
 
 
 def review_overview(*, org, period, department_ids=None) -> dict:

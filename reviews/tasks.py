@@ -3,9 +3,10 @@ services out.
 
 - `reviews.daily_notifications` (beat, every morning): one `reviews.org_notifications` per
   organization - entry reminders, overdue notices, HR's summary, and (once a week) the
-  reviews waiting for approval. Red-KPI alerts follow each recalculation (sent on
-  scorecards.signals.recalculated, see apps.py). Every email is sent once
-  (reviews.notifications).
+  reviews waiting for approval, and any review-step notice a failed send left out (each
+  move of a review is told to the next step's holders as it is made). Red-KPI alerts
+  follow each recalculation (sent on scorecards.signals.recalculated, see apps.py). Every
+  email is sent once (reviews.notifications).
 
 The recalculation jobs are in scorecards.tasks.
 """
@@ -27,8 +28,10 @@ from . import notifications
 def org_notifications(org, today: str | None = None) -> int:
     """One organization's reminders of the day (idempotent: a rerun sends nothing twice)."""
     day = dt.date.fromisoformat(today) if today else timezone.localdate()
-    return notifications.entry_reminders(org=org, today=day) + notifications.reviews_waiting(
-        org=org, today=day
+    return (
+        notifications.entry_reminders(org=org, today=day)
+        + notifications.reviews_waiting(org=org, today=day)
+        + notifications.reviews_steps_pending(org=org)
     )
 
 

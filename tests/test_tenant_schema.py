@@ -28,6 +28,7 @@ UNCONSTRAINED = {
     ("scorecards_scorecardcommentevent", "kpi_id"),
     ("scorecards_scorecardcommentevent", "period_id"),
     ("scorecards_scorecardcommentevent", "pgh_obj_id"),
+    ("reviews_reviewstepevent", "pgh_obj_id"),
     ("reviews_scorecard", "department_id"),
     ("reviews_scorecard", "period_id"),
     ("reviews_scorecardline", "department_id"),

@@ -28,7 +28,43 @@ class ReviewTransitionOut(serializers.ModelSerializer):
 
     class Meta:
         model = ReviewTransition
-        fields = ["from_status", "to_status", "by", "by_name", "at", "comment"]
+        fields = [
+            "from_status",
+            "to_status",
+            "from_step",
+            "to_step",
+            "by",
+            "by_name",
+            "at",
+            "comment",
+        ]
+        extra_kwargs = {
+            "from_step": {"help_text": "Id of the step the review left."},
+            "to_step": {"help_text": "Id of the step it reached; null when approved."},
+        }
+
+
+class ReviewStepOut(serializers.Serializer):
+    """A step of the organization's review workflow."""
+
+    id = serializers.IntegerField(read_only=True)
+    position = serializers.IntegerField(read_only=True)
+    role = serializers.ChoiceField(
+        choices=["manager", "hr", "executive"], read_only=True, help_text="Who holds the step."
+    )
+    # The metaclass takes declared fields out of the class: `label` does not shadow
+    # Field.label at run time, only for the type checker.
+    label = serializers.CharField(  # type: ignore[assignment]
+        read_only=True, help_text="Its name, in the caller's language."
+    )
+
+
+class ReviewProgressOut(ReviewStepOut):
+    state = serializers.ChoiceField(
+        choices=["done", "current", "next"],
+        read_only=True,
+        help_text="Done, where the review waits now, or still to come.",
+    )
 
 
 class ReviewOut(serializers.ModelSerializer):
@@ -38,9 +74,18 @@ class ReviewOut(serializers.ModelSerializer):
     decided_by_name = PersonName(source="decided_by")
     transitions = ReviewTransitionOut(many=True, read_only=True)
     actions = serializers.ListField(
-        child=serializers.ChoiceField(choices=["submit", "approve", "return"]),
+        child=serializers.ChoiceField(choices=["submit", "forward", "approve", "return"]),
         read_only=True,
-        help_text="The transitions the caller may take now.",
+        help_text="The moves the caller may make now.",
+    )
+    current_step = ReviewStepOut(
+        source="position.step",
+        read_only=True,
+        allow_null=True,
+        help_text="The step the review waits at; null once approved.",
+    )
+    steps = ReviewProgressOut(
+        source="progress", many=True, read_only=True, help_text="The workflow, in order."
     )
 
     class Meta:
@@ -60,6 +105,8 @@ class ReviewOut(serializers.ModelSerializer):
             "decided_by_name",
             "created_at",
             "updated_at",
+            "current_step",
+            "steps",
             "actions",
             "transitions",
         ]

@@ -19,6 +19,11 @@ urlpatterns = [
         name="api-review-submit",
     ),
     path(
+        P + "reviews/<int:pk>/forward/",
+        ReviewViewSet.as_view({"post": "forward"}),
+        name="api-review-forward",
+    ),
+    path(
         P + "reviews/<int:pk>/approve/",
         ReviewViewSet.as_view({"post": "approve"}),
         name="api-review-approve",

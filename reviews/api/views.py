@@ -21,6 +21,7 @@ from .. import selectors
 from ..models import Feedback, Review, ReviewTransition
 from ..services.feedback import feedback_delete, feedback_save
 from ..services.reviews import review_act, review_actions, review_save
+from ..services.steps import review_position, review_steps
 from .serializers import (
     FeedbackIn,
     FeedbackOut,
@@ -34,10 +35,12 @@ from .serializers import (
 
 class ReviewViewSet(OrgViewSet):
     """Department reviews. Admin, HR and executives read every review, a manager those of
-    the departments they manage. The manager writes the self-assessment and plan and
-    submits; an executive (or admin) approves or returns it with a reason. Only these
-    transitions exist: `submit` (draft or returned → submitted), `approve` (submitted →
-    approved), `return` (submitted → returned, a draft again for the manager)."""
+    the departments they manage. A review goes through the organization's steps
+    (`steps`, `current_step`): the manager writes the self-assessment and plan and
+    `submit`s from the first step; whoever holds a later step (HR, or an executive; an
+    admin may act for either) `forward`s it to the next step, `approve`s it at the last
+    one, or `return`s it one step back with a reason (`status` becomes `returned` when it
+    is back with the manager). Only these moves exist."""
 
     serializer_class = ReviewOut
     write_predicate = staticmethod(is_member)  # the service checks who may do what
@@ -74,9 +77,20 @@ class ReviewViewSet(OrgViewSet):
             pk,
         )
 
+    def _annotate(self, reviews) -> None:
+        """Each review's place on the steps and the caller's moves (the steps read once)."""
+        steps = review_steps(org=self.org)
+        for review in reviews:
+            review.position = review_position(review, steps)
+            review.progress = [
+                {"id": s.pk, "position": s.position, "role": s.role, "label": s.label, "state": st}
+                for s, st in review.position.progress()
+            ]
+            review.actions = review_actions(review, self.membership, steps)
+
     def _out(self, review, status_code=status.HTTP_200_OK):
         review = self._get(review.pk)
-        review.actions = review_actions(review, self.membership)
+        self._annotate([review])
         return Response(ReviewOut(review).data, status=status_code)
 
     @extend_schema(
@@ -88,8 +102,7 @@ class ReviewViewSet(OrgViewSet):
     )
     def list(self, request, org_slug):
         page = list(self.paginate_queryset(self.get_queryset()))
-        for review in page:
-            review.actions = review_actions(review, self.membership)
+        self._annotate(page)
         return self.get_paginated_response(ReviewOut(page, many=True).data)
 
     def retrieve(self, request, org_slug, pk):
@@ -135,6 +148,13 @@ class ReviewViewSet(OrgViewSet):
     @action(detail=True, methods=["post"])
     def submit(self, request, org_slug, pk):
         return self._transition(request, pk, "submit")
+
+    @extend_schema(request=ReviewDecisionIn, responses={200: ReviewOut})
+    @action(detail=True, methods=["post"])
+    def forward(self, request, org_slug, pk):
+        """Pass the review on from a step that is not the last (an HR check, say) to the
+        next one; an optional `comment` is kept in its history."""
+        return self._transition(request, pk, "forward")
 
     @extend_schema(request=ReviewDecisionIn, responses={200: ReviewOut})
     @action(detail=True, methods=["post"])

@@ -1,6 +1,6 @@
-"""Writes of department reviews: saving the manager's texts and the workflow steps
-(submit, approve, return) with their transitions; `review_act` is what pages and the API
-call."""
+"""Writes of department reviews: saving the manager's texts and the moves along the
+organization's steps (submit, forward, approve, return) with their transitions;
+`review_act` is what pages and the API call."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from departments.permissions import can_decide_reviews, can_write_review
+from departments.permissions import can_check_reviews, can_decide_reviews, can_write_review
 from metrics.services.actuals_check import CONTROL_CHARACTERS
 
-from ..models import Review, ReviewStatus, ReviewTransition
+from .. import notifications
+from ..models import Review, ReviewStatus, ReviewStep, ReviewTransition, StepRole
+from .steps import Position, review_position, review_steps
 
 
 def _refuse_control_characters(**texts) -> None:
@@ -28,32 +30,51 @@ def _refuse_control_characters(**texts) -> None:
 
 # --- Reviews -------------------------------------------------------------------------------
 
-S = ReviewStatus
-# action: (statuses it starts from, status it leads to, who may take it)
-TRANSITIONS = {
-    "submit": ((S.DRAFT, S.RETURNED), S.SUBMITTED, "manager"),
-    "approve": ((S.SUBMITTED,), S.APPROVED, "executive"),
-    "return": ((S.SUBMITTED,), S.RETURNED, "executive"),
-}
+# The moves along the organization's steps (reviews.services.steps): the department's
+# manager submits from the first step; whoever holds a later step passes it on ("forward"),
+# approves at the last one, or returns it one step back with a reason.
+ACTIONS = ("submit", "forward", "approve", "return")
+# Kept for callers that listed the actions by this name.
+TRANSITIONS = ACTIONS
 
 
-def review_actions(review: Review | None, membership) -> list[str]:
-    """The transitions this member may take on the review now (what the page offers)."""
+def holds(step: ReviewStep | None, membership, department) -> bool:
+    """Whether the member holds the step for this department's review: a manager of the
+    department for the manager's step, HR (or an admin) for an HR step, an executive (or
+    an admin) for an executive's step."""
+    if step is None:
+        return False
+    if step.role == StepRole.MANAGER:
+        return bool(can_write_review(membership, department))
+    if step.role == StepRole.HR:
+        return bool(can_check_reviews(membership))
+    return bool(can_decide_reviews(membership))
+
+
+def _fits(action: str, position: Position) -> bool:
+    """Whether the action exists where the review stands."""
+    if position.index is None:
+        return False
+    if action == "submit":
+        return position.index == 0
+    if position.index == 0:
+        return False
+    if action == "forward":
+        return not position.is_last
+    if action == "approve":
+        return position.is_last
+    return True  # return: from any step after the manager's
+
+
+def review_actions(review: Review | None, membership, steps: list | None = None) -> list[str]:
+    """The moves this member may make on the review now (what the page and the API offer).
+    `steps`: the organization's, when the caller has them already."""
     if review is None:
         return []
-    return [
-        action
-        for action, (sources, _target, who) in TRANSITIONS.items()
-        if review.status in sources and _may(who, membership, review.department)
-    ]
-
-
-def _may(who: str, membership, department) -> bool:
-    """Whether the member is who the transition needs: a manager of the department, or
-    one who decides reviews (executive, admin)."""
-    if who == "manager":
-        return can_write_review(membership, department)
-    return bool(can_decide_reviews(membership))
+    position = review_position(review, steps or review_steps(org=review.organization))
+    if not holds(position.step, membership, review.department):
+        return []
+    return [action for action in ACTIONS if _fits(action, position)]
 
 
 def _check_review_period(org, period) -> None:
@@ -90,7 +111,12 @@ def review_save(
         .first()
     )
     if review is None:
-        review = Review(organization=org, department=department, period=period)
+        review = Review(
+            organization=org,
+            department=department,
+            period=period,
+            current_step=review_steps(org=org)[0],  # the manager's self-assessment
+        )
     elif not review.editable:
         raise ValidationError(
             {
@@ -102,7 +128,9 @@ def review_save(
         )
     review.self_assessment = (self_assessment or "").strip()
     review.improvement_plan = (improvement_plan or "").strip()
-    review.full_clean(exclude=["organization", "department", "period", "decided_by"])
+    review.full_clean(
+        exclude=["organization", "department", "period", "decided_by", "current_step"]
+    )
     try:
         with transaction.atomic():
             review.save()
@@ -120,25 +148,27 @@ def review_save(
 
 @transaction.atomic
 def review_transition(*, org, membership, review: Review, action: str, comment: str = "") -> Review:
-    """Move a review along its allowed path (submit, approve, return) and record the step.
-    Returning needs a reason; submitting needs a self-assessment and a plan."""
+    """Move a review one step along the organization's workflow and record the move
+    (ReviewTransition), then tell the holders of the step it reaches (once). `submit`
+    (the manager, from the first step; needs both texts), `forward` (the holder of a step
+    that is not the last), `approve` (the holder of the last step), `return` (the holder
+    of a later step, one step back; needs a reason)."""
     if review.organization_id != org.pk:
         raise ValidationError({"review": [_("Unknown review.")]})
-    if action not in TRANSITIONS:
+    if action not in ACTIONS:
         raise ValidationError({"action": [_("Unknown action.")]})
-    review = Review.objects.for_org(org).select_for_update().get(pk=review.pk)
-    sources, target, who = TRANSITIONS[action]
-    if not _may(who, membership, review.department):
-        raise PermissionDenied(_("You may not do this with this review."))
-    if review.status not in sources:
-        raise ValidationError(
-            {
-                "status": [
-                    _("A review that is %(status)s cannot be %(action)s.")
-                    % {"status": review.get_status_display(), "action": _action_label(action)}
-                ]
-            }
-        )
+    review = (
+        Review.objects.for_org(org)
+        .select_for_update()
+        .select_related("department")
+        .get(pk=review.pk)
+    )
+    steps = review_steps(org=org)
+    position = review_position(review, steps)
+    if not _fits(action, position):
+        raise ValidationError({"status": [_refusal(review, position, action)]})
+    if not holds(position.step, membership, review.department):
+        raise PermissionDenied(_("You may not do this with this review at this step."))
     comment = (comment or "").strip()
     _refuse_control_characters(comment=comment)
     if len(comment) > 5000:
@@ -152,26 +182,43 @@ def review_transition(*, org, membership, review: Review, action: str, comment: 
         if missing:
             raise ValidationError(missing)
     if action == "return" and not comment:
-        raise ValidationError({"comment": [_("Say why the review goes back to the manager.")]})
+        raise ValidationError(
+            {
+                "comment": [
+                    _("Say why the review goes back to “%(step)s”.")
+                    % {"step": position.previous.label if position.previous else ""}
+                ]
+            }
+        )
     now = timezone.now()
-    previous = review.status
-    review.status = target
+    previous_status, from_step = review.status, position.step
+    to_step = position.previous if action == "return" else position.next
+    if to_step is None:
+        review.status = ReviewStatus.APPROVED
+    elif to_step.role == StepRole.MANAGER:
+        review.status = ReviewStatus.RETURNED
+    else:
+        review.status = ReviewStatus.SUBMITTED
+    review.current_step = to_step
     if action == "submit":
         review.submitted_at = now
-    else:
+    elif action in ("approve", "return"):
         review.decided_at, review.decided_by = now, membership.user
         review.executive_comment = comment
         review.return_reason = comment if action == "return" else ""
     review.save()
-    ReviewTransition.objects.create(
+    move = ReviewTransition.objects.create(
         organization=org,
         review=review,
-        from_status=previous,
-        to_status=target,
+        from_status=previous_status,
+        to_status=review.status,
+        from_step=from_step,
+        to_step=to_step,
         by=membership.user,
         at=now,
         comment=comment,
     )
+    notifications.review_step_notify(org=org, transition=move)
     return review
 
 
@@ -188,8 +235,8 @@ def review_act(
 ) -> Review:
     """One step on a department's review of a period, all or nothing, for the review page
     and the API: "save" writes the manager's `texts` (self_assessment, improvement_plan);
-    "submit" writes them first when given, then submits; "approve" and "return" decide the
-    review (a reason with `comment`). Returns the review as it now is; raises
+    "submit" writes them first when given, then submits; "forward", "approve" and "return"
+    move it on from a later step (a reason with `comment`). Returns the review as it now is; raises
     ValidationError ("Unknown action." when there is no such action or no review to
     decide) or PermissionDenied from review_save / review_transition."""
     review = None
@@ -199,18 +246,27 @@ def review_act(
         )
         if action == "save":
             return review
-    elif action in TRANSITIONS:
+    elif action in ACTIONS:
         review = Review.objects.for_org(org).filter(department=department, period=period).first()
-    if review is None or action not in TRANSITIONS:
+    if review is None or action not in ACTIONS:
         raise ValidationError(_("Unknown action."))
     return review_transition(
         org=org, membership=membership, review=review, action=action, comment=comment
     )
 
 
-def _action_label(action: str) -> str:
-    """The action as a past participle, for the refusal message."""
-    return {"submit": _("submitted"), "approve": _("approved"), "return": _("returned")}[action]
+def _refusal(review: Review, position: Position, action: str) -> str:
+    """Why the action does not exist where the review stands, naming the step."""
+    if position.step is None:
+        return _("This review is approved: it can no longer change.")
+    step = position.step.label
+    if action == "submit":
+        return _("This review is at “%(step)s”: it was submitted already.") % {"step": step}
+    if position.index == 0:
+        return _("This review is at “%(step)s”: the manager submits it first.") % {"step": step}
+    if action == "forward":
+        return _("“%(step)s” is the last step: approve or return the review.") % {"step": step}
+    return _("This review is at “%(step)s”: pass it on to the next step first.") % {"step": step}
 
 
 # --- Feedback ------------------------------------------------------------------------------

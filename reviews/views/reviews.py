@@ -25,6 +25,7 @@ from scorecards.selectors import scorecards as scorecard_selectors
 from .. import selectors
 from ..forms import DecisionForm, ReviewForm
 from ..services.reviews import review_act, review_actions
+from ..services.steps import review_position, review_steps
 
 
 def pick_period(request, kind):
@@ -54,6 +55,10 @@ def review_list(request):
         if period
         else {"rows": [], "counts": {}}
     )
+    steps = review_steps(org=request.org)
+    for row in overview["rows"]:
+        if row["review"] is not None:  # where each waits (its step row is already loaded)
+            row["step"] = review_position(row["review"], steps).step
     return render(
         request,
         "reviews/review_list.html",
@@ -67,7 +72,7 @@ def _act(request, department, period, action, form, decision, may_write) -> str 
     writes = action in ("save", "submit")
     if writes and not may_write:
         raise PermissionDenied
-    target = decision if action in ("approve", "return") else form
+    target = decision if action in ("forward", "approve", "return") else form
     if not target.is_valid():  # an over-long comment is refused, never dropped
         return None
     comment = "" if writes else decision.cleaned_data["comment"]
@@ -86,10 +91,11 @@ def _act(request, department, period, action, form, decision, may_write) -> str 
         return None
     return {
         "save": _("Draft saved."),
-        "submit": _("Review submitted for approval."),
+        "submit": _("Review submitted: it goes to the next step."),
+        "forward": _("Review passed on to the next step."),
         "approve": _("Review approved."),
-        "return": _("Review returned to the manager."),
-    }[action]
+        "return": _("Review returned to the previous step."),
+    }.get(action, _("Done."))
 
 
 def _beside(request, department, period, review) -> dict:
@@ -108,11 +114,13 @@ def _beside(request, department, period, review) -> dict:
     scorecard_comments = comment_selectors.attach_comments(  # executives' and HR's comments
         org=request.org, period=period, department=department, card=cards[0] if cards else None
     )
+    steps = review_steps(org=request.org)
     return {
         "review": review,
         "card": cards[0] if cards else None,
         "comments": scorecard_comments,
-        "actions": review_actions(review, request.membership),
+        "position": review_position(review, steps),
+        "actions": review_actions(review, request.membership, steps),
         "transitions": selectors.review_transitions(org=request.org, review=review)
         if review
         else [],
@@ -121,8 +129,10 @@ def _beside(request, department, period, review) -> dict:
 
 @org_view(is_member)
 def review_detail(request, pk):
-    """A department's review of a period beside its scorecard: the manager writes and
-    submits; an executive approves or returns it with a reason; every step is listed."""
+    """A department's review of a period beside its scorecard, with the organization's
+    steps as a progress line: the manager writes and submits; whoever holds a later step
+    passes it on (approves at the last) or returns it a step back with a reason; every
+    move is listed."""
     department = dept_selectors.department_get(org=request.org, pk=pk)
     if not can_view_department(request.membership, department):
         raise PermissionDenied

@@ -30,6 +30,7 @@ def pages(stack):
         "/accounts/password/reset/",
         f"{org}/reviews/",
         f"{org}/reviews/{reviewed}/",
+        f"{org}/reviews/steps/",
         f"{org}/feedback/",
         f"{org}/influence/{management}/",
         "/orgs/",

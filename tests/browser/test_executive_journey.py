@@ -21,12 +21,15 @@ def approve_a_review(v: Visitor, department_url: str) -> None:
     page.click("main a[href*='/reviews/?period=']")
     page.wait_for_url("**/reviews/?period=**")
     v.check()
-    # The demo has submitted reviews of Sales in the last months: open one.
+    # The demo has submitted reviews of Sales in the last months, one at the executive
+    # decision (the other waits for HR's check): open it.
     options = page.locator("#period-pick option")
     values = [options.nth(i).get_attribute("value") for i in range(options.count())]
     for value in reversed(values):
         v.goto(f"{v.org_url}reviews/?period={value}")
-        submitted = page.locator("tr:has(.badge.review-submitted) a")
+        submitted = page.locator(
+            "tr:has(.badge.review-submitted):has([data-current-step=executive]) a"
+        )
         if submitted.count():
             break
     else:
@@ -37,7 +40,8 @@ def approve_a_review(v: Visitor, department_url: str) -> None:
     page.fill("#id_comment", "OK")
     v.confirm("button[value=approve]")
     assert page.locator(".badge.review-approved").count() == 1
-    assert page.locator("main ol li").count() >= 2  # submitted, then approved
+    assert page.locator("main ol.review-history li").count() >= 3  # submit, HR, approve
+    assert page.locator("[data-step-state=done]").count() == 3
 
 
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])

@@ -17,6 +17,7 @@ from reviews import home
 from reviews.models import Notification, Review
 from reviews.services.feedback import feedback_save
 from reviews.services.reminders import entry_remind
+from reviews.services.steps import review_steps
 from scorecards.models import OrgScorecard, Scorecard
 from tests.factories import enter_actuals, make_department
 
@@ -175,7 +176,7 @@ def test_hr_todo_lists_late_departments_without_manager_and_periods(org, support
 
 
 def test_hr_todo_query_count_is_fixed(org, support, sales_std, django_assert_num_queries):
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         home.hr_todo(org=org, today=APRIL_20)
     for n in range(4):
         template_apply(
@@ -185,7 +186,7 @@ def test_hr_todo_query_count_is_fixed(org, support, sales_std, django_assert_num
         )
     for p in support["months"][:3]:
         period_lock(period=p, by=None)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         todo = home.hr_todo(org=org, today=APRIL_20)
     assert len(todo.periods) >= 3
 
@@ -218,7 +219,22 @@ def test_executive_todo_indices_with_change_waiting_reviews_and_turned_red(org, 
     production = support["production"]
     _scores(org, january, "80", [production])
     _scores(org, february, "75.5", [production, sales])  # Sales turned red; Production was
-    Review.objects.create(organization=org, department=sales, period=january, status="submitted")
+    at_hr, at_decision = review_steps(org=org)[1:]
+    Review.objects.create(
+        organization=org,
+        department=sales,
+        period=january,
+        status="submitted",
+        current_step=at_decision,
+    )
+    # Waiting for HR's check: not yet the executive's business.
+    Review.objects.create(
+        organization=org,
+        department=production,
+        period=january,
+        status="submitted",
+        current_step=at_hr,
+    )
     todo = home.executive_todo(org=org)
     assert todo.period == february
     company = todo.indices[0]
@@ -226,6 +242,7 @@ def test_executive_todo_indices_with_change_waiting_reviews_and_turned_red(org, 
     assert company.direction == "down"
     assert [c.department for c in todo.turned_red] == [sales]
     assert [r.department for r in todo.waiting] == [sales]
+    assert [r.department for r in home.hr_todo(org=org).waiting] == [production]
 
 
 def test_executive_todo_reads_the_month_that_ended_not_the_running_one(
@@ -262,7 +279,13 @@ def test_executive_todo_query_count_is_fixed(org, sales, support, django_assert_
             score=Decimal(1),
             computed_at=timezone.now(),
         )
-        Review.objects.create(organization=org, department=d, period=months[1], status="submitted")
+        Review.objects.create(
+            organization=org,
+            department=d,
+            period=months[1],
+            status="submitted",
+            current_step=review_steps(org=org)[-1],
+        )
     with django_assert_num_queries(6):
         todo = home.executive_todo(org=org)
     assert len(todo.turned_red) == 4 and len(todo.waiting) == 4

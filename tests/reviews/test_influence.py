@@ -72,6 +72,8 @@ def test_profile_turns_kinds_off(login, manager):
         "entry_overdue",
         "hr_late_summary",
         "grade_appeal",
+        "briefing",
+        "review_step",
     }
     assert profile.wants("kpi_red") and not profile.wants("entry_overdue")
     bad = client.post("/profile/", {"language": "fr", "wanted": ["nope"]})

@@ -10,6 +10,7 @@ from departments.models import Profile
 from metrics import selectors as metric_selectors
 from metrics.services.templates import template_apply
 from reviews import notifications
+from reviews.models import Notification, ReviewTransition
 from reviews.services.reviews import review_save, review_transition
 from reviews.tasks import org_notifications
 from scorecards.rollup import recalculate
@@ -106,7 +107,7 @@ def test_red_kpi_told_once_to_manager_and_hr(org, entry, support, manager, hr):
     assert len(mail.outbox) == 2
 
 
-def test_reviews_waiting_weekly(org, sales, support, manager, executive, member_of):
+def test_reviews_waiting_weekly(org, sales, support, manager, hr, executive, member_of):
     executive.email = "eve@example.com"
     executive.save()
     review = review_save(
@@ -120,11 +121,90 @@ def test_reviews_waiting_weekly(org, sales, support, manager, executive, member_
     monday = dt.date(2026, 4, 6)
     assert notifications.reviews_waiting(org=org, today=monday) == 0  # a draft waits for nobody
     review_transition(org=org, membership=member_of(manager), review=review, action="submit")
+    # At HR's check: not yet waiting for an executive.
+    assert notifications.reviews_waiting(org=org, today=monday) == 0
+    review_transition(org=org, membership=member_of(hr), review=review, action="forward")
+    mail.outbox.clear()  # the step notices, tested below
     assert notifications.reviews_waiting(org=org, today=monday) == 1
     assert notifications.reviews_waiting(org=org, today=monday + dt.timedelta(days=2)) == 0
     assert notifications.reviews_waiting(org=org, today=monday + dt.timedelta(days=7)) == 1
     assert [m.to for m in mail.outbox] == [["eve@example.com"], ["eve@example.com"]]
     assert f"/o/{org.slug}/reviews/" in mail.outbox[0].body
+
+
+def _steps_review(org, sales, support, manager, member_of):
+    return review_save(
+        org=org,
+        membership=member_of(manager),
+        department=sales,
+        period=support["month"],
+        self_assessment="a",
+        improvement_plan="b",
+    )
+
+
+def test_each_step_tells_the_next_holders_once(
+    org, sales, support, manager, hr, admin, executive, member_of
+):
+    review = _steps_review(org, sales, support, manager, member_of)
+    review_transition(org=org, membership=member_of(manager), review=review, action="submit")
+    # HR holds the HR check (the admin only when the organization has no HR).
+    assert [m.to for m in mail.outbox] == [[hr.email]]
+    assert "HR check" in mail.outbox[0].body
+    assert f"/o/{org.slug}/reviews/{sales.pk}/?period={support['month'].pk}" in mail.outbox[0].body
+    move = ReviewTransition.objects.for_org(org).get(review=review)
+    assert notifications.review_step_notify(org=org, transition=move) == 0  # once per move
+    assert notifications.reviews_steps_pending(org=org) == 0  # the daily catch-up too
+    review_transition(org=org, membership=member_of(hr), review=review, action="forward")
+    assert [m.to for m in mail.outbox[1:]] == [[executive.email]]
+    review_transition(
+        org=org, membership=member_of(executive), review=review, action="return", comment="Why?"
+    )
+    # Back at HR's check: a new move, told again, with the reason.
+    assert [m.to for m in mail.outbox[2:]] == [[hr.email]]
+    assert "Why?" in mail.outbox[2].body
+    review_transition(
+        org=org, membership=member_of(hr), review=review, action="return", comment="Redo."
+    )
+    assert [m.to for m in mail.outbox[3:]] == [[manager.email]]  # the department's manager
+    assert Notification.objects.for_org(org).filter(kind="review_step").count() == 4
+    assert notifications.reviews_steps_pending(org=org) == 0
+
+
+def test_a_failed_step_notice_is_sent_by_the_daily_catch_up(
+    org, sales, support, manager, hr, member_of, monkeypatch
+):
+    review = _steps_review(org, sales, support, manager, member_of)
+
+    def down(*args, **kwargs):
+        raise ConnectionError("mail server down")
+
+    monkeypatch.setattr(notifications, "send_mail", down)
+    review_transition(org=org, membership=member_of(manager), review=review, action="submit")
+    assert mail.outbox == [] and review_step_count(org) == 0  # the step stands all the same
+    monkeypatch.undo()
+    assert notifications.reviews_steps_pending(org=org) == 1
+    assert [m.to for m in mail.outbox] == [[hr.email]]
+    assert notifications.reviews_steps_pending(org=org) == 0
+
+
+def test_step_notice_goes_to_admins_without_hr_and_not_to_who_moved(
+    org, sales, support, manager, hr, executive, admin, member_of
+):
+    from departments.models import Membership
+
+    Membership.objects.for_org(org).filter(user__in=[hr, executive]).delete()
+    review = _steps_review(org, sales, support, manager, member_of)
+    review_transition(org=org, membership=member_of(manager), review=review, action="submit")
+    assert [m.to for m in mail.outbox] == [[admin.email]]
+    # The admin passes the HR check on to the decision, which admins hold too here: nobody
+    # is told, as the one who moved it is the only holder.
+    review_transition(org=org, membership=member_of(admin), review=review, action="forward")
+    assert len(mail.outbox) == 1
+
+
+def review_step_count(org) -> int:
+    return Notification.objects.for_org(org).filter(kind="review_step").count()
 
 
 def test_daily_job_is_idempotent_and_scoped(org, other_org, entry):

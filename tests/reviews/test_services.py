@@ -149,21 +149,28 @@ def act(org, sales, support, member_of):
     return take
 
 
-def test_review_act_saves_submits_and_decides(act, org, manager, executive):
+def test_review_act_saves_submits_and_decides(act, org, manager, hr, executive):
     draft = act(manager, "save", texts=TEXT)
     assert draft.status == "draft" and draft.self_assessment == TEXT["self_assessment"]
     submitted = act(manager, "submit", texts=TEXT)
     assert submitted.pk == draft.pk and submitted.status == "submitted"
     with pytest.raises(ValidationError) as refused:
-        act(executive, "return")
+        act(hr, "return")
     assert "comment" in refused.value.message_dict
-    returned = act(executive, "return", comment="More detail")
+    returned = act(hr, "return", comment="More detail")
     assert returned.status == "returned" and returned.return_reason == "More detail"
     # the API's submit: no texts, the stored ones are submitted
     assert act(manager, "submit").status == "submitted"
+    assert act(hr, "forward").status == "submitted"
     assert act(executive, "approve").status == "approved"
     steps = ReviewTransition.objects.for_org(org).filter(review=draft).order_by("pk")
-    assert [s.to_status for s in steps] == ["submitted", "returned", "submitted", "approved"]
+    assert [s.to_status for s in steps] == [
+        "submitted",
+        "returned",
+        "submitted",
+        "submitted",
+        "approved",
+    ]
 
 
 def test_review_act_submit_is_all_or_nothing(act, org, manager):
@@ -173,7 +180,7 @@ def test_review_act_submit_is_all_or_nothing(act, org, manager):
     assert not Review.objects.for_org(org).exists()  # the draft it wrote is undone too
 
 
-@pytest.mark.parametrize("action", ["approve", "return", "save", "bogus"])
+@pytest.mark.parametrize("action", ["approve", "forward", "return", "save", "bogus"])
 def test_review_act_without_a_review_or_with_an_unknown_action(action, act, executive):
     with pytest.raises(ValidationError) as refused:
         act(executive, action, comment="Why")
@@ -185,7 +192,7 @@ def test_review_act_checks_who_acts(act, org, manager, hr):
         act(hr, "save", texts=TEXT)
     act(manager, "submit", texts=TEXT)
     with pytest.raises(PermissionDenied):
-        act(manager, "approve")
+        act(manager, "forward")
     assert Review.objects.for_org(org).get().status == "submitted"
 
 
