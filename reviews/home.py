@@ -15,6 +15,7 @@ from django.utils import timezone
 from departments.models import DepartmentKind
 from departments.permissions import managed_department_ids
 from departments.selectors import department_list
+from grades.models import AppealState, GradeAppeal
 from metrics import selectors as metric_selectors
 from metrics.models import Actual, PeriodKind, PeriodStatus
 from scorecards.models import Scorecard, Status
@@ -117,6 +118,7 @@ class HrTodo:
     no_manager: list = field(default_factory=list)  # active departments without a manager
     periods: list = field(default_factory=list)  # PeriodAttention
     waiting: list = field(default_factory=list)  # reviews at an HR step
+    appeals: list = field(default_factory=list)  # appeals of grades waiting for a decision
 
     @property
     def remindable(self) -> list:
@@ -124,14 +126,20 @@ class HrTodo:
 
     @property
     def count(self) -> int:
-        return len(self.late) + len(self.no_manager) + len(self.periods) + len(self.waiting)
+        return (
+            len(self.late)
+            + len(self.no_manager)
+            + len(self.periods)
+            + len(self.waiting)
+            + len(self.appeals)
+        )
 
 
 def hr_todo(*, org, today: dt.date | None = None, max_periods: int = 6) -> HrTodo:
     """HR's to-do: the departments still missing values of this month (late once it is
     due), the active departments without a manager, and at most `max_periods` periods
     needing attention, most recent first: ended but unlocked, or locked with values missing,
-    and the reviews waiting at an HR step (eleven queries)."""
+    the reviews waiting at an HR step and the appeals of grades to decide (twelve queries)."""
     today = today or timezone.localdate()
     todo = HrTodo()
     period = metric_selectors.current_period(org=org, kind=PeriodKind.MONTH, today=today)
@@ -143,7 +151,19 @@ def hr_todo(*, org, today: dt.date | None = None, max_periods: int = 6) -> HrTod
     todo.no_manager = [d for d in departments if not d.managers.all()]
     todo.periods = _periods_needing_attention(org=org, today=today)[:max_periods]
     todo.waiting = list(review_list(org=org, step_role=StepRole.HR))
+    todo.appeals = open_appeals(org=org)
     return todo
+
+
+def open_appeals(*, org) -> list:
+    """The appeals of published grades waiting for HR's or an executive's decision, oldest
+    first (one query)."""
+    return list(
+        GradeAppeal.objects.for_org(org)
+        .filter(state=AppealState.OPEN)
+        .select_related("department", "calibration__period")
+        .order_by("raised_at", "pk")
+    )
 
 
 def _periods_needing_attention(*, org, today: dt.date) -> list[PeriodAttention]:
@@ -206,19 +226,21 @@ class ExecutiveTodo:
     indices: list = field(default_factory=list)  # IndexChange
     waiting: list = field(default_factory=list)  # reviews at an executive's step
     turned_red: list = field(default_factory=list)  # Scorecards red now, not red before
+    appeals: list = field(default_factory=list)  # appeals of grades waiting for a decision
 
     @property
     def count(self) -> int:
-        return len(self.waiting) + len(self.turned_red)
+        return len(self.waiting) + len(self.turned_red) + len(self.appeals)
 
 
 def executive_todo(*, org) -> ExecutiveTodo:
     """The executive's to-do: the indices of the latest month with scores (one that has
     ended, as the dashboard opens on it; else the running month) and their change
     from the month before, the reviews waiting at an executive's step, and the departments
-    that turned red in that month (six queries)."""
+    that turned red in that month, and the appeals of grades to decide (seven queries)."""
     todo = ExecutiveTodo()
     todo.waiting = list(review_list(org=org, step_role=StepRole.EXECUTIVE))
+    todo.appeals = open_appeals(org=org)
     period = latest_period_with_data(
         org=org, kind=PeriodKind.MONTH, ended_before=timezone.localdate()
     ) or latest_period_with_data(org=org, kind=PeriodKind.MONTH)

@@ -176,7 +176,7 @@ def test_hr_todo_lists_late_departments_without_manager_and_periods(org, support
 
 
 def test_hr_todo_query_count_is_fixed(org, support, sales_std, django_assert_num_queries):
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         home.hr_todo(org=org, today=APRIL_20)
     for n in range(4):
         template_apply(
@@ -186,7 +186,7 @@ def test_hr_todo_query_count_is_fixed(org, support, sales_std, django_assert_num
         )
     for p in support["months"][:3]:
         period_lock(period=p, by=None)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         todo = home.hr_todo(org=org, today=APRIL_20)
     assert len(todo.periods) >= 3
 
@@ -267,7 +267,7 @@ def test_executive_todo_query_count_is_fixed(org, sales, support, django_assert_
     months = support["months"]
     _scores(org, months[0], "80", [sales])
     _scores(org, months[1], "70", [sales])
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         home.executive_todo(org=org)
     more = [make_department(org, code=f"z{n}") for n in range(4)]
     for d in more:
@@ -286,7 +286,7 @@ def test_executive_todo_query_count_is_fixed(org, sales, support, django_assert_
             status="submitted",
             current_step=review_steps(org=org)[-1],
         )
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         todo = home.executive_todo(org=org)
     assert len(todo.turned_red) == 4 and len(todo.waiting) == 4
 
@@ -365,3 +365,51 @@ def test_remind_view_other_orgs_period_is_404(client, hr, org, other_org, suppor
     client.force_login(hr)
     response = client.post(_url(org, "entry_remind"), {"period": theirs.pk, "back": "home"})
     assert response.status_code == 404
+
+
+def test_hr_and_executives_see_the_appeals_of_grades_to_decide(
+    org, hr, executive, manager, sales, client, login
+):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from departments.models import Membership
+    from grades import services as grades
+    from grades.models import GradingPolicy
+    from metrics.services.periods import periods_generate
+    from scorecards.models import Scorecard
+
+    quarter = next(
+        p for p in periods_generate(org=org, fiscal_year=2026, by=None) if p.kind == "quarter"
+    )
+    Scorecard.objects.create(
+        organization=org,
+        department=sales,
+        period=quarter,
+        score=Decimal(95),
+        rolled_up_score=Decimal(95),
+        coverage=Decimal(1),
+        computed_at=timezone.now(),
+    )
+    GradingPolicy.objects.create(organization=org, publish_rule="override")
+
+    def member(user):
+        return Membership.objects.for_org(org).get(user=user)
+
+    calibration = grades.calibration_open(org=org, membership=member(hr), period=quarter)
+    grades.calibration_publish(
+        org=org, membership=member(hr), calibration=calibration, override_reason="ok"
+    )
+    grades.appeal_raise(
+        org=org,
+        membership=member(manager),
+        calibration=calibration,
+        department=sales,
+        reason="Target moved",
+    )
+    for user in (hr, executive):
+        login(user)
+        page = client.get(f"/o/{org.slug}/").content.decode()
+        assert "1 appeal of a grade to decide" in page, user
+        assert f"grades/?period={quarter.pk}#grade-{sales.pk}" in page
