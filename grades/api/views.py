@@ -168,10 +168,15 @@ class CalibrationViewSet(OrgViewSet):
     @extend_schema(request=MoveIn, responses=BoardOut)
     @action(detail=True, methods=["post"])
     def move(self, request, org_slug, pk):
+        return self._act(pk, MoveIn, services.calibration_move)
+
+    def _act(self, pk, serializer, service):
+        """One step of the calibration: the body checked by `serializer`, the step taken
+        by the `service`; answers the board as it is now."""
         calibration = self._get(pk)
-        data = MoveIn(data=request.data, context=self.get_serializer_context())
+        data = serializer(data=self.request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        services.calibration_move(
+        service(
             org=self.org,
             membership=self.membership,
             calibration=calibration,
@@ -182,30 +187,12 @@ class CalibrationViewSet(OrgViewSet):
     @extend_schema(request=PublishIn, responses=BoardOut)
     @action(detail=True, methods=["post"])
     def publish(self, request, org_slug, pk):
-        calibration = self._get(pk)
-        data = PublishIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.calibration_publish(
-            org=self.org,
-            membership=self.membership,
-            calibration=calibration,
-            **data.validated_data,
-        )
-        return self._board(pk)
+        return self._act(pk, PublishIn, services.calibration_publish)
 
     @extend_schema(request=ReopenIn, responses=BoardOut)
     @action(detail=True, methods=["post"])
     def reopen(self, request, org_slug, pk):
-        calibration = self._get(pk)
-        data = ReopenIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.calibration_reopen(
-            org=self.org,
-            membership=self.membership,
-            calibration=calibration,
-            **data.validated_data,
-        )
-        return self._board(pk)
+        return self._act(pk, ReopenIn, services.calibration_reopen)
 
 
 class GradeViewSet(OrgViewSet):
