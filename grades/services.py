@@ -172,6 +172,10 @@ def calibration_open(*, org, membership, period) -> Calibration:
         raise ValidationError(
             {"period": [_("This organization does not grade this kind of period.")]}
         )
+    if period.start > timezone.localdate():
+        raise ValidationError(
+            {"period": [_("This period has not started yet: its grades can be calibrated later.")]}
+        )
     existing = Calibration.objects.for_org(org).select_for_update().filter(period=period).first()
     if existing is not None:
         return existing

@@ -382,6 +382,8 @@ SPECTACULAR_SETTINGS = {
         "ReviewStatusEnum": "reviews.models.ReviewStatus",
         "CalibrationStateEnum": "grades.models.CalibrationState",
         "AppealStateEnum": "grades.models.AppealState",
+        "MemberRoleEnum": "departments.models.Role",
+        "StepRoleEnum": "reviews.models.StepRole",
     },
 }
 

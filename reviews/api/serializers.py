@@ -11,6 +11,7 @@ from ..models import (
     Feedback,
     Review,
     ReviewTransition,
+    StepRole,
 )
 
 
@@ -50,7 +51,7 @@ class ReviewStepOut(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     position = serializers.IntegerField(read_only=True)
     role = serializers.ChoiceField(
-        choices=["manager", "hr", "executive"], read_only=True, help_text="Who holds the step."
+        choices=StepRole.choices, read_only=True, help_text="Who holds the step."
     )
     # The metaclass takes declared fields out of the class: `label` does not shadow
     # Field.label at run time, only for the type checker.

@@ -320,3 +320,14 @@ def test_a_saved_scale_replaces_the_default_and_is_audited(org, hr):
 
     # two saves: 3 inserted, then 差 moved up (updated), its old row's position removed
     assert GradeBandEvent.objects.count() >= 5
+
+
+def test_a_period_that_has_not_started_cannot_be_calibrated(org, hr):
+    from metrics.services.periods import periods_generate
+
+    later = next(
+        p for p in periods_generate(org=org, fiscal_year=2099, by=None) if p.kind == "quarter"
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.calibration_open(org=org, membership=member(hr), period=later)
+    assert "period" in refused.value.message_dict
