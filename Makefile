@@ -12,7 +12,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # (tests/dbroles.py).
 TEST_APP_ROLE ?= perfhub_app
 # check --deploy runs with production values (never used to serve anything).
-DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$(shell date +%s)-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH ALLOWED_HOSTS=perfhub.example.com PERFHUB_REQUIRE_SECRET=1
+DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$(shell date +%s)-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH ALLOWED_HOSTS=perfhub.example.com PERFHUB_REQUIRE_SECRET=1 PERFHUB_ENCRYPTION_KEYS=ZGVwbG95LWNoZWNrLW9ubHktbmV2ZXItc2VydmluZyE=
 
 .PHONY: run test install lint format migrate demo worker beat messages serve security typecheck
 

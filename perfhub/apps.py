@@ -8,7 +8,12 @@ class PerfhubConfig(AppConfig):
     verbose_name = "PerfHub"
 
     def ready(self):
+        from django.core import checks
+
         from . import rls  # imports models of every app: only once the registry is ready
+        from .secrets import check_encryption_keys
+
+        checks.register(check_encryption_keys, checks.Tags.security, deploy=True)
 
         # Row-level security, organization-wide foreign keys and the app role's privileges,
         # after every migrate (perfhub.rls): new tables are covered without a code change.

@@ -26,6 +26,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
+# Fernet keys for secrets stored in the database (perfhub/secrets.py); the first encrypts.
+PERFHUB_ENCRYPTION_KEYS = env.list("PERFHUB_ENCRYPTION_KEYS", default=[])
 
 INSTALLED_APPS = [
     "perfhub.apps.PerfhubAdminConfig",  # django.contrib.admin, site seeing every tenant
