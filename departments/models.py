@@ -132,6 +132,42 @@ class Membership(TenantModel):
         return managed_department_ids(org=self.organization_id, user=self.user_id)
 
 
+class IdentityProvider(models.TextChoices):
+    DINGTALK = "dingtalk", _("DingTalk")
+    WECOM = "wecom", _("WeCom")
+    FEISHU = "feishu", _("Feishu")
+    OIDC = "oidc", _("OpenID Connect")
+
+
+class MemberIdentity(TenantModel):
+    """A member's user id on a chat platform or sign-on provider, in one organization: set
+    by the org-chart import (from a DingTalk, WeCom or Feishu contacts export) or by a first
+    single sign-on that matched a verified e-mail. A sign-in by that provider with that id
+    is this user, in this organization only; it never creates a member."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member_identities"
+    )
+    provider = models.CharField(_("platform"), max_length=20, choices=IdentityProvider.choices)
+    uid = models.CharField(_("platform user id"), max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("platform identity")
+        verbose_name_plural = _("platform identities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "provider", "uid"], name="member_identity_unique_uid"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "provider", "user"], name="member_identity_unique_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.uid}"
+
+
 class DepartmentKind(models.TextChoices):
     MANAGEMENT = "management", _("Management")
     BUSINESS = "business", _("Business")
