@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "scorecards",
     "grades",
     "reviews",
+    "discussions",
     "briefings",
     "devtools",
     "accounts",

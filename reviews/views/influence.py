@@ -18,6 +18,7 @@ from metrics import selectors as metric_selectors
 from scorecards.selectors import scorecards as scorecard_selectors
 
 from .. import selectors
+from ..services.feedback import feedback_period_kind
 
 
 @org_view(is_member)
@@ -64,11 +65,28 @@ def influence(request, pk):
             ),
         ):
             correlations.append((label, {**c, "strength": _strength(c["r"])}))
+    # The ratings of the last feedback period, each with its thread (discussions tags).
+    feedback_period = metric_selectors.period_pick(
+        org=request.org,
+        kind=feedback_period_kind(request.org),
+        defaults=(metric_selectors.PICK_ENDED,),
+    )
+    feedback = (
+        list(
+            selectors.feedback_list(
+                org=request.org, period_id=feedback_period.pk, rated_ids=[department.pk]
+            ).order_by("rater_department__code")
+        )
+        if feedback_period
+        else []
+    )
     return render(
         request,
         "reviews/influence.html",
         {
             "department": department,
+            "feedback_period": feedback_period,
+            "feedback": feedback,
             "kind": kind,
             "chart": chart,
             "managements": managements,
