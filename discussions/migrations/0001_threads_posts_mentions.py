@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         ('departments', '0003_invitation'),
         ('metrics', '0005_upload_background_import'),
         ('pghistory', '0007_auto_20250421_0444'),
-        ('reviews', '0009_threads_posts_mentions'),
+        ('reviews', '0009_alter_notification_kind_threads'),
         ('scorecards', '0002_scorecard_comments'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
