@@ -65,18 +65,19 @@ def influence(request, pk):
             ),
         ):
             correlations.append((label, {**c, "strength": _strength(c["r"])}))
-    # The ratings of the last feedback period, each with its thread (discussions tags).
-    feedback_period = metric_selectors.period_pick(
-        org=request.org,
-        kind=feedback_period_kind(request.org),
-        defaults=(metric_selectors.PICK_ENDED,),
-    )
-    feedback = (
-        list(
-            selectors.feedback_list(
-                org=request.org, period_id=feedback_period.pk, rated_ids=[department.pk]
-            ).order_by("rater_department__code")
+    # The ratings of a feedback period (?period=, else the last this department was rated
+    # in), each with its thread (the discussions template tags).
+    received = selectors.feedback_list(org=request.org, rated_ids=[department.pk])
+    feedback_period = None
+    if request.GET.get("period"):
+        feedback_period = metric_selectors.period_pick(
+            org=request.org, wanted=request.GET.get("period"), kind=feedback_period_kind(request.org)
         )
+    else:
+        latest = received.order_by("-period__start").first()
+        feedback_period = latest.period if latest else None
+    feedback = (
+        list(received.filter(period=feedback_period).order_by("rater_department__code"))
         if feedback_period
         else []
     )
