@@ -136,6 +136,7 @@ def thread_views(*, org, membership, subjects: list[Subject]) -> list[ThreadView
         side = sides.get(view.subject.rater_department_id, frozenset())
         top: dict[int, Post] = {}
         for post in by_thread[view.thread.pk]:
+            post.thread = view.thread  # loaded above: no query per post
             post.hidden = author_hidden(
                 subject=view.subject, author_id=post.author_id, viewer=membership, rating_side=side
             )
