@@ -74,8 +74,8 @@
       var name = document.createElement("span");
       name.textContent = member.name;
       var handle = document.createElement("span");
-      handle.className = "text-body-secondary ms-1";
-      handle.textContent = "@" + member.username;
+      // Plain text colour: a muted one fails the contrast on the highlighted option.
+      handle.textContent = " @" + member.username;
       item.appendChild(name);
       item.appendChild(handle);
       item.addEventListener("mousedown", function (event) {
