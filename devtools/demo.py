@@ -599,21 +599,21 @@ def _demo_threads(org, users, departments, months) -> None:
     month = months[-2]  # the last month that has ended
 
     def member(username):
-        return Membership.objects.for_org(org).select_related("organization").get(
-            user=users[username]
+        return (
+            Membership.objects.for_org(org).select_related("organization").get(user=users[username])
         )
 
-    revenue = m_selectors.kpi_list(org=org, department=departments["sales"]).filter(
-        indicator__code="sales_revenue"
-    ).first()
-    feedback = (
-        review_selectors.feedback_list(
-            org=org,
-            period_id=month.pk,
-            rater_ids=[departments["sales"].pk],
-            rated_ids=[departments["hr"].pk],
-        ).first()
+    revenue = (
+        m_selectors.kpi_list(org=org, department=departments["sales"])
+        .filter(indicator__code="sales_revenue")
+        .first()
     )
+    feedback = review_selectors.feedback_list(
+        org=org,
+        period_id=month.pk,
+        rater_ids=[departments["sales"].pk],
+        rated_ids=[departments["hr"].pk],
+    ).first()
     goal = goal_selectors.goal_list(org=org).first()
     t = _THREAD_TEXTS
     threads = [

@@ -42,7 +42,9 @@ class Thread(TenantModel):
     feedback = models.ForeignKey(
         Feedback, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    goal = models.ForeignKey(Goal, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    goal = models.ForeignKey(
+        Goal, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField()
 
     class Meta:

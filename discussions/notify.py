@@ -49,9 +49,9 @@ def post_notify(*, org, subject: Subject, post, parent, mentioned: list) -> int:
     }
     side = frozenset()
     if subject.rater_department_id is not None:
-        side = selectors.rating_side_ids(
-            org=org, department_ids=[subject.rater_department_id]
-        ).get(subject.rater_department_id, frozenset())
+        side = selectors.rating_side_ids(org=org, department_ids=[subject.rater_department_id]).get(
+            subject.rater_department_id, frozenset()
+        )
     url = thread_link(org, subject) + f"#post-{post.pk}"
     sent = 0
     for pk, (kind, user) in wanted.items():

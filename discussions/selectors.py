@@ -47,13 +47,12 @@ def audience_user_ids(*, org, subject: Subject) -> set[int]:
         .values("ancestor_id")
     )
     managers = (
-        DepartmentManager.objects.for_org(org)
-        .filter(department_id__in=ancestors)
-        .values("user_id")
+        DepartmentManager.objects.for_org(org).filter(department_id__in=ancestors).values("user_id")
     )
     return set(
-        members.filter(Q(role__in=ALL_SEEING) | Q(role=Role.MANAGER, user_id__in=managers))
-        .values_list("user_id", flat=True)
+        members.filter(
+            Q(role__in=ALL_SEEING) | Q(role=Role.MANAGER, user_id__in=managers)
+        ).values_list("user_id", flat=True)
     )
 
 
@@ -68,9 +67,11 @@ def rating_side_ids(*, org, department_ids) -> dict[int, frozenset[int]]:
         .values_list("ancestor_id", "descendant_id")
     )
     by_department: dict[int, set[int]] = defaultdict(set)
-    for department_id, user_id in DepartmentManager.objects.for_org(org).filter(
-        department_id__in={a for a, _d in closures}
-    ).values_list("department_id", "user_id"):
+    for department_id, user_id in (
+        DepartmentManager.objects.for_org(org)
+        .filter(department_id__in={a for a, _d in closures})
+        .values_list("department_id", "user_id")
+    ):
         by_department[department_id].add(user_id)
     found: dict[int, set[int]] = defaultdict(set)
     for ancestor, descendant in closures:

@@ -148,8 +148,7 @@ def _feedback(org, feedback) -> Subject:
             "rated": feedback.rated_department.display_name,
             "period": feedback.period.label,
         },
-        url=reverse("feedback", args=[org.slug])
-        + f"?period={feedback.period_id}",
+        url=reverse("feedback", args=[org.slug]) + f"?period={feedback.period_id}",
         department_ids=(feedback.rated_department_id, feedback.rater_department_id),
         fields={
             "feedback": feedback,

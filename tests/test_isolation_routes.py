@@ -15,10 +15,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from briefings.models import Briefing
+from departments.invitations import invitation_create
 from departments.models import Membership
 from discussions.services import post_add
 from discussions.subjects import subject_of
-from departments.invitations import invitation_create
 from grades.models import Calibration, GradeAppeal
 from metrics.models import Actual, Upload
 from perfhub.rls import tenant_tables

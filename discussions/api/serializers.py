@@ -45,7 +45,10 @@ class PostOut(serializers.Serializer):
     def get_mentions(self, post) -> list[dict]:
         # Loaded with the posts (selectors.thread_views), never a query per row.
         return MemberOut(
-            [{"username": u.username, "name": PersonName().to_representation(u)} for u in post.mentioned],
+            [
+                {"username": u.username, "name": PersonName().to_representation(u)}
+                for u in post.mentioned
+            ],
             many=True,
         ).data
 

@@ -71,7 +71,9 @@ def influence(request, pk):
     feedback_period = None
     if request.GET.get("period"):
         feedback_period = metric_selectors.period_pick(
-            org=request.org, wanted=request.GET.get("period"), kind=feedback_period_kind(request.org)
+            org=request.org,
+            wanted=request.GET.get("period"),
+            kind=feedback_period_kind(request.org),
         )
     else:
         latest = received.order_by("-period__start").first()

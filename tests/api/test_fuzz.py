@@ -37,9 +37,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts.services import token_create
+from departments.models import Membership
 from discussions.services import post_add
 from discussions.subjects import subject_of
-from departments.models import Membership
 from grades.services import appeal_raise, calibration_open, calibration_publish
 from metrics.services.actuals import ActualInput, actuals_save
 from scorecards.rollup import recalculate

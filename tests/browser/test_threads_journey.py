@@ -34,7 +34,9 @@ def test_a_manager_replies_with_a_mention_picked_from_the_autocomplete(
     zh = lang == "zh-hans"
     typed, hr_name = ("李", "李娜") if zh else ("h", "李娜")
     text = "请协助核对回款数据。" if zh else "please help check the collections figures."
-    changed = "请本周内协助核对回款数据。" if zh else "please check the collections figures this week."
+    changed = (
+        "请本周内协助核对回款数据。" if zh else "please check the collections figures this week."
+    )
     context = new_context(browser, stack, lang, viewport={"width": 375, "height": 800})
     page = context.new_page()
     v = Visitor(page, stack, axe_source, lang)

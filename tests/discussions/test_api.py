@@ -21,18 +21,24 @@ def _add(org, user, subject, text, **kwargs):
     return post_add(org=org, membership=membership(org, user), subject=subject, text=text, **kwargs)
 
 
-def test_a_manager_posts_replies_edits_and_deletes_through_the_api(api, org, manager, hr, kpi, month):
+def test_a_manager_posts_replies_edits_and_deletes_through_the_api(
+    api, org, manager, hr, kpi, month
+):
     mail.outbox.clear()
     ref = subject_of("kpi", org, kpi, month).ref
     client = api(manager)
-    created = client.post(_base(org) + "posts/", {"subject": ref, "text": "Why? @harry-hr"}, format="json")
+    created = client.post(
+        _base(org) + "posts/", {"subject": ref, "text": "Why? @harry-hr"}, format="json"
+    )
     assert created.status_code == 201, created.json()
     body = created.json()
     assert body["subject"] == ref and body["author"] == "mona-manager" and body["parent"] is None
     assert body["mentions"] == [{"username": "harry-hr", "name": "harry-hr"}]
     assert [m.to for m in mail.outbox] == [["harry-hr@example.com"]]
     reply = api(hr).post(
-        _base(org) + "posts/", {"subject": ref, "text": "Because", "parent": body["id"]}, format="json"
+        _base(org) + "posts/",
+        {"subject": ref, "text": "Because", "parent": body["id"]},
+        format="json",
     )
     assert reply.status_code == 201 and reply.json()["parent"] == body["id"]
     listed = client.get(_base(org) + "posts/", {"subject": ref}).json()
@@ -64,7 +70,9 @@ def test_a_manager_posts_replies_edits_and_deletes_through_the_api(api, org, man
     ],
 )
 def test_bad_input_is_refused_naming_the_field(api, org, manager, kpi, month, body, field):
-    body = {k: (subject_of("kpi", org, kpi, month).ref if v == "KPI" else v) for k, v in body.items()}
+    body = {
+        k: (subject_of("kpi", org, kpi, month).ref if v == "KPI" else v) for k, v in body.items()
+    }
     answer = api(manager).post(_base(org) + "posts/", body, format="json")
     assert answer.status_code == 400 and field in answer.json(), answer.json()
     assert not Post.objects.for_org(org).exists()
@@ -80,26 +88,47 @@ def test_roles_and_isolation(api, org, other_org, role_users, hr_manager, kpi, m
     # A manager of another department: the subject is forbidden, its posts not found.
     other = api(hr_manager)
     assert other.get(_base(org) + "posts/", {"subject": subject.ref}).status_code == 403
-    assert other.post(_base(org) + "posts/", {"subject": subject.ref, "text": "x"}, format="json").status_code == 403
+    assert (
+        other.post(
+            _base(org) + "posts/", {"subject": subject.ref, "text": "x"}, format="json"
+        ).status_code
+        == 403
+    )
     assert other.get(_base(org) + f"posts/{post.pk}/").status_code == 404
     assert other.get(_base(org) + "threads/").json()["results"] == []
     # Another organization's member learns nothing; their own org does not name our objects.
     stranger = api(outsider)
-    for url in ("threads/", f"posts/?subject={subject.ref}", f"posts/{post.pk}/", "mention-candidates/?q=h"):
+    for url in (
+        "threads/",
+        f"posts/?subject={subject.ref}",
+        f"posts/{post.pk}/",
+        "mention-candidates/?q=h",
+    ):
         assert stranger.get(_base(org) + url).status_code == 404
     assert stranger.get(_base(other_org) + f"posts/{post.pk}/").status_code == 404
     assert stranger.get(_base(other_org) + "posts/", {"subject": subject.ref}).status_code == 404
-    assert stranger.patch(_base(org) + f"posts/{post.pk}/", {"text": "x"}, format="json").status_code == 404
+    assert (
+        stranger.patch(_base(org) + f"posts/{post.pk}/", {"text": "x"}, format="json").status_code
+        == 404
+    )
     assert stranger.delete(_base(org) + f"posts/{post.pk}/").status_code == 404
     post.refresh_from_db()
     assert post.text == "HR's" and not post.is_deleted
 
 
-def test_the_rated_department_reads_raters_posts_without_their_names(api, org, manager, hr_manager, hr, feedback):
+def test_the_rated_department_reads_raters_posts_without_their_names(
+    api, org, manager, hr_manager, hr, feedback
+):
     subject = subject_of("feedback", org, feedback)
     _add(org, manager, subject, "Slow answers")
-    rated = api(hr_manager).get(_base(org) + "posts/", {"subject": subject.ref}).json()["results"][0]
-    assert rated["author"] is None and rated["author_hidden"] and rated["author_name"] == "Rating department"
+    rated = (
+        api(hr_manager).get(_base(org) + "posts/", {"subject": subject.ref}).json()["results"][0]
+    )
+    assert (
+        rated["author"] is None
+        and rated["author_hidden"]
+        and rated["author_name"] == "Rating department"
+    )
     seen = api(hr).get(_base(org) + "posts/", {"subject": subject.ref}).json()["results"][0]
     assert seen["author"] == "mona-manager" and not seen["author_hidden"]
 

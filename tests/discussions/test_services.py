@@ -33,7 +33,9 @@ def _add(org, user, subject, text, **kwargs):
 
 def test_a_reference_names_a_subject_of_the_organization_only(org, other_org, kpi, month):
     subject = subject_load(org=org, ref=f"kpi-{kpi.pk}-{month.pk}")
-    assert subject.ref == f"kpi-{kpi.pk}-{month.pk}" and subject.department_ids == (kpi.department_id,)
+    assert subject.ref == f"kpi-{kpi.pk}-{month.pk}" and subject.department_ids == (
+        kpi.department_id,
+    )
     with pytest.raises(Http404):
         subject_load(org=other_org, ref=f"kpi-{kpi.pk}-{month.pk}")
     for bad in ("", "kpi", "kpi-1", "kpi-1-2-3", "nope-1", "kpi-a-1", "goal-1-2"):
@@ -58,7 +60,9 @@ def test_whoever_sees_the_department_may_post_and_no_one_else(
     assert Thread.objects.for_org(org).count() == 1
 
 
-def test_the_audience_is_exactly_who_can_see(org, admin, hr, executive, manager, hr_manager, kpi, month, feedback, goal):
+def test_the_audience_is_exactly_who_can_see(
+    org, admin, hr, executive, manager, hr_manager, kpi, month, feedback, goal
+):
     users = [admin, hr, executive, manager, hr_manager]
     for subject in (
         subject_of("kpi", org, kpi, month),
@@ -109,7 +113,9 @@ def test_a_reply_must_answer_a_live_post_of_the_same_thread(org, manager, kpi, m
     ("text", "field_message"),
     [("   ", "Write something first"), ("x" * 4001, "At most 4000"), ("a\x00b", "control")],
 )
-def test_bad_text_is_refused_by_name_and_nothing_is_saved(org, manager, kpi, month, text, field_message):
+def test_bad_text_is_refused_by_name_and_nothing_is_saved(
+    org, manager, kpi, month, text, field_message
+):
     with pytest.raises(ValidationError) as refused:
         _add(org, manager, subject_of("kpi", org, kpi, month), text)
     assert field_message in " ".join(refused.value.message_dict["text"])
@@ -130,14 +136,20 @@ def test_mention_parsing_finds_members_in_english_and_chinese_text():
 def test_mentions_are_recorded_and_notified_once(org, manager, hr, executive, kpi, month):
     subject = subject_of("kpi", org, kpi, month)
     post = _add(org, manager, subject, "@harry-hr and @eve-exec: look. @harry-hr again")
-    assert {m.user_id for m in Mention.objects.for_org(org).filter(post=post)} == {hr.pk, executive.pk}
+    assert {m.user_id for m in Mention.objects.for_org(org).filter(post=post)} == {
+        hr.pk,
+        executive.pk,
+    }
     assert sorted(m.to[0] for m in mail.outbox) == ["eve-exec@example.com", "harry-hr@example.com"]
     assert "mona-manager mentioned you" in mail.outbox[0].body
     assert f"?subject={subject.ref}#post-{post.pk}" in mail.outbox[0].body
     # Editing the post (the mentions unchanged) tells nobody again.
     mail.outbox.clear()
     post_edit(
-        org=org, membership=membership(org, manager), subject=subject, post=post,
+        org=org,
+        membership=membership(org, manager),
+        subject=subject,
+        post=post,
         text="@harry-hr and @eve-exec: please look.",
     )
     assert mail.outbox == []
@@ -174,7 +186,9 @@ def test_a_member_who_turned_the_kind_off_is_not_told(org, manager, hr, kpi, mon
 def test_the_author_edits_and_the_history_keeps_each_version(org, manager, hr, kpi, month):
     subject = subject_of("kpi", org, kpi, month)
     post = _add(org, manager, subject, "First")
-    post_edit(org=org, membership=membership(org, manager), subject=subject, post=post, text="Second")
+    post_edit(
+        org=org, membership=membership(org, manager), subject=subject, post=post, text="Second"
+    )
     post.refresh_from_db()
     assert post.text == "Second" and post.edited_at is not None
     history = selectors.post_history(org=org, post=post)
@@ -199,7 +213,9 @@ def test_a_deleted_post_shows_as_deleted_and_keeps_its_history(org, manager, hr,
     assert view.posts[0].is_deleted and len(view.posts[0].thread_replies) == 1
     assert view.count == 1
     with pytest.raises(ValidationError, match="deleted"):
-        post_edit(org=org, membership=membership(org, manager), subject=subject, post=post, text="Back")
+        post_edit(
+            org=org, membership=membership(org, manager), subject=subject, post=post, text="Back"
+        )
 
 
 # --- Anonymity ------------------------------------------------------------------------------

@@ -44,7 +44,9 @@ def test_a_next_outside_the_organization_is_ignored(login, org, manager, kpi, mo
         assert answer.url.startswith(_url(org, subject) + "#post-")
 
 
-def test_the_thread_page_answers_each_role(login, org, role_users, hr_manager, kpi, month, other_org):
+def test_the_thread_page_answers_each_role(
+    login, org, role_users, hr_manager, kpi, month, other_org
+):
     subject = subject_of("kpi", org, kpi, month)
     for role in ("admin", "hr", "manager", "executive"):
         assert login(role_users[role]).get(_url(org, subject)).status_code == 200, role
@@ -54,7 +56,10 @@ def test_the_thread_page_answers_each_role(login, org, role_users, hr_manager, k
     assert forbidden.post(_url(org, subject), {"text": "x"}).status_code == 403
     assert not Post.objects.for_org(org).exists()
     for ref in ("kpi-999999-1", "nonsense", "", f"kpi-{kpi.pk}"):
-        assert login(role_users["hr"]).get(f"/o/{org.slug}/discussions/?subject={ref}").status_code == 404
+        assert (
+            login(role_users["hr"]).get(f"/o/{org.slug}/discussions/?subject={ref}").status_code
+            == 404
+        )
 
 
 def test_an_empty_post_is_refused_with_the_field_named(login, org, manager, kpi, month):
@@ -95,17 +100,26 @@ def test_the_author_edits_and_deletes_and_others_cannot(login, org, manager, hr,
     assert client.get(delete).status_code == 405
 
 
-def test_a_post_of_a_thread_one_may_not_see_is_not_found(login, org, manager, hr_manager, kpi, month):
+def test_a_post_of_a_thread_one_may_not_see_is_not_found(
+    login, org, manager, hr_manager, kpi, month
+):
     post = _add(org, manager, subject_of("kpi", org, kpi, month), "Sales only")
-    assert login(hr_manager).get(f"/o/{org.slug}/discussions/posts/{post.pk}/edit/").status_code == 404
+    assert (
+        login(hr_manager).get(f"/o/{org.slug}/discussions/posts/{post.pk}/edit/").status_code == 404
+    )
 
 
-def test_the_autocomplete_lists_members_of_the_organization_only(login, org, manager, hr, hr_manager, outsider):
+def test_the_autocomplete_lists_members_of_the_organization_only(
+    login, org, manager, hr, hr_manager, outsider
+):
     client = login(manager)
     found = client.get(f"/o/{org.slug}/discussions/mentions/?q=h").json()["members"]
     assert [m["username"] for m in found] == ["harry-hr", "helen-hrm"]
     assert found[1]["name"] == "Helen Ho"
-    assert client.get(f"/o/{org.slug}/discussions/mentions/?q=ho").json()["members"][0]["username"] == "helen-hrm"
+    assert (
+        client.get(f"/o/{org.slug}/discussions/mentions/?q=ho").json()["members"][0]["username"]
+        == "helen-hrm"
+    )
     assert client.get(f"/o/{org.slug}/discussions/mentions/?q=oscar").json()["members"] == []
     assert client.get(f"/o/{org.slug}/discussions/mentions/?q=").json()["members"] == []
     assert login(outsider).get(f"/o/{org.slug}/discussions/mentions/?q=h").status_code == 404
@@ -126,19 +140,32 @@ def test_hostile_text_and_names_are_escaped(login, org, manager, hr, kpi, month)
     assert f'nonce="{answer.context["CSP_NONCE"]}"' in page and "perfhub/mentions.js" in page
 
 
-def test_the_scorecard_and_review_pages_show_the_scorecards_thread(login, org, manager, sales, month):
+def test_the_scorecard_and_review_pages_show_the_scorecards_thread(
+    login, org, manager, sales, month
+):
     subject = subject_of("scorecard", org, sales, month)
     _add(org, manager, subject, "About the whole card")
     client = login(manager)
-    assert "About the whole card" in client.get(f"/o/{org.slug}/scorecards/{sales.pk}/?period={month.pk}").content.decode()
+    assert (
+        "About the whole card"
+        in client.get(f"/o/{org.slug}/scorecards/{sales.pk}/?period={month.pk}").content.decode()
+    )
     org.review_frequency = "month"
     org.save()
-    assert "About the whole card" in client.get(f"/o/{org.slug}/reviews/{sales.pk}/?period={month.pk}").content.decode()
+    assert (
+        "About the whole card"
+        in client.get(f"/o/{org.slug}/reviews/{sales.pk}/?period={month.pk}").content.decode()
+    )
 
 
 def test_goals_and_feedback_link_their_threads(login, org, hr, manager, goal, feedback):
-    assert f"?subject=goal-{goal.pk}" in login(hr).get(f"/o/{org.slug}/goals/?period={goal.period_id}").content.decode()
-    page = login(manager).get(f"/o/{org.slug}/feedback/?period={feedback.period_id}").content.decode()
+    assert (
+        f"?subject=goal-{goal.pk}"
+        in login(hr).get(f"/o/{org.slug}/goals/?period={goal.period_id}").content.decode()
+    )
+    page = (
+        login(manager).get(f"/o/{org.slug}/feedback/?period={feedback.period_id}").content.decode()
+    )
     assert f"?subject=feedback-{feedback.pk}" in page
 
 
@@ -162,7 +189,10 @@ def _thread_of(org, users, subject, size):
         post = _add(org, author, subject, f"Post {n} @harry-hr")
         reply = _add(org, users[(n + 1) % len(users)], subject, f"Reply {n}", parent_id=post.pk)
         post_edit(
-            org=org, membership=membership(org, author), subject=subject, post=post,
+            org=org,
+            membership=membership(org, author),
+            subject=subject,
+            post=post,
             text=f"Post {n} edited @eve-exec",
         )
         assert reply.parent_id == post.pk
@@ -213,9 +243,19 @@ def test_the_influence_view_costs_the_same_for_one_or_many_feedback_threads(
     for n in range(4):
         rater = sales if n == 0 else make_department(org, code=f"biz{n}")
         feedback = Feedback.objects.create(
-            organization=org, period=month, rater_department=rater, rated_department=hr_dept, rating=4
+            organization=org,
+            period=month,
+            rater_department=rater,
+            rated_department=hr_dept,
+            rating=4,
         )
-        subject = subject_of("feedback", org, Feedback.objects.for_org(org).select_related("period", "rater_department", "rated_department").get(pk=feedback.pk))
+        subject = subject_of(
+            "feedback",
+            org,
+            Feedback.objects.for_org(org)
+            .select_related("period", "rater_department", "rated_department")
+            .get(pk=feedback.pk),
+        )
         post = _add(org, hr, subject, f"Thanks {n}")
         _add(org, hr_manager, subject, "Reply", parent_id=post.pk)
         if n in (0, 3):
