@@ -7,6 +7,8 @@ stays, its text is emptied) by their author only; every version is kept by trigg
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pghistory
 from django.conf import settings
 from django.db import models
@@ -79,6 +81,14 @@ class Post(TenantModel):
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
+    # Set for one viewer by discussions.selectors.thread_views (not columns).
+    hidden: bool  # the author is not shown to this viewer (selectors.author_hidden)
+    mine: bool
+    html: str  # the text, escaped, mentions marked
+    mentioned: list
+    versions: list  # earlier versions (PostEvent), newest first
+    thread_replies: list
+
     class Meta:
         verbose_name = _("post")
         verbose_name_plural = _("posts")
@@ -91,6 +101,10 @@ class Post(TenantModel):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+# The history rows of posts (the model django-pghistory made above), named for imports.
+PostEvent: Any = cast(Any, Post).pgh_event_model
 
 
 class Mention(TenantModel):

@@ -6,6 +6,8 @@ department) stays hidden in the e-mail."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -15,7 +17,7 @@ from reviews.notifications import send_once
 from . import selectors
 from .subjects import Subject
 
-TEMPLATES = {
+TEMPLATES: dict[str, str] = {
     NotificationKind.THREAD_MENTION: "discussions/email/thread_mention.txt",
     NotificationKind.THREAD_REPLY: "discussions/email/thread_reply.txt",
 }
@@ -32,7 +34,7 @@ def thread_link(org, subject: Subject) -> str:
 def post_notify(*, org, subject: Subject, post, parent, mentioned: list) -> int:
     """Tell the author of `parent` (a reply) and the `mentioned` users about the post, one
     e-mail each (the reply's when both): returns the number sent."""
-    wanted: dict[int, tuple[str, object]] = {}
+    wanted: dict[int, tuple[str, Any]] = {}
     for user in mentioned:
         wanted[user.pk] = (NotificationKind.THREAD_MENTION, user)
     if parent is not None and parent.author_id is not None:
@@ -47,7 +49,7 @@ def post_notify(*, org, subject: Subject, post, parent, mentioned: list) -> int:
     viewers = {
         m.user_id: m for m in Membership.objects.for_org(org).filter(user_id__in=list(wanted))
     }
-    side = frozenset()
+    side: frozenset[int] = frozenset()
     if subject.rater_department_id is not None:
         side = selectors.rating_side_ids(org=org, department_ids=[subject.rater_department_id]).get(
             subject.rater_department_id, frozenset()

@@ -134,7 +134,7 @@ def thread_views(*, org, membership, subjects: list[Subject]) -> list[ThreadView
         view.thread = threads.get(view.subject.ref)
         if view.thread is None:
             continue
-        side = sides.get(view.subject.rater_department_id, frozenset())
+        side = sides.get(view.subject.rater_department_id or 0, frozenset())
         top: dict[int, Post] = {}
         for post in by_thread[view.thread.pk]:
             post.thread = view.thread  # loaded above: no query per post

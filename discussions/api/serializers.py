@@ -20,7 +20,7 @@ class PostOut(serializers.Serializer):
     id = serializers.IntegerField()
     thread = serializers.IntegerField(source="thread_id")
     subject = serializers.CharField(source="thread.key", help_text="e.g. kpi-12-3")
-    parent = serializers.IntegerField(
+    parent = serializers.IntegerField(  # type: ignore[assignment]  # Field.parent in the stubs
         source="parent_id", allow_null=True, help_text="The post answered; null for a post."
     )
     author = serializers.SerializerMethodField(help_text="Username; null when hidden or gone.")
@@ -42,15 +42,12 @@ class PostOut(serializers.Serializer):
             return _("Rating department")
         return PersonName().to_representation(post.author)
 
-    def get_mentions(self, post) -> list[dict]:
+    def get_mentions(self, post) -> list[dict[str, str]]:
         # Loaded with the posts (selectors.thread_views), never a query per row.
-        return MemberOut(
-            [
-                {"username": u.username, "name": PersonName().to_representation(u)}
-                for u in post.mentioned
-            ],
-            many=True,
-        ).data
+        return [
+            {"username": u.username, "name": PersonName().to_representation(u)}
+            for u in post.mentioned
+        ]
 
 
 class VersionOut(serializers.Serializer):
@@ -82,7 +79,7 @@ class PostIn(StrictInput, serializers.Serializer):
         "<period>, feedback-<feedback>, goal-<goal>.",
     )
     text = serializers.CharField(max_length=POST_MAX)
-    parent = serializers.IntegerField(
+    parent = serializers.IntegerField(  # type: ignore[assignment]  # Field.parent in the stubs
         required=False, allow_null=True, default=None, help_text="The post to reply to."
     )
 

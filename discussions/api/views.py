@@ -35,7 +35,10 @@ class ThreadViewSet(OrgViewSet):
     """The threads of the subjects the caller may see, the most recently active first."""
 
     serializer_class = ThreadOut
-    schema_model = Thread
+
+    @property
+    def schema_model(self):
+        return Thread
 
     def scoped_queryset(self):
         return selectors.thread_list(
@@ -55,7 +58,11 @@ class PostViewSet(OrgViewSet):
     writes; a post's author edits and deletes it (deleted: shown as such, its history kept)."""
 
     serializer_class = PostOut
-    schema_model = Post
+
+    @property
+    def schema_model(self):
+        return Post
+
     write_predicate = staticmethod(is_member)  # the services check the subject and author
 
     def scoped_queryset(self):
@@ -132,7 +139,10 @@ class MentionCandidateViewSet(OrgViewSet):
 
     serializer_class = MemberOut
     pagination_class = None
-    schema_model = Thread
+
+    @property
+    def schema_model(self):
+        return Thread
 
     def scoped_queryset(self):
         return Thread.objects.for_org(self.org).none()
