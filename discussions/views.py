@@ -73,6 +73,10 @@ def discussion(request):
         else:
             messages.success(request, _("Posted."))
             return redirect(_back(request, _thread_url(request, subject)) + f"#post-{post.pk}")
+    # The banner's links go to the text box the refused post was typed in.
+    parent = request.POST.get("parent") or ""
+    box = f"reply-{parent}-text" if parent.isdigit() else f"thread-{subject.ref}-text"
+    form.error_anchors = {"text": box, "parent": box}
     view = selectors.thread_views(
         org=request.org, membership=request.membership, subjects=[subject]
     )[0]
