@@ -303,6 +303,8 @@ class NotificationKind(models.TextChoices):
     GRADE_APPEAL = "grade_appeal", _("Appeals of grades and their decisions")
     BRIEFING = "briefing", _("The monthly briefing book (executives)")
     REVIEW_STEP = "review_step", _("A review reaches a step you hold")
+    THREAD_MENTION = "thread_mention", _("Someone mentions you in a discussion")
+    THREAD_REPLY = "thread_reply", _("A reply to your post in a discussion")
 
 
 class Profile(models.Model):

@@ -16,6 +16,8 @@ from departments import selectors as dept_selectors
 from departments import services as dept_services
 from departments.models import Department, Membership, Organization, Role
 from departments.selectors import managed_department_ids
+from discussions.services import post_add
+from discussions.subjects import subject_of
 from grades import rules as grade_rules
 from grades import selectors as grade_selectors
 from grades import services as grade_services
@@ -28,9 +30,11 @@ from metrics.services.actuals import ActualInput, actuals_save
 from metrics.services.periods import period_lock, periods_generate
 from metrics.services.templates import template_apply
 from perfhub import tenancy
+from reviews import selectors as review_selectors
 from reviews.services.feedback import feedback_save
 from reviews.services.reviews import review_save, review_transition
 from scorecards import rollup
+from scorecards.selectors import goals as goal_selectors
 from scorecards.services import goal_save
 
 DEMO_SLUG = "demo"
@@ -221,6 +225,7 @@ def _ensure_demo_data(org: Organization, users: dict, departments: dict[str, Dep
     for month in months[:-3]:  # older months are closed
         period_lock(period=month, by=users["hr"], reason="")
     _demo_goals(org, users, kpis, today)
+    _demo_threads(org, users, departments, months)
 
 
 def _demo_goals(org, users, kpis, today) -> None:
@@ -568,6 +573,79 @@ def _demo_moves(board, limit: int = 2) -> list[tuple[Department, str, str]]:
 
 # Every bilingual text the demo writes: data, not interface (the browser journeys leave them
 # out of their "no English left in a Chinese page" check).
+# Discussion threads (issue 19): (subject, author, mention, text), a reply answering the post
+# before it. The mention is put before the text: pages show it as the member's name.
+_THREAD_TEXTS = (
+    "本月回款延迟，已在跟进重点客户。/ Collections slipped this month; we are following up "
+    "key accounts.",
+    "请在周五前给出回款计划。/ Please send the collections plan by Friday.",
+    "好的，周四前发出。/ Will do, by Thursday.",
+    "质量合格率连续两个月下滑，请说明原因。/ The pass rate has slipped two months running: "
+    "what happened?",
+    "新产线调试中，下月恢复。/ The new line is being tuned; it recovers next month.",
+    "招聘进度太慢，两个岗位空缺两个月了。/ Hiring is too slow: two posts have been open for "
+    "two months.",
+    "已增加两家招聘渠道，下月补齐。/ We added two hiring channels; both posts are filled next "
+    "month.",
+    "各部门请每月同步进展。/ Every department: please share progress monthly.",
+)
+
+
+def _demo_threads(org, users, departments, months) -> None:
+    """A few bilingual threads with replies and mentions: on Sales' revenue last month, on
+    Production's scorecard, on a feedback entry of Sales on HR (HR answers) and on a goal."""
+    if len(months) < 2:
+        return
+    month = months[-2]  # the last month that has ended
+
+    def member(username):
+        return (
+            Membership.objects.for_org(org).select_related("organization").get(user=users[username])
+        )
+
+    revenue = (
+        m_selectors.kpi_list(org=org, department=departments["sales"])
+        .filter(indicator__code="sales_revenue")
+        .first()
+    )
+    feedback = review_selectors.feedback_list(
+        org=org,
+        period_id=month.pk,
+        rater_ids=[departments["sales"].pk],
+        rated_ids=[departments["hr"].pk],
+    ).first()
+    goal = goal_selectors.goal_list(org=org).first()
+    t = _THREAD_TEXTS
+    threads = [
+        (
+            subject_of("kpi", org, revenue, month) if revenue else None,
+            [("manager", "", t[0]), ("executive", "@manager ", t[1]), ("manager", "", t[2])],
+        ),
+        (
+            subject_of("scorecard", org, departments["production"], month),
+            [("executive", "@chen.jing ", t[3]), ("chen.jing", "", t[4])],
+        ),
+        (
+            subject_of("feedback", org, feedback) if feedback else None,
+            [("manager", "", t[5]), ("hr", "", t[6])],
+        ),
+        (subject_of("goal", org, goal) if goal else None, [("executive", "", t[7])]),
+    ]
+    for subject, posts in threads:
+        if subject is None:
+            continue
+        first = None
+        for username, mention, text in posts:
+            post = post_add(
+                org=org,
+                membership=member(username),
+                subject=subject,
+                text=mention + text,
+                parent_id=first.pk if first else None,
+            )
+            first = first or post
+
+
 DEMO_TEXTS = tuple(
     t
     for t in (
@@ -579,6 +657,7 @@ DEMO_TEXTS = tuple(
         _MOVE_UP,
         _MOVE_DOWN,
         _OVERRIDE,
+        *_THREAD_TEXTS,
     )
     if t
 )

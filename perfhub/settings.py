@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "scorecards",
     "grades",
     "reviews",
+    "discussions",
     "briefings",
     "devtools",
     "accounts",

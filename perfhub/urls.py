@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.api import obtain_token
 from briefings.urls import urlpatterns as briefings_pages
 from departments.urls import org_urlpatterns as department_pages
+from discussions.urls import urlpatterns as discussions_pages
 from grades.urls import urlpatterns as grades_pages
 from metrics.urls import urlpatterns as metrics_pages
 from reviews.urls import urlpatterns as reviews_pages
@@ -24,6 +25,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("reviews.api.urls")),
     path("", include("grades.api.urls")),
     path("", include("briefings.api.urls")),
+    path("", include("discussions.api.urls")),
     re_path(r"^.*$", api_not_found),
 ]
 
@@ -34,6 +36,7 @@ org_pages = [
     *grades_pages,
     *reviews_pages,
     *briefings_pages,
+    *discussions_pages,
 ]
 
 urlpatterns = [

@@ -16,6 +16,9 @@ from rest_framework.test import APIClient
 
 from briefings.models import Briefing
 from departments.invitations import invitation_create
+from departments.models import Membership
+from discussions.services import post_add
+from discussions.subjects import subject_of
 from grades.models import Calibration, GradeAppeal
 from metrics.models import Actual, Upload
 from perfhub.rls import tenant_tables
@@ -45,6 +48,7 @@ PK_BY_SEGMENT = {
     "comments": "comment",  # a comment on a scorecard
     "grades": "calibration",  # a period's calibrated grades
     "briefings": "briefing",  # a briefing book
+    "posts": "post",  # a post in a discussion thread
 }
 # Where the API names something else than the page of the same segment.
 API_PK_BY_SEGMENT = {
@@ -165,6 +169,7 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
         "briefing": Briefing.objects.create(
             organization=org, period=month, language="en", state="done", pdf=b"%PDF-1.7 x"
         ),
+        "post": _post(org, kpi, month),
         "feedback": Feedback.objects.create(
             organization=org,
             period=month,
@@ -175,9 +180,13 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
     }
 
 
-def org_membership(org, user):
-    from departments.models import Membership
+def _post(org, kpi, month):
+    subject = subject_of("kpi", org, kpi, month)
+    hr = Membership.objects.for_org(org).select_related("organization").get(role="hr")
+    return post_add(org=org, membership=hr, subject=subject, text="About @mona-manager")
 
+
+def org_membership(org, user):
     return Membership.objects.for_org(org).get(user=user)
 
 

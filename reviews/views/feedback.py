@@ -59,6 +59,7 @@ def _grids(request, period, raters, management, errors: dict[str, str]) -> list[
                     "rating": posted.get(name, existing.rating if existing else ""),
                     "comment": posted.get(comment_name, existing.comment if existing else ""),
                     "error": errors.get(f"{rater.pk}-{rated.pk}"),
+                    "feedback": existing,  # its thread's link (discussions)
                 }
             )
         grids.append({"rater": rater, "rows": rows})

@@ -18,6 +18,7 @@ from metrics import selectors as metric_selectors
 from scorecards.selectors import scorecards as scorecard_selectors
 
 from .. import selectors
+from ..services.feedback import feedback_period_kind
 
 
 @org_view(is_member)
@@ -64,11 +65,31 @@ def influence(request, pk):
             ),
         ):
             correlations.append((label, {**c, "strength": _strength(c["r"])}))
+    # The ratings of a feedback period (?period=, else the last this department was rated
+    # in), each with its thread (the discussions template tags).
+    received = selectors.feedback_list(org=request.org, rated_ids=[department.pk])
+    feedback_period = None
+    if request.GET.get("period"):
+        feedback_period = metric_selectors.period_pick(
+            org=request.org,
+            wanted=request.GET.get("period"),
+            kind=feedback_period_kind(request.org),
+        )
+    else:
+        latest = received.order_by("-period__start").first()
+        feedback_period = latest.period if latest else None
+    feedback = (
+        list(received.filter(period=feedback_period).order_by("rater_department__code"))
+        if feedback_period
+        else []
+    )
     return render(
         request,
         "reviews/influence.html",
         {
             "department": department,
+            "feedback_period": feedback_period,
+            "feedback": feedback,
             "kind": kind,
             "chart": chart,
             "managements": managements,

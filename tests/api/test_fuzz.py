@@ -38,6 +38,8 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.services import token_create
 from departments.models import Membership
+from discussions.services import post_add
+from discussions.subjects import subject_of
 from grades.services import appeal_raise, calibration_open, calibration_publish
 from metrics.services.actuals import ActualInput, actuals_save
 from scorecards.rollup import recalculate
@@ -131,6 +133,12 @@ def fuzz_org(org, role_users, sales, sales_kpis, month, other_org):
         kpi=kpis["sales_revenue"],
         text="Why so low?",
     )
+    post_add(  # a thread, so that posts/{id}/ reaches a real post
+        org=org,
+        membership=member("manager"),
+        subject=subject_of("kpi", org, kpis["sales_revenue"], month),
+        text="Looking into it, @harry-hr",
+    )
     return org
 
 
@@ -207,6 +215,11 @@ class Fuzzer:
             ids[resource] = [row["id"] for row in r.json()["results"]]
             if resource == "members":
                 ids["users"] = [row["user_id"] for row in r.json()["results"]]
+        # Posts live in their subject's thread: those of a few threads.
+        ids["posts"] = []
+        for row in client.get(f"/api/v1/orgs/{self.org.slug}/threads/?limit=3").json()["results"]:
+            r = client.get(f"/api/v1/orgs/{self.org.slug}/posts/?subject={row['subject']}&limit=5")
+            ids["posts"] += [post["id"] for post in r.json()["results"]]
         # Appeals live under their calibration: (calibration id, appeal id) pairs.
         ids["appeals"] = []
         for calibration in ids["calibrations"]:
@@ -360,6 +373,7 @@ def test_fuzz_api_as_role(fuzz_org, role_users, role, keep_connection):
     fuzzer = Fuzzer(fuzz_org, tokens, outsider)
     # detail operations reach real objects: an appeal (with its calibration), a comment
     assert fuzzer.ids["appeals"] and fuzzer.ids["scorecard-comments"], fuzzer.ids
+    assert fuzzer.ids["posts"], fuzzer.ids
     fuzzer.fuzz(role)
     FUZZ_STATS["cases"][role] = fuzzer.cases[role]
     FUZZ_STATS["statuses"].update(fuzzer.statuses)

@@ -63,6 +63,15 @@ SPEC_ENDPOINTS = {
     (ORG + "scorecard-comments/", "get"),
     (ORG + "scorecard-comments/", "post"),
     (ORG + "scorecard-comments/{id}/", "delete"),
+    # issue 19: discussion threads
+    (ORG + "threads/", "get"),
+    (ORG + "posts/", "get"),
+    (ORG + "posts/", "post"),
+    (ORG + "posts/{id}/", "get"),
+    (ORG + "posts/{id}/", "patch"),
+    (ORG + "posts/{id}/", "delete"),
+    (ORG + "posts/{id}/history/", "get"),
+    (ORG + "mention-candidates/", "get"),
 }
 FILTERS = {
     ORG + "departments/": {"kind", "function", "parent", "is_active"},
@@ -74,6 +83,9 @@ FILTERS = {
     ORG + "dashboard/": {"period"},
     ORG + "grades/": {"period", "department"},
     ORG + "scorecard-comments/": {"period", "department"},
+    ORG + "threads/": {"kind"},
+    ORG + "posts/": {"subject"},
+    ORG + "mention-candidates/": {"q"},
 }
 # Field names of SPEC §2 and §6 in the answers.
 FIELDS = {
@@ -141,6 +153,22 @@ FIELDS = {
         "resolved_at",
     },
     "CommentOut": {"id", "department", "period", "kpi", "text", "by", "by_name", "at"},
+    "PostOut": {
+        "id",
+        "thread",
+        "subject",
+        "parent",
+        "author",
+        "author_name",
+        "author_hidden",
+        "text",
+        "deleted",
+        "created_at",
+        "edited_at",
+        "mentions",
+    },
+    "ThreadOut": {"id", "subject", "kind", "post_count", "last_post_at"},
+    "MemberOut": {"username", "name"},
 }
 
 

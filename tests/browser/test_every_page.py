@@ -24,6 +24,11 @@ def pages(stack):
     management = first_id(
         stack, f"SELECT t.id FROM departments_department t {scoped} AND t.kind = 'management'"
     )
+    # The demo's threads (a KPI's is walked by tests/browser/test_threads_journey.py).
+    threads = [
+        first_id(stack, f"SELECT t.key FROM discussions_thread t {scoped} AND t.kind = '{kind}'")
+        for kind in ("scorecard", "feedback", "goal")
+    ]
     return [
         "/profile/",
         "/accounts/password/change/",
@@ -49,6 +54,7 @@ def pages(stack):
         f"{org}/goals/new/",
         f"{org}/goals/{goal}/",
         f"{org}/briefings/",
+        *(f"{org}/discussions/?subject={key}" for key in threads),
     ]
 
 

@@ -201,3 +201,19 @@ def test_without_a_breach_the_demo_moves_one_department_up_where_its_group_has_r
     board = grade_selectors.calibration_board(org=org, period=quarter)
     assert board.met
     assert _demo_moves(board) == [(graded["m1"], "S", _MOVE_UP)]
+
+
+def test_demo_has_bilingual_threads_with_replies_and_a_mention():
+    from discussions.models import Mention, Post, Thread
+
+    org = load_demo()
+    kinds = set(Thread.objects.for_org(org).values_list("kind", flat=True))
+    assert kinds == {"kpi", "scorecard", "feedback", "goal"}
+    posts = Post.objects.for_org(org)
+    assert posts.filter(parent__isnull=False).count() >= 3
+    assert Mention.objects.for_org(org).filter(user__username="manager").exists()
+    bilingual = re.compile(r"[\u4e00-\u9fff].*/ [A-Z]")
+    assert all(bilingual.search(text) for text in posts.values_list("text", flat=True))
+    count = posts.count()
+    load_demo()
+    assert Post.objects.for_org(org).count() == count  # once
