@@ -9,6 +9,7 @@ import pghistory
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
@@ -311,6 +312,11 @@ class Action(TenantModel):
     @property
     def is_active(self) -> bool:
         return self.status in ACTION_ACTIVE
+
+    @property
+    def is_overdue(self) -> bool:
+        """Still open or in progress after its due date (today in the server's zone)."""
+        return self.is_active and self.due_date < timezone.localdate()
 
     class Meta:
         ordering = ["due_date", "pk"]

@@ -216,3 +216,13 @@ def member_choices(*, org) -> list[tuple[int, str]]:
     rows = Membership.objects.for_org(org).select_related("user")
     choices = [(m.user_id, display_name(m.user)) for m in rows]
     return sorted(choices, key=lambda c: (c[1].lower(), c[0]))
+
+
+def member_user(*, org, user_id: int | None):
+    """The user of the organization's member `user_id`, else None (the service then names
+    the owner field): one query."""
+    if user_id is None:
+        return None
+    membership = Membership.objects.for_org(org).filter(user_id=user_id).select_related("user")
+    found = membership.first()
+    return found.user if found is not None else None
