@@ -267,6 +267,8 @@ class NotificationKind(models.TextChoices):
     GRADE_APPEAL = "grade_appeal", _("Appeals of grades and their decisions")
     BRIEFING = "briefing", _("The monthly briefing book (executives)")
     REVIEW_STEP = "review_step", _("A review reaches a step you hold")
+    ACTION_DUE_SOON = "action_due_soon", _("An action you own is due soon")
+    ACTION_OVERDUE = "action_overdue", _("An action you own is overdue")
 
 
 class Profile(models.Model):

@@ -74,6 +74,8 @@ def test_profile_turns_kinds_off(login, manager):
         "grade_appeal",
         "briefing",
         "review_step",
+        "action_due_soon",
+        "action_overdue",
     }
     assert profile.wants("kpi_red") and not profile.wants("entry_overdue")
     bad = client.post("/profile/", {"language": "fr", "wanted": ["nope"]})
