@@ -63,6 +63,11 @@ SPEC_ENDPOINTS = {
     (ORG + "scorecard-comments/", "get"),
     (ORG + "scorecard-comments/", "post"),
     (ORG + "scorecard-comments/{id}/", "delete"),
+    # issue 19: actions on red KPIs and goals behind plan
+    (ORG + "actions/", "get"),
+    (ORG + "actions/", "post"),
+    (ORG + "actions/{id}/", "get"),
+    (ORG + "actions/{id}/", "patch"),
 }
 FILTERS = {
     ORG + "departments/": {"kind", "function", "parent", "is_active"},
@@ -74,6 +79,7 @@ FILTERS = {
     ORG + "dashboard/": {"period"},
     ORG + "grades/": {"period", "department"},
     ORG + "scorecard-comments/": {"period", "department"},
+    ORG + "actions/": {"status", "owner", "department", "period", "kpi", "goal", "overdue"},
 }
 # Field names of SPEC §2 and §6 in the answers.
 FIELDS = {
@@ -141,6 +147,20 @@ FIELDS = {
         "resolved_at",
     },
     "CommentOut": {"id", "department", "period", "kpi", "text", "by", "by_name", "at"},
+    "ActionOut": {
+        "id",
+        "title",
+        "department",
+        "period",
+        "kpi",
+        "goal",
+        "owner",
+        "owner_name",
+        "due_date",
+        "status",
+        "overdue",
+        "closed_at",
+    },
 }
 
 
