@@ -3,6 +3,7 @@ import re
 from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from departments.models import DepartmentFunction, DepartmentKind
 from departments.selectors import department_list
@@ -146,7 +147,7 @@ class ActionForm(forms.Form):
     given by the page), what will be done, who owns it and by when."""
 
     subject = forms.ChoiceField(label=_("About"))
-    title = forms.CharField(label=_("Action"), max_length=200)
+    title = forms.CharField(label=pgettext_lazy("action plan", "Action"), max_length=200)
     owner = forms.TypedChoiceField(label=_("Owner"), coerce=int)
     due_date = forms.DateField(label=_("Due date"), widget=DateInput())
 
@@ -163,7 +164,7 @@ class ActionUpdateForm(forms.Form):
     re-dated or retitled (the owner sees the status only)."""
 
     status = forms.ChoiceField(label=_("Status"), choices=ActionStatus.choices)
-    title = forms.CharField(label=_("Action"), max_length=200)
+    title = forms.CharField(label=pgettext_lazy("action plan", "Action"), max_length=200)
     owner = forms.TypedChoiceField(label=_("Owner"), coerce=int)
     due_date = forms.DateField(label=_("Due date"), widget=DateInput())
 

@@ -11,6 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from departments.models import Department
 from metrics.messages import not_scored_message
@@ -245,7 +246,7 @@ class ScorecardComment(TenantModel):
 
 
 class ActionStatus(models.TextChoices):
-    OPEN = "open", _("open")
+    OPEN = "open", pgettext_lazy("action status", "open")
     IN_PROGRESS = "in_progress", _("in progress")
     DONE = "done", _("done")
     DROPPED = "dropped", _("dropped")
