@@ -624,7 +624,9 @@ def _demo_actions(org, users) -> None:
         )
         if status != "open":
             action_update(org=org, membership=hr, action=action, status=status)
-    goal = next((g for g in Goal.objects.for_org(org).select_related("period") if goal_behind_plan(g)), None)
+    goal = next(
+        (g for g in Goal.objects.for_org(org).select_related("period") if goal_behind_plan(g)), None
+    )
     if goal is not None:
         action_create(
             org=org,

@@ -1,9 +1,9 @@
 import re
+from typing import cast
 
 from django import forms
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from departments.models import DepartmentFunction, DepartmentKind
 from departments.selectors import department_list
@@ -179,7 +179,7 @@ class ActionUpdateForm(forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = members
+        cast(forms.ChoiceField, self.fields["owner"]).choices = members
         if not planner:
             for name in ("title", "owner", "due_date"):
                 del self.fields[name]

@@ -281,7 +281,12 @@ class Action(TenantModel):
         Period, verbose_name=_("period"), on_delete=models.CASCADE, related_name="+"
     )
     kpi = models.ForeignKey(
-        Kpi, verbose_name=_("KPI"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Kpi,
+        verbose_name=_("KPI"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     goal = models.ForeignKey(
         Goal,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -134,8 +135,12 @@ GOAL_ON_PLAN = Decimal(100)
 # Where each status may go: open and in progress move freely and close (done, dropped); a
 # closed action can be reopened.
 ACTION_MOVES: dict[str, frozenset[str]] = {
-    ActionStatus.OPEN: frozenset({ActionStatus.IN_PROGRESS, ActionStatus.DONE, ActionStatus.DROPPED}),
-    ActionStatus.IN_PROGRESS: frozenset({ActionStatus.OPEN, ActionStatus.DONE, ActionStatus.DROPPED}),
+    ActionStatus.OPEN: frozenset(
+        {ActionStatus.IN_PROGRESS, ActionStatus.DONE, ActionStatus.DROPPED}
+    ),
+    ActionStatus.IN_PROGRESS: frozenset(
+        {ActionStatus.OPEN, ActionStatus.DONE, ActionStatus.DROPPED}
+    ),
     ActionStatus.DONE: frozenset({ActionStatus.OPEN}),
     ActionStatus.DROPPED: frozenset({ActionStatus.OPEN}),
 }
@@ -233,9 +238,7 @@ def action_create(
     title = (title or "").strip()
     errors = {
         **_subject_errors(org, kpi=kpi, period=period, goal=goal),
-        **_text_errors(
-            "title", title, limit=ACTION_TITLE_MAX, empty=_("Say what will be done.")
-        ),
+        **_text_errors("title", title, limit=ACTION_TITLE_MAX, empty=_("Say what will be done.")),
         **_owner_errors(org, owner),
         **_due_errors(due_date, today),
     }
@@ -249,7 +252,7 @@ def action_create(
         goal=goal,
         title=title,
         owner=owner,
-        due_date=due_date,
+        due_date=cast(dt.date, due_date),  # refused above when missing
         created_by=membership.user,
     )
     action.full_clean(exclude=["organization"])

@@ -323,5 +323,7 @@ class ActionViewSet(OrgViewSet):
         action = get_or_404(self._visible(), pk)
         data = ActionUpdateIn(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        action_update(org=self.org, membership=self.membership, action=action, **data.validated_data)
+        action_update(
+            org=self.org, membership=self.membership, action=action, **data.validated_data
+        )
         return Response(ActionOut(action_selectors.action_get(org=self.org, pk=action.pk)).data)

@@ -100,8 +100,9 @@ def covered_lines_q() -> Exists:
     """A KPI line that has an action: one of its own period, or one still open or in
     progress on the same KPI from any period (the plan still running covers it)."""
     return Exists(
-        Action.objects.filter(organization_id=OuterRef("organization_id"), kpi_id=OuterRef("kpi_id"))
-        .filter(Q(period_id=OuterRef("period_id")) | Q(status__in=ACTION_ACTIVE))
+        Action.objects.filter(
+            organization_id=OuterRef("organization_id"), kpi_id=OuterRef("kpi_id")
+        ).filter(Q(period_id=OuterRef("period_id")) | Q(status__in=ACTION_ACTIVE))
     )
 
 

@@ -139,7 +139,9 @@ def _follow_up(request, department, period, card):
         return None, None
     lines = card.lines if card is not None else []
     action_selectors.attach_line_actions(org=request.org, period=period, lines=lines)
-    follow = action_selectors.follow_up(org=request.org, period=period, department_ids=[department.pk])
+    follow = action_selectors.follow_up(
+        org=request.org, period=period, department_ids=[department.pk]
+    )
     subjects = [line_subject(line, period) for line in lines if line.status in ACTION_LINE_STATUSES]
     form = None
     if subjects and can_plan_actions(request.membership, department):

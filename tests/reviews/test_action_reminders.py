@@ -29,7 +29,7 @@ def _member(org, user):
 
 
 @pytest.fixture
-def planned(org, hr, manager, action_world, settings):
+def planned(org, hr, manager, action_world, settings):  # noqa: F811 - the fixture
     settings.SITE_URL = "https://perfhub.example.com"
     manager.email = "mona@example.com"
     manager.save()
@@ -84,12 +84,15 @@ def test_a_redated_action_is_reminded_again_and_a_closed_one_never(org, hr, plan
 def test_an_owner_who_turned_it_off_gets_nothing(org, manager, planned):
     Profile.objects.create(user=manager, muted=["action_due_soon", "action_overdue"])
     assert notifications.action_reminders(org=org, today=planned.due_date) == 0
-    assert notifications.action_reminders(org=org, today=planned.due_date + dt.timedelta(days=1)) == 0
+    assert (
+        notifications.action_reminders(org=org, today=planned.due_date + dt.timedelta(days=1)) == 0
+    )
     assert not mail.outbox
 
 
 def test_the_daily_job_sends_the_reminders_once(org, planned):
     day = planned.due_date.isoformat()
+
     def about_actions():  # the job also sends the day's other reminders
         return [m for m in _to("mona@example.com") if "Actions due soon" in m.subject]
 

@@ -123,8 +123,9 @@ def setup(org, hr, sales):
 
 @pytest.fixture
 def action_world(computed, org, sales, manager):
-    """The computed March with a red line (Sales' profit margin at 1 %, a formula of its profit), an amber one
-    (Sales' revenue) and grey ones (no value): what actions are put on (issue 19)."""
+    """The computed March with a red line (Sales' profit margin at 1 %, a formula of its
+    profit), an amber one (Sales' revenue) and grey ones (no value): what actions are put
+    on (issue 19)."""
     from scorecards.models import ScorecardLine
     from tests.factories import enter_actuals
 

@@ -57,14 +57,22 @@ def _subject(world, kpi=None):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_role_gets_its_answer_on_every_page(org, client, login, role_users, role, world, action):
+def test_every_role_gets_its_answer_on_every_page(
+    org, client, login, role_users, role, world, action
+):
     login(role_users[role])
     slug = org.slug
     month = world["month"]
     expected_by_page = [
         (f"/o/{slug}/actions/", {"admin": 200, "hr": 200, "manager": 200, "executive": 200}),
-        (f"/o/{slug}/actions/{action.pk}/", {"admin": 200, "hr": 200, "manager": 200, "executive": 200}),
-        (f"/o/{slug}/actions/red-kpis/?period={month.pk}", {"admin": 200, "hr": 200, "manager": 200, "executive": 200}),
+        (
+            f"/o/{slug}/actions/{action.pk}/",
+            {"admin": 200, "hr": 200, "manager": 200, "executive": 200},
+        ),
+        (
+            f"/o/{slug}/actions/red-kpis/?period={month.pk}",
+            {"admin": 200, "hr": 200, "manager": 200, "executive": 200},
+        ),
         (
             f"/o/{slug}/actions/new/?subject={_subject(world)}",
             {"admin": 200, "hr": 200, "manager": 200, "executive": 200},
@@ -78,14 +86,21 @@ def test_every_role_gets_its_answer_on_every_page(org, client, login, role_users
     assert not wrong
 
 
-def test_a_manager_cannot_plan_for_a_department_they_do_not_manage(org, client, login, manager, world):
+def test_a_manager_cannot_plan_for_a_department_they_do_not_manage(
+    org, client, login, manager, world
+):
     hr_line = ScorecardLine.objects.for_org(org).get(
         period=world["month"], department=world["hr_dept"], status="amber"
     )
     login(manager)
     url = f"/o/{org.slug}/actions/new/?subject={_subject(world, hr_line.kpi)}"
     assert client.get(url).status_code == 403
-    body = {"subject": _subject(world, hr_line.kpi), "title": "x", "owner": manager.pk, "due_date": _due()}
+    body = {
+        "subject": _subject(world, hr_line.kpi),
+        "title": "x",
+        "owner": manager.pk,
+        "due_date": _due(),
+    }
     assert client.post(f"/o/{org.slug}/actions/new/", body).status_code == 403
     assert not Action.objects.for_org(org).exists()
 
@@ -165,7 +180,9 @@ def test_the_kpi_page_and_the_goals_page_show_actions_and_the_form(
     )
     login(hr)
     page = client.get(f"/o/{org.slug}/kpis/{world['red'].pk}/?period={world['month'].pk}")
-    assert "ten</b>" not in page.content.decode() and "Call the &lt;b&gt;ten" in page.content.decode()
+    assert (
+        "ten</b>" not in page.content.decode() and "Call the &lt;b&gt;ten" in page.content.decode()
+    )
     assert "Add action" in page.content.decode()
     goals = client.get(f"/o/{org.slug}/goals/?period={world['month'].pk}").content.decode()
     assert "behind plan" in goals and "No action yet on this goal." in goals
@@ -182,8 +199,13 @@ def test_the_owner_moves_it_along_and_sees_no_planning_fields(org, client, login
     doer = UserFactory(username="dora-doer")
     MembershipFactory(organization=org, user=doer, role=Role.MANAGER)
     action = action_create(
-        org=org, membership=_member(org, hr), title="Fix it", owner=doer, due_date=_due(),
-        kpi=world["red"], period=world["month"],
+        org=org,
+        membership=_member(org, hr),
+        title="Fix it",
+        owner=doer,
+        due_date=_due(),
+        kpi=world["red"],
+        period=world["month"],
     )
     login(doer)
     url = f"/o/{org.slug}/actions/{action.pk}/"
@@ -200,8 +222,13 @@ def test_a_member_who_is_neither_planner_nor_owner_cannot_update(org, client, lo
     other = UserFactory(username="otto-other")
     MembershipFactory(organization=org, user=other, role=Role.MANAGER)
     action = action_create(
-        org=org, membership=_member(org, hr), title="Fix it", owner=hr, due_date=_due(),
-        kpi=world["red"], period=world["month"],
+        org=org,
+        membership=_member(org, hr),
+        title="Fix it",
+        owner=hr,
+        due_date=_due(),
+        kpi=world["red"],
+        period=world["month"],
     )
     login(other)
     url = f"/o/{org.slug}/actions/{action.pk}/"
@@ -216,8 +243,13 @@ def _many(org, hr, manager, world, n):
     member = _member(org, hr)
     for i in range(n):
         action_create(
-            org=org, membership=member, title=f"Step {i}", owner=manager if i % 2 else hr,
-            due_date=_due(i + 1), kpi=world["red"], period=world["month"],
+            org=org,
+            membership=member,
+            title=f"Step {i}",
+            owner=manager if i % 2 else hr,
+            due_date=_due(i + 1),
+            kpi=world["red"],
+            period=world["month"],
         )
 
 
@@ -235,7 +267,9 @@ def test_the_list_runs_the_same_queries_whatever_its_length(
 def test_my_actions_and_the_overdue_filter(org, client, login, hr, manager, world):
     _many(org, hr, manager, world, 4)
     late = Action.objects.for_org(org).filter(owner=manager).first()
-    Action.objects.for_org(org).filter(pk=late.pk).update(due_date=timezone.localdate() - dt.timedelta(days=1))
+    Action.objects.for_org(org).filter(pk=late.pk).update(
+        due_date=timezone.localdate() - dt.timedelta(days=1)
+    )
     login(manager)
     mine = client.get(f"/o/{org.slug}/actions/?mine=on").content.decode()
     assert mine.count('class="badge action-status') == 2 and "My actions" in mine
@@ -247,9 +281,9 @@ def test_my_actions_and_the_overdue_filter(org, client, login, hr, manager, worl
 def test_red_kpis_without_an_action_list_links_each(
     org, client, login, executive, world, n, django_assert_max_num_queries
 ):
-    from tests.factories import enter_actuals
-    from scorecards.rollup import recalculate
     from metrics import selectors
+    from scorecards.rollup import recalculate
+    from tests.factories import enter_actuals
 
     if n > 1:  # more red lines: other departments' red profit margins
         from metrics.services.templates import template_apply
@@ -286,21 +320,27 @@ def test_the_dashboard_follow_up_changes_when_an_action_is_added(
     login(executive)
     url = f"/o/{org.slug}/dashboard/?period={world['month'].pk}"
     first = client.get(url).content.decode()
-    assert "Red KPIs without an action" in first and "Profit margin" in first.split('id="follow-up"')[1]
+    assert (
+        "Red KPIs without an action" in first
+        and "Profit margin" in first.split('id="follow-up"')[1]
+    )
     second = client.get(url)
     assert "current" not in second.context  # served from the cache, not computed
     with django_capture_on_commit_callbacks(execute=True):
         action_create(
-            org=org, membership=_member(org, hr), title="Cut the discounts", owner=hr,
-            due_date=_due(), kpi=world["red"], period=world["month"],
+            org=org,
+            membership=_member(org, hr),
+            title="Cut the discounts",
+            owner=hr,
+            due_date=_due(),
+            kpi=world["red"],
+            period=world["month"],
         )
     after = client.get(url).content.decode()
     assert "None: every red KPI has an action." in after
     with django_capture_on_commit_callbacks(execute=True):
         action = Action.objects.for_org(org).get()
-        action_update(
-            org=org, membership=_member(org, hr), action=action, status="in_progress"
-        )
+        action_update(org=org, membership=_member(org, hr), action=action, status="in_progress")
         # Closed in March (the dashboard's period; the service stamps now).
         action_update(org=org, membership=_member(org, hr), action=action, status="done")
         march = timezone.make_aware(dt.datetime(2026, 3, 25, 12))

@@ -55,7 +55,12 @@ def test_every_role_gets_its_answer_on_every_endpoint(api, role_users, role, act
     answers = [
         ("get", URL, None, {"admin": 200, "hr": 200, "manager": 200, "executive": 200}),
         ("post", URL, body, {"admin": 201, "hr": 201, "manager": 201, "executive": 201}),
-        ("get", f"{URL}{action.pk}/", None, {"admin": 200, "hr": 200, "manager": 200, "executive": 200}),
+        (
+            "get",
+            f"{URL}{action.pk}/",
+            None,
+            {"admin": 200, "hr": 200, "manager": 200, "executive": 200},
+        ),
         # the manager owns it (and manages Sales): all may move it along
         (
             "patch",
@@ -76,8 +81,13 @@ def test_the_owner_alone_may_not_reassign(api, org, hr, action_world):
     doer = UserFactory(username="dora-doer")
     MembershipFactory(organization=org, user=doer, role=Role.MANAGER)
     action = action_create(
-        org=org, membership=_member(org, hr), title="Fix", owner=doer, due_date=_due(),
-        kpi=action_world["red"], period=action_world["month"],
+        org=org,
+        membership=_member(org, hr),
+        title="Fix",
+        owner=doer,
+        due_date=_due(),
+        kpi=action_world["red"],
+        period=action_world["month"],
     )
     client = api(doer)
     assert client.get(URL).json()["count"] == 1  # their own, though not their department
@@ -92,15 +102,23 @@ def test_a_manager_sees_and_plans_only_their_departments(api, org, hr, manager, 
         period=action_world["month"], department=action_world["hr_dept"], status="amber"
     )
     theirs = action_create(
-        org=org, membership=_member(org, hr), title="HR's", owner=hr, due_date=_due(),
-        kpi=hr_line.kpi, period=action_world["month"],
+        org=org,
+        membership=_member(org, hr),
+        title="HR's",
+        owner=hr,
+        due_date=_due(),
+        kpi=hr_line.kpi,
+        period=action_world["month"],
     )
     client = api(manager)
     assert client.get(URL).json()["count"] == 0
     assert client.get(f"{URL}{theirs.pk}/").status_code == 404
     body = {
-        "kpi": hr_line.kpi.pk, "period": action_world["month"].pk, "title": "x",
-        "owner": manager.pk, "due_date": _due().isoformat(),
+        "kpi": hr_line.kpi.pk,
+        "period": action_world["month"].pk,
+        "title": "x",
+        "owner": manager.pk,
+        "due_date": _due().isoformat(),
     }
     assert client.post(URL, body, format="json").status_code == 403
 
@@ -140,8 +158,13 @@ def test_the_list_runs_the_same_queries_whatever_its_length(
 ):
     for i in range(n):
         action_create(
-            org=org, membership=_member(org, hr), title=f"Step {i}", owner=manager,
-            due_date=_due(i + 1), kpi=action_world["red"], period=action_world["month"],
+            org=org,
+            membership=_member(org, hr),
+            title=f"Step {i}",
+            owner=manager,
+            due_date=_due(i + 1),
+            kpi=action_world["red"],
+            period=action_world["month"],
         )
     client = api(hr)
     with django_assert_max_num_queries(8):
