@@ -305,6 +305,8 @@ class NotificationKind(models.TextChoices):
     REVIEW_STEP = "review_step", _("A review reaches a step you hold")
     THREAD_MENTION = "thread_mention", _("Someone mentions you in a discussion")
     THREAD_REPLY = "thread_reply", _("A reply to your post in a discussion")
+    ACTION_DUE_SOON = "action_due_soon", _("An action you own is due soon")
+    ACTION_OVERDUE = "action_overdue", _("An action you own is overdue")
 
 
 class Profile(models.Model):

@@ -73,3 +73,37 @@ def can_view_department(membership, department) -> bool:
 
 def can_write_review(membership, department) -> bool:
     return is_manager(membership) and department.pk in managed_department_ids(membership)
+
+
+# --- Action plans on red KPIs and goals behind plan (issue 19) ---------------------------
+
+
+def can_plan_actions(membership, department) -> bool:
+    """Who puts an action on a red or amber KPI line of `department` (None: on a company
+    goal behind plan), reassigns or re-dates it: admin, HR and executives anywhere, a
+    manager on the departments they manage (and their sub-departments)."""
+    if can_view_all(membership):
+        return True
+    return (
+        department is not None
+        and is_manager(membership)
+        and department.pk in managed_department_ids(membership)
+    )
+
+
+def can_update_action_status(membership, *, department, owner_id) -> bool:
+    """Who moves an action along (in progress, done, dropped, reopened): those who may plan
+    it, and its owner."""
+    if can_plan_actions(membership, department):
+        return True
+    return membership is not None and owner_id is not None and membership.user_id == owner_id
+
+
+def can_view_action(membership, *, department, owner_id) -> bool:
+    """An action on a department's KPI is seen by those who see the department and by its
+    owner; an action on a company goal by every member (goals are)."""
+    if department is None:
+        return is_member(membership)
+    if can_view_department(membership, department):
+        return True
+    return membership is not None and owner_id is not None and membership.user_id == owner_id

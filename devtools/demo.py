@@ -34,8 +34,16 @@ from reviews import selectors as review_selectors
 from reviews.services.feedback import feedback_save
 from reviews.services.reviews import review_save, review_transition
 from scorecards import rollup
+from scorecards.models import Action, Goal, ScorecardLine
 from scorecards.selectors import goals as goal_selectors
-from scorecards.services import goal_save
+from scorecards.selectors.scorecards import latest_month_with_data
+from scorecards.services import (
+    ACTION_LINE_STATUSES,
+    action_create,
+    action_update,
+    goal_behind_plan,
+    goal_save,
+)
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "perfhub-demo"  # noqa: S105 - published demo login
@@ -116,6 +124,7 @@ def load_demo(stdout=None) -> Organization:
         _ensure_demo_data(org, users, codes)
         _demo_calibration(org, users)
         _demo_briefing(org, users)
+        _demo_actions(org, users)
     return org
 
 
@@ -571,6 +580,69 @@ def _demo_moves(board, limit: int = 2) -> list[tuple[Department, str, str]]:
     return []
 
 
+# Actions on red and amber lines (issue 19): title, status, due in days from today, and
+# how many days ago it was planned (an overdue one was planned weeks ago).
+_ACTIONS = (
+    ("联系前十大客户 / Call the ten largest customers", "in_progress", 10, 5),
+    ("重新谈判供应商交期 / Renegotiate supplier lead times", "open", 21, 2),
+    ("每周复盘未结问题 / Weekly review of open issues", "done", 3, 25),
+    ("暂停新渠道试点 / Pause the new channel pilot", "dropped", 30, 20),
+    ("补招两名工程师 / Hire two engineers", "open", -6, 30),  # overdue
+)
+_GOAL_ACTION = "季度客户回访计划 / Quarterly customer visit plan"
+
+
+def _demo_actions(org, users) -> None:
+    """Actions on the red and amber lines of the month the dashboard opens on, one in each
+    state (open, in progress, done, dropped) and one overdue, owned by the departments'
+    managers and planned by HR; one on a goal behind plan. One red line is left without an
+    action, so the follow-up has something to show. Runs once (after the briefing's
+    recalculation: an action needs a computed red or amber line)."""
+
+    if Action.objects.for_org(org).exists():
+        return
+    month = latest_month_with_data(org=org, kind=PeriodKind.MONTH)
+    if month is None:
+        return
+    lines = list(
+        ScorecardLine.objects.for_org(org)
+        .filter(period=month, status__in=ACTION_LINE_STATUSES, kpi__is_active=True)
+        .select_related("kpi__department", "kpi__indicator")
+        .order_by("-status", "department__code", "kpi__indicator__code")  # red first
+    )
+    red = [line for line in lines if line.status == "red"]
+    if len(red) > 1:
+        lines.remove(red[-1])  # a red KPI nobody has taken up yet
+    hr = Membership.objects.for_org(org).get(user=users["hr"])
+    today = timezone.localdate()
+    for line, (title, status, due_in, planned_ago) in zip(lines, _ACTIONS, strict=False):
+        owner = users[DEMO_MANAGERS.get(line.kpi.department.code, "hr")]
+        action = action_create(
+            org=org,
+            membership=hr,
+            title=title,
+            owner=owner,
+            due_date=today + dt.timedelta(days=due_in),
+            kpi=line.kpi,
+            period=month,
+            today=today - dt.timedelta(days=planned_ago),  # as it was planned then
+        )
+        if status != "open":
+            action_update(org=org, membership=hr, action=action, status=status)
+    goal = next(
+        (g for g in Goal.objects.for_org(org).select_related("period") if goal_behind_plan(g)), None
+    )
+    if goal is not None:
+        action_create(
+            org=org,
+            membership=hr,
+            title=_GOAL_ACTION,
+            owner=users["executive"],
+            due_date=today + dt.timedelta(days=45),
+            goal=goal,
+        )
+
+
 # Every bilingual text the demo writes: data, not interface (the browser journeys leave them
 # out of their "no English left in a Chinese page" check).
 # Discussion threads (issue 19): (subject, author, mention, text), a reply answering the post
@@ -658,6 +730,8 @@ DEMO_TEXTS = tuple(
         _MOVE_DOWN,
         _OVERRIDE,
         *_THREAD_TEXTS,
+        *(title for title, *_rest in _ACTIONS),
+        _GOAL_ACTION,
     )
     if t
 )

@@ -19,7 +19,9 @@ from grades.models import AppealState, GradeAppeal
 from metrics import selectors as metric_selectors
 from metrics.models import Actual, PeriodKind, PeriodStatus
 from scorecards.models import Scorecard, Status
+from scorecards.selectors.actions import FollowUp, action_list, follow_up
 from scorecards.selectors.scorecards import (
+    latest_month_with_data,
     latest_period_with_data,
     org_scorecard,
     previous_org_scorecard,
@@ -274,3 +276,16 @@ def executive_todo(*, org) -> ExecutiveTodo:
         )
     todo.turned_red = [c for c in red if c.department_id not in before]
     return todo
+
+
+def actions_follow_up(*, org, department_ids=None, user=None) -> FollowUp:
+    """The follow-up of red KPIs (issue 19) in the month the dashboard opens on: its red
+    KPIs without an action, the overdue actions and those closed in it, over the
+    `department_ids` (None: all) and the actions `user` owns (four queries)."""
+    period = latest_month_with_data(org=org, kind=PeriodKind.MONTH)
+    return follow_up(org=org, period=period, department_ids=department_ids, user=user)
+
+
+def my_open_actions(*, org, user) -> int:
+    """How many actions the user owns that are still open or in progress (one query)."""
+    return action_list(org=org, owner_id=user.pk, status="active").count()

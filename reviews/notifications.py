@@ -23,6 +23,7 @@ from departments.models import DepartmentManager, Membership, NotificationKind, 
 from metrics import selectors as metric_selectors
 from metrics.models import PeriodStatus
 from scorecards.models import ScorecardLine, Status
+from scorecards.selectors.actions import action_list
 
 from . import selectors
 from .models import Notification, ReviewStatus, ReviewTransition, StepRole
@@ -218,6 +219,62 @@ def reviews_waiting(*, org, today: dt.date | None = None) -> int:
             keys=[f"week:{year}-{week:02d}"],
             template=K.REVIEWS_WAITING,
             context={"reviews": waiting, "url": link(org, "review_list")},
+        )
+    return sent
+
+
+# --- Actions on red KPIs (issue 19) ----------------------------------------------------
+
+# An action's owner is reminded this many days before its due date (and once it is past).
+ACTION_DAYS_BEFORE = 3
+
+
+def action_key(action) -> str:
+    """The subject of an action's reminders: the action at its due date, so an action
+    re-dated later is reminded again for its new date."""
+    return f"action:{action.pk}:due:{action.due_date.isoformat()}"
+
+
+def action_reminders(*, org, today: dt.date | None = None) -> int:
+    """Owners of actions still open or in progress: once ACTION_DAYS_BEFORE days before the
+    due date (or on any day up to it, when the action was planned later), once when it is
+    past. One email per owner and kind listing the actions not told yet; each action is
+    told once per kind (and due date). Returns the number of emails sent."""
+    today = today or timezone.localdate()
+    actions = list(
+        action_list(org=org, status="active")
+        .filter(due_date__lte=today + dt.timedelta(days=ACTION_DAYS_BEFORE))
+        .exclude(owner=None)
+    )
+    if not actions:
+        return 0
+    told = set(
+        Notification.objects.for_org(org)
+        .filter(
+            kind__in=[K.ACTION_DUE_SOON, K.ACTION_OVERDUE],
+            key__in=[action_key(a) for a in actions],
+        )
+        .values_list("kind", "user_id", "key")
+    )
+    grouped: dict[tuple, list] = defaultdict(list)
+    for action in actions:
+        kind = K.ACTION_OVERDUE if action.due_date < today else K.ACTION_DUE_SOON
+        if (kind, action.owner_id, action_key(action)) not in told:
+            grouped[(kind, action.owner_id)].append(action)
+    sent = 0
+    for (kind, _owner_id), owned in grouped.items():
+        sent += send_once(
+            org=org,
+            kind=kind,
+            user=owned[0].owner,
+            keys=[action_key(a) for a in owned],
+            template=kind,
+            context={
+                "actions": owned,
+                "today": today,
+                "links": {a.pk: link(org, "action_detail", pk=a.pk) for a in owned},
+                "url": link(org, "action_list") + "?mine=on&status=active",
+            },
         )
     return sent
 

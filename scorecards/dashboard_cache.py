@@ -43,6 +43,8 @@ def _release() -> str:
     digest = hashlib.sha256()
     files = [
         Path(__file__).parent / "templates/scorecards/dashboard.html",
+        # ... and what its body includes
+        Path(__file__).parent / "templates/scorecards/_follow_up.html",
         Path(settings.BASE_DIR, "templates/_period_picker.html"),  # in the cached heading
         # ... and what the picker's options are made by
         Path(settings.BASE_DIR, "metrics/templatetags/period_tags.py"),

@@ -9,7 +9,9 @@ import pghistory
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from departments.models import Department
 from metrics.messages import not_scored_message
@@ -241,3 +243,109 @@ class ScorecardComment(TenantModel):
     class Meta:
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["organization", "period", "department"])]
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("action status", "open")
+    IN_PROGRESS = "in_progress", _("in progress")
+    DONE = "done", _("done")
+    DROPPED = "dropped", _("dropped")
+
+
+# Statuses of an action still to be carried out (the others are closed: closed_at is set).
+ACTION_ACTIVE = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
+
+
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    model_name="ActionEvent",
+)
+class Action(TenantModel):
+    """What someone will do about a red or amber KPI line (`kpi` in `period`, of the KPI's
+    `department`) or about a company goal behind plan (`goal`, in its period; `department`
+    None): a title, an owner who is a member, a due date and a status (issue 19 "Action
+    plans"). Written by scorecards.services.action_create/action_update only; audited by
+    triggers (ActionEvent)."""
+
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    period = models.ForeignKey(
+        Period, verbose_name=_("period"), on_delete=models.CASCADE, related_name="+"
+    )
+    kpi = models.ForeignKey(
+        Kpi,
+        verbose_name=_("KPI"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    goal = models.ForeignKey(
+        Goal,
+        verbose_name=_("goal"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,  # the service requires one; a deleted account leaves the action ownerless
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    due_date = models.DateField(_("due date"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=ActionStatus.choices, default=ActionStatus.OPEN
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTION_ACTIVE
+
+    @property
+    def is_overdue(self) -> bool:
+        """Still open or in progress after its due date (today in the server's zone)."""
+        return self.is_active and self.due_date < timezone.localdate()
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        constraints = [
+            # One subject: a KPI line (with its department) or a goal.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kpi__isnull=False, goal__isnull=True, department__isnull=False)
+                    | models.Q(kpi__isnull=True, goal__isnull=False)
+                ),
+                name="action_one_subject",
+            ),
+            # Closed exactly when done or dropped.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status__in=["done", "dropped"], closed_at__isnull=False)
+                    | models.Q(status__in=["open", "in_progress"], closed_at__isnull=True)
+                ),
+                name="action_closed_when_done",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "due_date"]),
+            models.Index(fields=["organization", "period", "kpi"]),
+            models.Index(fields=["organization", "owner"]),
+        ]

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from .views.actions import action_detail, action_list, action_new, red_without_action
 from .views.dashboard import company_dashboard, company_dashboard_export
 from .views.goals import goal_edit, goal_list
 from .views.scorecards import (
@@ -14,6 +15,10 @@ from .views.scorecards import (
 )
 
 urlpatterns = [
+    path("actions/", action_list, name="action_list"),
+    path("actions/new/", action_new, name="action_new"),
+    path("actions/red-kpis/", red_without_action, name="red_without_action"),
+    path("actions/<int:pk>/", action_detail, name="action_detail"),
     path("dashboard/", company_dashboard, name="company_dashboard"),
     path("goals/", goal_list, name="goal_list"),
     path("kpis/<int:pk>/", kpi_detail, name="kpi_detail"),

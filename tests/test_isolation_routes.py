@@ -23,7 +23,7 @@ from grades.models import Calibration, GradeAppeal
 from metrics.models import Actual, Upload
 from perfhub.rls import tenant_tables
 from reviews.models import Feedback, Review
-from scorecards.models import Goal, RecalculationRun, ScorecardComment
+from scorecards.models import Action, Goal, RecalculationRun, ScorecardComment
 from tests.factories import enter_actuals, make_department
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +49,7 @@ PK_BY_SEGMENT = {
     "grades": "calibration",  # a period's calibrated grades
     "briefings": "briefing",  # a briefing book
     "posts": "post",  # a post in a discussion thread
+    "actions": "action",  # an action on a red KPI
 }
 # Where the API names something else than the page of the same segment.
 API_PK_BY_SEGMENT = {
@@ -165,6 +166,15 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
         ),
         "comment": ScorecardComment.objects.create(
             organization=org, department=sales, period=month, text="Noted", at=timezone.now()
+        ),
+        "action": Action.objects.create(
+            organization=org,
+            department=sales,
+            period=month,
+            kpi=kpi,
+            title="Call the customers",
+            owner=hr,
+            due_date=month.end,
         ),
         "briefing": Briefing.objects.create(
             organization=org, period=month, language="en", state="done", pdf=b"%PDF-1.7 x"

@@ -34,10 +34,15 @@ def org_home(request):
     context = {}
     if is_manager(membership) or managed_department_ids(membership):
         context["manager"] = home.manager_todo(org=org, membership=membership, user=request.user)
+        context["manager_follow"] = home.actions_follow_up(
+            org=org, department_ids=managed_department_ids(membership), user=request.user
+        )
     if can_configure(membership):
         context["hr"] = home.hr_todo(org=org)
     if can_decide_reviews(membership):
         context["executive"] = home.executive_todo(org=org)
+        context["executive_follow"] = home.actions_follow_up(org=org)
+    context["my_open_actions"] = home.my_open_actions(org=org, user=request.user)
     return render(request, "reviews/home.html", context)
 
 

@@ -1,19 +1,24 @@
-"""Serializers of scorecards/, scorecard-comments/, dashboard/, recalculations/ and goals/."""
+"""Serializers of scorecards/, scorecard-comments/, dashboard/, recalculations/, goals/ and
+actions/."""
 
+from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from departments import selectors as dept_selectors
 from departments.api.serializers import OrgScopedPrimaryKeyField
+from departments.selectors import membership_list
 from metrics import selectors as metric_selectors
 from perfhub.api import PersonName, StrictInput
 
 from ..models import (
+    ActionStatus,
     OrgScorecard,
     RecalculationRun,
     Scorecard,
     ScorecardLine,
 )
-from ..services import COMMENT_MAX
+from ..selectors import goals as goal_selectors
+from ..services import ACTION_TITLE_MAX, COMMENT_MAX
 
 
 class LineOut(serializers.ModelSerializer):
@@ -211,3 +216,72 @@ class CommentIn(StrictInput, serializers.Serializer):
         "scorecard as a whole.",
     )
     text = serializers.CharField(max_length=COMMENT_MAX, allow_blank=True)
+
+
+# --- actions/ (issue 19 "Action plans") -------------------------------------------------
+
+
+def _member_users(org):
+    return get_user_model().objects.filter(pk__in=membership_list(org=org).values("user_id"))
+
+
+class ActionOut(serializers.Serializer):
+    """An action on a red or amber KPI line (`kpi` in `period`, of `department`) or on a
+    company goal behind plan (`goal`; `department` and `kpi` null)."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    department = serializers.IntegerField(source="department_id", allow_null=True)
+    period = serializers.IntegerField(source="period_id")
+    kpi = serializers.IntegerField(source="kpi_id", allow_null=True)
+    indicator_code = serializers.CharField(
+        source="kpi.indicator.code", allow_null=True, default=None
+    )
+    goal = serializers.IntegerField(source="goal_id", allow_null=True)
+    owner = serializers.IntegerField(source="owner_id", allow_null=True)
+    owner_name = PersonName(source="owner")
+    due_date = serializers.DateField()
+    status = serializers.ChoiceField(choices=ActionStatus.choices)
+    overdue = serializers.BooleanField(source="is_overdue")
+    created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+
+class ActionIn(StrictInput, serializers.Serializer):
+    """A new action: either `kpi` and `period` (a red or amber line) or `goal` (behind
+    plan)."""
+
+    kpi = OrgScopedPrimaryKeyField(
+        scoped_queryset=lambda org: metric_selectors.kpi_list(org=org),
+        allow_null=True,
+        required=False,
+        default=None,
+    )
+    period = OrgScopedPrimaryKeyField(
+        scoped_queryset=lambda org: metric_selectors.period_list(org=org),
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="The period of the KPI line (with `kpi`).",
+    )
+    goal = OrgScopedPrimaryKeyField(
+        scoped_queryset=lambda org: goal_selectors.goal_list(org=org),
+        allow_null=True,
+        required=False,
+        default=None,
+    )
+    title = serializers.CharField(max_length=ACTION_TITLE_MAX, allow_blank=True)
+    owner = OrgScopedPrimaryKeyField(scoped_queryset=_member_users, help_text="A member's user id.")
+    due_date = serializers.DateField()
+
+
+class ActionUpdateIn(StrictInput, serializers.Serializer):
+    """Move an action along (`status`); reassign (`owner`), re-date (`due_date`) or
+    retitle (`title`) it - those three are for the people who may plan it, not its owner."""
+
+    status = serializers.ChoiceField(choices=ActionStatus.choices, required=False)
+    title = serializers.CharField(max_length=ACTION_TITLE_MAX, required=False, allow_blank=True)
+    owner = OrgScopedPrimaryKeyField(scoped_queryset=_member_users, required=False)
+    due_date = serializers.DateField(required=False)

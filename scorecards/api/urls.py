@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import (
+    ActionViewSet,
     DashboardViewSet,
     GoalViewSet,
     RecalculationViewSet,
@@ -21,6 +22,14 @@ urlpatterns = [
         P + "scorecard-comments/<int:pk>/",
         ScorecardCommentViewSet.as_view({"delete": "destroy"}),
         name="api-scorecard-comment",
+    ),
+    path(
+        P + "actions/", ActionViewSet.as_view({"get": "list", "post": "create"}), name="api-actions"
+    ),
+    path(
+        P + "actions/<int:pk>/",
+        ActionViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="api-action",
     ),
     path(P + "dashboard/", DashboardViewSet.as_view({"get": "retrieve"}), name="api-dashboard"),
     path(P + "goals/", GoalViewSet.as_view({"get": "list", "post": "create"}), name="api-goals"),

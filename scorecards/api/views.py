@@ -1,10 +1,11 @@
-"""scorecards/, scorecard-comments/, dashboard/, recalculations/ and goals/ (SPEC §6; the
-comments: issue 17 "Commentary")."""
+"""scorecards/, scorecard-comments/, dashboard/, recalculations/, goals/ and actions/ (SPEC
+§6; the comments: issue 17 "Commentary"; actions: issue 19 "Action plans")."""
 
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
 from departments.api.base import OrgViewSet
@@ -19,13 +20,24 @@ from metrics import selectors as metric_selectors
 from perfhub.api import int_param
 from perfhub.tenancy import get_or_404
 
-from ..models import Goal, RecalculationRun, ScorecardComment
+from ..models import Action, ActionStatus, Goal, RecalculationRun, ScorecardComment
+from ..selectors import actions as action_selectors
 from ..selectors import comments as comment_selectors
 from ..selectors import goals as goal_selectors
 from ..selectors import scorecards as selectors
-from ..services import can_comment, comment_add, comment_delete, goal_save
+from ..services import (
+    action_create,
+    action_update,
+    can_comment,
+    comment_add,
+    comment_delete,
+    goal_save,
+)
 from ..tasks import request_full_recalculation
 from .serializers import (
+    ActionIn,
+    ActionOut,
+    ActionUpdateIn,
     CommentIn,
     CommentOut,
     DashboardOut,
@@ -231,3 +243,87 @@ class GoalViewSet(OrgViewSet):
     def update(self, request, org_slug, pk):
         goal = goal_selectors.goal_get(org=self.org, pk=pk)
         return Response(GoalOut(self._save(request, goal)).data)
+
+
+class ActionViewSet(OrgViewSet):
+    """Actions on red or amber KPI lines and goals behind plan. Members list those they
+    see (their departments', the company goals', their own; filters `status` - open,
+    in_progress, done, dropped, active, closed -, `owner`, `department`, `period`, `kpi`,
+    `goal`, `overdue`); admin, HR, executives and a department's managers plan them; the
+    owner moves one along (the services check)."""
+
+    serializer_class = ActionOut
+    # Planning and moving along depend on the department and the owner: the services check.
+    write_predicate = staticmethod(is_member)
+
+    @property
+    def schema_model(self):
+        return Action
+
+    def _visible(self, **filters):
+        return action_selectors.action_list(
+            org=self.org,
+            department_ids=visible_department_ids(self.membership),
+            user=self.request.user,
+            **filters,
+        )
+
+    def scoped_queryset(self):
+        status = self.request.query_params.get("status") or None
+        if status is not None and status not in {*ActionStatus.values, "active", "closed"}:
+            raise DRFValidationError({"status": [_("Unknown status.")]})
+        overdue = self.request.query_params.get("overdue", "")
+        if overdue not in ("", "true", "false"):
+            raise DRFValidationError({"overdue": [_("Give true or false.")]})
+        return self._visible(
+            status=status,
+            owner_id=int_param(self.request, "owner"),
+            department_id=int_param(self.request, "department"),
+            period_id=int_param(self.request, "period"),
+            kpi_id=int_param(self.request, "kpi"),
+            goal_id=int_param(self.request, "goal"),
+            overdue=overdue == "true",
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status",
+                str,
+                enum=[*ActionStatus.values, "active", "closed"],
+                description="A status, or active (open or in progress), closed (done or dropped)",
+            ),
+            OpenApiParameter("owner", int, description="The owner's user id"),
+            OpenApiParameter("department", int, description="Department id"),
+            OpenApiParameter("period", int, description="Period id"),
+            OpenApiParameter("kpi", int, description="KPI id"),
+            OpenApiParameter("goal", int, description="Goal id"),
+            OpenApiParameter("overdue", bool, description="Only those past their due date"),
+        ]
+    )
+    def list(self, request, org_slug):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(ActionOut(page, many=True).data)
+
+    def retrieve(self, request, org_slug, pk):
+        return Response(ActionOut(get_or_404(self._visible(), pk)).data)
+
+    @extend_schema(request=ActionIn, responses={201: ActionOut})
+    def create(self, request, org_slug):
+        data = ActionIn(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        action = action_create(org=self.org, membership=self.membership, **data.validated_data)
+        return Response(
+            ActionOut(action_selectors.action_get(org=self.org, pk=action.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=ActionUpdateIn, responses=ActionOut)
+    def partial_update(self, request, org_slug, pk):
+        action = get_or_404(self._visible(), pk)
+        data = ActionUpdateIn(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        action_update(
+            org=self.org, membership=self.membership, action=action, **data.validated_data
+        )
+        return Response(ActionOut(action_selectors.action_get(org=self.org, pk=action.pk)).data)

@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from metrics.selectors import period_list
 
 from ..models import OrgScorecard, Scorecard, ScorecardLine, Status
+from .actions import follow_up
 from .goals import goal_contributions, goal_list
 from .scorecards import (
     department_trend,
@@ -26,7 +27,9 @@ from .scorecards import (
 def dashboard(*, org, period, department_ids=None, kind=None, function=None) -> dict:
     """Everything the company dashboard shows for a period, in a fixed number of queries:
     indices and their change from the previous period of the same kind, their trend, the
-    department ranking (filtered) and the heatmap of departments × KPIs."""
+    department ranking (filtered), the heatmap of departments × KPIs, and the follow-up of
+    red KPIs (without an action, overdue actions, actions closed in the period) of the
+    departments shown."""
     current = org_scorecard(org=org, period_id=period.pk)
     previous = previous_org_scorecard(org=org, period=period)
 
@@ -60,6 +63,7 @@ def dashboard(*, org, period, department_ids=None, kind=None, function=None) -> 
         "fairness": fairness(org=org, period=period),
         "goals": dashboard_goals(org=org, period=period),
         "pending": period.pk in pending_period_ids(org=org),
+        "follow": follow_up(org=org, period=period, department_ids=department_ids),
     }
 
 

@@ -7,13 +7,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from departments.access import org_view
-from departments.permissions import can_view_all, is_member
+from departments.permissions import can_plan_actions, can_view_all, is_member
 from metrics import selectors as metric_selectors
 from perfhub.errors import add_service_errors
 
-from ..forms import GoalForm, GoalLinkFormSet
+from ..forms import ActionForm, GoalForm, GoalLinkFormSet, goal_subject
+from ..selectors import actions as action_selectors
 from ..selectors import goals as goal_selectors
-from ..services import goal_save
+from ..services import goal_behind_plan, goal_save
 from .scorecards import period_for_page
 
 
@@ -26,6 +27,16 @@ def goal_list(request):
     sides = goal_selectors.goal_contributions(org=request.org, goals=goals)
     for goal in goals:
         goal.sides = sides[goal.pk]
+        goal.behind_plan = goal_behind_plan(goal)
+    action_selectors.attach_goal_actions(org=request.org, goals=goals)
+    subjects = [goal_subject(goal) for goal in goals if goal.behind_plan]
+    action_form = None
+    if subjects and can_plan_actions(request.membership, None):
+        action_form = ActionForm(
+            subjects=subjects,
+            members=action_selectors.member_choices(org=request.org),
+            owner=request.user.pk,
+        )
     return render(
         request,
         "scorecards/goals.html",
@@ -33,6 +44,7 @@ def goal_list(request):
             "goals": goals,
             "period": period,
             "periods": metric_selectors.period_choices(org=request.org),
+            "action_form": action_form,
         },
     )
 

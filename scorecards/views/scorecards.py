@@ -11,16 +11,22 @@ from django.views.decorators.http import require_POST
 
 from departments import selectors as dept_selectors
 from departments.access import org_view
-from departments.permissions import can_configure, can_view_department, is_member
+from departments.permissions import (
+    can_configure,
+    can_plan_actions,
+    can_view_department,
+    is_member,
+)
 from metrics import selectors as metric_selectors
 from perfhub.errors import add_service_errors
 
 from .. import exports
 from ..charts import chart_number, chart_value
-from ..forms import CommentForm
+from ..forms import ActionForm, CommentForm, line_subject
+from ..selectors import actions as action_selectors
 from ..selectors import comments as comment_selectors
 from ..selectors import scorecards as selectors
-from ..services import can_comment, comment_add, comment_delete
+from ..services import ACTION_LINE_STATUSES, can_comment, comment_add, comment_delete
 from ..tasks import request_full_recalculation
 
 
@@ -105,6 +111,7 @@ def department_scorecard(request, pk):
     )
     if comment_form is None and period is not None and can_comment(request.membership):
         comment_form = CommentForm(card=card)
+    follow, action_form = _follow_up(request, department, period, card)
     return render(
         request,
         "scorecards/department_scorecard.html",
@@ -117,8 +124,33 @@ def department_scorecard(request, pk):
             and period.pk in selectors.pending_period_ids(org=request.org),
             "comments": comments,
             "comment_form": comment_form,
+            "follow": follow,
+            "follow_scope": f"&department={department.pk}",
+            "action_form": action_form,
         },
     )
+
+
+def _follow_up(request, department, period, card):
+    """The scorecard's actions: each red or amber line's (`line.actions`), the follow-up
+    of the department in the period, and the "Add action" form for those who may plan
+    (its subjects: the red and amber lines)."""
+    if period is None:
+        return None, None
+    lines = card.lines if card is not None else []
+    action_selectors.attach_line_actions(org=request.org, period=period, lines=lines)
+    follow = action_selectors.follow_up(
+        org=request.org, period=period, department_ids=[department.pk]
+    )
+    subjects = [line_subject(line, period) for line in lines if line.status in ACTION_LINE_STATUSES]
+    form = None
+    if subjects and can_plan_actions(request.membership, department):
+        form = ActionForm(
+            subjects=subjects,
+            members=action_selectors.member_choices(org=request.org),
+            owner=request.user.pk,
+        )
+    return follow, form
 
 
 @require_POST
@@ -168,6 +200,16 @@ def kpi_detail(request, pk):
     selectors.attach_notes(org=request.org, pairs=trend)
     # A period of the trend marked for recalculation: its lines may be out of date.
     pending = not selectors.pending_period_ids(org=request.org).isdisjoint(p.pk for p, _ in trend)
+    subjects = [
+        line_subject(line, p) for p, line in trend if line and line.status in ACTION_LINE_STATUSES
+    ]
+    action_form = None
+    if subjects and can_plan_actions(request.membership, kpi.department):
+        action_form = ActionForm(
+            subjects=subjects[::-1],  # the most recent first
+            members=action_selectors.member_choices(org=request.org),
+            owner=request.user.pk,
+        )
     chart = {
         "periods": [p.label for p, _line in trend],
         "unit": kpi.indicator.unit,
@@ -187,6 +229,8 @@ def kpi_detail(request, pk):
             "trend": trend,
             "chart": chart,
             "history": metric_selectors.actual_history(org=request.org, kpi=kpi),
+            "actions": list(action_selectors.action_list(org=request.org, kpi_id=kpi.pk)),
+            "action_form": action_form,
             # Its formula spelled with indicator names, never codes.
             "formula_names": metric_selectors.indicator_names(org=request.org)
             if kpi.indicator.is_formula

@@ -15,6 +15,7 @@ many cases per operation, role and mode (default 6)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import zlib
@@ -43,7 +44,7 @@ from discussions.subjects import subject_of
 from grades.services import appeal_raise, calibration_open, calibration_publish
 from metrics.services.actuals import ActualInput, actuals_save
 from scorecards.rollup import recalculate
-from scorecards.services import comment_add
+from scorecards.services import action_create, comment_add
 
 from . import FUZZ_STATS
 
@@ -64,6 +65,8 @@ REFERENCES = {
     "parent": "departments",
     "indicator": "indicators",
     "managers": "users",
+    "owner": "users",
+    "goal": "goals",
 }
 # Endpoints outside any organization: no cross-organization replay.
 GLOBAL_PATHS = {"/api/v1/auth/token/", "/api/v1/orgs/"}
@@ -139,6 +142,15 @@ def fuzz_org(org, role_users, sales, sales_kpis, month, other_org):
         subject=subject_of("kpi", org, kpis["sales_revenue"], month),
         text="Looking into it, @harry-hr",
     )
+    action_create(  # on the amber revenue line, so that actions/{id}/ reaches a real one
+        org=org,
+        membership=member("hr"),
+        title="Call the ten largest customers",
+        owner=role_users["manager"],
+        due_date=month.end + dt.timedelta(days=365 * 5),
+        kpi=kpis["sales_revenue"],
+        period=month,
+    )
     return org
 
 
@@ -210,6 +222,7 @@ class Fuzzer:
             "goals",
             "calibrations",
             "scorecard-comments",
+            "actions",
         ):
             r = client.get(f"/api/v1/orgs/{self.org.slug}/{resource}/?limit=5")
             ids[resource] = [row["id"] for row in r.json()["results"]]
@@ -374,6 +387,7 @@ def test_fuzz_api_as_role(fuzz_org, role_users, role, keep_connection):
     # detail operations reach real objects: an appeal (with its calibration), a comment
     assert fuzzer.ids["appeals"] and fuzzer.ids["scorecard-comments"], fuzzer.ids
     assert fuzzer.ids["posts"], fuzzer.ids
+    assert fuzzer.ids["actions"], fuzzer.ids
     fuzzer.fuzz(role)
     FUZZ_STATS["cases"][role] = fuzzer.cases[role]
     FUZZ_STATS["statuses"].update(fuzzer.statuses)

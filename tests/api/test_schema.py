@@ -72,6 +72,11 @@ SPEC_ENDPOINTS = {
     (ORG + "posts/{id}/", "delete"),
     (ORG + "posts/{id}/history/", "get"),
     (ORG + "mention-candidates/", "get"),
+    # issue 19: actions on red KPIs and goals behind plan
+    (ORG + "actions/", "get"),
+    (ORG + "actions/", "post"),
+    (ORG + "actions/{id}/", "get"),
+    (ORG + "actions/{id}/", "patch"),
 }
 FILTERS = {
     ORG + "departments/": {"kind", "function", "parent", "is_active"},
@@ -86,6 +91,7 @@ FILTERS = {
     ORG + "threads/": {"kind"},
     ORG + "posts/": {"subject"},
     ORG + "mention-candidates/": {"q"},
+    ORG + "actions/": {"status", "owner", "department", "period", "kpi", "goal", "overdue"},
 }
 # Field names of SPEC §2 and §6 in the answers.
 FIELDS = {
@@ -169,6 +175,20 @@ FIELDS = {
     },
     "ThreadOut": {"id", "subject", "kind", "post_count", "last_post_at"},
     "MemberOut": {"username", "name"},
+    "ActionOut": {
+        "id",
+        "title",
+        "department",
+        "period",
+        "kpi",
+        "goal",
+        "owner",
+        "owner_name",
+        "due_date",
+        "status",
+        "overdue",
+        "closed_at",
+    },
 }
 
 

@@ -29,6 +29,12 @@ def pages(stack):
         first_id(stack, f"SELECT t.key FROM discussions_thread t {scoped} AND t.kind = '{kind}'")
         for kind in ("scorecard", "feedback", "goal")
     ]
+    action = first_id(stack, f"SELECT t.id FROM scorecards_action t {scoped} LIMIT 1")
+    (line,) = stack.sql(
+        f"SELECT t.kpi_id, t.period_id FROM scorecards_action t {scoped} "  # noqa: S608
+        "AND t.kpi_id IS NOT NULL LIMIT 1",
+        [stack.org],
+    )
     return [
         "/profile/",
         "/accounts/password/change/",
@@ -55,6 +61,11 @@ def pages(stack):
         f"{org}/goals/{goal}/",
         f"{org}/briefings/",
         *(f"{org}/discussions/?subject={key}" for key in threads),
+        f"{org}/actions/",
+        f"{org}/actions/?mine=on&status=active",
+        f"{org}/actions/{action}/",
+        f"{org}/actions/red-kpis/",
+        f"{org}/actions/new/?subject=kpi:{line[0]}:{line[1]}",
     ]
 
 

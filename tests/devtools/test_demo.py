@@ -55,6 +55,22 @@ def test_demo_has_reviews_in_every_state_and_a_year_of_feedback():
     assert not Feedback.objects.for_org(org).filter(rater_department__kind="management").exists()
 
 
+def test_demo_has_actions_in_every_state_one_overdue_and_a_red_kpi_without_one():
+    from scorecards.models import Action
+    from scorecards.selectors.actions import follow_up
+    from scorecards.selectors.scorecards import latest_month_with_data
+
+    org = load_demo()
+    actions = list(Action.objects.for_org(org))
+    assert {a.status for a in actions} == {"open", "in_progress", "done", "dropped"}
+    assert sum(a.is_overdue for a in actions) == 1
+    assert all(" / " in a.title for a in actions)  # bilingual
+    assert all(a.closed_at for a in actions if a.status in ("done", "dropped"))
+    follow = follow_up(org=org, period=latest_month_with_data(org=org, kind="month"))
+    assert follow.red_without and follow.overdue
+    assert load_demo() and Action.objects.for_org(org).count() == len(actions)
+
+
 def test_demo_people_have_names_and_feedback_fits_the_department_rated():
     from django.contrib.auth import get_user_model
 

@@ -76,6 +76,8 @@ def test_profile_turns_kinds_off(login, manager):
         "review_step",
         "thread_mention",
         "thread_reply",
+        "action_due_soon",
+        "action_overdue",
     }
     assert profile.wants("kpi_red") and not profile.wants("entry_overdue")
     bad = client.post("/profile/", {"language": "fr", "wanted": ["nope"]})

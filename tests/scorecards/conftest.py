@@ -119,3 +119,26 @@ def setup(org, hr, sales):
     month = next(p for p in periods if p.kind == "month" and p.number == 3)
     PendingRecalculation.objects.for_org(org).delete()  # set-up marks; each test starts clean
     return {"kpi": kpi, "month": month, "periods": periods}
+
+
+@pytest.fixture
+def action_world(computed, org, sales, manager):
+    """The computed March with a red line (Sales' profit margin at 1 %, a formula of its
+    profit), an amber one (Sales' revenue) and grey ones (no value): what actions are put
+    on (issue 19)."""
+    from scorecards.models import ScorecardLine
+    from tests.factories import enter_actuals
+
+    month = computed["month"]
+    kpis = {k.indicator.code: k for k in selectors.kpi_list(org=org, department=sales)}
+    enter_actuals(org, (kpis["profit"], month, "15000"))  # margin: 1 % of 1.5 million
+    recalculate(org=org, period_ids=[p.pk for p in computed["periods"]])
+    line = ScorecardLine.objects.for_org(org).get(period=month, kpi=kpis["profit_margin"])
+    assert line.status == "red", line.status
+    return {
+        **computed,
+        "red": kpis["profit_margin"],
+        "amber": kpis["sales_revenue"],
+        "grey": kpis["customer_growth"],
+        "sales": sales,
+    }

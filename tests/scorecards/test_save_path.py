@@ -3,12 +3,14 @@ stored score marks periods for recalculation, every service that changes what th
 dashboard shows renews its version token, and no app of ours listens to another app's
 model saves (CONTRIBUTING.md, "From a saved value to the dashboard")."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from departments.models import Membership
 from departments.services import department_create, department_update, organization_update
 from metrics import selectors as metric_selectors
 from metrics.models import PendingRecalculation
@@ -19,7 +21,8 @@ from metrics.services.kpis import kpi_create, kpi_update, kpis_update_grid
 from metrics.services.periods import period_lock, period_reopen, periods_generate
 from metrics.services.templates import template_apply
 from scorecards import dashboard_cache, rollup
-from scorecards.services import goal_save
+from scorecards.models import ScorecardLine
+from scorecards.services import action_create, goal_save
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +37,30 @@ def _indicator(org, code):
 
 def _month(org, number=3):
     return metric_selectors.period_list(org=org).get(kind="month", number=number)
+
+
+def _action(org, by):
+    """An action on Sales' revenue line of March, made red here (lines are the roll-up's
+    rows: written directly for the test)."""
+    kpi, month = _kpi(org, "sales_revenue"), _month(org)
+    ScorecardLine.objects.create(
+        organization=org,
+        period=month,
+        department=kpi.department,
+        kpi=kpi,
+        weight=Decimal(1),
+        status="red",
+        computed_at=timezone.now(),
+    )
+    return action_create(
+        org=org,
+        membership=Membership.objects.for_org(org).get(user=by),
+        title="Call the customers",
+        owner=by,
+        due_date=timezone.localdate() + dt.timedelta(days=7),
+        kpi=kpi,
+        period=month,
+    )
 
 
 # name -> the write, given the organization (with the sales template applied to "sales"),
@@ -112,6 +139,7 @@ WRITES = {
     "rollup": lambda org, by: rollup.recalculate(
         org=org, period_ids=[_month(org).pk], started=timezone.now()
     ),
+    "action_create": _action,  # action_update: tests/scorecards/test_actions.py
 }
 
 # Writes that can change a stored score: each marks the periods it affects.
@@ -145,6 +173,7 @@ RENEWS = [
     "department_create",
     "department_update",
     "rollup",
+    "action_create",
 ]
 
 
