@@ -344,7 +344,7 @@ def entry_grids(*, org, period: Period, department_ids) -> list[EntryGrid]:
         a.kpi_id: a
         for a in Actual.objects.for_org(org)
         .filter(period=period, kpi_id__in=ids)
-        .select_related("entered_by")
+        .select_related("entered_by", "reviewed_by")
     }
     previous = previous_period(org=org, period=period)
     last_values = {}
@@ -375,8 +375,9 @@ def entry_grids(*, org, period: Period, department_ids) -> list[EntryGrid]:
         )
         grid = grids.setdefault(kpi.department_id, EntryGrid(department=kpi.department, rows=[]))
         grid.rows.append(row)
+        # A formula counts its components' values that count (a pending one does not).
         values_by_department.setdefault(kpi.department_id, {})[kpi.indicator.code] = (
-            actual.value if actual else None
+            actual.counted_value if actual else None
         )
     for grid in grids.values():
         values = values_by_department[grid.department.pk]
@@ -408,7 +409,7 @@ def actual_history(*, org, kpi: Kpi):
     """Every recorded state of the KPI's actuals, newest first, with the previous value."""
     events = list(
         ActualChange.objects.filter(organization_id=org.pk, kpi_id=kpi.pk)
-        .select_related("period", "entered_by")
+        .select_related("period", "entered_by", "reviewed_by")
         .order_by("period__start", "pgh_created_at", "pgh_id")
     )
     previous: dict[int, Decimal | None] = {}
