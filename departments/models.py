@@ -267,6 +267,8 @@ class NotificationKind(models.TextChoices):
     GRADE_APPEAL = "grade_appeal", _("Appeals of grades and their decisions")
     BRIEFING = "briefing", _("The monthly briefing book (executives)")
     REVIEW_STEP = "review_step", _("A review reaches a step you hold")
+    VALUE_REJECTED = "value_rejected", _("A value you entered was rejected")
+    VALUES_TO_CONFIRM = "values_to_confirm", _("Values awaiting your confirmation (daily)")
 
 
 class Profile(models.Model):

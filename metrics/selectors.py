@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Case, Count, Exists, OuterRef, Prefetch, QuerySet, When
 from django.utils import timezone
 
+from departments.permissions import confirmable_filter
 from departments.selectors import department_list
 from perfhub.tenancy import get_or_404
 
@@ -27,6 +28,7 @@ from .models import (
     PeriodEvent,
     PeriodKind,
     PeriodStatus,
+    SignOff,
     Template,
     TemplateItem,
     Upload,
@@ -471,3 +473,29 @@ def completeness(*, org, period, today: dt.date | None = None) -> dict:
         "entered": sum(r.entered for r in rows),
         "expected": sum(len(r.expected) for r in rows),
     }
+
+
+def pending_actuals(*, org, membership):
+    """The values awaiting confirmation that this member may confirm (the confirmers'
+    queue), newest period first, then by department and indicator: one query, everything
+    the queue shows joined in."""
+    mine = confirmable_filter(membership)
+    if mine is None:
+        return Actual.objects.for_org(org).none()
+    return (
+        Actual.objects.for_org(org)
+        .filter(status=SignOff.PENDING, kpi__in=Kpi.objects.for_org(org).filter(mine))
+        .select_related("kpi__indicator", "department", "period", "entered_by")
+        .order_by("-period__start", "department__code", "kpi__indicator__code")
+    )
+
+
+def rejected_actuals(*, org, user):
+    """The values this user entered that were rejected and not changed since (their home
+    page lists them with the reason): one query."""
+    return (
+        Actual.objects.for_org(org)
+        .filter(status=SignOff.REJECTED, entered_by=user)
+        .select_related("kpi__indicator", "department", "period", "reviewed_by")
+        .order_by("-period__start", "department__code", "kpi__indicator__code")
+    )

@@ -274,3 +274,24 @@ def executive_todo(*, org) -> ExecutiveTodo:
         )
     todo.turned_red = [c for c in red if c.department_id not in before]
     return todo
+
+
+@dataclass
+class SignOffTodo:
+    """Values that need sign-off: how many await this member's confirmation, and the
+    values they entered that were rejected (with the reason)."""
+
+    to_confirm: int = 0
+    rejected: list = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return self.to_confirm + len(self.rejected)
+
+
+def sign_off_todo(*, org, membership, user) -> SignOffTodo:
+    """Two queries: the count of the member's queue and their rejected values."""
+    return SignOffTodo(
+        to_confirm=metric_selectors.pending_actuals(org=org, membership=membership).count(),
+        rejected=list(metric_selectors.rejected_actuals(org=org, user=user)[:20]),
+    )

@@ -4,7 +4,8 @@ services out.
 - `reviews.daily_notifications` (beat, every morning): one `reviews.org_notifications` per
   organization - entry reminders, overdue notices, HR's summary, and (once a week) the
   reviews waiting for approval, and any review-step notice a failed send left out (each
-  move of a review is told to the next step's holders as it is made). Red-KPI alerts
+  move of a review is told to the next step's holders as it is made), and the confirmers'
+  digest of the values awaiting their confirmation. Red-KPI alerts
   follow each recalculation (sent on scorecards.signals.recalculated, see apps.py). Every
   email is sent once (reviews.notifications).
 
@@ -32,6 +33,7 @@ def org_notifications(org, today: str | None = None) -> int:
         notifications.entry_reminders(org=org, today=day)
         + notifications.reviews_waiting(org=org, today=day)
         + notifications.reviews_steps_pending(org=org)
+        + notifications.values_to_confirm(org=org, today=day)
     )
 
 
