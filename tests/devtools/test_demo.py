@@ -201,3 +201,23 @@ def test_without_a_breach_the_demo_moves_one_department_up_where_its_group_has_r
     board = grade_selectors.calibration_board(org=org, period=quarter)
     assert board.met
     assert _demo_moves(board) == [(graded["m1"], "S", _MOVE_UP)]
+
+
+def test_demo_revenue_awaits_finance_with_pending_values_and_one_rejected():
+    org = load_demo()
+    revenue = Kpi.objects.for_org(org).filter(indicator__code="sales_revenue")
+    confirmers = set(revenue.values_list("department__code", "confirm_department__code"))
+    assert {("sales", "finance"), ("sales-east", "finance")} <= confirmers
+    statuses = list(
+        Actual.objects.for_org(org)
+        .filter(kpi__in=revenue, period__status="open")
+        .values_list("status", flat=True)
+    )
+    assert statuses.count("pending") == 5
+    assert statuses.count("rejected") == 1
+    rejected = Actual.objects.for_org(org).get(status="rejected")
+    assert rejected.review_reason and rejected.reviewed_by.username == "zhou.fang"
+    # values stored before confirmation was asked for keep counting
+    assert not Actual.objects.for_org(org).filter(kpi__in=revenue, counted_value=None).filter(
+        status="none"
+    ).exists()
