@@ -26,8 +26,8 @@ from metrics.models import Actual, PeriodKind
 from metrics.scoring_rules import rule_for
 from metrics.services.actuals import ActualInput, actuals_save
 from metrics.services.kpis import kpi_update
-from metrics.services.signoff import actuals_reject
 from metrics.services.periods import period_lock, periods_generate
+from metrics.services.signoff import actuals_reject
 from metrics.services.templates import template_apply
 from perfhub import tenancy
 from reviews.services.feedback import feedback_save

@@ -247,7 +247,7 @@ class KpiRowForm(forms.Form):
         super().__init__(data, prefix=f"kpi-{kpi.pk}", initial=initial, **kwargs)
         self.kpi = kpi
         self.departments = {d.pk: d for d in departments}
-        self.fields["confirmer"].choices = confirmer_choices(departments)  # type: ignore[attr-defined]
+        self.fields["confirmer"].choices = confirmer_choices(departments)
 
     def clean(self):
         data = super().clean()

@@ -366,8 +366,8 @@ def values_to_confirm(*, org, today: dt.date | None = None) -> int:
         elif department_id:
             by_department[department_id] += 1
     counts: dict = defaultdict(int)
-    for member in Membership.objects.for_org(org).filter(role__in=list(by_role)).select_related(
-        "user"
+    for member in (
+        Membership.objects.for_org(org).filter(role__in=list(by_role)).select_related("user")
     ):
         counts[member.user] += by_role[member.role]
     for dm in (

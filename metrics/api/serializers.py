@@ -128,7 +128,7 @@ class KpiIn(StrictInput, serializers.Serializer):
         choices=Role.choices,
         required=False,
         allow_blank=True,
-        help_text="Values count once this role confirms them (hr, executive, admin); blank: no role.",
+        help_text="Values count once this role confirms them (hr, executive, admin); blank: none.",
     )
     confirm_department = OrgScopedPrimaryKeyField(
         scoped_queryset=lambda org: department_list(org=org),
@@ -221,7 +221,8 @@ class SignOffItemIn(StrictInput, serializers.Serializer):
 
 
 class ConfirmIn(StrictInput, serializers.Serializer):
-    actuals = SignOffItemIn(many=True, allow_empty=False, max_length=5000)
+    # max_length goes to the list serializer (DRF), which the stubs do not know.
+    actuals = SignOffItemIn(many=True, allow_empty=False, max_length=5000)  # type: ignore[call-arg]
 
 
 class RejectIn(ConfirmIn):

@@ -23,7 +23,7 @@ from perfhub.history import declare_no_ignored_triggers, history_context
 from perfhub.names import display_name
 
 from .. import scoring
-from ..models import Actual, ActualChange, Kpi, Period, SignOff, Source
+from ..models import Actual, ActualChange, Kpi, Period, Source
 from ..scoring_rules import rule_for
 from .actuals_check import (
     ActualInput,
@@ -383,8 +383,7 @@ def _write_set_based(
                     _text_array(signoff[(w.kpi_id, w.period_id)].status for w in changes),
                     _array(signoff[(w.kpi_id, w.period_id)].confirmed for w in changes),
                     _array(
-                        str(signoff[(w.kpi_id, w.period_id)].keeps_review).lower()
-                        for w in changes
+                        str(signoff[(w.kpi_id, w.period_id)].keeps_review).lower() for w in changes
                     ),
                     org.pk,
                     "changed",

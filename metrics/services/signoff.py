@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -36,7 +36,7 @@ from perfhub.cache_versions import dashboard_stale
 from perfhub.history import history_context
 
 from .. import scoring
-from ..models import Actual, ActualChange, Kpi, PeriodStatus, SignOff
+from ..models import Actual, Kpi, PeriodStatus, SignOff
 from ..signals import actuals_rejected
 from .recalc import recalculation_mark_changes
 
@@ -136,8 +136,9 @@ def _record_without_triggers(org, ids: list[int]) -> None:
     if connection.vendor == "postgresql":
         return
     now = timezone.now()
-    ActualChange.objects.bulk_create(
-        ActualChange(
+    change = apps.get_model("metrics", "ActualChange")  # made by pghistory at run time
+    change.objects.bulk_create(
+        change(
             pgh_label="recorded",
             pgh_obj_id=row.pk,
             pgh_created_at=now,
@@ -191,7 +192,9 @@ def actuals_reject(*, org, by, membership, items: Iterable[tuple[int, int]], rea
     reason = (reason or "").strip()
     errors: dict[str, list[str]] = {}
     if not reason:
-        errors["reason"] = [_("Give the reason for the rejection: the person who entered it reads it.")]
+        errors["reason"] = [
+            _("Give the reason for the rejection: the person who entered it reads it.")
+        ]
     elif len(reason) > REASON_MAX:
         errors["reason"] = [
             _("The reason is too long (at most %(n)s characters).") % {"n": REASON_MAX}
@@ -203,7 +206,10 @@ def actuals_reject(*, org, by, membership, items: Iterable[tuple[int, int]], rea
     ids = [a.pk for a in rows]
     with history_context(source="reject", user=getattr(by, "pk", None)):
         Actual.objects.for_org(org).filter(pk__in=ids).update(
-            status=SignOff.REJECTED, reviewed_by=by, reviewed_at=timezone.now(), review_reason=reason
+            status=SignOff.REJECTED,
+            reviewed_by=by,
+            reviewed_at=timezone.now(),
+            review_reason=reason,
         )
     _record_without_triggers(org, ids)
     dashboard_stale(org.pk)  # the scorecards show the rejection; no score changes
@@ -238,7 +244,9 @@ def confirmer_changed(*, org, before: dict[int, tuple[str, int | None]], kpis) -
     grain of their periods and department). Turning confirmation on changes no score: the
     values stored before count as they did."""
     released = [
-        k.pk for k in kpis if not k.needs_confirmation and before.get(k.pk, ("", None)) != ("", None)
+        k.pk
+        for k in kpis
+        if not k.needs_confirmation and before.get(k.pk, ("", None)) != ("", None)
     ]
     if not released:
         return

@@ -6,8 +6,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from departments.access import org_view
 from departments.permissions import is_member
@@ -43,7 +42,10 @@ class SignOffForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("action") == "reject" and not (data.get("reason") or "").strip():
-            self.add_error("reason", _("Give the reason for the rejection: the person who entered it reads it."))
+            self.add_error(
+                "reason",
+                _("Give the reason for the rejection: the person who entered it reads it."),
+            )
         return data
 
     def items(self) -> list[tuple[int, int]]:
@@ -75,7 +77,11 @@ def sign_off_queue(request):
                 form.add_error(None, message)
         else:
             text = (
-                ngettext("%(n)d value confirmed: it counts now.", "%(n)d values confirmed: they count now.", done)
+                ngettext(
+                    "%(n)d value confirmed: it counts now.",
+                    "%(n)d values confirmed: they count now.",
+                    done,
+                )
                 if act is actuals_confirm
                 else ngettext(
                     "%(n)d value rejected: the person who entered it is told why.",

@@ -218,6 +218,9 @@ def test_demo_revenue_awaits_finance_with_pending_values_and_one_rejected():
     rejected = Actual.objects.for_org(org).get(status="rejected")
     assert rejected.review_reason and rejected.reviewed_by.username == "zhou.fang"
     # values stored before confirmation was asked for keep counting
-    assert not Actual.objects.for_org(org).filter(kpi__in=revenue, counted_value=None).filter(
-        status="none"
-    ).exists()
+    assert (
+        not Actual.objects.for_org(org)
+        .filter(kpi__in=revenue, counted_value=None)
+        .filter(status="none")
+        .exists()
+    )

@@ -291,7 +291,9 @@ def test_bulk_confirm_costs_the_same_queries_for_2_and_12_values(
     counts = []
     for chunk in (actuals[:2], actuals[2:]):
         with CaptureQueriesContext(connection) as queries:
-            actuals_confirm(org=org, by=fin_manager, membership=fm, items=[(a.pk, 1) for a in chunk])
+            actuals_confirm(
+                org=org, by=fin_manager, membership=fm, items=[(a.pk, 1) for a in chunk]
+            )
         counts.append([q["sql"][:40] for q in queries.captured_queries])
     assert len(counts[0]) == len(counts[1]), counts
     assert len(counts[0]) <= 12

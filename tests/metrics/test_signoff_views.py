@@ -118,7 +118,9 @@ def test_pending_and_rejected_values_show_greyed_with_the_reason_to_the_enterer(
     )
     mine = login(manager).get(entries).content.decode()
     assert "Where is the &lt;b&gt;invoice&lt;/b&gt;?" in mine
-    assert "Where is the" in login(manager).get(reverse("org_home", args=[org.slug])).content.decode()
+    assert (
+        "Where is the" in login(manager).get(reverse("org_home", args=[org.slug])).content.decode()
+    )
     # others see that it was rejected, on the scorecard, not the reason
     theirs = login(hr).get(scorecard).content.decode()
     assert "rejected" in theirs and "invoice" not in theirs.split("Value history")[0]
