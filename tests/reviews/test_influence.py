@@ -74,6 +74,8 @@ def test_profile_turns_kinds_off(login, manager):
         "grade_appeal",
         "briefing",
         "review_step",
+        "value_rejected",
+        "values_to_confirm",
     }
     assert profile.wants("kpi_red") and not profile.wants("entry_overdue")
     bad = client.post("/profile/", {"language": "fr", "wanted": ["nope"]})
