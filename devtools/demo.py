@@ -228,6 +228,14 @@ def _ensure_demo_data(org: Organization, users: dict, departments: dict[str, Dep
     _demo_goals(org, users, kpis, today)
 
 
+# The notes of the revenue values awaiting Finance, and its reason for the one rejected.
+_SIGN_OFF_TEXTS = (
+    "含跨期订单 / Includes orders across months",
+    "按发票更新 / Updated from the invoices",
+    "合同尚未签回，不能确认。/ The contract is not signed back yet: cannot confirm.",
+)
+
+
 def _demo_sign_off(org, users, departments, open_months) -> None:
     """Revenue of Sales and East China Sales counts once Finance's manager confirms it
     (values entered before keep counting): in the open months, five values await the
@@ -271,9 +279,7 @@ def _demo_sign_off(org, users, departments, open_months) -> None:
                     kpi.pk,
                     month.pk,
                     (base * change).quantize(Decimal("0.01")),
-                    note="含跨期订单 / Includes orders across months"
-                    if change > Decimal("1.2")
-                    else "按发票更新 / Updated from the invoices",
+                    note=_SIGN_OFF_TEXTS[0] if change > Decimal("1.2") else _SIGN_OFF_TEXTS[1],
                     version=before.version if before is not None else None,
                 )
             ],
@@ -287,7 +293,7 @@ def _demo_sign_off(org, users, departments, open_months) -> None:
         by=users["zhou.fang"],
         membership=finance,
         items=[(rejected.pk, rejected.version)],
-        reason="合同尚未签回，不能确认。/ The contract is not signed back yet: cannot confirm.",
+        reason=_SIGN_OFF_TEXTS[2],
     )
 
 
@@ -647,6 +653,7 @@ DEMO_TEXTS = tuple(
         _MOVE_UP,
         _MOVE_DOWN,
         _OVERRIDE,
+        *_SIGN_OFF_TEXTS,
     )
     if t
 )
