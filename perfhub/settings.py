@@ -384,6 +384,7 @@ SPECTACULAR_SETTINGS = {
         "AppealStateEnum": "grades.models.AppealState",
         "MemberRoleEnum": "departments.models.Role",
         "StepRoleEnum": "reviews.models.StepRole",
+        "SignOffStatusEnum": "metrics.models.SignOff",
     },
 }
 
