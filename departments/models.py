@@ -307,6 +307,8 @@ class NotificationKind(models.TextChoices):
     THREAD_REPLY = "thread_reply", _("A reply to your post in a discussion")
     ACTION_DUE_SOON = "action_due_soon", _("An action you own is due soon")
     ACTION_OVERDUE = "action_overdue", _("An action you own is overdue")
+    VALUE_REJECTED = "value_rejected", _("A value you entered was rejected")
+    VALUES_TO_CONFIRM = "values_to_confirm", _("Values awaiting your confirmation (daily)")
 
 
 class Profile(models.Model):

@@ -3,6 +3,7 @@
 Views and API classes ask these, never compare role strings themselves."""
 
 import rules
+from django.db.models import Q
 
 from .models import Role
 
@@ -107,3 +108,32 @@ def can_view_action(membership, *, department, owner_id) -> bool:
     if can_view_department(membership, department):
         return True
     return membership is not None and owner_id is not None and membership.user_id == owner_id
+
+
+def can_confirm_kpi(membership, kpi) -> bool:
+    """Confirm or reject the values entered for a KPI that needs sign-off: its named role,
+    or a manager of its named department (directly or through a parent); an admin always
+    (metrics.services.signoff). Nobody for a KPI that needs no confirmation."""
+    if membership is None or not (kpi.confirm_role or kpi.confirm_department_id):
+        return False
+    if is_admin(membership):
+        return True
+    if kpi.confirm_role:
+        return membership.role == kpi.confirm_role
+    return is_manager(membership) and kpi.confirm_department_id in managed_department_ids(
+        membership
+    )
+
+
+def confirmable_filter(membership) -> Q | None:
+    """The KPIs whose values this member may confirm, as a Q over Kpi (None: none at
+    all): the same rule as `can_confirm_kpi`, for the queue's selectors."""
+    if membership is None:
+        return None
+    needs = Q(confirm_department__isnull=False) | ~Q(confirm_role="")
+    if is_admin(membership):
+        return needs
+    mine = Q(confirm_role=membership.role)
+    if is_manager(membership):
+        mine |= Q(confirm_department_id__in=managed_department_ids(membership))
+    return mine

@@ -27,7 +27,9 @@ from metrics import selectors as m_selectors
 from metrics.models import Actual, PeriodKind
 from metrics.scoring_rules import rule_for
 from metrics.services.actuals import ActualInput, actuals_save
+from metrics.services.kpis import kpi_update
 from metrics.services.periods import period_lock, periods_generate
+from metrics.services.signoff import actuals_reject
 from metrics.services.templates import template_apply
 from perfhub import tenancy
 from reviews import selectors as review_selectors
@@ -57,6 +59,7 @@ DEMO_USERS = (
     ("chen.jing", Role.MANAGER, "chen.jing@demo.perfhub.local", "静", "陈"),
     ("david.miller", Role.MANAGER, "david.miller@demo.perfhub.local", "David", "Miller"),
     ("emily.chen", Role.MANAGER, "emily.chen@demo.perfhub.local", "Emily", "Chen"),
+    ("zhou.fang", Role.MANAGER, "zhou.fang@demo.perfhub.local", "芳", "周"),
 )
 # Who manages which department (the others have no manager yet).
 DEMO_MANAGERS = {
@@ -64,6 +67,7 @@ DEMO_MANAGERS = {
     "production": "chen.jing",
     "rnd": "david.miller",
     "service": "emily.chen",
+    "finance": "zhou.fang",
 }
 # code, 中文, English, kind, function, parent code
 DEMO_DEPARTMENTS = (
@@ -233,8 +237,78 @@ def _ensure_demo_data(org: Organization, users: dict, departments: dict[str, Dep
     _demo_reviews(org, users, departments, months)
     for month in months[:-3]:  # older months are closed
         period_lock(period=month, by=users["hr"], reason="")
+    _demo_sign_off(org, users, departments, months[-3:])
     _demo_goals(org, users, kpis, today)
     _demo_threads(org, users, departments, months)
+
+
+# The notes of the revenue values awaiting Finance, and its reason for the one rejected.
+_SIGN_OFF_TEXTS = (
+    "含跨期订单 / Includes orders across months",
+    "按发票更新 / Updated from the invoices",
+    "合同尚未签回，不能确认。/ The contract is not signed back yet: cannot confirm.",
+)
+
+
+def _demo_sign_off(org, users, departments, open_months) -> None:
+    """Revenue of Sales and East China Sales counts once Finance's manager confirms it
+    (values entered before keep counting): in the open months, five values await the
+    confirmation (the browser journeys confirm two in each language) and one was rejected
+    with its reason."""
+    if len(open_months) < 3:
+        return
+    revenue = {
+        code: m_selectors.kpi_list(org=org, department=departments[code])
+        .filter(indicator__code="sales_revenue")
+        .first()
+        for code in ("sales", "sales-east")
+    }
+    if None in revenue.values():
+        return
+    for kpi in revenue.values():
+        kpi_update(kpi=kpi, by=users["hr"], confirm_department=departments["finance"])
+    stored = {
+        (a.kpi_id, a.period_id): a
+        for a in Actual.objects.for_org(org).filter(kpi__in=list(revenue.values()))
+    }
+    third, second, latest = open_months
+    plan = (  # (department, month, who enters, change of the value)
+        ("sales", latest, "manager", Decimal("1.04")),
+        ("sales-east", latest, "hr", Decimal("0.97")),
+        ("sales-east", second, "hr", Decimal("1.02")),
+        ("sales", third, "manager", Decimal("1.01")),
+        ("sales-east", third, "hr", Decimal("1.03")),
+        ("sales", second, "manager", Decimal("1.25")),  # rejected below
+    )
+    for code, month, by, change in plan:
+        kpi = revenue[code]
+        before = stored.get((kpi.pk, month.pk))
+        base = before.value if before is not None else kpi.target or Decimal(1000000)
+        actuals_save(
+            org=org,
+            by=users[by],
+            source="web",
+            entries=[
+                ActualInput(
+                    kpi.pk,
+                    month.pk,
+                    (base * change).quantize(Decimal("0.01")),
+                    note=_SIGN_OFF_TEXTS[0] if change > Decimal("1.2") else _SIGN_OFF_TEXTS[1],
+                    version=before.version if before is not None else None,
+                )
+            ],
+            can_enter=lambda d: True,
+        )
+    rejected = Actual.objects.for_org(org).get(kpi=revenue["sales"], period=second)
+    finance = Membership.objects.for_org(org).get(user=users["zhou.fang"])
+    finance.managed_ids = managed_department_ids(org=org, user=users["zhou.fang"])
+    actuals_reject(
+        org=org,
+        by=users["zhou.fang"],
+        membership=finance,
+        items=[(rejected.pk, rejected.version)],
+        reason=_SIGN_OFF_TEXTS[2],
+    )
 
 
 def _demo_goals(org, users, kpis, today) -> None:
@@ -732,6 +806,7 @@ DEMO_TEXTS = tuple(
         *_THREAD_TEXTS,
         *(title for title, *_rest in _ACTIONS),
         _GOAL_ACTION,
+        *_SIGN_OFF_TEXTS,
     )
     if t
 )

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from departments.models import Department
+from departments.models import Department, Role
 from departments.selectors import department_list
 from perfhub import numbers
 from perfhub.errors import add_service_errors
@@ -196,6 +196,29 @@ class TemplateApplyForm(forms.Form):
         self.meant_for = template.function
 
 
+def confirmer_choices(departments) -> list[tuple[str, str]]:
+    """Who may confirm a KPI's values, as one choice: nobody, a role, or the managers of a
+    department ("role:hr", "dept:12")."""
+    return [
+        ("", str(_("Nobody: counts as entered"))),
+        (f"role:{Role.HR}", str(_("HR"))),
+        (f"role:{Role.EXECUTIVE}", str(_("Executives"))),
+        (f"role:{Role.ADMIN}", str(_("Administrators"))),
+        *(
+            (f"dept:{d.pk}", str(_("Managers of %(name)s") % {"name": d.display_name}))
+            for d in departments
+        ),
+    ]
+
+
+def confirmer_value(kpi) -> str:
+    if kpi.confirm_role:
+        return f"role:{kpi.confirm_role}"
+    if kpi.confirm_department_id:
+        return f"dept:{kpi.confirm_department_id}"
+    return ""
+
+
 class KpiRowForm(forms.Form):
     """One row of a department's KPI grid (prefixed with the KPI's id)."""
 
@@ -206,9 +229,13 @@ class KpiRowForm(forms.Form):
     cap = numbers.DecimalField(label=_("Cap"), max_digits=7, decimal_places=2, widget=DECIMAL_INPUT)
     target_period = forms.ChoiceField(label=_("Target period"), choices=PeriodKind.choices)
     is_active = forms.BooleanField(label=_("Active"), required=False)
+    confirmer = forms.ChoiceField(
+        label=_("Counts once confirmed by"), required=False, choices=[("", "")]
+    )
 
-    def __init__(self, data=None, *, kpi, **kwargs):
+    def __init__(self, data=None, *, kpi, departments=(), **kwargs):
         initial = {
+            "confirmer": confirmer_value(kpi),
             "weight": plain(kpi.weight),
             "target": plain(kpi.target),
             "threshold": plain(kpi.threshold),
@@ -219,14 +246,23 @@ class KpiRowForm(forms.Form):
         }
         super().__init__(data, prefix=f"kpi-{kpi.pk}", initial=initial, **kwargs)
         self.kpi = kpi
+        self.departments = {d.pk: d for d in departments}
+        self.fields["confirmer"].choices = confirmer_choices(departments)
+
+    def clean(self):
+        data = super().clean()
+        kind, _colon, key = (data.pop("confirmer", "") or "").partition(":")
+        data["confirm_role"] = key if kind == "role" else ""
+        data["confirm_department"] = self.departments.get(int(key)) if kind == "dept" else None
+        return data
 
 
 class KpiGridForm:
     """Every KPI of a department as one form: a KpiRowForm per KPI, validated and saved
     together (kpis_update_grid), each error shown beside its cell."""
 
-    def __init__(self, kpis, data=None):
-        self.rows = [KpiRowForm(data, kpi=kpi) for kpi in kpis]
+    def __init__(self, kpis, data=None, departments=()):
+        self.rows = [KpiRowForm(data, kpi=kpi, departments=departments) for kpi in kpis]
         self.errors: list[str] = []
 
     def __iter__(self):

@@ -7,10 +7,11 @@ import pghistory
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Case, F, Q, When
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from departments.models import Department, DepartmentFunction, DepartmentKind, LocalizedName
+from departments.models import Department, DepartmentFunction, DepartmentKind, LocalizedName, Role
 from perfhub.tenancy import TenantModel
 
 from .values import value_bounds
@@ -214,6 +215,20 @@ class Kpi(TenantModel):
     source_template = models.ForeignKey(
         Template, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Sign-off (docs/scoring.md, "Values that need confirmation"): a value entered for this
+    # KPI counts only once the named role, or a manager of the named department, confirmed
+    # it. At most one of the two is set; neither: values count as they are saved.
+    confirm_role = models.CharField(
+        _("confirmed by role"), max_length=20, choices=Role.choices, blank=True
+    )
+    confirm_department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("confirmed by the managers of"),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -225,11 +240,20 @@ class Kpi(TenantModel):
                 fields=["organization", "department", "indicator"], name="kpi_unique_per_department"
             ),
             models.CheckConstraint(condition=models.Q(weight__gte=0), name="kpi_weight_nonneg"),
+            models.CheckConstraint(
+                condition=models.Q(confirm_role="") | models.Q(confirm_department__isnull=True),
+                name="kpi_one_confirmer",
+            ),
         ]
         indexes = [models.Index(fields=["organization", "department"])]
 
     def __str__(self) -> str:
         return f"{self.department} · {self.indicator}"
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Whether a value entered for it counts only once confirmed."""
+        return bool(self.confirm_role) or self.confirm_department_id is not None
 
     @property
     def is_scored(self) -> bool:
@@ -309,6 +333,23 @@ class PeriodEvent(TenantModel):
         ordering = ["-at"]
 
 
+class SignOff(models.TextChoices):
+    """Where an actual stands in its KPI's sign-off (metrics.scoring.counted_value)."""
+
+    NONE = "none", _("counts as entered")
+    PENDING = "pending", _("awaiting confirmation")
+    CONFIRMED = "confirmed", _("confirmed")
+    REJECTED = "rejected", _("rejected")
+
+
+# The value an actual counts with (metrics.scoring.counted_value, as a column): a pending
+# or rejected value counts with the last confirmed one (none yet: it does not count).
+COUNTED_VALUE = Case(
+    When(Q(status__in=[SignOff.PENDING, SignOff.REJECTED]), then=F("confirmed_value")),
+    default=F("value"),
+)
+
+
 class Source(models.TextChoices):
     WEB = "web", _("web")
     IMPORT = "import", _("import")
@@ -332,6 +373,11 @@ class Source(models.TextChoices):
         "source",
         "entered_by",
         "entered_at",
+        "status",
+        "confirmed_value",
+        "reviewed_by",
+        "reviewed_at",
+        "review_reason",
     ],
     model_name="ActualChange",
     obj_field=pghistory.ObjForeignKey(related_name="changes", db_index=True),
@@ -352,6 +398,27 @@ class Actual(TenantModel):
     entered_at = models.DateTimeField(_("entered at"))
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
     version = models.PositiveIntegerField(_("version"), default=1)
+    # Sign-off: `value` is what was entered last; `confirmed_value` the last value the
+    # confirmer accepted; `counted_value` what scoring reads (a database-generated column,
+    # so every write path, bulk SQL included, keeps it right).
+    status = models.CharField(
+        _("sign-off"),
+        max_length=10,
+        choices=SignOff.choices,
+        default=SignOff.NONE,
+        db_default=SignOff.NONE,
+    )
+    confirmed_value = models.DecimalField(_("confirmed value"), null=True, blank=True, **VALUE)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("confirmed or rejected at"), null=True, blank=True)
+    review_reason = models.TextField(_("reason"), blank=True, max_length=2000, db_default="")
+    counted_value = models.GeneratedField(
+        expression=COUNTED_VALUE,
+        output_field=models.DecimalField(null=True, **VALUE),
+        db_persist=True,
+    )
 
     class Meta:
         verbose_name = _("actual")
@@ -363,7 +430,21 @@ class Actual(TenantModel):
         ]
         indexes = [
             models.Index(fields=["organization", "period", "department"]),
+            # The confirmers' queue: the few pending values among many.
+            models.Index(
+                fields=["organization", "period"],
+                name="actual_pending",
+                condition=Q(status="pending"),
+            ),
         ]
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == SignOff.PENDING
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == SignOff.REJECTED
 
 
 class PendingRecalculation(TenantModel):

@@ -78,6 +78,37 @@ class Aggregation(StrEnum):
     FORMULA = "formula"
 
 
+class SignOff(StrEnum):
+    """Where an actual stands in its KPI's sign-off (SPEC §3, "values that need
+    confirmation"): NONE for a KPI that needs none (or a value stored before it did)."""
+
+    NONE = "none"
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+def counted_value(
+    value: Decimal, status: SignOff | str, confirmed: Decimal | None
+) -> Decimal | None:
+    """The value an actual counts with in every score, index and goal (SPEC §3-§4).
+
+    A value that needs no confirmation, or is confirmed, counts as entered. A pending or
+    rejected one counts with the value confirmed before it (`confirmed`), and not at all
+    when none was: the month then has no value, exactly as if nothing had been entered."""
+    if SignOff(status) in (SignOff.PENDING, SignOff.REJECTED):
+        return confirmed
+    return value
+
+
+def counted_values(
+    entries: Iterable[tuple[Decimal, SignOff | str, Decimal | None]],
+) -> list[Decimal]:
+    """The values that count among (value, status, confirmed) entries, in order."""
+    counted = (counted_value(v, s, c) for v, s, c in entries)
+    return [v for v in counted if v is not None]
+
+
 class MissingPolicy(StrEnum):
     EXCLUDE = "exclude"
     ZERO = "zero"

@@ -25,6 +25,12 @@ The rule, from a KPI's settings to a status, in the order the roll-up evaluates 
 6. ``status_sql``: its traffic light (``scoring.kpi_status``);
 7. ``department_score_sql``, ``coverage_sql``: a department's score and coverage from the
    sums of its lines (``scoring.department_score``).
+
+The actual each of these is given is the value that counts (``scoring.counted_value``: a
+value awaiting confirmation, or rejected, counts with the one confirmed before it, else not
+at all). Its SQL form is the generated column ``metrics_actual.counted_value``
+(``metrics.models.COUNTED_VALUE``), which the roll-up reads and filters on (``IS NOT NULL``);
+tests/metrics/test_scoring_sql.py compares it with the reference too.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Case, Count, Exists, OuterRef, Prefetch, QuerySet, When
 from django.utils import timezone
 
+from departments.permissions import confirmable_filter
 from departments.selectors import department_list
 from perfhub.tenancy import get_or_404
 
@@ -27,6 +28,7 @@ from .models import (
     PeriodEvent,
     PeriodKind,
     PeriodStatus,
+    SignOff,
     Template,
     TemplateItem,
     Upload,
@@ -344,7 +346,7 @@ def entry_grids(*, org, period: Period, department_ids) -> list[EntryGrid]:
         a.kpi_id: a
         for a in Actual.objects.for_org(org)
         .filter(period=period, kpi_id__in=ids)
-        .select_related("entered_by")
+        .select_related("entered_by", "reviewed_by")
     }
     previous = previous_period(org=org, period=period)
     last_values = {}
@@ -375,8 +377,9 @@ def entry_grids(*, org, period: Period, department_ids) -> list[EntryGrid]:
         )
         grid = grids.setdefault(kpi.department_id, EntryGrid(department=kpi.department, rows=[]))
         grid.rows.append(row)
+        # A formula counts its components' values that count (a pending one does not).
         values_by_department.setdefault(kpi.department_id, {})[kpi.indicator.code] = (
-            actual.value if actual else None
+            actual.counted_value if actual else None
         )
     for grid in grids.values():
         values = values_by_department[grid.department.pk]
@@ -408,7 +411,7 @@ def actual_history(*, org, kpi: Kpi):
     """Every recorded state of the KPI's actuals, newest first, with the previous value."""
     events = list(
         ActualChange.objects.filter(organization_id=org.pk, kpi_id=kpi.pk)
-        .select_related("period", "entered_by")
+        .select_related("period", "entered_by", "reviewed_by")
         .order_by("period__start", "pgh_created_at", "pgh_id")
     )
     previous: dict[int, Decimal | None] = {}
@@ -470,3 +473,29 @@ def completeness(*, org, period, today: dt.date | None = None) -> dict:
         "entered": sum(r.entered for r in rows),
         "expected": sum(len(r.expected) for r in rows),
     }
+
+
+def pending_actuals(*, org, membership):
+    """The values awaiting confirmation that this member may confirm (the confirmers'
+    queue), newest period first, then by department and indicator: one query, everything
+    the queue shows joined in."""
+    mine = confirmable_filter(membership)
+    if mine is None:
+        return Actual.objects.for_org(org).none()
+    return (
+        Actual.objects.for_org(org)
+        .filter(status=SignOff.PENDING, kpi__in=Kpi.objects.for_org(org).filter(mine))
+        .select_related("kpi__indicator", "department", "period", "entered_by")
+        .order_by("-period__start", "department__code", "kpi__indicator__code")
+    )
+
+
+def rejected_actuals(*, org, user):
+    """The values this user entered that were rejected and not changed since (their home
+    page lists them with the reason): one query."""
+    return (
+        Actual.objects.for_org(org)
+        .filter(status=SignOff.REJECTED, entered_by=user)
+        .select_related("kpi__indicator", "department", "period", "reviewed_by")
+        .order_by("-period__start", "department__code", "kpi__indicator__code")
+    )

@@ -387,6 +387,7 @@ SPECTACULAR_SETTINGS = {
         "AppealStateEnum": "grades.models.AppealState",
         "MemberRoleEnum": "departments.models.Role",
         "StepRoleEnum": "reviews.models.StepRole",
+        "SignOffStatusEnum": "metrics.models.SignOff",
     },
 }
 

@@ -47,3 +47,13 @@ class ReviewsConfig(AppConfig):
             satisfaction_fill(org=organization, kpis=kpis)
 
         kpis_created.connect(fill, dispatch_uid="reviews.satisfaction_fill", weak=False)
+
+        from metrics.signals import actuals_rejected
+
+        def rejected_mail(sender, organization, actual_ids, **kwargs):
+            try:
+                notifications.values_rejected(org=organization, actual_ids=actual_ids)
+            except Exception:  # noqa: BLE001 - an e-mail problem never undoes the rejection
+                logging.getLogger(__name__).exception("rejection e-mail not sent")
+
+        actuals_rejected.connect(rejected_mail, dispatch_uid="reviews.values_rejected", weak=False)

@@ -289,3 +289,24 @@ def actions_follow_up(*, org, department_ids=None, user=None) -> FollowUp:
 def my_open_actions(*, org, user) -> int:
     """How many actions the user owns that are still open or in progress (one query)."""
     return action_list(org=org, owner_id=user.pk, status="active").count()
+
+
+@dataclass
+class SignOffTodo:
+    """Values that need sign-off: how many await this member's confirmation, and the
+    values they entered that were rejected (with the reason)."""
+
+    to_confirm: int = 0
+    rejected: list = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return self.to_confirm + len(self.rejected)
+
+
+def sign_off_todo(*, org, membership, user) -> SignOffTodo:
+    """Two queries: the count of the member's queue and their rejected values."""
+    return SignOffTodo(
+        to_confirm=metric_selectors.pending_actuals(org=org, membership=membership).count(),
+        rejected=list(metric_selectors.rejected_actuals(org=org, user=user)[:20]),
+    )

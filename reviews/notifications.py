@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 
 from departments.models import DepartmentManager, Membership, NotificationKind, Profile, Role
 from metrics import selectors as metric_selectors
-from metrics.models import PeriodStatus
+from metrics.models import Actual, Kpi, PeriodStatus, SignOff
 from scorecards.models import ScorecardLine, Status
 from scorecards.selectors.actions import action_list
 
@@ -373,3 +373,74 @@ def reviews_steps_pending(*, org) -> int:
     ):
         last[move.review_id] = move
     return sum(review_step_notify(org=org, transition=move) for move in last.values())
+
+
+# --- Values that need sign-off (metrics.services.signoff) -------------------------------
+
+
+def values_rejected(*, org, actual_ids) -> int:
+    """Tell each person who entered one of these values that it was rejected, and why:
+    one email per person, each rejection once (keyed by the value and its version: a value
+    is rejected again only after it was changed, which raises its version)."""
+    rejected = list(
+        Actual.objects.for_org(org)
+        .filter(pk__in=actual_ids, status=SignOff.REJECTED, entered_by__isnull=False)
+        .select_related("kpi__indicator", "department", "period", "entered_by", "reviewed_by")
+        .order_by("period__start", "department__code", "kpi__indicator__code")
+    )
+    per_person = defaultdict(list)
+    for actual in rejected:
+        per_person[actual.entered_by].append(actual)
+    sent = 0
+    for person, actuals in per_person.items():
+        sent += send_once(
+            org=org,
+            kind=K.VALUE_REJECTED,
+            user=person,
+            keys=[f"actual:{a.pk}:v{a.version}" for a in actuals],
+            template=K.VALUE_REJECTED,
+            context={"actuals": actuals, "url": link(org, "my_entries")},
+        )
+    return sent
+
+
+def values_to_confirm(*, org, today: dt.date | None = None) -> int:
+    """Once a day: each confirmer with values awaiting them is told how many (the named
+    role's members; the direct managers of the named department)."""
+    today = today or timezone.localdate()
+    waiting = list(
+        Kpi.objects.for_org(org)
+        .filter(actuals__status=SignOff.PENDING, actuals__period__status=PeriodStatus.OPEN)
+        .values_list("confirm_role", "confirm_department_id", "actuals__id")
+    )
+    if not waiting:
+        return 0
+    by_role: dict[str, int] = defaultdict(int)
+    by_department: dict[int, int] = defaultdict(int)
+    for role, department_id, _actual in waiting:
+        if role:
+            by_role[role] += 1
+        elif department_id:
+            by_department[department_id] += 1
+    counts: dict = defaultdict(int)
+    for member in (
+        Membership.objects.for_org(org).filter(role__in=list(by_role)).select_related("user")
+    ):
+        counts[member.user] += by_role[member.role]
+    for dm in (
+        DepartmentManager.objects.for_org(org)
+        .filter(department_id__in=list(by_department))
+        .select_related("user")
+    ):
+        counts[dm.user] += by_department[dm.department_id]
+    sent = 0
+    for person, count in counts.items():
+        sent += send_once(
+            org=org,
+            kind=K.VALUES_TO_CONFIRM,
+            user=person,
+            keys=[f"day:{today.isoformat()}"],
+            template=K.VALUES_TO_CONFIRM,
+            context={"count": count, "url": link(org, "sign_off_queue")},
+        )
+    return sent

@@ -4,8 +4,9 @@ services out.
 - `reviews.daily_notifications` (beat, every morning): one `reviews.org_notifications` per
   organization - entry reminders, overdue notices, HR's summary, and (once a week) the
   reviews waiting for approval, the reminders of actions due soon or overdue to their
-  owners, and any review-step notice a failed send left out (each
-  move of a review is told to the next step's holders as it is made). Red-KPI alerts
+  owners, the confirmers' digest of the values awaiting their confirmation, and any
+  review-step notice a failed send left out (each move of a review is told to the next
+  step's holders as it is made). Red-KPI alerts
   follow each recalculation (sent on scorecards.signals.recalculated, see apps.py). Every
   email is sent once (reviews.notifications).
 
@@ -34,6 +35,7 @@ def org_notifications(org, today: str | None = None) -> int:
         + notifications.reviews_waiting(org=org, today=day)
         + notifications.action_reminders(org=org, today=day)
         + notifications.reviews_steps_pending(org=org)
+        + notifications.values_to_confirm(org=org, today=day)
     )
 
 

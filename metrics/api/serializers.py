@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from departments.api.serializers import OrgScopedPrimaryKeyField
-from departments.models import DepartmentFunction, DepartmentKind
+from departments.models import DepartmentFunction, DepartmentKind, Role
 from departments.selectors import department_list
 from perfhub.api import PersonName, StrictInput
 
@@ -107,6 +107,8 @@ class KpiOut(serializers.ModelSerializer):
             "cap",
             "target_period",
             "is_active",
+            "confirm_role",
+            "confirm_department",
         ]
 
 
@@ -122,6 +124,18 @@ class KpiIn(StrictInput, serializers.Serializer):
     cap = serializers.DecimalField(max_digits=7, decimal_places=2, required=False)
     target_period = serializers.ChoiceField(choices=PeriodKind.choices, required=False)
     is_active = serializers.BooleanField(required=False)
+    confirm_role = serializers.ChoiceField(
+        choices=Role.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Values count once this role confirms them (hr, executive, admin); blank: none.",
+    )
+    confirm_department = OrgScopedPrimaryKeyField(
+        scoped_queryset=lambda org: department_list(org=org),
+        required=False,
+        allow_null=True,
+        help_text="Values count once a manager of this department confirms them; null: none.",
+    )
 
 
 class KpiUpdateIn(KpiIn):
@@ -161,6 +175,10 @@ class ActualOut(serializers.ModelSerializer):
         source="entered_by.username", read_only=True, allow_null=True, default=None
     )
     entered_by_name = PersonName(source="entered_by")
+    reviewed_by = serializers.CharField(
+        source="reviewed_by.username", read_only=True, allow_null=True, default=None
+    )
+    reviewed_by_name = PersonName(source="reviewed_by")
 
     class Meta:
         model = Actual
@@ -176,7 +194,43 @@ class ActualOut(serializers.ModelSerializer):
             "entered_by",
             "entered_by_name",
             "entered_at",
+            "status",
+            "confirmed_value",
+            "counted_value",
+            "reviewed_by",
+            "reviewed_by_name",
+            "reviewed_at",
+            "review_reason",
         ]
+
+
+class PendingActualOut(ActualOut):
+    """A value in the confirmers' queue, with what it is of."""
+
+    indicator_code = serializers.CharField(source="kpi.indicator.code", read_only=True)
+    indicator_name = serializers.CharField(source="kpi.indicator.display_name", read_only=True)
+    period_label = serializers.CharField(source="period.label", read_only=True)
+
+    class Meta(ActualOut.Meta):
+        fields = [*ActualOut.Meta.fields, "indicator_code", "indicator_name", "period_label"]
+
+
+class SignOffItemIn(StrictInput, serializers.Serializer):
+    id = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(min_value=1, help_text="The version read.")
+
+
+class ConfirmIn(StrictInput, serializers.Serializer):
+    # max_length goes to the list serializer (DRF), which the stubs do not know.
+    actuals = SignOffItemIn(many=True, allow_empty=False, max_length=5000)  # type: ignore[call-arg]
+
+
+class RejectIn(ConfirmIn):
+    reason = serializers.CharField(max_length=2000, help_text="Told to who entered the values.")
+
+
+class SignOffOut(serializers.Serializer):
+    done = serializers.IntegerField(help_text="How many values were confirmed or rejected.")
 
 
 class ActualIn(StrictInput, serializers.Serializer):

@@ -2,7 +2,14 @@ from typing import Any
 
 from django.urls import path
 
-from .views import ActualViewSet, IndicatorViewSet, KpiViewSet, PeriodViewSet, TemplateViewSet
+from .views import (
+    ActualViewSet,
+    IndicatorViewSet,
+    KpiViewSet,
+    PeriodViewSet,
+    SignOffViewSet,
+    TemplateViewSet,
+)
 
 P = "orgs/<slug:org_slug>/"
 LIST: dict[str, Any] = {"get": "list", "post": "create"}
@@ -44,4 +51,19 @@ urlpatterns = [
         name="api-actuals-bulk",
     ),
     path(P + "actuals/<int:pk>/", ActualViewSet.as_view(DETAIL), name="api-actual"),
+    path(
+        P + "actuals/pending/",
+        SignOffViewSet.as_view({"get": "list"}),
+        name="api-actuals-pending",
+    ),
+    path(
+        P + "actuals/confirm/",
+        SignOffViewSet.as_view({"post": "confirm"}, **NOT_A_LIST),
+        name="api-actuals-confirm",
+    ),
+    path(
+        P + "actuals/reject/",
+        SignOffViewSet.as_view({"post": "reject"}, **NOT_A_LIST),
+        name="api-actuals-reject",
+    ),
 ]

@@ -13,6 +13,7 @@ from departments.permissions import (
     can_configure,
     can_enter_actuals,
     is_manager,
+    is_member,
     visible_department_ids,
 )
 from perfhub.tenancy import get_or_404
@@ -24,6 +25,7 @@ from ..services import kpis as kpi_services
 from ..services import periods as period_services
 from ..services import templates as template_services
 from ..services.actuals import ActualInput, ActualsRefused, actuals_save
+from ..services.signoff import SignOffRefused, actuals_confirm, actuals_reject
 from .filters import ActualFilter, IndicatorFilter, KpiFilter, PeriodFilter
 from .serializers import (
     ActualIn,
@@ -33,6 +35,7 @@ from .serializers import (
     ApplyOut,
     BulkIn,
     BulkOut,
+    ConfirmIn,
     ConflictOut,
     GenerateIn,
     IndicatorIn,
@@ -40,8 +43,11 @@ from .serializers import (
     KpiIn,
     KpiOut,
     KpiUpdateIn,
+    PendingActualOut,
     PeriodOut,
     ReasonIn,
+    RejectIn,
+    SignOffOut,
     TemplateIn,
     TemplateOut,
 )
@@ -247,7 +253,11 @@ class ActualViewSet(_ListRetrieve, OrgViewSet):
     write_predicate = staticmethod(can_configure | is_manager)
 
     def scoped_queryset(self):
-        qs = Actual.objects.for_org(self.org).select_related("entered_by").order_by("id")
+        qs = (
+            Actual.objects.for_org(self.org)
+            .select_related("entered_by", "reviewed_by")
+            .order_by("id")
+        )
         ids = visible_department_ids(self.membership)
         if ids is not None:
             qs = qs.filter(department_id__in=ids)
@@ -315,3 +325,51 @@ class ActualViewSet(_ListRetrieve, OrgViewSet):
 
     def _reload(self, kpi_id, period_id):
         return self.get_queryset().get(kpi_id=kpi_id, period_id=period_id)
+
+
+class SignOffViewSet(OrgViewSet):
+    """Values that need sign-off: the queue of those this member may confirm, and confirm
+    or reject (one or many at once, all or none; metrics.services.signoff). Any member may
+    call them: who may confirm which KPI's values is checked per value (400 naming it)."""
+
+    serializer_class = PendingActualOut
+    write_predicate = staticmethod(is_member)
+
+    def scoped_queryset(self):
+        return selectors.pending_actuals(org=self.org, membership=self.membership)
+
+    def list(self, request, org_slug):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(PendingActualOut(page, many=True).data)
+
+    def _act(self, request, serializer, service, **extra):
+        data = serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        items = [(a["id"], a["version"]) for a in data.validated_data["actuals"]]
+        if "reason" in data.validated_data:
+            extra["reason"] = data.validated_data["reason"]
+        try:
+            done = service(
+                org=self.org, by=request.user, membership=self.membership, items=items, **extra
+            )
+        except SignOffRefused as exc:
+            body: dict[str, Any] = {}
+            if "reason" in exc.errors:
+                body["reason"] = exc.errors["reason"]
+            rows = [m for key, ms in exc.errors.items() if key != "reason" for m in ms]
+            if rows:
+                body["actuals"] = rows
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"done": done})
+
+    @extend_schema(request=ConfirmIn, responses=SignOffOut)
+    @action(detail=False, methods=["post"])
+    def confirm(self, request, org_slug):
+        """Confirm values awaiting confirmation: each counts from now on."""
+        return self._act(request, ConfirmIn, actuals_confirm)
+
+    @extend_schema(request=RejectIn, responses=SignOffOut)
+    @action(detail=False, methods=["post"])
+    def reject(self, request, org_slug):
+        """Reject values awaiting confirmation, with the reason told to who entered them."""
+        return self._act(request, RejectIn, actuals_reject)

@@ -34,6 +34,7 @@ from .actuals_check import (
     actuals_check,
 )
 from .recalc import recalculation_mark, recalculation_mark_changes
+from .signoff import after_entry
 
 
 @dataclass
@@ -113,6 +114,11 @@ _STORED_FIELDS = (
     "version",
     "entered_by_id",
     "entered_at",
+    "status",
+    "confirmed_value",
+    "reviewed_by_id",
+    "reviewed_at",
+    "review_reason",
 )
 
 
@@ -248,14 +254,25 @@ def _actuals_write(org, by, source, entries, loaded: _Loaded, checked: Checked) 
     now = timezone.now()
     creates = [w for w in checked.writes if w.creates]
     changes = [w for w in checked.writes if not w.creates]
+    signoff = {
+        (w.kpi_id, w.period_id): after_entry(
+            needs_confirmation=loaded.kpis[w.kpi_id].needs_confirmation,
+            stored=loaded.existing.get((w.kpi_id, w.period_id)),
+            value=w.value,
+        )
+        for w in checked.writes
+    }
     if connection.vendor == "postgresql":
-        _write_set_based(org, by, source, now, entries, loaded, creates, changes)
+        _write_set_based(org, by, source, now, entries, loaded, creates, changes, signoff)
     else:
-        _write_rows(org, by, source, now, entries, loaded, creates, changes)
+        _write_rows(org, by, source, now, entries, loaded, creates, changes, signoff)
     # Marks at the grain of the change: each (month, department) saved, with the quarter
-    # and year containing it - never the whole organization.
+    # and year containing it - never the whole organization. A value that waits for its
+    # confirmation changes no score yet (it is marked when confirmed).
     touched = {
-        (loaded.periods[w.period_id], loaded.kpis[w.kpi_id].department_id) for w in checked.writes
+        (loaded.periods[w.period_id], loaded.kpis[w.kpi_id].department_id)
+        for w in checked.writes
+        if signoff[(w.kpi_id, w.period_id)].changes_score
     }
     if touched:
         recalculation_mark_changes(org=org, changes=touched)
@@ -268,26 +285,33 @@ _SET_BASED_TRIGGERS = ("entered_insert", "changed_update")
 _HISTORY_OF_WRITTEN = (
     "INSERT INTO metrics_actualchange (pgh_created_at, pgh_label, pgh_obj_id, pgh_context_id, "
     "organization_id, kpi_id, period_id, value, note, version, source, entered_by_id, "
-    "entered_at) SELECT NOW(), %s, id, (SELECT _pgh_attach_context()), organization_id, "
-    "kpi_id, period_id, value, note, version, source, entered_by_id, entered_at FROM written "
+    "entered_at, status, confirmed_value, reviewed_by_id, reviewed_at, review_reason) "
+    "SELECT NOW(), %s, id, (SELECT _pgh_attach_context()), organization_id, "
+    "kpi_id, period_id, value, note, version, source, entered_by_id, entered_at, status, "
+    "confirmed_value, reviewed_by_id, reviewed_at, review_reason FROM written "
     "RETURNING kpi_id, period_id"
 )
 
 # Constant SQL (values go as parameters): the new actuals, then their history.
 _INSERT_SQL = (
     "WITH written AS (INSERT INTO metrics_actual (organization_id, kpi_id, period_id, "  # noqa: S608
-    "department_id, value, note, version, source, entered_by_id, entered_at) "
-    "SELECT %s, k, p, d, v, n, r, %s, %s, %s FROM unnest("
+    "department_id, value, note, version, source, entered_by_id, entered_at, status, "
+    "confirmed_value) "
+    "SELECT %s, k, p, d, v, n, r, %s, %s, %s, st, cv FROM unnest("
     "%s::bigint[], %s::bigint[], %s::bigint[], %s::numeric[], %s::text[], "
-    "%s::integer[]) AS t(k, p, d, v, n, r) "
+    "%s::integer[], %s::text[], %s::numeric[]) AS t(k, p, d, v, n, r, st, cv) "
     "ON CONFLICT (organization_id, kpi_id, period_id) DO NOTHING "
     "RETURNING *) " + _HISTORY_OF_WRITTEN
 )
 _UPDATE_SQL = (
     "WITH written AS (UPDATE metrics_actual AS a SET value = t.v, note = t.n, "  # noqa: S608
-    "version = t.r, source = %s, entered_by_id = %s, entered_at = %s "
-    "FROM unnest(%s::bigint[], %s::numeric[], %s::text[], %s::integer[]) "
-    "AS t(id, v, n, r) WHERE a.id = t.id AND a.organization_id = %s "
+    "version = t.r, source = %s, entered_by_id = %s, entered_at = %s, status = t.st, "
+    "confirmed_value = t.cv, reviewed_by_id = CASE WHEN t.keep THEN a.reviewed_by_id END, "
+    "reviewed_at = CASE WHEN t.keep THEN a.reviewed_at END, "
+    "review_reason = CASE WHEN t.keep THEN a.review_reason ELSE '' END "
+    "FROM unnest(%s::bigint[], %s::numeric[], %s::text[], %s::integer[], %s::text[], "
+    "%s::numeric[], %s::boolean[]) AS t(id, v, n, r, st, cv, keep) "
+    "WHERE a.id = t.id AND a.organization_id = %s "
     "RETURNING a.*) " + _HISTORY_OF_WRITTEN
 )
 
@@ -304,7 +328,9 @@ def _ignored_triggers() -> str:
     return "{" + ",".join(names) + "}"
 
 
-def _write_set_based(org, by, source, now, entries, loaded: _Loaded, creates, changes) -> None:
+def _write_set_based(
+    org, by, source, now, entries, loaded: _Loaded, creates, changes, signoff
+) -> None:
     """PostgreSQL: one INSERT of the new actuals and one UPDATE of the changed ones, each
     from arrays (unnest), each recording its history rows in the same statement with one
     INSERT ... SELECT. The per-row history triggers are skipped for these two statements
@@ -327,6 +353,8 @@ def _write_set_based(org, by, source, now, entries, loaded: _Loaded, creates, ch
                     _array(w.value for w in creates),
                     _text_array(w.note for w in creates),
                     _array(w.version for w in creates),
+                    _text_array(signoff[(w.kpi_id, w.period_id)].status for w in creates),
+                    _array(signoff[(w.kpi_id, w.period_id)].confirmed for w in creates),
                     "entered",
                 ],
             )
@@ -352,6 +380,11 @@ def _write_set_based(org, by, source, now, entries, loaded: _Loaded, creates, ch
                     _array(w.value for w in changes),
                     _text_array(w.note for w in changes),
                     _array(w.version for w in changes),
+                    _text_array(signoff[(w.kpi_id, w.period_id)].status for w in changes),
+                    _array(signoff[(w.kpi_id, w.period_id)].confirmed for w in changes),
+                    _array(
+                        str(signoff[(w.kpi_id, w.period_id)].keeps_review).lower() for w in changes
+                    ),
                     org.pk,
                     "changed",
                 ],
@@ -362,9 +395,9 @@ def _write_set_based(org, by, source, now, entries, loaded: _Loaded, creates, ch
 
 
 def _array(numbers) -> str:
-    """A PostgreSQL array literal of integers or Decimals, sent as one text parameter:
-    PostgreSQL reads it far faster than an ARRAY[...] of 50,000 expressions."""
-    return "{" + ",".join(map(str, numbers)) + "}"
+    """A PostgreSQL array literal of integers or Decimals (None: NULL), sent as one text
+    parameter: PostgreSQL reads it far faster than an ARRAY[...] of 50,000 expressions."""
+    return "{" + ",".join("NULL" if n is None else str(n) for n in numbers) + "}"
 
 
 def _text_array(texts) -> str:
@@ -374,12 +407,19 @@ def _text_array(texts) -> str:
     )
 
 
-def _write_rows(org, by, source, now, entries, loaded: _Loaded, creates, changes) -> None:
+def _write_rows(org, by, source, now, entries, loaded: _Loaded, creates, changes, signoff) -> None:
     """Databases without triggers (the SQLite demo): bulk writes, history by hand."""
 
     def row(write) -> Actual:
         kpi = loaded.kpis[write.kpi_id]
+        state = signoff[(write.kpi_id, write.period_id)]
+        kept = loaded.existing.get((write.kpi_id, write.period_id)) if state.keeps_review else None
         return Actual(
+            status=state.status,
+            confirmed_value=state.confirmed,
+            reviewed_by_id=getattr(kept, "reviewed_by_id", None),
+            reviewed_at=getattr(kept, "reviewed_at", None),
+            review_reason=getattr(kept, "review_reason", ""),
             organization_id=org.pk,
             kpi=kpi,
             period=loaded.periods[write.period_id],
@@ -411,7 +451,19 @@ def _write_rows(org, by, source, now, entries, loaded: _Loaded, creates, changes
         batch_size=2000,
         update_conflicts=True,
         unique_fields=["organization", "kpi", "period"],
-        update_fields=["value", "note", "entered_by", "entered_at", "source", "version"],
+        update_fields=[
+            "value",
+            "note",
+            "entered_by",
+            "entered_at",
+            "source",
+            "version",
+            "status",
+            "confirmed_value",
+            "reviewed_by",
+            "reviewed_at",
+            "review_reason",
+        ],
     )
     _record_history_without_triggers(org, created, changed_rows)
 
@@ -449,6 +501,11 @@ def _record_history_without_triggers(org, created, changed) -> None:
             source=row.source,
             entered_by_id=row.entered_by_id,
             entered_at=row.entered_at,
+            status=row.status,
+            confirmed_value=row.confirmed_value,
+            reviewed_by_id=row.reviewed_by_id,
+            reviewed_at=row.reviewed_at,
+            review_reason=row.review_reason,
         )
         for row in rows
     )

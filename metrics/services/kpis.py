@@ -17,8 +17,19 @@ from ..models import Indicator, Kpi
 from ..scoring_rules import stated_rule
 from ..signals import kpis_created
 from .recalc import recalculation_mark_open
+from .signoff import confirmer_changed, confirmer_errors
 
-KPI_FIELDS = ("weight", "target", "threshold", "target_max", "cap", "target_period", "is_active")
+KPI_FIELDS = (
+    "weight",
+    "target",
+    "threshold",
+    "target_max",
+    "cap",
+    "target_period",
+    "is_active",
+    "confirm_role",
+    "confirm_department",
+)
 
 
 def rule_errors(
@@ -56,9 +67,16 @@ def _validate(kpi: Kpi) -> None:
         target_max=kpi.target_max,
         cap=kpi.cap,
     )
+    errors.update(
+        confirmer_errors(kpi=kpi, role=kpi.confirm_role, department=kpi.confirm_department)
+    )
     if errors:
         raise ValidationError({k: [v] for k, v in errors.items()})
     kpi.full_clean(exclude=["organization"])
+
+
+def _confirmers(kpis) -> dict[int, tuple[str, int | None]]:
+    return {k.pk: (k.confirm_role, k.confirm_department_id) for k in kpis}
 
 
 @transaction.atomic
@@ -126,10 +144,12 @@ def kpi_update(*, kpi: Kpi, by, **fields) -> Kpi:
     unknown = set(fields) - set(KPI_FIELDS)
     if unknown:
         raise ValidationError({f: [_("This field cannot be changed.")] for f in unknown})
+    before = _confirmers([kpi])
     for key, value in fields.items():
         setattr(kpi, key, value)
     _validate(kpi)
     kpi.save()
+    confirmer_changed(org=kpi.organization, before=before, kpis=[kpi])
     recalculation_mark_open(org=kpi.organization, departments=[kpi.department_id])
     dashboard_stale(kpi.organization_id)
     return kpi
@@ -140,6 +160,7 @@ def kpis_update_grid(*, org, by, rows: dict[int, dict], kpis: list[Kpi]) -> list
     """Save the KPI grid of a department in one go: every row is checked, and if any is
     refused nothing is saved. Errors come back as {"<kpi id>.<field>": [message]}."""
     by_id = {k.pk: k for k in kpis}
+    before = _confirmers(kpis)
     errors: dict[str, list[str]] = {}
     changed = []
     for kpi_id, fields in rows.items():
@@ -159,6 +180,7 @@ def kpis_update_grid(*, org, by, rows: dict[int, dict], kpis: list[Kpi]) -> list
     if errors:
         raise ValidationError(errors)
     Kpi.objects.for_org(org).bulk_update(changed, list(KPI_FIELDS))
+    confirmer_changed(org=org, before=before, kpis=changed)
     recalculation_mark_open(org=org, departments={k.department_id for k in changed})
     dashboard_stale(org.pk)
     return changed

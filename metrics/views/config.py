@@ -206,15 +206,17 @@ def template_apply(request, pk):
 # --- the KPI grid of a department -----------------------------------------------------
 
 
-def _kpi_grid_page(request, department, kpis, *, grid=None, add_form=None):
+def _kpi_grid_page(request, department, kpis, *, grid=None, add_form=None, departments=None):
     """The grid page; a fixed number of queries whatever the number of KPIs."""
     if add_form is None:
         add_form = KpiAddForm(indicators=_unassigned_indicators(request.org, kpis))
+    if departments is None:
+        departments = list(department_list(org=request.org))
     total = kpi_services.weight_total(kpis)
     context = {
         "department": department,
-        "departments": department_list(org=request.org),
-        "grid": grid if grid is not None else KpiGridForm(kpis),
+        "departments": departments,
+        "grid": grid if grid is not None else KpiGridForm(kpis, departments=departments),
         "add_form": add_form,
         "weight_total": total,
         "weight_warning": any(k.is_active for k in kpis) and total != 100,
@@ -232,7 +234,8 @@ def kpi_grid(request, pk):
     """Every KPI of the department in one form, saved in one go (all rows or none)."""
     department = department_get(org=request.org, pk=pk)
     kpis = list(selectors.kpi_list(org=request.org, department=department))
-    grid = KpiGridForm(kpis, request.POST or None)
+    departments = list(department_list(org=request.org))
+    grid = KpiGridForm(kpis, request.POST or None, departments=departments)
     if request.method == "POST" and grid.is_valid():
         try:
             # The service sets the typed values on the rows it is given; copies keep the
@@ -248,7 +251,7 @@ def kpi_grid(request, pk):
         else:
             messages.success(request, _("KPIs saved."))
             return redirect("kpi_grid", slug=request.org.slug, pk=department.pk)
-    return _kpi_grid_page(request, department, kpis, grid=grid)
+    return _kpi_grid_page(request, department, kpis, grid=grid, departments=departments)
 
 
 @require_POST

@@ -31,7 +31,7 @@ def org_home(request):
     """The member's to-do: the sections of each of their roles (a manager, or anyone who
     manages a department; HR and admins; executives and admins), then the shortcuts."""
     org, membership = request.org, request.membership
-    context = {}
+    context = {"sign_off": home.sign_off_todo(org=org, membership=membership, user=request.user)}
     if is_manager(membership) or managed_department_ids(membership):
         context["manager"] = home.manager_todo(org=org, membership=membership, user=request.user)
         context["manager_follow"] = home.actions_follow_up(

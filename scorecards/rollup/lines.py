@@ -186,13 +186,16 @@ def _last_value_sql(vendor: str) -> tuple[str, str]:
         # array_agg it lets PostgreSQL aggregate by hashing instead of sorting.
         return (
             "(MAX(CASE WHEN i.aggregation = 'last' THEN "
-            "ARRAY[(mp.m_start - DATE '2000-01-01')::numeric, a.value] END))[2] AS last_value",
+            "ARRAY[(mp.m_start - DATE '2000-01-01')::numeric, a.counted_value] END))[2] "
+            "AS last_value",
             "agg.last_value",
         )
     return (
         "NULL AS last_value",
-        f"""(SELECT a2.value FROM {T["actual"]} a2 JOIN {T["period"]} m2 ON m2.id = a2.period_id
+        f"""(SELECT a2.counted_value FROM {T["actual"]} a2
+             JOIN {T["period"]} m2 ON m2.id = a2.period_id
              WHERE a2.organization_id = %(org)s AND a2.kpi_id = kr.id AND m2.kind = kr.frequency
+               AND a2.counted_value IS NOT NULL
                AND m2.start >= p.start AND m2."end" <= p."end"
              ORDER BY m2.start DESC LIMIT 1)""",
     )
@@ -217,6 +220,11 @@ KPI_OF_ACTUAL = f"""
       JOIN {T["kpi"]} ak ON ak.id = a.kpi_id AND ak.organization_id = a.organization_id
       JOIN {T["ind"]} i ON i.id = ak.indicator_id AND i.organization_id = ak.organization_id"""
 
+# Only the actuals that count (metrics.scoring.counted_value: a value awaiting confirmation
+# or rejected counts with the one confirmed before it, else not at all). `counted_value` is a
+# generated column of the actuals table, so the statements read it like any other.
+COUNTS = "AND a.counted_value IS NOT NULL"
+
 # A KPI's rule for the period, as `v` (the scoring input) names it.
 RULE = """kr.id AS kpi_id, kr.department_id, kr.weight, kr.direction, kr.p_target,
         kr.p_threshold, kr.p_target_max, kr.inv, kr.top"""
@@ -240,21 +248,22 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
     {MONTH_MAP},
     grouped AS MATERIALIZED (
       SELECT a.kpi_id, mp.period_id, MIN(mp.months) AS months, COUNT(*) AS n,
-        SUM(a.value) AS s,
-        MIN(CASE WHEN i.aggregation = 'min' THEN a.value END) AS mn,
-        MAX(CASE WHEN i.aggregation = 'max' THEN a.value END) AS mx, {last_agg}
+        SUM(a.counted_value) AS s,
+        MIN(CASE WHEN i.aggregation = 'min' THEN a.counted_value END) AS mn,
+        MAX(CASE WHEN i.aggregation = 'max' THEN a.counted_value END) AS mx, {last_agg}
       FROM {T["actual"]} a
       {KPI_OF_ACTUAL}
       JOIN mp ON mp.month_id = a.period_id AND mp.m_kind = i.frequency
-      WHERE a.organization_id = %(org)s AND mp.period_id <> mp.month_id {{ad}}
+      WHERE a.organization_id = %(org)s AND mp.period_id <> mp.month_id {COUNTS} {{ad}}
       GROUP BY a.kpi_id, mp.period_id
     ),
     found AS (
-      SELECT {RULE}, a.period_id, p.months, 1 AS n, a.value AS actual
+      SELECT {RULE}, a.period_id, p.months, 1 AS n, a.counted_value AS actual
       FROM {T["actual"]} a
       JOIN p ON p.id = a.period_id
       JOIN kr ON kr.id = a.kpi_id AND kr.months = p.months
-      WHERE a.organization_id = %(org)s AND {months_sql("kr.frequency")} = p.months {{ad}}
+      WHERE a.organization_id = %(org)s AND {months_sql("kr.frequency")} = p.months {COUNTS}
+        {{ad}}
       UNION ALL
       SELECT {RULE}, agg.period_id, agg.months, agg.n,
         CASE kr.aggregation WHEN 'sum' THEN agg.s WHEN 'average' THEN (1.0 * agg.s) / agg.n
@@ -269,7 +278,8 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
       FROM {T["actual"]} a
       JOIN p ON p.id = a.period_id
       JOIN kr ON kr.id = a.kpi_id AND kr.months = p.months
-      WHERE a.organization_id = %(org)s AND {months_sql("kr.frequency")} = p.months {{ad}}
+      WHERE a.organization_id = %(org)s AND {months_sql("kr.frequency")} = p.months {COUNTS}
+        {{ad}}
       GROUP BY a.kpi_id, p.months
       UNION ALL
       SELECT kpi_id, months, COUNT(*) FROM grouped GROUP BY kpi_id, months
@@ -291,7 +301,7 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
       FROM short JOIN pairs pr ON pr.id = short.id AND pr.months = short.months
       WHERE pr.months = {months_sql("pr.frequency")} AND NOT EXISTS (
         SELECT 1 FROM {T["actual"]} a WHERE a.organization_id = %(org)s
-          AND a.kpi_id = pr.id AND a.period_id = pr.period_id)
+          AND a.kpi_id = pr.id AND a.period_id = pr.period_id {COUNTS})
       UNION ALL
       SELECT pr.id, pr.department_id, pr.period_id, pr.weight, pr.direction, pr.p_target,
         pr.p_threshold, pr.p_target_max, pr.inv, pr.top, 0, NULL

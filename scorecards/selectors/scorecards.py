@@ -8,7 +8,7 @@ from collections import defaultdict
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from metrics.models import Actual, PendingRecalculation
+from metrics.models import Actual, PendingRecalculation, SignOff
 from metrics.selectors import period_list
 from perfhub.tenancy import get_or_404
 
@@ -193,6 +193,39 @@ def attach_notes(*, org, pairs) -> None:
     for period, line in noted:
         line.notes = [
             (actual.period.label, actual.note)
+            for actual in by_kpi[line.kpi_id]
+            if actual.period.start >= period.start and actual.period.end <= period.end
+        ]
+
+
+def attach_sign_off(*, org, pairs) -> None:
+    """Give each line of `pairs` ((period, line), a line None for none) its `waiting`: the
+    values of its KPI in the months of its period that await confirmation or were rejected
+    (they do not count yet, docs/scoring.md), oldest first. One query, none when no KPI of
+    the lines needs confirmation: for the scorecard and KPI pages."""
+    pairs = [(period, line) for period, line in pairs if line is not None]
+    for _period, line in pairs:
+        line.waiting = []
+    asked = [(p, line) for p, line in pairs if line.kpi.needs_confirmation]
+    if not asked:
+        return
+    actuals = (
+        Actual.objects.for_org(org)
+        .filter(
+            kpi_id__in={line.kpi_id for _p, line in asked},
+            status__in=[SignOff.PENDING, SignOff.REJECTED],
+            period__start__gte=min(p.start for p, _line in asked),
+            period__end__lte=max(p.end for p, _line in asked),
+        )
+        .select_related("period", "reviewed_by")
+        .order_by("period__start", "-period__end")
+    )
+    by_kpi = defaultdict(list)
+    for actual in actuals:
+        by_kpi[actual.kpi_id].append(actual)
+    for period, line in asked:
+        line.waiting = [
+            actual
             for actual in by_kpi[line.kpi_id]
             if actual.period.start >= period.start and actual.period.end <= period.end
         ]

@@ -82,6 +82,8 @@ def department_scorecard(request, pk):
     department, period, card = _scorecard(request, pk)
     if card is not None:  # the manager's notes beside its red and amber lines
         selectors.attach_notes(org=request.org, pairs=[(period, line) for line in card.lines])
+        # values awaiting confirmation (or rejected) beside their lines, greyed
+        selectors.attach_sign_off(org=request.org, pairs=[(period, line) for line in card.lines])
     comment_form = None
     if request.method == "POST":
         if period is None or not can_comment(request.membership):
@@ -198,6 +200,7 @@ def kpi_detail(request, pk):
         org=request.org, kpi=kpi, kind=kind, until=period.end if period is not None else None
     )
     selectors.attach_notes(org=request.org, pairs=trend)
+    selectors.attach_sign_off(org=request.org, pairs=trend)
     # A period of the trend marked for recalculation: its lines may be out of date.
     pending = not selectors.pending_period_ids(org=request.org).isdisjoint(p.pk for p, _ in trend)
     subjects = [

@@ -55,6 +55,7 @@ def pages(stack):
         f"{org}/templates/new/",
         f"{org}/templates/{template}/",
         f"{org}/entries/completeness/",
+        f"{org}/confirmations/",
         f"{org}/kpis/{kpi}/history/",
         f"{org}/goals/",
         f"{org}/goals/new/",

@@ -153,7 +153,10 @@ def test_manager_enters_imports_and_sees_the_scorecard(stack, browser, axe_sourc
         sheet = book.worksheets[0]
         header = [entry_headers.column_for(c.value) for c in sheet[1]]
         kpi_col, value_col = header.index("kpi_id") + 1, header.index("value") + 1
-        changed = next(k for k in ids if k != red and kpis[k][4] != "count")
+        # Not revenue: in the demo it counts once Finance confirms it (issue 19 §3).
+        changed = next(
+            k for k in ids if k != red and kpis[k][4] != "count" and kpis[k][6] != "sales_revenue"
+        )
         new_value = str(Decimal(values[changed]) + 1)
         for row in range(2, sheet.max_row + 1):
             if sheet.cell(row, kpi_col).value == changed:

@@ -233,3 +233,26 @@ def test_demo_has_bilingual_threads_with_replies_and_a_mention():
     count = posts.count()
     load_demo()
     assert Post.objects.for_org(org).count() == count  # once
+
+
+def test_demo_revenue_awaits_finance_with_pending_values_and_one_rejected():
+    org = load_demo()
+    revenue = Kpi.objects.for_org(org).filter(indicator__code="sales_revenue")
+    confirmers = set(revenue.values_list("department__code", "confirm_department__code"))
+    assert {("sales", "finance"), ("sales-east", "finance")} <= confirmers
+    statuses = list(
+        Actual.objects.for_org(org)
+        .filter(kpi__in=revenue, period__status="open")
+        .values_list("status", flat=True)
+    )
+    assert statuses.count("pending") == 5
+    assert statuses.count("rejected") == 1
+    rejected = Actual.objects.for_org(org).get(status="rejected")
+    assert rejected.review_reason and rejected.reviewed_by.username == "zhou.fang"
+    # values stored before confirmation was asked for keep counting
+    assert (
+        not Actual.objects.for_org(org)
+        .filter(kpi__in=revenue, counted_value=None)
+        .filter(status="none")
+        .exists()
+    )

@@ -78,6 +78,8 @@ def test_profile_turns_kinds_off(login, manager):
         "thread_reply",
         "action_due_soon",
         "action_overdue",
+        "value_rejected",
+        "values_to_confirm",
     }
     assert profile.wants("kpi_red") and not profile.wants("entry_overdue")
     bad = client.post("/profile/", {"language": "fr", "wanted": ["nope"]})

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from metrics import scoring
+from metrics.models import Actual
 from metrics.services.actuals import ActualInput, actuals_save
 from metrics.services.indicators import indicator_create
 from metrics.services.kpis import kpi_create
@@ -336,7 +337,14 @@ def test_other_organization_is_untouched(org, other_org, year_periods):
             st.sampled_from(["higher_is_better", "lower_is_better", "within_range"]),
             st.sampled_from(["sum", "average", "last", "min", "max"]),
             st.lists(
-                st.one_of(st.none(), st.decimals(min_value=0, max_value=500, places=2)),
+                st.one_of(
+                    st.none(),
+                    st.tuples(
+                        st.decimals(min_value=0, max_value=500, places=2),
+                        st.sampled_from(list(scoring.SignOff)),
+                        st.one_of(st.none(), st.decimals(min_value=0, max_value=500, places=2)),
+                    ),
+                ),
                 min_size=3,
                 max_size=3,
             ),
@@ -346,7 +354,9 @@ def test_other_organization_is_untouched(org, other_org, year_periods):
     )
 )
 def test_sql_rollup_agrees_with_the_pure_reference(org, year_periods, data):
-    """Random KPIs and quarterly values: the SQL scores equal metrics.scoring's."""
+    """Random KPIs and quarterly values, each as entered, confirmed, awaiting confirmation
+    or rejected (with or without a value confirmed before): the SQL scores equal
+    metrics.scoring's, which counts only what `counted_value` lets count."""
     from metrics.models import Kpi
 
     ScorecardLine.objects.for_org(org).delete()
@@ -380,7 +390,8 @@ def test_sql_rollup_agrees_with_the_pure_reference(org, year_periods, data):
         )
         present = [(m, v) for m, v in zip(months, values, strict=True) if v is not None]
         entries += [(kpi, m, v) for m, v in present]
-        value = scoring.aggregate([v for _m, v in present], agg) if present else None
+        counted = scoring.counted_values(v for _m, v in present)
+        value = scoring.aggregate(counted, agg) if counted else None
         period_rule = scoring.rule_for_period(
             direction=direction,
             aggregation=agg,
@@ -391,7 +402,13 @@ def test_sql_rollup_agrees_with_the_pure_reference(org, year_periods, data):
         )
         expected[kpi.pk] = None if value is None else scoring.kpi_score(period_rule, value)
     if entries:
-        enter(org, entries)
+        enter(org, [(k, m, v[0]) for k, m, v in entries])
+        for k, m, (_v, status, confirmed) in entries:
+            if status == scoring.SignOff.CONFIRMED:
+                confirmed = _v
+            Actual.objects.for_org(org).filter(kpi=k, period=m).update(
+                status=status, confirmed_value=confirmed
+            )
     run(org, [q1])
     for kpi_id, score in expected.items():
         got = ScorecardLine.objects.for_org(org).get(kpi_id=kpi_id, period=q1).score

@@ -13,12 +13,13 @@ from django.utils import timezone
 from departments.models import Membership
 from departments.services import department_create, department_update, organization_update
 from metrics import selectors as metric_selectors
-from metrics.models import PendingRecalculation
+from metrics.models import Actual, PendingRecalculation
 from metrics.services import recalc
 from metrics.services.actuals import ActualInput, actuals_save, computed_actual_set
 from metrics.services.indicators import indicator_create, indicator_update
 from metrics.services.kpis import kpi_create, kpi_update, kpis_update_grid
 from metrics.services.periods import period_lock, period_reopen, periods_generate
+from metrics.services.signoff import actuals_confirm, actuals_reject
 from metrics.services.templates import template_apply
 from scorecards import dashboard_cache, rollup
 from scorecards.models import ScorecardLine
@@ -61,6 +62,27 @@ def _action(org, by):
         kpi=kpi,
         period=month,
     )
+
+
+def _pending(org, by):
+    """A value of sales revenue awaiting HR's confirmation: (id, version), HR's membership."""
+    kpi = kpi_update(kpi=_kpi(org, "sales_revenue"), by=by, confirm_role="hr")
+    actuals_save(
+        org=org,
+        by=by,
+        source="web",
+        entries=[ActualInput(kpi.pk, _month(org).pk, "1700000")],
+        can_enter=lambda d: True,
+    )
+    actual = Actual.objects.for_org(org).get(kpi=kpi, period=_month(org))
+    PendingRecalculation.objects.for_org(org).delete()
+    membership = Membership.objects.for_org(org).get(user=by)
+    return [(actual.pk, actual.version)], membership
+
+
+def _sign_off(org, by, service, **extra):
+    items, membership = _pending(org, by)
+    return service(org=org, by=by, membership=membership, items=items, **extra)
 
 
 # name -> the write, given the organization (with the sales template applied to "sales"),
@@ -136,6 +158,8 @@ WRITES = {
     ),
     "periods_generate": lambda org, by: periods_generate(org=org, fiscal_year=2027, by=by),
     "period_lock": lambda org, by: period_lock(period=_month(org), by=by),
+    "actuals_confirm": lambda org, by: _sign_off(org, by, actuals_confirm),
+    "actuals_reject": lambda org, by: _sign_off(org, by, actuals_reject, reason="no invoice"),
     "rollup": lambda org, by: rollup.recalculate(
         org=org, period_ids=[_month(org).pk], started=timezone.now()
     ),
@@ -156,6 +180,7 @@ MARKS = [
     "department_create",
     "department_update",
     "goal_save",
+    "actuals_confirm",
 ]
 
 # Writes that change what the company dashboard shows: each renews its version token.
