@@ -62,6 +62,9 @@ REFERENCES = {
     "parent": "departments",
     "indicator": "indicators",
     "managers": "users",
+    "rater_department": "departments",
+    "rated_department": "departments",
+    "criterion": "feedback-criteria",
 }
 # Endpoints outside any organization: no cross-organization replay.
 GLOBAL_PATHS = {"/api/v1/auth/token/", "/api/v1/orgs/"}
@@ -202,6 +205,8 @@ class Fuzzer:
             "goals",
             "calibrations",
             "scorecard-comments",
+            "feedback",
+            "feedback-criteria",
         ):
             r = client.get(f"/api/v1/orgs/{self.org.slug}/{resource}/?limit=5")
             ids[resource] = [row["id"] for row in r.json()["results"]]
