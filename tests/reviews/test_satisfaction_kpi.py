@@ -45,9 +45,7 @@ def test_adding_the_kpi_turns_ratings_already_given_into_actuals(org, sales, sup
     is added again, in open periods; a locked period keeps what it was locked with."""
     legal, months = support["legal"], support["months"]
     _satisfaction_kpi(org, legal).delete()
-    give_feedback(
-        org, period=months[0], rater_department=sales, rated_department=legal, rating=2
-    )
+    give_feedback(org, period=months[0], rater_department=sales, rated_department=legal, rating=2)
     give_feedback(
         org,
         period=months[0],
@@ -55,9 +53,7 @@ def test_adding_the_kpi_turns_ratings_already_given_into_actuals(org, sales, sup
         rated_department=legal,
         rating=5,
     )
-    give_feedback(
-        org, period=months[1], rater_department=sales, rated_department=legal, rating=4
-    )
+    give_feedback(org, period=months[1], rater_department=sales, rated_department=legal, rating=4)
     period_lock(period=months[1], by=None)
     assert not Actual.objects.for_org(org).filter(department=legal).exists()
 
