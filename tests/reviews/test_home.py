@@ -15,11 +15,10 @@ from metrics.services.periods import period_lock
 from metrics.services.templates import template_apply
 from reviews import home
 from reviews.models import Notification, Review
-from tests.factories import give_feedback
 from reviews.services.reminders import entry_remind
 from reviews.services.steps import review_steps
 from scorecards.models import OrgScorecard, Scorecard
-from tests.factories import enter_actuals, make_department
+from tests.factories import enter_actuals, give_feedback, make_department
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ from metrics.services.kpis import kpi_create
 from metrics.services.periods import period_lock
 from metrics.services.templates import template_apply
 from reviews.services.feedback import SATISFACTION
-from tests.factories import give_feedback
-from tests.factories import make_department
+from tests.factories import give_feedback, make_department
 
 
 def _satisfaction_kpi(org, department):
