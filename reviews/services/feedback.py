@@ -26,7 +26,7 @@ from .criteria import criteria_asked, feedback_criteria
 
 SATISFACTION = "internal_service_satisfaction"
 # The computed indicator each direction of feedback feeds, on the rated department.
-KPI_OF_DIRECTION = {
+KPI_OF_DIRECTION: dict[str, str] = {
     FeedbackDirection.SUPPORT: SATISFACTION,
     FeedbackDirection.COOPERATION: COOPERATION,
 }
@@ -380,7 +380,7 @@ def feedback_fill(*, org, kpis) -> int:
     department already received: feedback given before the KPI existed is not lost. Locked
     periods stay as they were locked. Returns the number of actuals written (one query for
     the ratings, one for the periods)."""
-    wanted = {
+    wanted: dict[tuple[int, str], Kpi] = {
         (k.department_id, direction): k
         for k in kpis
         for direction, code in KPI_OF_DIRECTION.items()

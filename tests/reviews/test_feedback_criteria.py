@@ -265,3 +265,38 @@ def test_migration_puts_each_single_rating_on_every_criterion(as_owner, org, sal
     actual = Actual.objects.for_org(org).get(kpi__department=hr_dept, period=month)
     assert actual.value == Decimal(90)
     assert FeedbackRating.objects.for_org(org).count() == 6
+
+
+# --- the organization's feedback settings ---------------------------------------------------
+
+
+@pytest.mark.parametrize("who,status", [("admin", 200), ("hr", 403), ("manager", 403)])
+def test_feedback_settings_are_the_admins_in_page_and_api(api, login, org, role_users, who, status):
+    client = api(role_users[who])
+    url = f"/api/v1/orgs/{org.slug}/"
+    assert client.get(url).json()["feedback_anonymous"] is True
+    assert client.get(url).json()["feedback_cooperation_kpi"] is False
+    answer = client.patch(url, {"feedback_anonymous": False}, format="json")
+    assert answer.status_code == status
+    org.refresh_from_db()
+    assert org.feedback_anonymous is (status != 200)
+    page = login(role_users[who]).get(f"/o/{org.slug}/settings/")
+    assert page.status_code == status
+    if status == 200:
+        text = page.content.decode()
+        assert 'name="feedback_anonymous"' in text and 'name="feedback_cooperation_kpi"' in text
+        form = {
+            "name": org.name,
+            "language": org.language,
+            "currency": org.currency,
+            "fiscal_year_start_month": org.fiscal_year_start_month,
+            "amber_line": org.amber_line,
+            "management_weight": org.management_weight,
+            "missing_actual_policy": org.missing_actual_policy,
+            "review_frequency": org.review_frequency,
+            "reminder_days_before": org.reminder_days_before,
+            "feedback_anonymous": "on",
+        }
+        assert login(role_users[who]).post(f"/o/{org.slug}/settings/", form).status_code == 302
+        org.refresh_from_db()
+        assert org.feedback_anonymous is True and org.feedback_cooperation_kpi is False
