@@ -73,7 +73,7 @@ def test_manager_rates_each_criterion_on_a_phone_and_hr_sees_who(stack, browser,
         v.sign_in("manager")
         v.goto(f"/o/{stack.org}/feedback/?period={month}")
         _fits(page)
-        row = page.locator(f'tbody[data-row="{sales}-{hr_dept}"]')
+        row = page.locator(f'fieldset[data-row="{sales}-{hr_dept}"]')
         selects = row.locator("select.rating-select")
         assert selects.count() == len(criteria) == 3
         for i, criterion in enumerate(criteria):
