@@ -84,6 +84,8 @@ class OrganizationSettingsForm(forms.ModelForm):
             "missing_actual_policy",
             "review_frequency",
             "reminder_days_before",
+            "feedback_anonymous",
+            "feedback_cooperation_kpi",
         ]
 
 

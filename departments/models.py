@@ -71,6 +71,22 @@ class Organization(models.Model):
         default=3,
         validators=[MaxValueValidator(60)],
     )
+    feedback_anonymous = models.BooleanField(
+        _("feedback is anonymous"),
+        default=True,
+        help_text=_(
+            "The rated department sees ratings and comments without the name of the manager "
+            "who gave them. HR and admins always see who rated."
+        ),
+    )
+    feedback_cooperation_kpi = models.BooleanField(
+        _("cooperation KPI for business departments"),
+        default=False,
+        help_text=_(
+            "Give every business department a KPI computed from the cooperation ratings "
+            "management departments give it (weight 0 until HR weighs it)."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

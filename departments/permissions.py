@@ -34,6 +34,11 @@ can_manage_members = is_admin
 can_edit_settings = is_admin
 # Departments, indicator library, templates, KPIs, periods (open, lock).
 can_configure = is_admin | is_hr
+
+# Who always sees who rated a feedback, whatever the organization's anonymity (HR, and the
+# admin who can make themselves HR anyway); the rated department sees it only when the
+# organization turns `feedback_anonymous` off (reviews.selectors.feedback_rater_hidden).
+can_see_feedback_raters = is_admin | is_hr
 # Every dashboard, scorecard and review of the organization.
 can_view_all = is_admin | is_hr | is_executive
 # Approve or return reviews (an executive's step of the review workflow).

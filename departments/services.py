@@ -36,6 +36,8 @@ ORG_SETTINGS_FIELDS = (
     "missing_actual_policy",
     "review_frequency",
     "reminder_days_before",
+    "feedback_anonymous",
+    "feedback_cooperation_kpi",
 )
 
 

@@ -33,7 +33,9 @@ from metrics.services.signoff import actuals_reject
 from metrics.services.templates import template_apply
 from perfhub import tenancy
 from reviews import selectors as review_selectors
-from reviews.services.feedback import feedback_save
+from reviews.models import FeedbackDirection
+from reviews.services.criteria import criteria_asked, feedback_criteria
+from reviews.services.feedback import Rated, feedback_save
 from reviews.services.reviews import review_save, review_transition
 from scorecards import rollup
 from scorecards.models import Action, Goal, ScorecardLine
@@ -233,7 +235,7 @@ def _ensure_demo_data(org: Organization, users: dict, departments: dict[str, Dep
             entries=typed,
             can_enter=lambda d: True,
         )
-    _demo_feedback(org, departments, months, rng)
+    _demo_feedback(org, users, departments, months, rng)
     _demo_reviews(org, users, departments, months)
     for month in months[:-3]:  # older months are closed
         period_lock(period=month, by=users["hr"], reason="")
@@ -413,12 +415,33 @@ def _feedback_comment(department, rating: int, rng) -> str:
     return rng.choice(choices) if choices else ""
 
 
-def _demo_feedback(org, departments, months, rng) -> None:
-    """A year of ratings: every business department rates every management department
-    each month (the running month: half of them so far); support slowly improves."""
+# How the criteria differ from a department's average support (responsiveness, quality,
+# cooperation by position): finance is careful but slow, admin quick but sloppy.
+_CRITERION_BIAS = {"finance": (-0.6, 0.5, 0.1), "admin": (0.4, -0.5, 0.1)}
+# How well each business department cooperates, as management departments see it.
+_COOPERATION = {"sales": 3.8, "sales-east": 3.3, "production": 4.2, "rnd": 3.1, "service": 4.4}
+_COOPERATION_COMMENTS = (
+    "数据提交及时，沟通顺畅。/ Figures come on time; easy to work with.",
+    "预算和招聘需求经常临时才提。/ Budget and hiring requests often come at the last minute.",
+)
 
+
+def _demo_rating(mean: float, rng) -> int:
+    return int(min(5, max(1, round(rng.gauss(mean, 0.8)))))
+
+
+def _demo_feedback(org, users, departments, months, rng) -> None:
+    """A year of feedback both ways: every business department rates every management
+    department's support on each criterion each month (the running month: half of them
+    so far; support slowly improves), and management departments rate most business
+    departments' cooperation. Saved by each department's manager (rated_by)."""
+    criteria = feedback_criteria(org=org)
     raters = [d for d in departments.values() if d.kind == "business"]
     rated = [d for d in departments.values() if d.kind == "management"]
+
+    def by(department):
+        return users.get(DEMO_MANAGERS.get(department.code, ""))
+
     for index, month in enumerate(months):
         current = index == len(months) - 1
         for rater in raters:
@@ -426,14 +449,44 @@ def _demo_feedback(org, departments, months, rng) -> None:
                 if current and rng.random() < 0.5:
                     continue
                 mean = _SUPPORT.get(department.code, 3.5) + (index - 6) * 0.05
-                rating = int(min(5, max(1, round(rng.gauss(mean, 0.8)))))
+                bias = _CRITERION_BIAS.get(department.code, (0, 0, 0))
+                ratings = [
+                    Rated(
+                        criterion=c.pk,
+                        rating=_demo_rating(mean + bias[i % 3], rng),
+                    )
+                    for i, c in enumerate(criteria_asked(criteria, FeedbackDirection.SUPPORT))
+                ]
+                average = round(sum(r.rating for r in ratings) / len(ratings))
                 feedback_save(
                     org=org,
                     period=month,
                     rater_department=rater,
                     rated_department=department,
-                    rating=rating,
-                    comment=_feedback_comment(department, rating, rng),
+                    ratings=ratings,
+                    comment=_feedback_comment(department, average, rng),
+                    by=by(rater),
+                )
+        for rater in rated:
+            for department in raters:
+                if rng.random() < (0.7 if current else 0.3):
+                    continue
+                mean = _COOPERATION.get(department.code, 3.5)
+                ratings = [
+                    Rated(criterion=c.pk, rating=_demo_rating(mean, rng))
+                    for c in criteria_asked(criteria, FeedbackDirection.COOPERATION)
+                ]
+                comment = ""
+                if rng.random() < 0.3:
+                    comment = _COOPERATION_COMMENTS[0 if mean >= 3.5 else 1]
+                feedback_save(
+                    org=org,
+                    period=month,
+                    rater_department=rater,
+                    rated_department=department,
+                    ratings=ratings,
+                    comment=comment,
+                    by=by(rater),
                 )
 
 
@@ -799,6 +852,7 @@ DEMO_TEXTS = tuple(
         "月度数据 / Monthly figure",
         # the comments themselves, not the keys of the dict ("hr", "finance", …)
         *(c for sides in _FEEDBACK_COMMENTS.values() for side in sides for c in side),
+        *_COOPERATION_COMMENTS,
         *_REVIEW_TEXTS,
         _MOVE_UP,
         _MOVE_DOWN,

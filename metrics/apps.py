@@ -10,7 +10,7 @@ class MetricsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: services import models, which cannot load before the app registry.
-        from .services.kpis import computed_kpis_ensure
+        from .services.kpis import computed_kpis_ensure, computed_kpis_sync
         from .services.library import library_install
         from .services.recalc import recalculation_mark_open
 
@@ -22,6 +22,8 @@ class MetricsConfig(AppConfig):
         def mark(sender, organization, departments=None, **kwargs):
             # `departments`: those whose rolled-up scores change (None: all of them).
             recalculation_mark_open(org=organization, departments=departments)
+            if departments is None:  # the organization's settings: the cooperation KPI
+                computed_kpis_sync(org=organization)
 
         scoring_inputs_changed.connect(mark, dispatch_uid="metrics.mark_open", weak=False)
 

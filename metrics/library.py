@@ -426,6 +426,25 @@ INDICATORS: tuple[LibraryIndicator, ...] = (
         value_max=D("100"),
     ),
     LibraryIndicator(
+        code="cooperation",
+        name_zh="部门协作",
+        name_en="Cooperation (from management departments' feedback)",
+        description_zh="由管理部门对本部门协作情况的 1–5 分评价自动计算得出，换算为百分制。",
+        description_en=(
+            "Computed from the 1–5 ratings management departments give this department's "
+            "cooperation, expressed as a percentage. Given to business departments only when "
+            "the organization turns the cooperation KPI on."
+        ),
+        kind="business",
+        unit="percent",
+        direction="higher_is_better",
+        aggregation="average",
+        perspective="process",
+        default_target=D("80"),
+        default_threshold=D("40"),
+        computed=True,
+    ),
+    LibraryIndicator(
         code="first_response_minutes",
         name_zh="首次响应时间",
         name_en="First response time",

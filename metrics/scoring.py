@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from fractions import Fraction
 
 __all__ = [
     "HUNDRED",
@@ -37,6 +38,7 @@ __all__ = [
     "aggregate",
     "department_score",
     "effective_threshold",
+    "feedback_satisfaction",
     "goal_progress",
     "kpi_score",
     "kpi_status",
@@ -554,6 +556,35 @@ def goal_progress(items: Iterable[tuple[Decimal, Decimal | None]]) -> Decimal | 
     each with its contribution weight. KPIs without a score are skipped; ``None`` when none
     has one."""
     return weighted_mean((weight, score) for weight, score in items if score is not None)
+
+
+RATING_MAX = 5
+
+
+def feedback_satisfaction(feedback: Iterable[Sequence[int]]) -> Decimal | None:
+    """The percentage a department's feedback in a period makes (internal service
+    satisfaction of a management department, cooperation of a business department).
+
+    Each feedback is the ratings (1 to 5) it gives on its criteria. Its rating is the
+    average over its criteria; the department's average is the mean of those, one per
+    rating department (a department asked on more criteria does not weigh more); the
+    percentage is that average / 5 x 100, kept to 4 decimals (halves to even). A feedback
+    without ratings is skipped; ``None`` when none is left. With one rating per feedback
+    this is the formula of a single 1-5 rating: [[4], [5]] gives 90.
+    """
+    means = []
+    for ratings in feedback:
+        values = [int(r) for r in ratings]
+        if any(not 1 <= r <= RATING_MAX for r in values):
+            raise ValueError(f"ratings lie between 1 and {RATING_MAX}, got {values}")
+        if values:
+            means.append(Fraction(sum(values), len(values)))
+    if not means:
+        return None
+    exact = sum(means, Fraction(0)) / len(means) / RATING_MAX * 100
+    with decimal.localcontext(decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN)):
+        percent = Decimal(exact.numerator) / Decimal(exact.denominator)
+        return percent.quantize(Decimal("0.0001"))
 
 
 def round_display(x: Decimal | None, places: int = 1) -> Decimal | None:

@@ -41,10 +41,10 @@ class ReviewsConfig(AppConfig):
 
         from metrics.signals import kpis_created
 
-        from .services.feedback import satisfaction_fill
+        from .services.feedback import feedback_fill
 
         def fill(sender, organization, kpis, **kwargs):
-            satisfaction_fill(org=organization, kpis=kpis)
+            feedback_fill(org=organization, kpis=kpis)
 
         kpis_created.connect(fill, dispatch_uid="reviews.satisfaction_fill", weak=False)
 
@@ -57,3 +57,11 @@ class ReviewsConfig(AppConfig):
                 logging.getLogger(__name__).exception("rejection e-mail not sent")
 
         actuals_rejected.connect(rejected_mail, dispatch_uid="reviews.values_rejected", weak=False)
+        from departments.signals import organization_created
+
+        from .services.criteria import feedback_criteria_seed
+
+        def seed(sender, organization, **kwargs):
+            feedback_criteria_seed(org=organization)
+
+        organization_created.connect(seed, dispatch_uid="reviews.criteria_seed", weak=False)

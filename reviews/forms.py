@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .models import CriterionUse
+
 
 class ReviewForm(forms.Form):
     self_assessment = forms.CharField(
@@ -50,3 +52,23 @@ class StepForm(forms.Form):
         max_length=100,
         help_text=_("Empty: the usual name, in each member's language."),
     )
+
+
+class CriterionForm(forms.Form):
+    """A feedback criterion on its settings page: names, where it is asked, order, on/off."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=200,
+        help_text=_("In the organization's language."),
+    )
+    name_en = forms.CharField(label=_("English name"), max_length=200, required=False)
+    applies_to = forms.ChoiceField(label=_("Asked on"), choices=CriterionUse.choices)
+    position = forms.IntegerField(
+        label=_("Order"),
+        required=False,
+        min_value=0,
+        max_value=32767,
+        help_text=_("Empty: after the others."),
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)

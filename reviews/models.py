@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from departments.models import Department, NotificationKind
+from departments.models import Department, LocalizedName, NotificationKind
 from metrics.models import Period
 from perfhub.tenancy import TenantModel
 
@@ -159,10 +159,66 @@ class ReviewTransition(TenantModel):
         ordering = ["at", "pk"]
 
 
+class FeedbackDirection(models.TextChoices):
+    """Who rates whom: business departments rate management departments' support (as
+    always), management departments rate business departments' cooperation."""
+
+    SUPPORT = "support", _("support: business departments rate management departments")
+    COOPERATION = "cooperation", _("cooperation: management departments rate business departments")
+
+
+class CriterionUse(models.TextChoices):
+    """In which direction of feedback a criterion is asked."""
+
+    BOTH = "both", _("both ways")
+    SUPPORT = "support", _("only on management departments' support")
+    COOPERATION = "cooperation", _("only on business departments' cooperation")
+
+
+# The criteria every organization starts with (reviews.services.criteria): English name,
+# Chinese name, use. Cooperation is asked both ways; the other two of support only.
+DEFAULT_CRITERIA = (
+    ("Responsiveness", "响应速度", CriterionUse.SUPPORT),
+    ("Quality", "质量", CriterionUse.SUPPORT),
+    ("Cooperation", "协作", CriterionUse.BOTH),
+)
+
+
+class FeedbackCriterion(TenantModel, LocalizedName):
+    """One thing feedback rates (1-5, with an optional comment): defined per organization
+    by admin and HR (reviews.services.criteria), in `position` order. A criterion that has
+    ratings is never deleted, only made inactive: the ratings it holds still count."""
+
+    applies_to = models.CharField(
+        _("asked on"), max_length=12, choices=CriterionUse.choices, default=CriterionUse.BOTH
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("feedback criterion")
+        verbose_name_plural = _("feedback criteria")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="feedback_criterion_unique_name"
+            )
+        ]
+
+    def asked_on(self, direction: str) -> bool:
+        """Whether the criterion is rated in feedback of that direction."""
+        return self.applies_to in (CriterionUse.BOTH, direction)
+
+
 class Feedback(TenantModel):
-    """A business department's rating (1-5) of a management department's support in a
-    period. The rating person is deliberately not stored: the rated department sees the
-    rater department, and nobody can ever see who rated."""
+    """One department's feedback on another in a period: a rating (1-5) per criterion
+    (FeedbackRating), each with an optional comment, and an overall comment. Business
+    departments rate management departments' support; management departments rate
+    business departments' cooperation (`direction`).
+
+    `rated_by` is the manager who saved it last (empty for feedback given before it was
+    recorded): HR and admins always see it; the rated department sees it only when the
+    organization turned `feedback_anonymous` off (reviews.selectors.feedback_rater_hidden)."""
 
     period = models.ForeignKey(
         Period, verbose_name=_("period"), on_delete=models.PROTECT, related_name="+"
@@ -176,8 +232,19 @@ class Feedback(TenantModel):
     rated_department = models.ForeignKey(
         Department, verbose_name=_("rated department"), on_delete=models.CASCADE, related_name="+"
     )
-    rating = models.PositiveSmallIntegerField(
-        _("rating"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    direction = models.CharField(
+        _("direction"),
+        max_length=12,
+        choices=FeedbackDirection.choices,
+        default=FeedbackDirection.SUPPORT,
+    )
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     comment = models.TextField(_("comment"), blank=True, max_length=2000)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -192,8 +259,36 @@ class Feedback(TenantModel):
                 fields=["organization", "period", "rater_department", "rated_department"],
                 name="feedback_unique_pair_period",
             ),
+        ]
+
+
+class FeedbackRating(TenantModel):
+    """The rating (1-5) one feedback gives on one criterion, with an optional comment."""
+
+    feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="ratings")
+    criterion = models.ForeignKey(
+        FeedbackCriterion,
+        verbose_name=_("criterion"),
+        on_delete=models.PROTECT,
+        related_name="ratings",
+    )
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(_("comment"), blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("feedback rating")
+        verbose_name_plural = _("feedback ratings")
+        ordering = ["criterion__position", "criterion_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "feedback", "criterion"],
+                name="feedback_rating_unique_criterion",
+            ),
             models.CheckConstraint(
-                condition=models.Q(rating__gte=1, rating__lte=5), name="feedback_rating_range"
+                condition=models.Q(rating__gte=1, rating__lte=5),
+                name="feedback_rating_criterion_range",
             ),
         ]
 

@@ -4,15 +4,33 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from decimal import Decimal
 
-from departments.models import DepartmentKind
+from django.db.models import Count, Prefetch
+
+from departments.models import DepartmentKind, DepartmentManager
+from departments.permissions import (
+    can_see_feedback_raters,
+    managed_department_ids,
+    visible_department_ids,
+)
 from departments.selectors import department_list
+from metrics.models import Period
+from metrics.scoring import feedback_satisfaction
 from perfhub.tenancy import get_or_404
 from scorecards.models import Scorecard, ScorecardLine
 from scorecards.selectors.dashboard import index_trend
 
-from .models import Feedback, Review, ReviewStatus, ReviewTransition
-from .services.feedback import SATISFACTION, satisfaction_value
+from .models import (
+    Feedback,
+    FeedbackCriterion,
+    FeedbackDirection,
+    FeedbackRating,
+    Review,
+    ReviewStatus,
+    ReviewTransition,
+)
+from .services.feedback import SATISFACTION
 
 
 def review_list(*, org, period_id=None, department_ids=None, status=None, step_role=None):
@@ -76,12 +94,22 @@ def review_overview(*, org, period, department_ids=None) -> dict:
     return {"rows": rows, "counts": counts}
 
 
-def feedback_list(*, org, period_id=None, rater_ids=None, rated_ids=None):
-    """The organization's feedback (period and both departments loaded), of a period,
-    given by some departments and/or received by some: for the feedback page's grid and
-    received ratings, and the API (which narrows it to the caller's departments)."""
-    qs = Feedback.objects.for_org(org).select_related(
-        "period", "rater_department", "rated_department"
+def feedback_list(*, org, period_id=None, rater_ids=None, rated_ids=None, direction=None):
+    """The organization's feedback (period, both departments, who rated and the ratings
+    with their criteria loaded), of a period, given by some departments, received by some
+    and/or of one direction: for the feedback page's grid and received feedback, and the
+    API (which narrows it to the caller's departments)."""
+    qs = (
+        Feedback.objects.for_org(org)
+        .select_related("period", "rater_department", "rated_department", "rated_by")
+        .prefetch_related(
+            Prefetch(
+                "ratings",
+                queryset=FeedbackRating.objects.for_org(org)
+                .select_related("criterion")
+                .order_by("criterion__position", "criterion_id"),
+            )
+        )
     )
     if period_id is not None:
         qs = qs.filter(period_id=period_id)
@@ -89,44 +117,171 @@ def feedback_list(*, org, period_id=None, rater_ids=None, rated_ids=None):
         qs = qs.filter(rater_department_id__in=rater_ids)
     if rated_ids is not None:
         qs = qs.filter(rated_department_id__in=rated_ids)
+    if direction is not None:
+        qs = qs.filter(direction=direction)
     return qs
 
 
 def feedback_get(*, org, pk):
-    """One rating of the organization, loaded as feedback_list loads it (404 for another
+    """One feedback of the organization, loaded as feedback_list loads it (404 for another
     organization's or none)."""
     return get_or_404(feedback_list(org=org), pk)
 
 
-def feedback_received(*, org, period, department_ids=None) -> list[dict]:
-    """Per management department: the average rating of the period, the number of ratings,
-    the satisfaction it makes, and the comments with the rater department (never the
-    person: it is not stored)."""
-    rated = [
-        d
-        for d in department_list(org=org, active_only=True)
-        if d.kind == DepartmentKind.MANAGEMENT
-        and (department_ids is None or d.pk in department_ids)
+def feedback_average(feedback) -> Decimal | None:
+    """A feedback's rating: the average over its criteria (ratings prefetched)."""
+    ratings = [r.rating for r in feedback.ratings.all()]
+    if not ratings:
+        return None
+    return Decimal(sum(ratings)) / Decimal(len(ratings))
+
+
+# --- who rated: the anonymity rule -------------------------------------------------------
+
+
+def feedback_rater_hidden(org, membership, feedback) -> bool:
+    """Whether `membership` must not see who rated `feedback` (its `rated_by`): False for
+    HR and admins (they always see it), and for the managers of the rating department
+    (it is their own); otherwise the organization's `feedback_anonymous` (on by default).
+    The one rule for pages, API, exports and threads that show a feedback's rater."""
+    if can_see_feedback_raters(membership):
+        return False
+    if feedback.rater_department_id in managed_department_ids(membership):
+        return False
+    return bool(org.feedback_anonymous)
+
+
+def rater_manager_counts(*, org, department_ids) -> dict[int, int]:
+    """The number of managers of each of the departments (one query)."""
+    rows = (
+        DepartmentManager.objects.for_org(org)
+        .filter(department_id__in=department_ids)
+        .values("department_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {r["department_id"]: r["n"] for r in rows}
+
+
+def feedback_rater_department_hidden(org, membership, feedback, manager_count: int) -> bool:
+    """Whether the rating department must be left out too: only when the rater is hidden
+    and the department alone names the person, having at most one manager (only a manager
+    rates). A department with several managers is shown, as always."""
+    return feedback_rater_hidden(org, membership, feedback) and manager_count <= 1
+
+
+def feedback_rater_views(*, org, membership, feedback) -> None:
+    """Set on each feedback (loaded by feedback_list) what `membership` may see of its
+    rater: `shown_rated_by` (the user or None) and `shown_rater_department` (the
+    department or None), by feedback_rater_hidden (one query for the managers counts)."""
+    feedback = list(feedback)
+    counts = rater_manager_counts(org=org, department_ids={f.rater_department_id for f in feedback})
+    for f in feedback:
+        hidden = feedback_rater_hidden(org, membership, f)
+        f.rater_hidden = hidden
+        f.shown_rated_by = None if hidden else f.rated_by
+        department_hidden = hidden and counts.get(f.rater_department_id, 0) <= 1
+        f.shown_rater_department = None if department_hidden else f.rater_department
+
+
+def feedback_received(*, org, period, membership) -> list[dict]:
+    """Per department the member may see that received feedback in the period (every
+    active management department, and business departments rated on their cooperation):
+    the direction, the average over raters of each feedback's average rating, the number
+    of raters, the percentage it makes (metrics.scoring.feedback_satisfaction), the average
+    per criterion, and each feedback with what the member may see of its rater
+    (feedback_rater_views). Five queries whatever the number of rows."""
+    visible = visible_department_ids(membership)
+    departments = [
+        d for d in department_list(org=org, active_only=True) if visible is None or d.pk in visible
     ]
+    received = list(
+        feedback_list(org=org, period_id=period.pk, rated_ids=[d.pk for d in departments]).order_by(
+            "rater_department__code"
+        )
+    )
+    feedback_rater_views(org=org, membership=membership, feedback=received)
     by_rated: dict[int, list] = defaultdict(list)
-    for f in feedback_list(org=org, period_id=period.pk, rated_ids=[d.pk for d in rated]).order_by(
-        "rater_department__code"
-    ):
+    for f in received:
         by_rated[f.rated_department_id].append(f)
     rows = []
-    for department in rated:
-        ratings = by_rated.get(department.pk, [])
-        total = sum(f.rating for f in ratings)
+    for department in departments:
+        given = by_rated.get(department.pk, [])
+        if department.kind != DepartmentKind.MANAGEMENT and not given:
+            continue  # business departments appear once rated on their cooperation
+        per_criterion: dict[int, list] = defaultdict(list)
+        criteria = {}
+        for f in given:
+            f.average = feedback_average(f)
+            for r in f.ratings.all():
+                per_criterion[r.criterion_id].append(r.rating)
+                criteria[r.criterion_id] = r.criterion
+        averages = [f.average for f in given if f.average is not None]
         rows.append(
             {
                 "department": department,
-                "count": len(ratings),
-                "average": (total / len(ratings)) if ratings else None,
-                "satisfaction": satisfaction_value(total, len(ratings)),
-                "feedback": ratings,
+                "direction": FeedbackDirection.SUPPORT
+                if department.kind == DepartmentKind.MANAGEMENT
+                else FeedbackDirection.COOPERATION,
+                "count": len(given),
+                "average": sum(averages) / len(averages) if averages else None,
+                "satisfaction": feedback_satisfaction(
+                    [r.rating for r in f.ratings.all()] for f in given
+                ),
+                "criteria": [
+                    {
+                        "criterion": c,
+                        "average": Decimal(sum(per_criterion[c.pk])) / len(per_criterion[c.pk]),
+                        "count": len(per_criterion[c.pk]),
+                    }
+                    for c in sorted(criteria.values(), key=lambda c: (c.position, c.pk))
+                ],
+                "feedback": given,
             }
         )
     return rows
+
+
+def influence_by_criterion(*, org, department, periods) -> dict:
+    """The average rating per criterion a management department received on its support
+    in each of the periods (monthly feedback: a quarter's is over its months), with the
+    number of ratings: {"criteria": [criterion], "rows": [{"period", "values": [avg or
+    None per criterion]}]}. Two queries."""
+    periods = list(periods)
+    if not periods:
+        return {"criteria": [], "rows": []}
+    span = Period.objects.for_org(org).filter(
+        start__gte=min(p.start for p in periods), end__lte=max(p.end for p in periods)
+    )
+    ratings = list(
+        FeedbackRating.objects.for_org(org)
+        .filter(
+            feedback__rated_department=department,
+            feedback__direction=FeedbackDirection.SUPPORT,
+            feedback__period__in=span,
+        )
+        .values_list("criterion_id", "feedback__period__start", "feedback__period__end", "rating")
+        .order_by()
+    )
+    criteria = list(FeedbackCriterion.objects.for_org(org).order_by("position", "pk"))
+    used = {r[0] for r in ratings}
+    criteria = [c for c in criteria if c.pk in used or (c.is_active and c.asked_on("support"))]
+    rows = []
+    for period in periods:
+        sums: dict[int, list[int]] = defaultdict(list)
+        for criterion_id, start, end, rating in ratings:
+            if period.start <= start and end <= period.end:
+                sums[criterion_id].append(rating)
+        rows.append(
+            {
+                "period": period,
+                "values": [
+                    Decimal(sum(sums[c.pk])) / len(sums[c.pk]) if sums[c.pk] else None
+                    for c in criteria
+                ],
+            }
+        )
+    return {"criteria": criteria, "rows": rows}
 
 
 def _pearson(xs: list, ys: list) -> float | None:

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from .views.criteria import feedback_criteria_page
 from .views.feedback import feedback_page
 from .views.home import entry_remind_view, org_home
 from .views.influence import influence
@@ -15,5 +16,6 @@ urlpatterns = [
     path("reviews/steps/", review_steps_page, name="review_steps"),
     path("reviews/<int:pk>/", review_detail, name="review_detail"),
     path("feedback/", feedback_page, name="feedback"),
+    path("feedback/criteria/", feedback_criteria_page, name="feedback_criteria"),
     path("influence/<int:pk>/", influence, name="influence"),
 ]

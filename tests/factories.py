@@ -78,3 +78,28 @@ def enter_actuals(org, *entries, by=None):
             for kpi, period, value, *rest in entries
         ],
     )
+
+
+def give_feedback(
+    org, *, period, rater_department, rated_department, rating, comment="", by=None, **per
+):
+    """Feedback through the one write path: `rating` on every criterion asked in the pair's
+    direction (as the single rating before criteria), unless `per` names a criterion's
+    rating by its English name in lower case (`quality=2`)."""
+    from reviews.services.criteria import criteria_asked, feedback_criteria
+    from reviews.services.feedback import Rated, feedback_direction, feedback_save
+
+    direction = feedback_direction(rater_department, rated_department) or "support"
+    ratings = [
+        Rated(criterion=c.pk, rating=per.get(c.name_en.lower(), rating))
+        for c in criteria_asked(feedback_criteria(org=org), direction)
+    ]
+    return feedback_save(
+        org=org,
+        period=period,
+        rater_department=rater_department,
+        rated_department=rated_department,
+        ratings=ratings,
+        comment=comment,
+        by=by,
+    )

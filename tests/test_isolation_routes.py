@@ -22,7 +22,7 @@ from discussions.subjects import subject_of
 from grades.models import Calibration, GradeAppeal
 from metrics.models import Actual, Upload
 from perfhub.rls import tenant_tables
-from reviews.models import Feedback, Review
+from reviews.models import Feedback, FeedbackCriterion, Review
 from scorecards.models import Action, Goal, RecalculationRun, ScorecardComment
 from tests.factories import enter_actuals, make_department
 
@@ -55,6 +55,7 @@ PK_BY_SEGMENT = {
 API_PK_BY_SEGMENT = {
     "reviews": "review",
     "feedback": "feedback",
+    "feedback-criteria": "feedback_criterion",
     "calibrations": "calibration",
     "scorecard-comments": "comment",
 }
@@ -185,7 +186,9 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
             period=month,
             rater_department=sales,
             rated_department=make_department(org, code="hr", kind="management", function="hr"),
-            rating=4,
+        ),
+        "feedback_criterion": FeedbackCriterion.objects.create(
+            organization=org, name="Speed", name_en="Speed", position=9
         ),
     }
 

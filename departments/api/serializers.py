@@ -34,6 +34,8 @@ class OrganizationOut(serializers.ModelSerializer):
             "missing_actual_policy",
             "review_frequency",
             "reminder_days_before",
+            "feedback_anonymous",
+            "feedback_cooperation_kpi",
         ]
 
 

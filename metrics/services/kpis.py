@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from departments.models import DepartmentKind
+from departments.models import Department, DepartmentKind
 from perfhub.cache_versions import dashboard_stale
 
 from .. import scoring
@@ -16,6 +16,7 @@ from ..messages import target_message
 from ..models import Indicator, Kpi
 from ..scoring_rules import stated_rule
 from ..signals import kpis_created
+from .library import library_install
 from .recalc import recalculation_mark_open
 from .signoff import confirmer_changed, confirmer_errors
 
@@ -106,21 +107,35 @@ def kpi_create(*, org, by, department, indicator, **fields) -> Kpi:
     return kpi
 
 
+# The computed indicator of business departments (the cooperation management departments
+# rate), given only while the organization's `feedback_cooperation_kpi` is on.
+COOPERATION = "cooperation"
+
+
 @transaction.atomic
 def computed_kpis_ensure(*, org, department) -> list[Kpi]:
-    """Give a management department a KPI for every active computed indicator meant for
-    management departments (internal service satisfaction, SPEC §2) that it lacks: called
-    when a department is created or saved (departments.signals.department_saved), so a
-    department created by hand or switched to the management kind always has it.
+    """Give a department a KPI for every active computed indicator of its kind that it
+    lacks: a management department internal service satisfaction (SPEC §2); a business
+    department cooperation, while the organization's `feedback_cooperation_kpi` is on.
+    Called when a department is created or saved (departments.signals.department_saved),
+    so a department created by hand or switched to the management kind always has it, and
+    for every department when the organization's settings change (computed_kpis_sync).
 
     The KPI starts at weight 0 (tracked, not scored: the department's weights still add up
     as HR set them) with the indicator's default target; a template listing the indicator
     adopts it with the template's weight (template_apply). Returns the KPIs created."""
-    if department.kind != DepartmentKind.MANAGEMENT or not department.is_active:
+    if not department.is_active:
+        return []
+    if department.kind == DepartmentKind.MANAGEMENT:
+        wanted = Indicator.objects.for_org(org).filter(kind=DepartmentKind.MANAGEMENT)
+    elif department.kind == DepartmentKind.BUSINESS and org.feedback_cooperation_kpi:
+        wanted = Indicator.objects.for_org(org).filter(
+            kind=DepartmentKind.BUSINESS, code=COOPERATION
+        )
+    else:
         return []
     missing = list(
-        Indicator.objects.for_org(org)
-        .filter(is_computed=True, is_active=True, kind=DepartmentKind.MANAGEMENT)
+        wanted.filter(is_computed=True, is_active=True)
         .exclude(kpis__department=department)
         .order_by("code")
     )
@@ -137,6 +152,36 @@ def computed_kpis_ensure(*, org, department) -> list[Kpi]:
         )
         for indicator in missing
     ]
+
+
+@transaction.atomic
+def computed_kpis_sync(*, org) -> None:
+    """Follow the organization's `feedback_cooperation_kpi` (called when its settings
+    change): on, every active business department gets its cooperation KPI (the indicator
+    installed first if the organization predates it; KPIs switched off before are
+    switched on again); off, those KPIs are switched off (kept with their actuals, out of
+    the scorecards). Nothing happens when they already follow the setting."""
+    kpis = Kpi.objects.for_org(org).filter(
+        indicator__code=COOPERATION, department__kind=DepartmentKind.BUSINESS
+    )
+    if not org.feedback_cooperation_kpi:
+        changed = list(kpis.filter(is_active=True).values_list("department_id", flat=True))
+        if changed:
+            kpis.filter(is_active=True).update(is_active=False)
+            recalculation_mark_open(org=org, departments=changed)
+            dashboard_stale(org.pk)
+        return
+    if not Indicator.objects.for_org(org).filter(code=COOPERATION).exists():
+        library_install(org=org)
+    changed = list(kpis.filter(is_active=False).values_list("department_id", flat=True))
+    if changed:
+        kpis.filter(is_active=False).update(is_active=True)
+        recalculation_mark_open(org=org, departments=changed)
+        dashboard_stale(org.pk)
+    for department in Department.objects.for_org(org).filter(
+        kind=DepartmentKind.BUSINESS, is_active=True
+    ):
+        computed_kpis_ensure(org=org, department=department)
 
 
 @transaction.atomic

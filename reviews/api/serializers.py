@@ -1,5 +1,6 @@
 """Serializers of reviews/ and feedback/."""
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from departments import selectors as dept_selectors
@@ -8,7 +9,9 @@ from metrics import selectors as metric_selectors
 from perfhub.api import PersonName, StrictInput
 
 from ..models import (
+    CriterionUse,
     Feedback,
+    FeedbackCriterion,
     Review,
     ReviewTransition,
     StepRole,
@@ -139,30 +142,123 @@ class ReviewDecisionIn(StrictInput, serializers.Serializer):
     )
 
 
+class FeedbackRatingOut(serializers.Serializer):
+    criterion = serializers.IntegerField(source="criterion_id", read_only=True)
+    criterion_name = serializers.CharField(
+        source="criterion.display_name", read_only=True, help_text="In the caller's language."
+    )
+    rating = serializers.IntegerField(read_only=True, min_value=1, max_value=5)
+    comment = serializers.CharField(read_only=True)
+
+
 class FeedbackOut(serializers.ModelSerializer):
-    """Never names the person who rated: only the rating department (it is not stored)."""
+    """Who rated is shown by the anonymity rule (reviews.selectors.feedback_rater_hidden):
+    `rated_by` is null for a caller who may not see it (or when it was not recorded), and
+    `rater_department` is null too when that department alone would name the person."""
+
+    rater_department = serializers.IntegerField(
+        source="shown_rater_department.pk",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="Null when anonymity hides it (the department has a single manager).",
+    )
+    rated_by = serializers.CharField(
+        source="shown_rated_by.username",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="Username of the manager who rated; null when hidden or not recorded.",
+    )
+    rated_by_name = PersonName(source="shown_rated_by")
+    rater_hidden = serializers.BooleanField(
+        read_only=True, help_text="Whether anonymity hides the rater from the caller."
+    )
+    ratings = FeedbackRatingOut(many=True, read_only=True)
+    average = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=4,
+        read_only=True,
+        allow_null=True,
+        help_text="The average of the ratings over the criteria.",
+    )
 
     class Meta:
         model = Feedback
         fields = [
             "id",
             "period",
+            "direction",
             "rater_department",
             "rated_department",
-            "rating",
+            "rated_by",
+            "rated_by_name",
+            "rater_hidden",
+            "ratings",
+            "average",
             "comment",
             "updated_at",
         ]
+        read_only_fields = fields
 
 
-class FeedbackIn(StrictInput, serializers.Serializer):
+class FeedbackRatingIn(StrictInput, serializers.Serializer):
+    criterion = serializers.IntegerField(help_text="Id of a feedback criterion.")
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class FeedbackRatingsIn(StrictInput, serializers.Serializer):
+    ratings = FeedbackRatingIn(
+        many=True,
+        required=False,
+        help_text="A rating on every active criterion asked in the feedback's direction.",
+    )
+    rating = serializers.IntegerField(
+        min_value=1,
+        max_value=5,
+        required=False,
+        help_text="Instead of `ratings`: the same rating on every criterion asked.",
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def validate(self, attrs):
+        if ("ratings" in attrs) == ("rating" in attrs):
+            raise serializers.ValidationError(
+                {"ratings": [_("Give `ratings` (one per criterion) or one `rating`.")]}
+            )
+        return attrs
+
+
+class FeedbackIn(FeedbackRatingsIn):
     period = OrgScopedPrimaryKeyField(scoped_queryset=_periods)
     rater_department = OrgScopedPrimaryKeyField(scoped_queryset=_departments)
     rated_department = OrgScopedPrimaryKeyField(scoped_queryset=_departments)
-    rating = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class FeedbackUpdateIn(StrictInput, serializers.Serializer):
-    rating = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+class FeedbackUpdateIn(FeedbackRatingsIn):
+    pass
+
+
+class FeedbackCriterionOut(serializers.ModelSerializer):
+    display_name = serializers.CharField(read_only=True, help_text="In the caller's language.")
+
+    class Meta:
+        model = FeedbackCriterion
+        fields = ["id", "name", "name_en", "display_name", "applies_to", "position", "is_active"]
+
+
+class FeedbackCriterionIn(StrictInput, serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    name_en = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    applies_to = serializers.ChoiceField(choices=CriterionUse.choices, default=CriterionUse.BOTH)
+    position = serializers.IntegerField(min_value=0, max_value=32767, required=False)
+    is_active = serializers.BooleanField(default=True)
+
+
+class FeedbackCriterionUpdateIn(StrictInput, serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    name_en = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    applies_to = serializers.ChoiceField(choices=CriterionUse.choices, required=False)
+    position = serializers.IntegerField(min_value=0, max_value=32767, required=False)
+    is_active = serializers.BooleanField(required=False)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import FeedbackViewSet, ReviewViewSet
+from .views import FeedbackCriterionViewSet, FeedbackViewSet, ReviewViewSet
 
 P = "orgs/<slug:org_slug>/"
 
@@ -42,5 +42,17 @@ urlpatterns = [
         P + "feedback/<int:pk>/",
         FeedbackViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"}),
         name="api-feedback",
+    ),
+    path(
+        P + "feedback-criteria/",
+        FeedbackCriterionViewSet.as_view({"get": "list", "post": "create"}),
+        name="api-feedback-criteria",
+    ),
+    path(
+        P + "feedback-criteria/<int:pk>/",
+        FeedbackCriterionViewSet.as_view(
+            {"get": "retrieve", "put": "update", "patch": "update", "delete": "destroy"}
+        ),
+        name="api-feedback-criterion",
     ),
 ]

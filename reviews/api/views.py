@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from departments.api.base import OrgViewSet
 from departments.permissions import (
+    can_configure,
     can_write_review,
     is_member,
     visible_department_ids,
@@ -18,11 +19,26 @@ from perfhub.api import int_param
 from perfhub.tenancy import get_or_404
 
 from .. import selectors
-from ..models import Feedback, Review, ReviewTransition
-from ..services.feedback import feedback_delete, feedback_save
+from ..models import Feedback, FeedbackCriterion, FeedbackDirection, Review, ReviewTransition
+from ..services.criteria import (
+    criterion_create,
+    criterion_delete,
+    criterion_update,
+    feedback_criteria,
+)
+from ..services.feedback import (
+    Rated,
+    feedback_delete,
+    feedback_direction,
+    feedback_save,
+    ratings_same,
+)
 from ..services.reviews import review_act, review_actions, review_save
 from ..services.steps import review_position, review_steps
 from .serializers import (
+    FeedbackCriterionIn,
+    FeedbackCriterionOut,
+    FeedbackCriterionUpdateIn,
     FeedbackIn,
     FeedbackOut,
     FeedbackUpdateIn,
@@ -168,11 +184,14 @@ class ReviewViewSet(OrgViewSet):
 
 
 class FeedbackViewSet(OrgViewSet):
-    """Business departments rate the support of management departments (1-5 and a comment,
-    one rating per pair and period, editable until the period locks). Admin, HR and
-    executives read all of it; a manager reads what their departments gave and received.
-    Only a manager of the rating department writes its ratings. The person who rated is
-    never stored nor shown."""
+    """Feedback between departments, both ways (`direction`): business departments rate
+    management departments' support, management departments rate business departments'
+    cooperation, each on the organization's criteria (`ratings`: 1-5 and an optional
+    comment per criterion; or one `rating` for every criterion), one feedback per pair and
+    period, editable until the period locks. Admin, HR and executives read all of it; a
+    manager reads what their departments gave and received. Only a manager of the rating
+    department writes its feedback. Who rated (`rated_by`) is shown to HR and admins
+    always, to others only when the organization's `feedback_anonymous` is off."""
 
     serializer_class = FeedbackOut
     write_predicate = staticmethod(is_member)
@@ -191,6 +210,9 @@ class FeedbackViewSet(OrgViewSet):
             wanted = int_param(self.request, name)
             if wanted is not None:
                 qs = qs.filter(**{f"{name}_id": wanted})
+        direction = self.request.query_params.get("direction")
+        if direction:
+            qs = qs.filter(direction=direction)
         ids = visible_department_ids(self.membership)
         if ids is not None:
             qs = qs.filter(Q(rater_department_id__in=ids) | Q(rated_department_id__in=ids))
@@ -203,19 +225,38 @@ class FeedbackViewSet(OrgViewSet):
         if not can_write_review(self.membership, department):
             raise PermissionDenied(_("Only a manager of %s gives its feedback.") % department)
 
+    def _shown(self, feedback):
+        """The feedback as the caller may see it (anonymity applied, average set)."""
+        feedback = list(feedback)
+        selectors.feedback_rater_views(org=self.org, membership=self.membership, feedback=feedback)
+        for f in feedback:
+            f.average = selectors.feedback_average(f)
+        return feedback
+
+    def _out(self, feedback, status_code=status.HTTP_200_OK):
+        feedback = self._get(feedback.pk)
+        return Response(FeedbackOut(self._shown([feedback])[0]).data, status=status_code)
+
+    def _ratings(self, data, direction):
+        if "rating" in data:
+            criteria = feedback_criteria(org=self.org)
+            return ratings_same(criteria, direction, data["rating"]) if direction else []
+        return [Rated(**r) for r in data["ratings"]]
+
     @extend_schema(
         parameters=[
             OpenApiParameter("period", int, description="Period id"),
             OpenApiParameter("rater_department", int, description="Rating department id"),
             OpenApiParameter("rated_department", int, description="Rated department id"),
+            OpenApiParameter("direction", str, enum=FeedbackDirection.values),
         ]
     )
     def list(self, request, org_slug):
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(FeedbackOut(page, many=True).data)
+        return self.get_paginated_response(FeedbackOut(self._shown(page), many=True).data)
 
     def retrieve(self, request, org_slug, pk):
-        return Response(FeedbackOut(self._get(pk)).data)
+        return Response(FeedbackOut(self._shown([self._get(pk)])[0]).data)
 
     @extend_schema(request=FeedbackIn, responses={201: FeedbackOut})
     def create(self, request, org_slug):
@@ -223,8 +264,17 @@ class FeedbackViewSet(OrgViewSet):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         self._may_rate(v["rater_department"])
-        feedback = feedback_save(org=self.org, **v)
-        return Response(FeedbackOut(feedback).data, status=status.HTTP_201_CREATED)
+        direction = feedback_direction(v["rater_department"], v["rated_department"])
+        feedback = feedback_save(
+            org=self.org,
+            period=v["period"],
+            rater_department=v["rater_department"],
+            rated_department=v["rated_department"],
+            ratings=self._ratings(v, direction),
+            comment=v["comment"],
+            by=request.user,
+        )
+        return self._out(feedback, status.HTTP_201_CREATED)
 
     @extend_schema(request=FeedbackUpdateIn, responses={200: FeedbackOut})
     def update(self, request, org_slug, pk):
@@ -232,18 +282,69 @@ class FeedbackViewSet(OrgViewSet):
         self._may_rate(feedback.rater_department)
         data = FeedbackUpdateIn(data=request.data)
         data.is_valid(raise_exception=True)
+        v = data.validated_data
         feedback = feedback_save(
             org=self.org,
             period=feedback.period,
             rater_department=feedback.rater_department,
             rated_department=feedback.rated_department,
-            **data.validated_data,
+            ratings=self._ratings(v, feedback.direction),
+            comment=v["comment"],
+            by=request.user,
         )
-        return Response(FeedbackOut(feedback).data)
+        return self._out(feedback)
 
     @extend_schema(responses={204: None})
     def destroy(self, request, org_slug, pk):
         feedback = self._get(pk)
         self._may_rate(feedback.rater_department)
         feedback_delete(org=self.org, feedback=feedback)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FeedbackCriterionViewSet(OrgViewSet):
+    """The organization's feedback criteria, in order (`position`): every member reads
+    them; admin and HR add, change (`applies_to`: asked both ways, only on support or only
+    on cooperation; `is_active`) and delete those nobody rated yet (one with ratings is
+    switched off instead). At least one active criterion is always asked on support."""
+
+    serializer_class = FeedbackCriterionOut
+    write_predicate = staticmethod(can_configure)
+
+    def scoped_queryset(self):
+        feedback_criteria(org=self.org)  # the defaults, on first use
+        return FeedbackCriterion.objects.for_org(self.org).order_by("position", "pk")
+
+    def _get(self, pk):
+        return get_or_404(self.scoped_queryset(), pk)
+
+    def list(self, request, org_slug):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(FeedbackCriterionOut(page, many=True).data)
+
+    def retrieve(self, request, org_slug, pk):
+        return Response(FeedbackCriterionOut(self._get(pk)).data)
+
+    @extend_schema(request=FeedbackCriterionIn, responses={201: FeedbackCriterionOut})
+    def create(self, request, org_slug):
+        data = FeedbackCriterionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        criterion = criterion_create(
+            org=self.org, membership=self.membership, **data.validated_data
+        )
+        return Response(FeedbackCriterionOut(criterion).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=FeedbackCriterionUpdateIn, responses={200: FeedbackCriterionOut})
+    def update(self, request, org_slug, pk):
+        criterion = self._get(pk)
+        data = FeedbackCriterionUpdateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        criterion = criterion_update(
+            org=self.org, membership=self.membership, criterion=criterion, **data.validated_data
+        )
+        return Response(FeedbackCriterionOut(criterion).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, org_slug, pk):
+        criterion_delete(org=self.org, membership=self.membership, criterion=self._get(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,5 +1,6 @@
-"""The feedback page: business departments rate management departments' support, and
-management departments see what they received."""
+"""The feedback page: business departments rate management departments' support and
+management departments rate business departments' cooperation, on the organization's
+criteria; every department sees what it received (its raters anonymous by default)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,11 @@ from django.utils.translation import gettext as _
 from departments import selectors as dept_selectors
 from departments.access import org_view
 from departments.models import DepartmentKind
-from departments.permissions import (
-    can_write_review,
-    is_member,
-    visible_department_ids,
-)
+from departments.permissions import can_see_feedback_raters, can_write_review, is_member
 
 from .. import selectors
+from ..models import FeedbackDirection
+from ..services.criteria import criteria_asked, feedback_criteria
 from ..services.feedback import (
     FeedbackRefused,
     FeedbackRow,
@@ -27,72 +26,123 @@ from ..services.feedback import (
 from .reviews import pick_period
 
 
-def _rating_name(rater_id, rated_id):
-    return f"rating-{rater_id}-{rated_id}"
+def _names(rater, rated, criteria) -> dict:
+    base = f"{rater.pk}-{rated.pk}"
+    return {
+        "rating": {c.pk: f"rating-{base}-{c.pk}" for c in criteria},
+        "comment": {c.pk: f"comment-{base}-{c.pk}" for c in criteria},
+        "overall": f"comment-{base}",
+    }
 
 
-def _grids(request, period, raters, management, errors: dict[str, str]) -> list[dict]:
-    """Per rater department, one row per management department: the rating and comment
-    as posted, else as stored, with the row's error."""
+def _rater_grids(request, period, criteria) -> list[dict]:
+    """Per department the member rates for: the departments it rates (the other kind), the
+    criteria asked in that direction, and one row per rated department."""
+    departments = list(dept_selectors.department_list(org=request.org, active_only=True))
+    grids = []
+    for rater in departments:
+        if not can_write_review(request.membership, rater):
+            continue
+        if rater.kind == DepartmentKind.BUSINESS:
+            direction, kind = FeedbackDirection.SUPPORT, DepartmentKind.MANAGEMENT
+        else:
+            direction, kind = FeedbackDirection.COOPERATION, DepartmentKind.BUSINESS
+        asked = criteria_asked(criteria, direction)
+        rated = [d for d in departments if d.kind == kind]
+        if asked and rated:
+            grids.append(
+                {"rater": rater, "direction": direction, "criteria": asked, "rated": rated}
+            )
+    return grids
+
+
+def _fill(request, period, grids, errors: dict[str, str]) -> None:
+    """Each grid's rows: the ratings and comments as posted, else as stored, and the
+    row's error."""
     given = {}
-    if period is not None and raters:
+    if grids:
         given = {
             (f.rater_department_id, f.rated_department_id): f
             for f in selectors.feedback_list(
-                org=request.org, period_id=period.pk, rater_ids=[d.pk for d in raters]
+                org=request.org, period_id=period.pk, rater_ids=[g["rater"].pk for g in grids]
             )
         }
-    posted = request.POST if request.method == "POST" else {}
-    grids = []
-    for rater in raters:
+    posted = request.POST if request.method == "POST" else None
+    for grid in grids:
         rows = []
-        for rated in management:
-            existing = given.get((rater.pk, rated.pk))
-            name = _rating_name(rater.pk, rated.pk)
-            comment_name = f"comment-{rater.pk}-{rated.pk}"
+        for rated in grid["rated"]:
+            names = _names(grid["rater"], rated, grid["criteria"])
+            stored = given.get((grid["rater"].pk, rated.pk))
+            ratings = {r.criterion_id: r for r in stored.ratings.all()} if stored else {}
+            cells = []
+            for c in grid["criteria"]:
+                r = ratings.get(c.pk)
+                cells.append(
+                    {
+                        "criterion": c,
+                        "name": names["rating"][c.pk],
+                        "comment_name": names["comment"][c.pk],
+                        "rating": posted.get(names["rating"][c.pk], "")
+                        if posted is not None
+                        else (str(r.rating) if r else ""),
+                        "comment": posted.get(names["comment"][c.pk], "")
+                        if posted is not None
+                        else (r.comment if r else ""),
+                    }
+                )
+            key = f"{grid['rater'].pk}-{rated.pk}"
             rows.append(
                 {
                     "department": rated,
-                    "key": f"{rater.pk}-{rated.pk}",
-                    "name": name,
-                    "comment_name": comment_name,
-                    "rating": posted.get(name, existing.rating if existing else ""),
-                    "comment": posted.get(comment_name, existing.comment if existing else ""),
-                    "error": errors.get(f"{rater.pk}-{rated.pk}"),
-                    "feedback": existing,  # its thread's link (discussions)
+                    "key": key,
+                    "cells": cells,
+                    "overall_name": names["overall"],
+                    "comment": posted.get(names["overall"], "")
+                    if posted is not None
+                    else (stored.comment if stored else ""),
+                    "has_comments": any(c["comment"] for c in cells),
+                    "error": errors.get(key),
+                    "feedback": stored,  # its thread's link (discussions)
                 }
             )
-        grids.append({"rater": rater, "rows": rows})
-    return grids
+        grid["rows"] = rows
+
+
+def _posted_rows(request, grids) -> list[FeedbackRow]:
+    rows = []
+    for grid in grids:
+        for rated in grid["rated"]:
+            names = _names(grid["rater"], rated, grid["criteria"])
+            rows.append(
+                FeedbackRow(
+                    rater_department=grid["rater"],
+                    rated_department=rated,
+                    ratings={c: request.POST.get(n, "") for c, n in names["rating"].items()},
+                    comments={c: request.POST.get(n, "") for c, n in names["comment"].items()},
+                    comment=request.POST.get(names["overall"], ""),
+                )
+            )
+    return rows
 
 
 @org_view(is_member)
 def feedback_page(request):
-    """Business departments' managers rate each management department's support (1-5 and a
-    comment) for a month; the ratings received are shown to the management departments'
-    managers and to HR and executives, with the rater department but never the person."""
+    """A department's managers rate the departments of the other kind on each criterion
+    (1-5, optional comments) for a month; every department's feedback received is shown
+    to its managers (raters anonymous unless the organization says otherwise) and to HR,
+    admins and executives (HR and admins always see who rated)."""
     period, periods = pick_period(request, feedback_period_kind(request.org))
-    departments = list(dept_selectors.department_list(org=request.org, active_only=True))
-    management = [d for d in departments if d.kind == DepartmentKind.MANAGEMENT]
-    raters = [
-        d
-        for d in departments
-        if d.kind == DepartmentKind.BUSINESS and can_write_review(request.membership, d)
-    ]
+    criteria = feedback_criteria(org=request.org)
+    grids = _rater_grids(request, period, criteria) if period is not None else []
     errors: dict[str, str] = {}
     if request.method == "POST" and period is not None:
-        rows = [
-            FeedbackRow(
-                rater_department=rater,
-                rated_department=rated,
-                rating=request.POST.get(_rating_name(rater.pk, rated.pk), ""),
-                comment=request.POST.get(f"comment-{rater.pk}-{rated.pk}", ""),
-            )
-            for rater in raters
-            for rated in management
-        ]
         try:
-            feedback_save_many(org=request.org, period=period, rows=rows)
+            feedback_save_many(
+                org=request.org,
+                period=period,
+                rows=_posted_rows(request, grids),
+                by=request.user,
+            )
         except FeedbackRefused as refused:
             errors = refused.errors
             messages.error(request, _("Nothing was saved: correct the ratings marked below."))
@@ -101,10 +151,10 @@ def feedback_page(request):
             return redirect(
                 reverse("feedback", kwargs={"slug": request.org.slug}) + f"?period={period.pk}"
             )
-    grids = _grids(request, period, raters, management, errors)
-    visible = visible_department_ids(request.membership)
+    if period is not None:
+        _fill(request, period, grids, errors)
     received = (
-        selectors.feedback_received(org=request.org, period=period, department_ids=visible)
+        selectors.feedback_received(org=request.org, period=period, membership=request.membership)
         if period
         else []
     )
@@ -117,5 +167,8 @@ def feedback_page(request):
             "grids": grids,
             "received": received,
             "ratings": [str(n) for n in range(1, 6)],
+            "sees_raters": can_see_feedback_raters(request.membership),
+            "anonymous": request.org.feedback_anonymous,
         },
+        status=200,
     )

@@ -24,7 +24,8 @@ from ..services.feedback import feedback_period_kind
 @org_view(is_member)
 def influence(request, pk):
     """A management department's score and internal service satisfaction beside the
-    business side's index over time, with their correlation (coincidence, not cause)."""
+    business side's index over time, with their correlation (coincidence, not cause), and
+    the average rating it received on each feedback criterion over the same periods."""
     department = dept_selectors.department_get(org=request.org, pk=pk)
     if not can_view_department(request.membership, department):
         raise PermissionDenied
@@ -49,6 +50,23 @@ def influence(request, pk):
         "score": [num(r["score"]) for r in data["rows"]],
         "satisfaction": [num(r["satisfaction"]) for r in data["rows"]],
         "business": [num(r["business_index"]) for r in data["rows"]],
+    }
+    by_criterion = (
+        selectors.influence_by_criterion(
+            org=request.org, department=department, periods=[r["period"] for r in data["rows"]]
+        )
+        if data["rows"]
+        else {"criteria": [], "rows": []}
+    )
+    criteria_chart = {
+        "periods": [r["period"].label for r in by_criterion["rows"]],
+        "series": [
+            {
+                "name": c.display_name,
+                "data": [num(r["values"][i]) for r in by_criterion["rows"]],
+            }
+            for i, c in enumerate(by_criterion["criteria"])
+        ],
     }
     managements = [
         d
@@ -94,6 +112,8 @@ def influence(request, pk):
             "chart": chart,
             "managements": managements,
             "correlations": correlations,
+            "by_criterion": by_criterion,
+            "criteria_chart": criteria_chart,
             **data,
         },
     )

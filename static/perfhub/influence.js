@@ -24,4 +24,36 @@
     ],
   });
   window.addEventListener("resize", function () { chart.resize(); });
+
+  // The average rating per criterion (1-5) it received, one line per criterion. Criterion
+  // names are typed by HR: the tooltip escapes them (PerfhubCharts.esc).
+  var criteriaEl = document.getElementById("criteria-chart");
+  var criteriaSource = document.getElementById("criteria-data");
+  if (!criteriaEl || !criteriaSource) return;
+  var byCriterion = JSON.parse(criteriaSource.textContent);
+  var colours = [P.palette.management, P.palette.company, P.palette.target, P.palette.business,
+    P.palette.reference, P.palette.amber];
+  var criteriaChart = P.init(criteriaEl);
+  criteriaChart.setOption({
+    grid: { left: 40, right: 10, top: 40, bottom: 30 },
+    legend: { top: 0, type: "scroll" },
+    tooltip: {
+      trigger: "axis",
+      formatter: function (items) {
+        var lines = [P.esc(items.length ? items[0].axisValueLabel : "")];
+        items.forEach(function (item) {
+          var value = item.value === null || item.value === undefined ? "—" : P.readable(item.value, "");
+          lines.push(item.marker + P.esc(item.seriesName) + ": " + value);
+        });
+        return lines.join("<br>");
+      },
+    },
+    xAxis: { type: "category", data: byCriterion.periods },
+    yAxis: { type: "value", min: 1, max: 5, interval: 1 },
+    series: byCriterion.series.map(function (s, i) {
+      return { name: s.name, type: "line", data: s.data, connectNulls: false,
+        color: colours[i % colours.length] };
+    }),
+  });
+  window.addEventListener("resize", function () { criteriaChart.resize(); });
 })();

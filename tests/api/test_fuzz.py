@@ -67,6 +67,9 @@ REFERENCES = {
     "managers": "users",
     "owner": "users",
     "goal": "goals",
+    "rater_department": "departments",
+    "rated_department": "departments",
+    "criterion": "feedback-criteria",
 }
 # Endpoints outside any organization: no cross-organization replay.
 GLOBAL_PATHS = {"/api/v1/auth/token/", "/api/v1/orgs/"}
@@ -223,6 +226,8 @@ class Fuzzer:
             "calibrations",
             "scorecard-comments",
             "actions",
+            "feedback",
+            "feedback-criteria",
         ):
             r = client.get(f"/api/v1/orgs/{self.org.slug}/{resource}/?limit=5")
             ids[resource] = [row["id"] for row in r.json()["results"]]

@@ -81,6 +81,18 @@ SPEC_ENDPOINTS = {
     (ORG + "actions/", "post"),
     (ORG + "actions/{id}/", "get"),
     (ORG + "actions/{id}/", "patch"),
+    # issue 19 §4: feedback on several criteria, both ways
+    (ORG + "feedback/", "get"),
+    (ORG + "feedback/", "post"),
+    (ORG + "feedback/{id}/", "get"),
+    (ORG + "feedback/{id}/", "put"),
+    (ORG + "feedback/{id}/", "delete"),
+    (ORG + "feedback-criteria/", "get"),
+    (ORG + "feedback-criteria/", "post"),
+    (ORG + "feedback-criteria/{id}/", "get"),
+    (ORG + "feedback-criteria/{id}/", "put"),
+    (ORG + "feedback-criteria/{id}/", "patch"),
+    (ORG + "feedback-criteria/{id}/", "delete"),
 }
 FILTERS = {
     ORG + "departments/": {"kind", "function", "parent", "is_active"},
@@ -96,6 +108,7 @@ FILTERS = {
     ORG + "posts/": {"subject"},
     ORG + "mention-candidates/": {"q"},
     ORG + "actions/": {"status", "owner", "department", "period", "kpi", "goal", "overdue"},
+    ORG + "feedback/": {"period", "rater_department", "rated_department", "direction"},
 }
 # Field names of SPEC §2 and §6 in the answers.
 FIELDS = {
@@ -152,6 +165,19 @@ FIELDS = {
     },
     "GroupCheckOut": {"group", "n", "counts", "limits", "met"},
     "LimitOut": {"label", "kind", "percent", "bound", "count", "met"},
+    "FeedbackOut": {
+        "period",
+        "direction",
+        "rater_department",
+        "rated_department",
+        "rated_by",
+        "rater_hidden",
+        "ratings",
+        "average",
+        "comment",
+    },
+    "FeedbackRatingOut": {"criterion", "criterion_name", "rating", "comment"},
+    "FeedbackCriterionOut": {"name", "name_en", "applies_to", "position", "is_active"},
     "EventOut": {"action", "department", "from_grade", "to_grade", "reason", "by", "at"},
     "GradeOut": {
         "calibration",

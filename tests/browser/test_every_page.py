@@ -43,6 +43,7 @@ def pages(stack):
         f"{org}/reviews/{reviewed}/",
         f"{org}/reviews/steps/",
         f"{org}/feedback/",
+        f"{org}/feedback/criteria/",
         f"{org}/influence/{management}/",
         "/orgs/",
         f"{org}/",

@@ -41,7 +41,7 @@ def test_demo_loads_once_and_again_changes_nothing():
 
 
 def test_demo_has_reviews_in_every_state_and_a_year_of_feedback():
-    from reviews.models import Feedback, Review
+    from reviews.models import Feedback, FeedbackRating, Review
 
     org = load_demo()
     states = set(Review.objects.for_org(org).values_list("status", flat=True))
@@ -52,7 +52,28 @@ def test_demo_has_reviews_in_every_state_and_a_year_of_feedback():
         kpi__indicator__code="internal_service_satisfaction", source="feedback"
     )
     assert satisfaction.count() >= 12 * 3  # each management department, every month
-    assert not Feedback.objects.for_org(org).filter(rater_department__kind="management").exists()
+    # Both ways, on the criteria: support on three, cooperation on one; who rated is kept.
+    support = Feedback.objects.for_org(org).filter(direction="support")
+    cooperation = Feedback.objects.for_org(org).filter(direction="cooperation")
+    assert support.exists() and cooperation.exists()
+    assert not support.exclude(rater_department__kind="business").exists()
+    assert not cooperation.exclude(rater_department__kind="management").exists()
+    assert {f.ratings.count() for f in support[:20]} == {3}
+    assert {f.ratings.count() for f in cooperation[:20]} == {1}
+    assert support.filter(rated_by__username="manager").exists()
+    # Finance is rated careful but slow: its quality beats its responsiveness on average.
+    finance = {
+        name: [
+            r.rating
+            for r in FeedbackRating.objects.for_org(org).filter(
+                feedback__rated_department__code="finance", criterion__name_en=name
+            )
+        ]
+        for name in ("Responsiveness", "Quality")
+    }
+    assert sum(finance["Quality"]) / len(finance["Quality"]) > sum(finance["Responsiveness"]) / len(
+        finance["Responsiveness"]
+    )
 
 
 def test_demo_has_actions_in_every_state_one_overdue_and_a_red_kpi_without_one():

@@ -163,8 +163,11 @@ def test_spec_target_periods_and_band():
     assert (budget.default_target, budget.default_target_max) == (Decimal(95), Decimal(105))
 
 
-def test_only_internal_service_satisfaction_is_computed():
-    assert [i.code for i in INDICATORS if i.computed] == ["internal_service_satisfaction"]
+def test_only_the_feedback_indicators_are_computed():
+    assert [(i.code, i.kind) for i in INDICATORS if i.computed] == [
+        ("internal_service_satisfaction", "management"),
+        ("cooperation", "business"),
+    ]
 
 
 def test_formula_components_are_tracked_without_target():

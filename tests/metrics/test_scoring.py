@@ -513,3 +513,40 @@ def test_round_display_rounds_half_up(x, places, expected):
     assert result == expected
     if expected is not None:
         assert str(result) == str(expected)
+
+
+# --- feedback: internal service satisfaction and cooperation (issue 19 §4) -----------------
+
+
+@pytest.mark.parametrize(
+    "feedback,expected",
+    [
+        # one rating per feedback: the formula of a single 1-5 rating, unchanged
+        ([[5]], "100"),
+        ([[4]], "80"),
+        ([[4], [5]], "90"),
+        ([[1], [2], [2]], "33.3333"),
+        ([[3], [4], [4]], "73.3333"),
+        # a single rating copied onto every criterion (the data migration) gives the same
+        ([[4, 4, 4], [5, 5, 5]], "90"),
+        ([[1, 1, 1], [2, 2, 2], [2, 2, 2]], "33.3333"),
+        # several criteria: each feedback's average over its criteria, then the mean
+        ([[5, 4, 3]], "80"),
+        ([[5, 5, 4]], "93.3333"),
+        ([[1, 2, 2], [3, 3, 3]], "46.6667"),
+        ([[5, 4], [3, 3, 3]], "75"),  # a feedback on fewer criteria weighs as much
+        ([[1, 1, 1]], "20"),
+        ([[5], []], "100"),  # a feedback without ratings is left out
+        ([], None),
+        ([[]], None),
+    ],
+)
+def test_feedback_satisfaction_is_the_average_over_criteria_over_5_times_100(feedback, expected):
+    result = scoring.feedback_satisfaction(feedback)
+    assert result == (None if expected is None else Decimal(expected))
+
+
+@pytest.mark.parametrize("bad", [[[0]], [[6]], [[4, 9]]])
+def test_feedback_satisfaction_refuses_ratings_outside_1_to_5(bad):
+    with pytest.raises(ValueError):
+        scoring.feedback_satisfaction(bad)

@@ -15,11 +15,10 @@ from metrics.services.periods import period_lock
 from metrics.services.templates import template_apply
 from reviews import home
 from reviews.models import Notification, Review
-from reviews.services.feedback import feedback_save
 from reviews.services.reminders import entry_remind
 from reviews.services.steps import review_steps
 from scorecards.models import OrgScorecard, Scorecard
-from tests.factories import enter_actuals, make_department
+from tests.factories import enter_actuals, give_feedback, make_department
 
 pytestmark = pytest.mark.django_db
 
@@ -106,8 +105,8 @@ def test_manager_todo_counts_missing_values_returned_reviews_and_feedback(
     Review.objects.create(
         organization=org, department=support["production"], period=month, status="returned"
     )  # not theirs
-    feedback_save(
-        org=org,
+    give_feedback(
+        org,
         period=support["months"][1],  # February: the last month that has ended on March 20
         rater_department=sales,
         rated_department=support["hr_dept"],

@@ -85,3 +85,70 @@ def test_profile_turns_kinds_off(login, manager):
     bad = client.post("/profile/", {"language": "fr", "wanted": ["nope"]})
     assert bad.status_code == 200 and bad.context["form"].errors
     assert Profile.objects.get(user=manager).language == "en"
+
+
+# --- by criterion (issue 19 §4) -------------------------------------------------------------
+
+
+def _rate(org, support, sales, month, **per):
+    from tests.factories import give_feedback
+
+    give_feedback(
+        org,
+        period=month,
+        rater_department=sales,
+        rated_department=support["hr_dept"],
+        rating=3,
+        **per,
+    )
+
+
+def test_influence_breaks_ratings_down_by_criterion(org, sales, support):
+    hr_dept, months = support["hr_dept"], support["months"]
+    _rate(org, support, sales, months[0], quality=5)
+    _rate(org, support, sales, months[1], responsiveness=1)
+    from tests.factories import give_feedback
+
+    give_feedback(
+        org,
+        period=months[1],
+        rater_department=support["production"],
+        rated_department=hr_dept,
+        rating=4,
+    )
+    data = selectors.influence_by_criterion(org=org, department=hr_dept, periods=months[:3])
+    assert [c.name_en for c in data["criteria"]] == ["Responsiveness", "Quality", "Cooperation"]
+    assert [r["values"] for r in data["rows"]] == [
+        [Decimal(3), Decimal(5), Decimal(3)],
+        [Decimal("2.5"), Decimal("3.5"), Decimal("3.5")],
+        [None, None, None],
+    ]
+    quarter = support["quarter"]  # a quarter averages the ratings of its months
+    (row,) = selectors.influence_by_criterion(org=org, department=hr_dept, periods=[quarter])[
+        "rows"
+    ]
+    assert row["values"] == [Decimal(8) / 3, Decimal(4), Decimal(10) / 3]
+
+
+def test_influence_page_shows_the_criteria_table_and_escapes_their_names(
+    login, org, sales, support, hr, manager
+):
+    from reviews.services.criteria import criterion_update, feedback_criteria
+
+    hr_dept, months = support["hr_dept"], support["months"]
+    for month, score in zip(months[:3], (70, 75, 90), strict=True):
+        _store(org, hr_dept, month, Decimal(score), Decimal(score - 10))
+    _rate(org, support, sales, months[0])
+    from departments.models import Membership
+
+    membership = Membership.objects.for_org(org).get(user=hr)
+    first = feedback_criteria(org=org)[0]
+    criterion_update(org=org, membership=membership, criterion=first, name_en="<b>Speed</b>")
+    client = login(hr)
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/o/{org.slug}/influence/{hr_dept.pk}/?kind=month")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert 'id="criteria-table"' in text and 'data-table="criteria-table"' in text
+    assert "<b>Speed</b>" not in text and "&lt;b&gt;Speed&lt;/b&gt;" in text
+    assert "\\u003Cb\\u003ESpeed" in text  # the chart's data, escaped by json_script

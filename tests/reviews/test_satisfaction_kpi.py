@@ -10,8 +10,8 @@ from metrics.models import Actual, Kpi
 from metrics.services.kpis import kpi_create
 from metrics.services.periods import period_lock
 from metrics.services.templates import template_apply
-from reviews.services.feedback import SATISFACTION, feedback_save
-from tests.factories import make_department
+from reviews.services.feedback import SATISFACTION
+from tests.factories import give_feedback, make_department
 
 
 def _satisfaction_kpi(org, department):
@@ -34,7 +34,7 @@ def test_department_switched_to_management_gets_the_kpi_and_its_ratings(org, sal
     assert _satisfaction_kpi(org, rnd).count() == 1
     department_update(department=rnd, by=None, name="Research")  # saved again: still one
     assert _satisfaction_kpi(org, rnd).count() == 1
-    feedback_save(org=org, period=month, rater_department=sales, rated_department=rnd, rating=3)
+    give_feedback(org, period=month, rater_department=sales, rated_department=rnd, rating=3)
     actual = Actual.objects.for_org(org).get(kpi__department=rnd, period=month)
     assert actual.value == Decimal(60) and actual.source == "feedback"
 
@@ -44,19 +44,15 @@ def test_adding_the_kpi_turns_ratings_already_given_into_actuals(org, sales, sup
     is added again, in open periods; a locked period keeps what it was locked with."""
     legal, months = support["legal"], support["months"]
     _satisfaction_kpi(org, legal).delete()
-    feedback_save(
-        org=org, period=months[0], rater_department=sales, rated_department=legal, rating=2
-    )
-    feedback_save(
-        org=org,
+    give_feedback(org, period=months[0], rater_department=sales, rated_department=legal, rating=2)
+    give_feedback(
+        org,
         period=months[0],
         rater_department=support["production"],
         rated_department=legal,
         rating=5,
     )
-    feedback_save(
-        org=org, period=months[1], rater_department=sales, rated_department=legal, rating=4
-    )
+    give_feedback(org, period=months[1], rater_department=sales, rated_department=legal, rating=4)
     period_lock(period=months[1], by=None)
     assert not Actual.objects.for_org(org).filter(department=legal).exists()
 
@@ -84,7 +80,7 @@ def test_template_adopts_the_kpi_added_automatically(org, support):
 def test_template_apply_fills_the_ratings_of_a_kpi_it_creates(org, sales, support):
     legal, month = support["legal"], support["month"]
     _satisfaction_kpi(org, legal).delete()
-    feedback_save(org=org, period=month, rater_department=sales, rated_department=legal, rating=5)
+    give_feedback(org, period=month, rater_department=sales, rated_department=legal, rating=5)
     template = selectors.template_list(org=org).get(code="admin_standard")
     template_apply(template=template, departments=[legal], by=None)
     actual = Actual.objects.for_org(org).get(kpi__department=legal, period=month)

@@ -9,13 +9,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from metrics.models import Actual
 from metrics.services.periods import period_lock
 from reviews.models import Feedback, Review, ReviewTransition
+from reviews.services.criteria import criteria_asked, feedback_criteria
 from reviews.services.feedback import (
     FeedbackRefused,
     FeedbackRow,
-    feedback_save,
+    feedback_direction,
     feedback_save_many,
 )
 from reviews.services.reviews import review_act
+from tests.factories import give_feedback
 
 pytestmark = pytest.mark.django_db
 
@@ -38,33 +40,58 @@ def _satisfaction(org, department, period):
 # --- feedback_save_many ----------------------------------------------------------------------
 
 
-def test_feedback_save_many_saves_every_row_and_returns_them(org, sales, support):
+def _criteria(org, direction="support"):
+    return criteria_asked(feedback_criteria(org=org), direction)
+
+
+def _row(org, rater, rated, raw, comments=(), comment=""):
+    """A grid row: `raw` the same typed text on every criterion asked, or one per criterion."""
+    criteria = _criteria(org, feedback_direction(rater, rated) or "support")
+    typed = [raw] * len(criteria) if isinstance(raw, str) else list(raw)
+    notes = list(comments) + [""] * (len(criteria) - len(comments))
+    return FeedbackRow(
+        rater_department=rater,
+        rated_department=rated,
+        ratings={c.pk: t for c, t in zip(criteria, typed, strict=True)},
+        comments={c.pk: n for c, n in zip(criteria, notes, strict=True)},
+        comment=comment,
+    )
+
+
+def _ratings(feedback):
+    return [r.rating for r in feedback.ratings.order_by("criterion__position")]
+
+
+def test_feedback_save_many_saves_every_row_and_returns_them(org, sales, support, manager):
     month, hr_dept, legal = support["month"], support["hr_dept"], support["legal"]
     saved = feedback_save_many(
         org=org,
         period=month,
         rows=[
-            FeedbackRow(
-                rater_department=sales, rated_department=hr_dept, rating=" 4 ", comment="Helpful"
-            ),
-            FeedbackRow(rater_department=sales, rated_department=legal, rating="2"),
-            FeedbackRow(
-                rater_department=support["production"], rated_department=hr_dept, rating=""
-            ),
+            _row(org, sales, hr_dept, [" 4 ", "5", "3"], ["Fast", "", "Kind"], "Helpful"),
+            _row(org, sales, legal, "2"),
+            _row(org, support["production"], hr_dept, ""),
         ],
+        by=manager,
     )
-    assert [(f.rated_department_id, f.rating, f.comment) for f in saved] == [
-        (hr_dept.pk, 4, "Helpful"),
-        (legal.pk, 2, ""),
+    assert [(f.rated_department_id, _ratings(f), f.comment) for f in saved] == [
+        (hr_dept.pk, [4, 5, 3], "Helpful"),
+        (legal.pk, [2, 2, 2], ""),
     ]
+    assert [r.comment for r in saved[0].ratings.order_by("criterion__position")] == [
+        "Fast",
+        "",
+        "Kind",
+    ]
+    assert {f.rated_by for f in saved} == {manager}
     assert Feedback.objects.for_org(org).count() == 2
-    assert _satisfaction(org, hr_dept, month) == Decimal(80)
+    assert _satisfaction(org, hr_dept, month) == Decimal(80)  # (4+5+3)/3 = 4 → 80
 
 
 def test_feedback_save_many_is_all_or_nothing_on_a_bad_row(org, sales, support):
     month, hr_dept, legal = support["month"], support["hr_dept"], support["legal"]
-    feedback_save(
-        org=org,
+    give_feedback(
+        org,
         period=month,
         rater_department=sales,
         rated_department=hr_dept,
@@ -76,23 +103,24 @@ def test_feedback_save_many_is_all_or_nothing_on_a_bad_row(org, sales, support):
             org=org,
             period=month,
             rows=[
-                # would delete the stored rating and create another: both undone
-                FeedbackRow(rater_department=sales, rated_department=hr_dept, rating=""),
-                FeedbackRow(
-                    rater_department=support["production"], rated_department=hr_dept, rating="5"
-                ),
-                FeedbackRow(rater_department=sales, rated_department=legal, rating="9"),
-                FeedbackRow(
-                    rater_department=support["production"], rated_department=legal, rating="x"
-                ),
+                # would delete the stored feedback and create another: both undone
+                _row(org, sales, hr_dept, ""),
+                _row(org, support["production"], hr_dept, "5"),
+                _row(org, sales, legal, ["9", "4", "4"]),
+                _row(org, support["production"], legal, ["x", "4", ""]),
             ],
         )
     assert refused.value.errors == {
-        f"{sales.pk}-{legal.pk}": "Choose a rating from 1 to 5.",
-        f"{support['production'].pk}-{legal.pk}": "Choose a rating from 1 to 5.",
+        f"{sales.pk}-{legal.pk}": "“Responsiveness”: choose a rating from 1 to 5.",
+        f"{support['production'].pk}-{legal.pk}": "“Responsiveness”: choose a rating from 1 "
+        "to 5. Rate every criterion: Cooperation missing.",
     }
     stored = Feedback.objects.for_org(org).get()
-    assert (stored.rater_department_id, stored.rating, stored.comment) == (sales.pk, 3, "Slow")
+    assert (stored.rater_department_id, _ratings(stored), stored.comment) == (
+        sales.pk,
+        [3, 3, 3],
+        "Slow",
+    )
     assert _satisfaction(org, hr_dept, month) == Decimal(60)
 
 
@@ -102,29 +130,19 @@ def test_feedback_save_many_refuses_a_comment_without_a_rating(org, sales, suppo
         feedback_save_many(
             org=org,
             period=month,
-            rows=[
-                FeedbackRow(
-                    rater_department=sales, rated_department=legal, rating=" ", comment="No rating"
-                )
-            ],
+            rows=[_row(org, sales, legal, ["4", "4", " "], ["", "", "No rating"])],
         )
     assert refused.value.errors == {
-        f"{sales.pk}-{legal.pk}": "Choose a rating to go with the comment."
+        f"{sales.pk}-{legal.pk}": "Choose a rating to go with each comment. Rate every "
+        "criterion: Cooperation missing."
     }
     assert not Feedback.objects.for_org(org).exists()
 
 
 def test_feedback_save_many_clears_a_rating_left_blank(org, sales, support):
     month, hr_dept = support["month"], support["hr_dept"]
-    feedback_save(org=org, period=month, rater_department=sales, rated_department=hr_dept, rating=4)
-    assert (
-        feedback_save_many(
-            org=org,
-            period=month,
-            rows=[FeedbackRow(rater_department=sales, rated_department=hr_dept, rating="")],
-        )
-        == []
-    )
+    give_feedback(org, period=month, rater_department=sales, rated_department=hr_dept, rating=4)
+    assert feedback_save_many(org=org, period=month, rows=[_row(org, sales, hr_dept, "")]) == []
     assert not Feedback.objects.for_org(org).exists()
     assert _satisfaction(org, hr_dept, month) is None
 
@@ -198,14 +216,14 @@ def test_review_act_checks_who_acts(act, org, manager, hr):
 
 def test_feedback_save_many_refuses_clearing_a_rating_of_a_locked_period(org, sales, support):
     month, hr_dept = support["month"], support["hr_dept"]
-    feedback_save(org=org, period=month, rater_department=sales, rated_department=hr_dept, rating=4)
+    give_feedback(org, period=month, rater_department=sales, rated_department=hr_dept, rating=4)
     period_lock(period=month, by=None, reason="")
     month.refresh_from_db()
     with pytest.raises(FeedbackRefused) as refused:
         feedback_save_many(
             org=org,
             period=month,
-            rows=[FeedbackRow(rater_department=sales, rated_department=hr_dept, rating="")],
+            rows=[_row(org, sales, hr_dept, "")],
         )
     assert list(refused.value.errors) == [f"{sales.pk}-{hr_dept.pk}"]
-    assert Feedback.objects.for_org(org).get().rating == 4
+    assert _ratings(Feedback.objects.for_org(org).get()) == [4, 4, 4]
