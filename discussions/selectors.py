@@ -85,8 +85,9 @@ def author_hidden(*, subject: Subject, author_id, viewer, rating_side: frozenset
     rating_side_ids) shown to the rated department. Admins, HR and executives always see
     who wrote; the rating department sees its own people; everybody sees their own posts.
 
-    The one place of this rule: the organization's anonymity setting is wired here."""
-    if subject.rater_department_id is None or author_id is None:
+    The one place of this rule; an organization whose feedback is not anonymous
+    (`Organization.feedback_anonymous` off, carried by the subject) shows every author."""
+    if subject.rater_department_id is None or author_id is None or not subject.anonymous:
         return False
     if author_id == viewer.user_id or can_view_all(viewer):
         return False

@@ -38,6 +38,8 @@ class Subject:
     # A feedback entry: the rating department, whose members' posts are shown to the
     # rated department without their names (selectors.author_hidden).
     rater_department_id: int | None = None
+    # ... unless the organization's feedback is not anonymous (Organization.feedback_anonymous).
+    anonymous: bool = True
 
     @property
     def ref(self) -> str:
@@ -142,9 +144,9 @@ def _feedback(org, feedback) -> Subject:
     return Subject(
         kind="feedback",
         ids=(feedback.pk,),
-        title=_("Feedback of %(rater)s on %(rated)s · %(period)s")
+        # The rating department is not in the title: under anonymity it may name the rater.
+        title=_("Feedback on %(rated)s · %(period)s")
         % {
-            "rater": feedback.rater_department.display_name,
             "rated": feedback.rated_department.display_name,
             "period": feedback.period.label,
         },
@@ -157,6 +159,7 @@ def _feedback(org, feedback) -> Subject:
             "other_department": feedback.rater_department,
         },
         rater_department_id=feedback.rater_department_id,
+        anonymous=bool(org.feedback_anonymous),
     )
 
 

@@ -5,9 +5,8 @@ import pytest
 
 from departments.models import Membership, Role
 from departments.services import department_update
-from reviews.models import Feedback
 from scorecards.models import Goal
-from tests.factories import MembershipFactory, UserFactory, make_department
+from tests.factories import MembershipFactory, UserFactory, give_feedback, make_department
 
 
 def membership(org, user):
@@ -35,8 +34,8 @@ def kpi(sales_kpis):
 
 @pytest.fixture
 def feedback(org, sales, hr_dept, month):
-    return Feedback.objects.create(
-        organization=org,
+    return give_feedback(
+        org,
         period=month,
         rater_department=sales,
         rated_department=hr_dept,

@@ -10,7 +10,7 @@ from discussions.models import Post
 from discussions.services import post_add, post_edit
 from discussions.subjects import subject_of
 from reviews.models import Feedback
-from tests.factories import make_department
+from tests.factories import give_feedback, make_department
 
 from .conftest import membership
 
@@ -182,6 +182,19 @@ def test_the_influence_view_shows_raters_posts_without_their_names(
     assert "mona-manager" in login(hr).get(url).content.decode()  # HR sees who wrote
 
 
+def test_without_anonymity_the_rated_department_sees_who_wrote(
+    login, org, manager, hr_manager, feedback
+):
+    org.feedback_anonymous = False
+    org.save(update_fields=["feedback_anonymous"])
+    subject = subject_of("feedback", org, feedback)
+    _add(org, manager, subject, "Why so slow?")
+    url = f"/o/{org.slug}/influence/{feedback.rated_department_id}/"
+    rated = login(hr_manager).get(url).content.decode()
+    assert "Why so slow?" in rated
+    assert "mona-manager" in rated and "Rating department" not in rated
+
+
 def _thread_of(org, users, subject, size):
     """`size` posts with a reply, a mention and an edit each."""
     for n in range(size):
@@ -242,12 +255,8 @@ def test_the_influence_view_costs_the_same_for_one_or_many_feedback_threads(
     counts = []
     for n in range(4):
         rater = sales if n == 0 else make_department(org, code=f"biz{n}")
-        feedback = Feedback.objects.create(
-            organization=org,
-            period=month,
-            rater_department=rater,
-            rated_department=hr_dept,
-            rating=4,
+        feedback = give_feedback(
+            org, period=month, rater_department=rater, rated_department=hr_dept, rating=4
         )
         subject = subject_of(
             "feedback",
