@@ -18,7 +18,7 @@ from departments.models import Department
 from metrics.models import Kpi, Period
 from perfhub.tenancy import TenantModel
 from reviews.models import Feedback
-from scorecards.models import Goal
+from scorecards.models import Action, Goal
 
 POST_MAX = 4000
 
@@ -46,6 +46,9 @@ class Thread(TenantModel):
     )
     goal = models.ForeignKey(
         Goal, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    action = models.ForeignKey(
+        Action, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     created_at = models.DateTimeField()
 

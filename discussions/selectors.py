@@ -30,6 +30,8 @@ def can_see(membership, subject: Subject) -> bool:
     for a subject without departments (a company goal)."""
     if not is_member(membership):
         return False
+    if membership.user_id in subject.user_ids:
+        return True
     ids = visible_department_ids(membership)
     return ids is None or not subject.department_ids or not ids.isdisjoint(subject.department_ids)
 
@@ -51,7 +53,9 @@ def audience_user_ids(*, org, subject: Subject) -> set[int]:
     )
     return set(
         members.filter(
-            Q(role__in=ALL_SEEING) | Q(role=Role.MANAGER, user_id__in=managers)
+            Q(role__in=ALL_SEEING)
+            | Q(role=Role.MANAGER, user_id__in=managers)
+            | Q(user_id__in=subject.user_ids)
         ).values_list("user_id", flat=True)
     )
 

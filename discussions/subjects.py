@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from departments import selectors as dept_selectors
 from metrics import selectors as metric_selectors
 from reviews import selectors as review_selectors
+from scorecards.selectors import actions as action_selectors
 from scorecards.selectors import goals as goal_selectors
 
 
@@ -40,6 +41,8 @@ class Subject:
     rater_department_id: int | None = None
     # ... unless the organization's feedback is not anonymous (Organization.feedback_anonymous).
     anonymous: bool = True
+    # Users who may see the subject whatever their departments (an action's owner).
+    user_ids: tuple[int, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -189,4 +192,27 @@ register(
     arity=1,
     load=lambda org, pk: (goal_selectors.goal_get(org=org, pk=pk),),
     build=_goal,
+)
+
+
+def _action(org, action) -> Subject:
+    """An action plan (scorecards.Action): its comments. Seen by whoever sees its department
+    (every member for an action on a company goal) and by its owner."""
+    return Subject(
+        kind="action",
+        ids=(action.pk,),
+        title=_("Action: %(title)s") % {"title": action.title},
+        url=reverse("action_detail", args=[org.slug, action.pk]),
+        department_ids=(action.department_id,) if action.department_id else (),
+        fields={"action": action, "period": action.period, "department": action.department},
+        user_ids=(action.owner_id,) if action.owner_id else (),
+    )
+
+
+register(
+    "action",
+    label=gettext_lazy("Action"),
+    arity=1,
+    load=lambda org, pk: (action_selectors.action_get(org=org, pk=pk),),
+    build=_action,
 )

@@ -271,3 +271,33 @@ def test_the_influence_view_costs_the_same_for_one_or_many_feedback_threads(
             client.get(url)
             counts.append(_count(client, url))
     assert counts[0] == counts[1]
+
+
+def test_an_actions_comments_are_its_thread_seen_by_its_owner_too(
+    login, org, manager, hr_manager, hr, kpi, month
+):
+    """An action on Sales' revenue owned by HR's manager, who does not see Sales: the owner
+    reads and writes its thread on the action's page; the mail reaches the owner."""
+    from scorecards.models import Action
+
+    action = Action.objects.create(
+        organization=org,
+        department=kpi.department,
+        period=month,
+        kpi=kpi,
+        title="Call the customers",
+        owner=hr_manager,
+        due_date=month.end,
+        created_by=hr,
+    )
+    url = f"/o/{org.slug}/actions/{action.pk}/"
+    _add(org, manager, subject_of("action", org, action), "Started on it")
+    page = login(hr_manager).get(url).content.decode()
+    assert "Started on it" in page
+    owner = login(hr_manager).post(
+        f"/o/{org.slug}/discussions/?subject=action-{action.pk}",
+        {"text": "Thanks @mona-manager", "next": url},
+    )
+    assert owner.status_code == 302
+    assert Post.objects.for_org(org).filter(text__startswith="Thanks").exists()
+    assert "Thanks" in login(manager).get(url).content.decode()
