@@ -367,10 +367,8 @@ def test_a_planner_updates_status_owner_and_due_date_from_the_page(
     url = f"/o/{org.slug}/actions/{action.pk}/"
     page = client.get(url).content.decode()
     assert 'name="owner"' in page
-    assert (
-        f'type="date" name="due_date" id="id_due_date" class="form-control" value="{action.due_date.isoformat()}"'
-        in page
-    )
+    # The date input gets the value as it takes it (YYYY-MM-DD), not a localized date.
+    assert f'value="{action.due_date.isoformat()}"' in page
     later = _due(30)
     answer = client.post(
         url,
