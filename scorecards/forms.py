@@ -175,7 +175,8 @@ class ActionUpdateForm(forms.Form):
                 "status": action.status,
                 "title": action.title,
                 "owner": action.owner_id,
-                "due_date": action.due_date,
+                # As the date input takes it (_form.html renders the value, not the widget).
+                "due_date": action.due_date.isoformat(),
             },
         )
         super().__init__(*args, **kwargs)

@@ -358,3 +358,22 @@ def test_the_home_page_shows_the_follow_up_of_managers_and_executives(
     login(executive)
     page = client.get(f"/o/{org.slug}/").content.decode()
     assert 'id="red-without-action-link"' in page
+
+
+def test_a_planner_updates_status_owner_and_due_date_from_the_page(
+    org, client, login, hr, manager, action
+):
+    login(manager)  # the manager of Sales plans for it
+    url = f"/o/{org.slug}/actions/{action.pk}/"
+    page = client.get(url).content.decode()
+    assert 'name="owner"' in page
+    # The date input gets the value as it takes it (YYYY-MM-DD), not a localized date.
+    assert f'value="{action.due_date.isoformat()}"' in page
+    later = _due(30)
+    answer = client.post(
+        url,
+        {"status": "in_progress", "title": action.title, "owner": hr.pk, "due_date": later},
+    )
+    assert answer.status_code == 302, answer.content.decode()[-3000:]
+    action.refresh_from_db()
+    assert (action.status, action.owner, action.due_date) == ("in_progress", hr, later)
