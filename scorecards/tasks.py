@@ -3,7 +3,10 @@
 - `reviews.recalculate`: one organization; drains whatever is marked for it when it starts
   (coalescing: many saves, one run; README "Recalculation") and recomputes only what those
   marks reach (scorecards.rollup.recalculate_marks). A run finding nothing returns at once.
-  At most one waits in the queue per organization (metrics.services.recalc). Acknowledged
+  At most one waits in the queue per organization (metrics.services.recalc), and one runs
+  at a time (a PostgreSQL advisory lock taken before the claim: a run started meanwhile
+  waits, then drains what was marked by then, never recomputing what the other is
+  recomputing). Acknowledged
   late, re-queued when a worker dies, retried a bounded number of times; each part of the
   roll-up is one transaction, so a killed run leaves the previous scorecards intact and its
   marks in place.

@@ -96,8 +96,9 @@ def recalculate_marks(
 ) -> RollupResult:
     """Recompute what these claimed marks reach, then delete each mark at the version
     claimed (in the transaction of its period's scorecards). Periods marked for the whole
-    organization go through `recalculate` (in parts when many); the others, grouped by the
-    same set of departments, one transaction per group."""
+    organization go through `recalculate` (in parts when many); every other marked period,
+    with exactly its marked departments, in one more transaction (the statements narrowed
+    to those (period, department) pairs: a burst of saves over many months is one run)."""
     started = started or timezone.now()
     total = RollupResult(0, 0, 0)
     for group in by_scope(list(marks)):
