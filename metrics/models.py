@@ -320,6 +320,19 @@ class Source(models.TextChoices):
     FEEDBACK = "feedback", _("feedback")
 
 
+def _history_reference(to: str, **options: Any) -> models.ForeignKey:
+    """A reference of a history row (ActualChange): no key, no index."""
+    return models.ForeignKey(
+        to,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        related_query_name="+",
+        **options,
+    )
+
+
 @pghistory.track(
     pghistory.UpdateEvent("changed"),
     pghistory.InsertEvent("entered"),
@@ -345,21 +358,10 @@ class Source(models.TextChoices):
     obj_field=pghistory.ObjForeignKey(related_name="changes", db_index=False),
     context_field=pghistory.ContextForeignKey(db_index=False),
     attrs={
-        name: models.ForeignKey(
-            to,
-            on_delete=models.DO_NOTHING,
-            db_constraint=False,
-            db_index=False,
-            related_name="+",
-            related_query_name="+",
-            **extra,
-        )
-        for name, to, extra in (
-            ("organization", "departments.Organization", {"editable": False}),
-            ("kpi", "metrics.Kpi", {}),
-            ("period", "metrics.Period", {}),
-            ("entered_by", settings.AUTH_USER_MODEL, {"null": True}),
-        )
+        "organization": _history_reference("departments.Organization", editable=False),
+        "kpi": _history_reference("metrics.Kpi"),
+        "period": _history_reference("metrics.Period"),
+        "entered_by": _history_reference(settings.AUTH_USER_MODEL, null=True),
     },
     meta={
         "indexes": [
