@@ -239,6 +239,10 @@ class Kpi(TenantModel):
             models.UniqueConstraint(
                 fields=["organization", "department", "indicator"], name="kpi_unique_per_department"
             ),
+            # What an actual's (organization, kpi, department) key refers to (Actual).
+            models.UniqueConstraint(
+                fields=["organization", "id", "department"], name="kpi_unique_id_department"
+            ),
             models.CheckConstraint(condition=models.Q(weight__gte=0), name="kpi_weight_nonneg"),
             models.CheckConstraint(
                 condition=models.Q(confirm_role="") | models.Q(confirm_department__isnull=True),
@@ -357,6 +361,19 @@ class Source(models.TextChoices):
     FEEDBACK = "feedback", _("feedback")
 
 
+def _history_reference(to: str, **options: Any) -> models.ForeignKey:
+    """A reference of a history row (ActualChange): no key, no index."""
+    return models.ForeignKey(
+        to,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        related_query_name="+",
+        **options,
+    )
+
+
 @pghistory.track(
     pghistory.UpdateEvent("changed"),
     pghistory.InsertEvent("entered"),
@@ -380,16 +397,56 @@ class Source(models.TextChoices):
         "review_reason",
     ],
     model_name="ActualChange",
-    obj_field=pghistory.ObjForeignKey(related_name="changes", db_index=True),
+    # One index besides the key: (organization, kpi, period), which a KPI's history
+    # (metrics.selectors.actual_history) and an actual's read. The history's references have
+    # no key and no index of their own: an upload of 50,000 actuals writes as many history
+    # rows, and each index more was a tenth of its write.
+    obj_field=pghistory.ObjForeignKey(related_name="changes", db_index=False),
+    context_field=pghistory.ContextForeignKey(db_index=False),
+    attrs={
+        "organization": _history_reference("departments.Organization", editable=False),
+        "kpi": _history_reference("metrics.Kpi"),
+        "period": _history_reference("metrics.Period"),
+        "entered_by": _history_reference(settings.AUTH_USER_MODEL, null=True),
+    },
+    meta={
+        "indexes": [
+            models.Index(
+                fields=["organization", "kpi", "period"], name="actualchange_org_kpi_period"
+            )
+        ]
+    },
 )
 class Actual(TenantModel):
     """The value of one KPI in one period. Every change is kept (ActualChange, by database
     triggers, so bulk upserts are recorded too; `actuals_save` writes its own history rows
     set-based in the statements that write the actuals)."""
 
-    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="actuals")
-    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="actuals")
-    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    # The keys the database checks, one per reference, each with the organization
+    # (metrics/migrations/0006): (organization, kpi, department) -> the KPI, which says the
+    # actual's department is its KPI's; (organization, period) -> the period; entered_by ->
+    # the user. The organization itself is implied (the KPI has its own key to it). A 50,000-
+    # row upload checks three keys per row at commit instead of five. No index of their own
+    # besides the department's (the roll-up reads a department's actuals by it): the unique
+    # (organization, kpi, period) and the (organization, period, department) index serve
+    # every look-up by KPI, period or organization.
+    organization = models.ForeignKey(
+        "departments.Organization",
+        on_delete=models.CASCADE,
+        related_name="+",
+        editable=False,
+        db_constraint=False,
+        db_index=False,
+    )
+    kpi = models.ForeignKey(
+        Kpi, on_delete=models.CASCADE, related_name="actuals", db_constraint=False, db_index=False
+    )
+    period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="actuals", db_index=False
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     value = models.DecimalField(_("value"), **VALUE)
     note = models.TextField(_("note"), blank=True, max_length=2000)
     entered_by = models.ForeignKey(

@@ -33,11 +33,13 @@ from django.utils import translation
 
 from departments.jobs import OrgTask
 from metrics import selectors as metric_selectors
+from metrics.models import PendingRecalculation
 from perfhub.celery import app as celery_app
 from perfhub.tenancy import org_atomic
 
 from . import dashboard_cache
 from .selectors import scorecards as selectors
+from .tasks import MAX_ATTEMPTS
 
 log = logging.getLogger(__name__)
 WARM_TASK = "scorecards.warm_dashboards"
@@ -135,12 +137,47 @@ def warm_dashboards(
             cache.delete(key)
 
 
+def later_key(org_id: int) -> str:
+    """The periods a warming left to the next one (a roll-up was on its way, or the data
+    changed while it rendered): a list of ids in the cache."""
+    return f"perfhub:dashboard:warm-later:{org_id}"
+
+
+def _leave(org_id: int, period_ids) -> None:
+    """Hand these periods to the next warming (which the next roll-up publishes). Not
+    atomic with a concurrent warming's read: a period lost here is computed on its first
+    view, as any body is without a warming."""
+    kept = set(cache.get(later_key(org_id)) or ()) | {int(p) for p in period_ids}
+    cache.set(later_key(org_id), sorted(kept), dashboard_cache.timeout())
+
+
+def _take(org_id: int) -> set[int]:
+    left = set(cache.get(later_key(org_id)) or ())
+    if left:
+        cache.delete(later_key(org_id))
+    return left
+
+
 def warm(*, org, period_ids, version: str | None = None) -> int:
-    """What warm_dashboards does, in the caller's org_atomic(org)."""
+    """What warm_dashboards does, in the caller's org_atomic(org).
+
+    Nothing is rendered while a recalculation of the organization is still due (marks
+    remain: month-end saves keep coming): that run changes the data again and publishes
+    its own warming, which renders these periods too (handed over in `later_key`). So a
+    burst of saves costs the worker one warming at its end, not one per run competing with
+    the runs; the body of the period the dashboard opens on is warm as soon as the marks
+    are drained. The data version is checked again before each body: a body rendered from
+    data that changed meanwhile would never be served."""
     if not dashboard_cache.timeout():
         return 0
     if version is not None and dashboard_cache.version(org.pk) != version:
+        _leave(org.pk, period_ids)  # a newer change: its roll-up's warming renders them
         return 0
+    if _recalculation_due(org):
+        _leave(org.pk, period_ids)
+        return 0
+    period_ids = set(period_ids) | _take(org.pk)
+    version = dashboard_cache.version(org.pk)
     opening = metric_selectors.period_pick(
         org=org,
         wanted=None,
@@ -158,8 +195,16 @@ def warm(*, org, period_ids, version: str | None = None) -> int:
     for language, _name in settings.LANGUAGES:
         with translation.override(language):
             for period in periods:
+                if dashboard_cache.version(org.pk) != version:
+                    _leave(org.pk, [p.pk for p in periods])
+                    return rendered
                 rendered += _warm_one(org, period, language)
     return rendered
+
+
+def _recalculation_due(org) -> bool:
+    """Whether marks wait for a recalculation run (that run will warm after it)."""
+    return PendingRecalculation.objects.for_org(org).filter(attempts__lt=MAX_ATTEMPTS).exists()
 
 
 def _warm_one(org, period, language: str) -> int:

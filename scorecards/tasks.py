@@ -3,7 +3,10 @@
 - `reviews.recalculate`: one organization; drains whatever is marked for it when it starts
   (coalescing: many saves, one run; README "Recalculation") and recomputes only what those
   marks reach (scorecards.rollup.recalculate_marks). A run finding nothing returns at once.
-  At most one waits in the queue per organization (metrics.services.recalc). Acknowledged
+  At most one waits in the queue per organization (metrics.services.recalc), and one runs
+  at a time (a PostgreSQL advisory lock taken before the claim: a run started meanwhile
+  waits, then drains what was marked by then, never recomputing what the other is
+  recomputing). Acknowledged
   late, re-queued when a worker dies, retried a bounded number of times; each part of the
   roll-up is one transaction, so a killed run leaves the previous scorecards intact and its
   marks in place.
@@ -21,9 +24,11 @@ never fails the scorecards.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from celery import shared_task
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -66,7 +71,44 @@ def _pending(org):
 )
 def recalculate(self, org, period_ids: list[int] | None = None, run_id: int | None = None):
     """Recompute what is marked for the organization (`period_ids`: accepted from messages
-    queued before the marks had a grain, and ignored: the marks say what to do)."""
+    queued before the marks had a grain, and ignored: the marks say what to do).
+
+    One run per organization at a time: a run that starts while another runs waits for it
+    (`one_run_at_a_time`) before it claims anything, so it never recomputes what the other
+    is recomputing, and the saves that arrive meanwhile join it (the queued key is cleared
+    only once it holds the lock)."""
+    with one_run_at_a_time(org):
+        drained = _drain(self, org, run_id)
+    if drained is None:
+        return {"periods": 0}
+    # The lock is free: the next run starts while this one tells what it recomputed.
+    run, period_ids, departments, result = drained
+    try:
+        with org_atomic(org):
+            # exactly the periods this run recomputed (a dashboard warmer listens too)
+            recalculated.send(
+                sender=recalculate,
+                org=org,
+                period_ids=period_ids,
+                department_ids=departments,
+            )
+    except Exception:  # noqa: BLE001 - an email problem never fails the scorecards
+        log.exception("red-KPI alerts of organization %s failed", org.pk)
+    if run is not None:
+        with org_atomic(org):
+            RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
+                state=RecalculationRun.State.DONE,
+                periods_done=result.periods,
+                lines_written=result.lines,
+                finished_at=timezone.now(),
+                error="",
+            )
+    return {"periods": result.periods, "lines": result.lines, "scorecards": result.scorecards}
+
+
+def _drain(task, org, run_id: int | None):
+    """Claim every mark and recompute what they reach: (the run record, the period ids,
+    the departments or None, the roll-up's result), or None when nothing was marked."""
     # From now on, a new request queues a new run: what it marks may be too late for this one.
     recalculation_started(org.pk)
     with org_atomic(org):
@@ -85,7 +127,7 @@ def recalculate(self, org, period_ids: list[int] | None = None, run_id: int | No
                 RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
                     state=RecalculationRun.State.DONE, finished_at=timezone.now(), error=""
                 )
-            return {"periods": 0}
+            return None
         claimed = [m.id for m in marks]
         period_ids = sorted({m.period_id for m in marks})
         departments = (
@@ -128,34 +170,51 @@ def recalculate(self, org, period_ids: list[int] | None = None, run_id: int | No
         with org_atomic(org):
             _pending(org).filter(pk__in=claimed).update(last_error=message)
             if run is not None:
-                final = self.request.retries >= self.max_retries
+                final = task.request.retries >= task.max_retries
                 RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
                     error=message,
                     state=RecalculationRun.State.FAILED if final else RecalculationRun.State.QUEUED,
                 )
         log.exception("recalculation of organization %s failed", org.pk)
         raise
+    return run, period_ids, departments, result
+
+
+# pg_advisory_lock(ORG_LOCK_KEY, organization id): one recalculation run per organization
+# at a time (scorecards.rollup's per-period locks use ADVISORY_KEY, another namespace).
+ORG_LOCK_KEY = 7_301_967
+# How long a run waits for the one before it (a full recalculation of a large organization
+# takes seconds); past that it fails and is retried (autoretry, DatabaseError).
+ORG_LOCK_WAIT = "300s"
+
+
+@contextmanager
+def one_run_at_a_time(org) -> Iterator[None]:
+    """Hold the organization's recalculation lock: a session-level advisory lock of
+    PostgreSQL on this connection, released when the block ends - or by PostgreSQL itself
+    when the worker dies and its connection closes, so a killed run never leaves it held.
+    A run started meanwhile (a duplicate message, the sweeper, the next save's run on the
+    worker's other process) waits here, then claims whatever is marked by then. Nothing
+    on SQLite (the demo runs its jobs in process, one at a time)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    key = [ORG_LOCK_KEY, int(org.pk) % 2_147_483_647]
+    with connection.cursor() as cursor:
+        # One statement: the timeout is set first (the subquery) and, in autocommit, is local
+        # to it; the session-level lock outlives it.
+        cursor.execute(
+            "SELECT pg_advisory_lock(%s, %s) FROM (SELECT set_config('lock_timeout', %s, true)) t",
+            [*key, ORG_LOCK_WAIT],
+        )
     try:
-        with org_atomic(org):
-            # exactly the periods this run recomputed (a dashboard warmer listens too)
-            recalculated.send(
-                sender=recalculate,
-                org=org,
-                period_ids=period_ids,
-                department_ids=departments,
-            )
-    except Exception:  # noqa: BLE001 - an email problem never fails the scorecards
-        log.exception("red-KPI alerts of organization %s failed", org.pk)
-    if run is not None:
-        with org_atomic(org):
-            RecalculationRun.objects.for_org(org).filter(pk=run.pk).update(
-                state=RecalculationRun.State.DONE,
-                periods_done=result.periods,
-                lines_written=result.lines,
-                finished_at=timezone.now(),
-                error="",
-            )
-    return {"periods": result.periods, "lines": result.lines, "scorecards": result.scorecards}
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+        except DatabaseError:  # the connection is gone, and the lock with it
+            log.warning("recalculation lock of organization %s not released", org.pk)
 
 
 # Publish a recalculation; never raises (a missed one is caught up by reconciliation). One

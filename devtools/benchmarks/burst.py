@@ -51,7 +51,7 @@ from scorecards.models import ScorecardLine
 from scorecards.tasks import recalculate
 
 from .imports import _roll_ups_not_requested
-from .rollup import _cleanup, _setup
+from .rollup import _cleanup, _setup, settle_scorecards
 from .serving import as_production_minus_https, p95, serve
 
 HELP = "Saves through the API on the real stack until they show in the scorecards."
@@ -71,6 +71,9 @@ def add_arguments(parser) -> None:
         "--repeat", type=int, default=5, help="recalculations timed after one save (5)"
     )
     parser.add_argument("--worker-concurrency", type=int, default=2, help="as `make worker` (2)")
+    parser.add_argument(
+        "--worker-log", default="", help="keep the worker's log in this file (else deleted)"
+    )
 
 
 def run(
@@ -84,6 +87,7 @@ def run(
     singles=20,
     repeat=5,
     worker_concurrency=2,
+    worker_log="",
     **_options,
 ) -> dict:
     if celery_app.conf.task_always_eager or not settings.REDIS_URL:
@@ -99,9 +103,14 @@ def run(
             periods = list(period_list(org=world["org"]))
         log("computing scorecards ...")
         rollup.recalculate(org=world["org"], period_ids=[p.pk for p in periods])
+        settle_scorecards(log)
         world["token"] = token_create(user=world["user"])[1]
         world["pairs"] = _pairs(world, singles + saves + repeat + 1)
-        log_path = Path(tempfile.mkstemp(prefix="benchmark-burst-worker-", suffix=".log")[1])
+        log_path = (
+            Path(worker_log)
+            if worker_log
+            else Path(tempfile.mkstemp(prefix="benchmark-burst-worker-", suffix=".log")[1])
+        )
         worker = _start_worker(log_path, worker_concurrency)
         with serve(clients) as base:
             figures = _measure(log, world, base, singles, saves, clients)
@@ -109,7 +118,8 @@ def run(
         worker = None
         figures["worker"] = _worker_figures(log_path, saves)
         figures["recalculation_per_save"] = _recalculation_per_save(log, world, repeat)
-        log_path.unlink()
+        if not worker_log:
+            log_path.unlink()
         return {
             "departments": departments,
             "kpis": kpis,

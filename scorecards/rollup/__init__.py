@@ -59,6 +59,7 @@ from .scores import (
     ancestors,
     tree_levels,
     tree_parents,
+    tree_paths,
 )
 
 __all__ = [
@@ -95,22 +96,26 @@ def recalculate_marks(
 ) -> RollupResult:
     """Recompute what these claimed marks reach, then delete each mark at the version
     claimed (in the transaction of its period's scorecards). Periods marked for the whole
-    organization go through `recalculate` (in parts when many); the others, grouped by the
-    same set of departments, one transaction per group."""
+    organization go through `recalculate` (in parts when many); every other marked period,
+    with exactly its marked departments, in one more transaction (the statements narrowed
+    to those (period, department) pairs: a burst of saves over many months is one run)."""
     started = started or timezone.now()
     total = RollupResult(0, 0, 0)
-    for departments, period_ids, claimed in by_scope(list(marks)):
-        if departments is None:
+    for group in by_scope(list(marks)):
+        if group.departments is None:
             result = recalculate(
                 org=org,
-                period_ids=period_ids,
+                period_ids=group.periods,
                 started=started,
                 on_part_done=on_part_done,
-                claimed=claimed,
+                claimed=group.marks,
             )
         else:
             result = _finished(
-                _recalculate_part(org, period_ids, started, departments, claimed), on_part_done
+                _recalculate_part(
+                    org, group.periods, started, group.departments, group.marks, group.pairs
+                ),
+                on_part_done,
             )
         total = RollupResult(
             total.periods + result.periods,
@@ -194,18 +199,42 @@ def _finished(result: RollupResult, on_part_done: PartDone | None) -> RollupResu
     return result
 
 
-def _scope(departments: set[int] | None) -> dict[str, str]:
-    """The fragments narrowing each statement to the departments recomputed (all: empty)."""
+# Every fragment a statement may hold, empty: the whole organization.
+_WHOLE = dict.fromkeys(("kd", "ad", "ld", "xd", "dd", "cd", "pa", "pm", "pp", "pd"), "")
+
+
+def _scope(
+    departments: set[int] | None, pairs: frozenset[tuple[int, int]] | None = None
+) -> dict[str, str]:
+    """The fragments narrowing each statement to the departments recomputed (all: empty)
+    and, given `pairs`, to those (period, department) pairs only: a burst of saves marks a
+    few departments in each of many periods, recomputed in one run without recomputing
+    every marked department in every marked period."""
     if departments is None:
-        return {"kd": "", "ad": "", "ld": "", "xd": "", "dd": ""}
+        return dict(_WHOLE)
     ids = _ids(sorted(departments))
-    return {
+    scope = {
+        **_WHOLE,
         "kd": f"AND k.department_id IN ({ids})",
         "ad": f"AND a.department_id IN ({ids})",
         "ld": f"AND l.department_id IN ({ids})",
         "xd": f"AND department_id IN ({ids})",
+        "cd": f"AND c.department_id IN ({ids})",
         "dd": f"AND id IN ({ids})",
     }
+    if pairs is not None:
+        # Our own integer ids, as a VALUES list (PostgreSQL hashes it; SQLite has row values).
+        values = "VALUES " + ", ".join(f"({int(p)}, {int(d)})" for p, d in sorted(pairs))
+        scope.update(
+            ld=f"AND (l.period_id, l.department_id) IN ({values})",
+            xd=f"AND (period_id, department_id) IN ({values})",
+            cd=f"AND (c.period_id, c.department_id) IN ({values})",
+            pa=f"AND (a.period_id, a.department_id) IN ({values})",
+            pm=f"AND (mp.period_id, a.department_id) IN ({values})",
+            pp=f"WHERE (p.id, kr.department_id) IN ({values})",
+            pd=f"WHERE (p.id, d.id) IN ({values})",
+        )
+    return scope
 
 
 def _recalculate_part(
@@ -214,9 +243,10 @@ def _recalculate_part(
     started: datetime,
     departments: set[int] | None = None,
     claimed: list[Mark] | None = None,
+    pairs: frozenset[tuple[int, int]] | None = None,
 ) -> RollupResult:
     """These periods in one transaction: every department, or only `departments` (and
-    their ancestors' rolled-up scores)."""
+    their ancestors' rolled-up scores), and of those only the `pairs` when given."""
     vendor = connection.vendor
     params: dict[str, Any] = {
         "org": org.pk,
@@ -227,7 +257,7 @@ def _recalculate_part(
         "started": started,
     }
     periods = _ids(period_ids)
-    scope = {"periods": periods, **_scope(departments)}
+    scope = {"periods": periods, **_scope(departments, pairs)}
     # One transaction with the database set to the organization (row-level security): every
     # statement below sees and writes that organization's rows only.
     with org_atomic(org), connection.cursor() as cursor:
@@ -282,17 +312,18 @@ def _recalculate_part(
         cursor.execute(STALE_CARDS_SQL.format(**scope), params)
         cursor.execute(SCORECARDS_SQL.format(**scope), params)
         cards = max(cursor.rowcount, 0)
-        parents = tree_parents(org)
-        within = None
-        if departments is not None:
+        if departments is None:
+            levels = tree_levels(tree_parents(org))
+        else:
+            parents, with_children = tree_paths(org, departments)
             above = ancestors(parents, departments)
-            within = above | departments
+            levels = tree_levels(parents, above | departments, with_children)
             if above:
                 cursor.execute(
                     RESET_ROLLED_UP_SQL.format(periods=periods, ancestors=_ids(sorted(above))),
                     params,
                 )
-        for level in tree_levels(parents, within):
+        for level in levels:
             cursor.execute(ROLLED_UP_SQL.format(periods=periods, parents=_ids(level)), params)
         cursor.execute(ORG_SQL.format(**scope), params)
         cursor.execute(GOALS_SQL.format(**scope), params)

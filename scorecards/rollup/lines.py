@@ -174,7 +174,7 @@ def _kpis_cte(formula_indicator: int | None) -> str:
     ),
     pairs AS (
       SELECT kr.*, p.id AS period_id, p.start AS p_start, p."end" AS p_end
-      FROM kr JOIN p ON p.months = kr.months
+      FROM kr JOIN p ON p.months = kr.months {{pp}}
     )"""
 
 
@@ -254,7 +254,7 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
       FROM {T["actual"]} a
       {KPI_OF_ACTUAL}
       JOIN mp ON mp.month_id = a.period_id AND mp.m_kind = i.frequency
-      WHERE a.organization_id = %(org)s AND mp.period_id <> mp.month_id {COUNTS} {{ad}}
+      WHERE a.organization_id = %(org)s AND mp.period_id <> mp.month_id {COUNTS} {{ad}} {{pm}}
       GROUP BY a.kpi_id, mp.period_id
     ),
     found AS (
@@ -263,7 +263,7 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
       JOIN p ON p.id = a.period_id
       JOIN kr ON kr.id = a.kpi_id AND kr.months = p.months
       WHERE a.organization_id = %(org)s AND {months_sql("kr.frequency")} = p.months {COUNTS}
-        {{ad}}
+        {{ad}} {{pa}}
       UNION ALL
       SELECT {RULE}, agg.period_id, agg.months, agg.n,
         CASE kr.aggregation WHEN 'sum' THEN agg.s WHEN 'average' THEN (1.0 * agg.s) / agg.n
@@ -279,7 +279,7 @@ def _plain_lines_sql(vendor: str, fresh: bool = False) -> str:
       JOIN p ON p.id = a.period_id
       JOIN kr ON kr.id = a.kpi_id AND kr.months = p.months
       WHERE a.organization_id = %(org)s AND {months_sql("kr.frequency")} = p.months {COUNTS}
-        {{ad}}
+        {{ad}} {{pa}}
       GROUP BY a.kpi_id, p.months
       UNION ALL
       SELECT kpi_id, months, COUNT(*) FROM grouped GROUP BY kpi_id, months
@@ -354,9 +354,14 @@ FRESH_SQL = f"""
       WHERE organization_id = %(org)s AND period_id IN ({{periods}}) {{xd}} LIMIT 1) AS any_line
     """
 
+# Lines of KPIs no longer active (or of inactive departments, or of a KPI now elsewhere):
+# each line looks up its own KPI (an anti-join), so a save's run reads its department's
+# KPIs, not every KPI of the organization.
 STALE_LINES_SQL = f"""
-    DELETE FROM {T["line"]} WHERE organization_id = %(org)s AND period_id IN ({{periods}}) {{xd}}
-      AND kpi_id NOT IN (
-        SELECT k.id FROM {T["kpi"]} k JOIN {T["dept"]} d ON d.id = k.department_id
-        WHERE k.organization_id = %(org)s AND k.is_active AND d.is_active)
+    DELETE FROM {T["line"]} l WHERE l.organization_id = %(org)s AND l.period_id IN ({{periods}})
+      {{ld}} AND NOT EXISTS (
+        SELECT 1 FROM {T["kpi"]} k JOIN {T["dept"]} d ON d.id = k.department_id
+          AND d.organization_id = k.organization_id
+        WHERE k.organization_id = %(org)s AND k.id = l.kpi_id
+          AND k.department_id = l.department_id AND k.is_active AND d.is_active)
     """

@@ -1,8 +1,10 @@
 """Claimed recalculation marks grouped into the runs of the roll-up (scorecards.rollup).
 
 A mark is a (period, department) pair - department None: the whole organization in that
-period. Each period is recomputed for the union of its marked departments, or whole when
-one of its marks names none; periods with the same set of departments share one run."""
+period. A period with a mark that names no department is recomputed whole; every other
+marked period is recomputed for exactly its marked departments. All of those go into one
+run (one transaction): its statements are narrowed to the marked (period, department)
+pairs, however many periods and departments a burst of saves has marked."""
 
 from __future__ import annotations
 
@@ -19,32 +21,41 @@ class Mark:
     department_id: int | None
 
 
-Group = tuple[set[int] | None, list[int], list[Mark]]
+@dataclass(frozen=True)
+class Group:
+    """One run of the roll-up: `periods`, and `departments` in them (None: every
+    department); `pairs`, when not None, the only (period, department) pairs to recompute
+    (else every department of `departments` in every period of `periods`); the claimed
+    `marks` of those periods."""
+
+    departments: set[int] | None
+    periods: list[int]
+    pairs: frozenset[tuple[int, int]] | None
+    marks: list[Mark]
 
 
 def by_scope(marks: list[Mark]) -> list[Group]:
-    """(departments or None, period ids, the marks of those periods), the whole-organization
-    group first, the others in order of their first period."""
-    scope: dict[int, frozenset[int] | None] = {}
-    for m in marks:
-        current = scope.get(m.period_id, frozenset())
-        if m.department_id is None or current is None:
-            scope[m.period_id] = None
-        else:
-            scope[m.period_id] = current | {m.department_id}
-    periods_of: dict[frozenset[int] | None, list[int]] = {}
-    for pid in sorted(scope):
-        periods_of.setdefault(scope[pid], []).append(pid)
+    """At most two runs: the periods marked for the whole organization, then every other
+    marked period with its marked departments."""
+    whole: set[int] = {m.period_id for m in marks if m.department_id is None}
+    pairs = frozenset(
+        (m.period_id, m.department_id)
+        for m in marks
+        if m.department_id is not None and m.period_id not in whole
+    )
     groups: list[Group] = []
-    for departments, period_ids in sorted(
-        periods_of.items(), key=lambda item: (item[0] is not None, item[1][0])
-    ):
-        wanted = set(period_ids)
+    if whole:
+        groups.append(Group(None, sorted(whole), None, [m for m in marks if m.period_id in whole]))
+    if pairs:
+        periods = sorted({p for p, _d in pairs})
+        departments = {d for _p, d in pairs}
+        rectangle = len(pairs) == len(periods) * len(departments)
         groups.append(
-            (
-                None if departments is None else set(departments),
-                period_ids,
-                [m for m in marks if m.period_id in wanted],
+            Group(
+                departments,
+                periods,
+                None if rectangle else pairs,
+                [m for m in marks if m.period_id not in whole],
             )
         )
     return groups

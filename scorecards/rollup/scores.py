@@ -4,10 +4,12 @@ and the recalculation marks cleared (see scorecards.rollup)."""
 
 from __future__ import annotations
 
+from django.db import connection
+
 from departments.models import Department, Organization
 from metrics.scoring_sql import coverage_sql, department_score_sql, months_sql, status_sql
 
-from .lines import MONTH_MAP, T
+from .lines import MONTH_MAP, T, _ids
 
 SCORECARDS_SQL = f"""
     INSERT INTO {T["card"]} (organization_id, department_id, period_id, score, rolled_up_score,
@@ -52,6 +54,7 @@ SCORECARDS_SQL = f"""
       FROM d CROSS JOIN p
       LEFT JOIN l ON l.department_id = d.id AND l.period_id = p.id
       LEFT JOIN inputs ON inputs.department_id = d.id AND inputs.period_id = p.id
+      {{pd}}
     )
     SELECT %(org)s, department_id, period_id, score, score,
       {coverage_sql(weight_all="w_all", weight_scored="w_have")}, w_all, w_have,
@@ -68,9 +71,10 @@ SCORECARDS_SQL = f"""
     """
 
 STALE_CARDS_SQL = f"""
-    DELETE FROM {T["card"]} WHERE organization_id = %(org)s AND period_id IN ({{periods}}) {{xd}}
-      AND department_id NOT IN (
-        SELECT id FROM {T["dept"]} WHERE organization_id = %(org)s AND is_active)
+    DELETE FROM {T["card"]} c WHERE c.organization_id = %(org)s AND c.period_id IN ({{periods}})
+      {{cd}} AND NOT EXISTS (
+        SELECT 1 FROM {T["dept"]} d
+        WHERE d.organization_id = %(org)s AND d.id = c.department_id AND d.is_active)
     """
 
 # One level of the tree: a parent's rolled-up score is the weighted mean of its own score
@@ -82,9 +86,10 @@ ROLLED_UP_SQL = f"""
     FROM (
       SELECT d.parent_id, c.period_id, SUM(1.0 * d.weight_in_parent * c.rolled_up_score) AS ws,
         SUM(d.weight_in_parent) AS w
-      FROM {T["card"]} c JOIN {T["dept"]} d ON d.id = c.department_id
-      WHERE c.organization_id = %(org)s AND c.period_id IN ({{periods}})
-        AND c.rolled_up_score IS NOT NULL AND d.parent_id IN ({{parents}})
+      FROM {T["dept"]} d JOIN {T["card"]} c ON c.department_id = d.id
+        AND c.organization_id = d.organization_id
+      WHERE d.organization_id = %(org)s AND d.parent_id IN ({{parents}})
+        AND c.period_id IN ({{periods}}) AND c.rolled_up_score IS NOT NULL
       GROUP BY d.parent_id, c.period_id
     ) ch
     WHERE {T["card"]}.organization_id = %(org)s AND {T["card"]}.department_id = ch.parent_id
@@ -165,6 +170,16 @@ def tree_parents(org: Organization) -> dict[int, int | None]:
     )
 
 
+def tree_paths(org: Organization, departments: set[int]) -> tuple[dict[int, int | None], set[int]]:
+    """The parents of these departments and of their active ancestors (the paths up to the
+    roots), and which of them have active children: all `ancestors` and `tree_levels` need
+    for them, in one query that reads a few rows of the tree, not all of it."""
+    with connection.cursor() as cursor:
+        cursor.execute(PATHS_UP_SQL.format(departments=_ids(sorted(departments))), {"org": org.pk})
+        rows = cursor.fetchall()
+    return {d: parent for d, parent, _n in rows}, {d for d, _parent, n in rows if n}
+
+
 def ancestors(parents: dict[int, int | None], departments: set[int]) -> set[int]:
     """The active ancestors of these departments, up to the first inactive one (where the
     roll-up stops too: an active department under an inactive parent is a root)."""
@@ -177,9 +192,15 @@ def ancestors(parents: dict[int, int | None], departments: set[int]) -> set[int]
     return found
 
 
-def tree_levels(parents: dict[int, int | None], within: set[int] | None = None) -> list[list[int]]:
+def tree_levels(
+    parents: dict[int, int | None],
+    within: set[int] | None = None,
+    with_children: set[int] | None = None,
+) -> list[list[int]]:
     """Parents grouped by depth, deepest first (a parent is updated after its children);
-    only those in `within` when given (the departments recomputed and their ancestors)."""
+    only those in `within` when given (the departments recomputed and their ancestors).
+    The parents are those `parents` names, and those of `with_children` (the departments
+    known to have children when `parents` holds only the paths up, `tree_paths`)."""
     depth: dict[int, int] = {}
 
     def level(d: int) -> int:
@@ -188,11 +209,29 @@ def tree_levels(parents: dict[int, int | None], within: set[int] | None = None) 
             depth[d] = 0 if p is None or p not in parents else level(p) + 1
         return depth[d]
 
+    candidates = {p for p in parents.values() if p is not None} | (with_children or set())
     by_level: dict[int, list[int]] = {}
-    for p in parents.values():
-        if p is not None and p in parents and (within is None or p in within):
+    for p in candidates:
+        if p in parents and (within is None or p in within):
             by_level.setdefault(level(p), []).append(p)
     return [sorted(set(by_level[lvl])) for lvl in sorted(by_level, reverse=True)]
+
+
+# The active departments given and their active ancestors, up to the first inactive one,
+# each with its number of active children.
+PATHS_UP_SQL = f"""
+    WITH RECURSIVE up(id, parent_id) AS (
+      SELECT id, parent_id FROM {T["dept"]}
+      WHERE organization_id = %(org)s AND is_active AND id IN ({{departments}})
+      UNION
+      SELECT d.id, d.parent_id FROM {T["dept"]} d JOIN up ON d.id = up.parent_id
+      WHERE d.organization_id = %(org)s AND d.is_active
+    )
+    SELECT up.id, up.parent_id, (
+      SELECT COUNT(*) FROM {T["dept"]} c
+      WHERE c.organization_id = %(org)s AND c.parent_id = up.id AND c.is_active)
+    FROM up
+    """
 
 
 def _tree_levels(org: Organization) -> list[list[int]]:

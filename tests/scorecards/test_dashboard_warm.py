@@ -289,3 +289,25 @@ def test_one_warming_at_a_time_per_organization_the_next_one_waits_its_turn(
     ).get()
     assert rendered == 3 * len(settings.LANGUAGES)
     assert cache.get(running_key(org.pk)) is None  # released
+
+
+def test_a_warming_waits_while_a_recalculation_is_due_and_hands_its_periods_over(
+    org, sales, computed, month_quarter_year
+):
+    """Month-end: more saves came while the roll-up ran. Its warming renders nothing (the
+    next run changes the data again) and leaves its periods to that run's warming, which
+    renders them with its own."""
+    cache.clear()
+    month, quarter, year = month_quarter_year
+    other = next(p for p in computed["periods"] if p.kind == "month" and p.number == 7)
+    recalculation_mark(org=org, periods=[other], departments=[sales])
+    assert dashboard_warm.warm(org=org, period_ids=[month.pk, quarter.pk]) == 0
+    assert cache.get(_default_key(org, month, "en")) is None
+    from metrics.models import PendingRecalculation
+
+    PendingRecalculation.objects.for_org(org).delete()  # the next run drained them
+    rendered = dashboard_warm.warm(org=org, period_ids=[other.pk])
+    for period in (month, quarter, other):
+        assert cache.get(_default_key(org, period, "en")) is not None, period
+    assert rendered == 3 * len(settings.LANGUAGES)
+    assert cache.get(dashboard_warm.later_key(org.pk)) is None

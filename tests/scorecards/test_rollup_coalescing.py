@@ -39,7 +39,8 @@ def _run(org):
 
 
 def test_a_run_finding_nothing_returns_at_once(org, django_assert_num_queries):
-    with django_assert_num_queries(7):
+    # 2 of them take and free the organization's recalculation lock (one run at a time)
+    with django_assert_num_queries(9):
         assert _run(org) == {"periods": 0}
 
 
@@ -192,7 +193,8 @@ def test_a_single_saves_run_costs_the_same_queries_at_any_size(
     PendingRecalculation.objects.for_org(org).delete()
     kpi = selectors.kpi_list(org=org, department=made[-1]).first()
     _save(org, kpi, month, "1234")
-    with django_assert_num_queries(39):
+    # 2 of them take and free the organization's recalculation lock
+    with django_assert_num_queries(41):
         _run(org)
     line = ScorecardLine.objects.for_org(org).get(kpi=kpi, period=month)
     assert line.actual == Decimal("1234")
@@ -225,3 +227,62 @@ def test_the_incremental_statements_read_only_the_marked_department(org, library
     ]
     assert len(writes) >= 4
     assert all(f"IN ({made[1].pk})" in sql for sql in writes)
+
+
+def test_a_drain_of_saves_in_several_months_recomputes_only_the_saved_pairs(org, library, periods):
+    """Saves of department A in January and of B in July: one run, one roll-up
+    transaction, and A's July and B's January are not recomputed (the statements are
+    narrowed to the marked (period, department) pairs, not to every marked department in
+    every marked period)."""
+    from django.utils import timezone
+
+    a, b = _organization(org, 2)
+    rollup.recalculate(org=org, period_ids=[p.pk for p in periods])
+    PendingRecalculation.objects.for_org(org).delete()
+    january = next(p for p in periods if p.kind == "month" and p.number == 1)
+    july = next(p for p in periods if p.kind == "month" and p.number == 7)
+    before = timezone.now()
+    _save(org, selectors.kpi_list(org=org, department=a).first(), january, "77")
+    _save(org, selectors.kpi_list(org=org, department=b).first(), july, "88")
+    with CaptureQueriesContext(connection) as queries:
+        _run(org)
+    assert not PendingRecalculation.objects.for_org(org).exists()
+    card = Scorecard._meta.db_table
+    inserts = [q for q in queries.captured_queries if f"INSERT INTO {card} " in q["sql"]]
+    assert len(inserts) == 1
+    touched = set(
+        Scorecard.objects.for_org(org)
+        .filter(computed_at__gte=before)
+        .exclude(department__code="root")  # the ancestor's rolled-up score, as before
+        .values_list("department_id", "period_id")
+    )
+
+    def around(month):
+        return {p.pk for p in periods if p.start <= month.start and p.end >= month.end}
+
+    assert touched == {(a.pk, p) for p in around(january)} | {(b.pk, p) for p in around(july)}
+    assert (a.pk, july.pk) not in touched and (b.pk, january.pk) not in touched
+
+
+def test_a_run_started_while_another_runs_waits_for_it_before_claiming(org):
+    """The organization's recalculation lock is PostgreSQL's own (an advisory lock of the
+    session): held by one run, another connection cannot take it until it is released, and
+    a connection that dies releases it."""
+    import psycopg2
+
+    db = connection.settings_dict
+    other = psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432
+    )
+    key = (tasks.ORG_LOCK_KEY, org.pk)
+    try:
+        with other.cursor() as cursor, tasks.one_run_at_a_time(org):
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+            assert cursor.fetchone()[0] is False  # a second run would wait here
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+            assert cursor.fetchone()[0] is True  # released when the run ended
+    finally:
+        other.close()  # its session lock goes with it
+    with tasks.one_run_at_a_time(org):
+        pass  # free again
