@@ -458,7 +458,7 @@ def read_rows(uploaded_file, filename: str) -> list[RawRow]:
 
 
 def upload_kind(uploaded_file, filename: str) -> str:
-    """"xlsx" or "csv" for an upload PerfHub reads (by its extension, within
+    """ "xlsx" or "csv" for an upload PerfHub reads (by its extension, within
     PERFHUB_MAX_UPLOAD_BYTES), else SpreadsheetRefused. The file is rewound. Every upload
     of a spreadsheet (actuals, the org chart) starts here."""
     name = (filename or "").strip().lower()
@@ -571,7 +571,7 @@ def read_xlsx_sheets(f, *, pick, max_rows: int, max_grid_cells: int) -> list[She
                 }
             )
         if scan.formula_without_reference:
-            raise SpreadsheetRefused(_formula_message())
+            raise SpreadsheetRefused(formula_message())
     f.seek(0)
     grids = []
     try:
@@ -599,7 +599,7 @@ def _read_xlsx(f) -> list[RawRow]:
     return _rows_from_grid(sheet.rows, sheet.formulas)
 
 
-def _formula_message() -> str:
+def formula_message() -> str:
     return _("This cell holds a formula: type the value itself (or paste values only).")
 
 
@@ -803,7 +803,7 @@ def import_rows(*, org, by, membership, rows: Iterable[RawRow]) -> SaveResult:
     for row in rows:
         if row.formula_columns:
             for column in row.formula_columns:
-                refuse(row.number, column, _formula_message())
+                refuse(row.number, column, formula_message())
             continue
         if _blank(row.value):
             continue
