@@ -37,7 +37,11 @@ from .signals import department_saved, scoring_inputs_changed
 
 User = get_user_model()
 
-DEPARTMENT_WRITABLE = ("name", "name_en", "kind", "function", "parent")
+_FIELDS_ONLY = {
+    "exclude": ["organization", "parent"],
+    "validate_unique": False,
+    "validate_constraints": False,
+}
 
 
 @dataclass(slots=True)
@@ -134,7 +138,9 @@ def _departments_write(org, writes, by_code, result) -> list[Department]:
                 function=w.function,
                 parent=parent,
             )
-            department.full_clean(validate_unique=False, validate_constraints=False)
+            # Field rules only: the organization and parent are ours (no query per row), the
+            # codes were checked against the organization and the file by the caller.
+            department.full_clean(**_FIELDS_ONLY)
             rows.append(department)
         for department in Department.objects.bulk_create(rows):
             by_code[department.code] = department
@@ -152,10 +158,10 @@ def _departments_write(org, writes, by_code, result) -> list[Department]:
             else:
                 setattr(department, name, value)
                 fields.add(name)
-        department.full_clean(validate_unique=False, validate_constraints=False)
+        department.full_clean(**_FIELDS_ONLY)
         changed.append(department)
     if changed:
-        Department.objects.bulk_update(changed, sorted(fields))
+        Department.objects.for_org(org).bulk_update(changed, sorted(fields))
     if created or any("parent" in w.changes for w in changes):
         closure_rebuild(org)
     result.departments_created = len(created)
@@ -235,7 +241,7 @@ def _people_write(org, people: list[PersonWrite], by_code, result) -> None:
             m.role, m.is_active, m.title, m.mobile = p.role, p.is_active, p.title, p.mobile
             m.department_id = department_id(p.department)
             changed.append(m)
-        Membership.objects.bulk_update(
+        Membership.objects.for_org(org).bulk_update(
             changed, ["role", "is_active", "department", "title", "mobile"]
         )
         switcher.forget([p.user_id for p in existing])

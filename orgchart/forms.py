@@ -23,3 +23,5 @@ class ConfirmForm(forms.Form):
         required=False,
         initial=True,
     )
+    # The digest of the preview shown: the confirm is refused if the organization changed.
+    digest = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)

@@ -76,11 +76,14 @@ def upload_create(*, org, by, by_membership, file, file_name: str, platform: str
 
 
 @transaction.atomic
-def upload_confirm(*, upload: OrgChartUpload, by, by_membership, send_links: bool = False):
-    """Write what the preview showed, all or nothing. ImportRefused when rows are bad;
-    ImportChanged (the new digest is kept) when the organization changed since the
-    preview; ValidationError when the upload was already imported. With `send_links`, the
-    new people get an e-mail with a link to set their password (a job, after commit)."""
+def upload_confirm(
+    *, upload: OrgChartUpload, by, by_membership, send_links: bool = False, digest: str = ""
+):
+    """Write what the preview showed, all or nothing. `digest` is that of the preview the
+    person saw (the page and the API give it; else the one of the upload). ImportRefused
+    when rows are bad; ImportChanged when the organization changed since that preview;
+    ValidationError when the upload was already imported. With `send_links`, the new
+    people get an e-mail with a link to set their password (a job, after commit)."""
     org = upload.organization
     upload = OrgChartUpload.objects.for_org(org).select_for_update().get(pk=upload.pk)
     if upload.status == OrgChartUpload.Status.APPLIED:
@@ -88,8 +91,7 @@ def upload_confirm(*, upload: OrgChartUpload, by, by_membership, send_links: boo
     plan = upload_plan(upload=upload, by_membership=by_membership)
     if plan.errors:
         raise ImportRefused(plan.errors)
-    if plan.digest != upload.digest:
-        OrgChartUpload.objects.for_org(org).filter(pk=upload.pk).update(digest=plan.digest)
+    if plan.digest != (digest or upload.digest):
         raise ImportChanged
     result = org_chart_apply(
         org=org, by=by, departments=plan.department_writes, people=plan.person_writes

@@ -127,6 +127,7 @@ def import_confirm(request, pk):
             by=request.user,
             by_membership=request.membership,
             send_links=form.cleaned_data.get("send_links", False),
+            digest=form.cleaned_data.get("digest", ""),
         )
     except services.ImportRefused:
         messages.error(

@@ -13,6 +13,16 @@ class UploadIn(serializers.Serializer):
 
 class ConfirmIn(serializers.Serializer):
     send_links = serializers.BooleanField(required=False, default=False)
+    digest = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=64,
+        help_text=_(
+            "The digest of the preview you read; the confirm is refused (409) if the "
+            "organization changed since."
+        ),
+    )
 
 
 class RowErrorOut(serializers.Serializer):
@@ -36,6 +46,7 @@ class UploadOut(serializers.Serializer):
     file_name = serializers.CharField()
     platform = serializers.CharField()
     status = serializers.CharField()
+    digest = serializers.CharField(help_text=_("Of the preview: send it back to confirm."))
     created_at = serializers.DateTimeField()
     applied_at = serializers.DateTimeField(allow_null=True)
     result = serializers.DictField()

@@ -33,6 +33,7 @@ def _out(upload, plan) -> dict:
         "file_name": upload.file_name,
         "platform": upload.platform,
         "status": upload.status,
+        "digest": plan.digest,
         "created_at": upload.created_at,
         "applied_at": upload.applied_at,
         "result": upload.result,
@@ -94,6 +95,7 @@ class OrgChartImportViewSet(OrgViewSet):
                 by=request.user,
                 by_membership=self.membership,
                 send_links=data.validated_data["send_links"],
+                digest=data.validated_data["digest"],
             )
         except services.ImportRefused as exc:
             return Response(
