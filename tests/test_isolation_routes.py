@@ -18,6 +18,7 @@ from briefings.models import Briefing
 from departments.invitations import invitation_create
 from grades.models import Calibration, GradeAppeal
 from metrics.models import Actual, Upload
+from orgchart.models import OrgChartUpload
 from perfhub.rls import tenant_tables
 from reviews.models import Feedback, Review
 from scorecards.models import Goal, RecalculationRun, ScorecardComment
@@ -45,6 +46,7 @@ PK_BY_SEGMENT = {
     "comments": "comment",  # a comment on a scorecard
     "grades": "calibration",  # a period's calibrated grades
     "briefings": "briefing",  # a briefing book
+    "import": "org_chart_upload",  # org-chart/import/<pk>/
 }
 # Where the API names something else than the page of the same segment.
 API_PK_BY_SEGMENT = {
@@ -52,6 +54,7 @@ API_PK_BY_SEGMENT = {
     "feedback": "feedback",
     "calibrations": "calibration",
     "scorecard-comments": "comment",
+    "imports": "org_chart_upload",  # org-chart/imports/<pk>/
 }
 OTHER_KWARGS = {
     "period_id": "period",
@@ -164,6 +167,11 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
         ),
         "briefing": Briefing.objects.create(
             organization=org, period=month, language="en", state="done", pdf=b"%PDF-1.7 x"
+        ),
+        "org_chart_upload": OrgChartUpload.objects.create(
+            organization=org,
+            file_name="people.csv",
+            parsed={"departments": [], "people": [], "errors": [], "columns": {}},
         ),
         "feedback": Feedback.objects.create(
             organization=org,
