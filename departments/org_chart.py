@@ -37,11 +37,7 @@ from .signals import department_saved, scoring_inputs_changed
 
 User = get_user_model()
 
-_FIELDS_ONLY = {
-    "exclude": ["organization", "parent"],
-    "validate_unique": False,
-    "validate_constraints": False,
-}
+_NOT_CHECKED = ["organization", "parent"]  # ours: no query per row
 
 
 @dataclass(slots=True)
@@ -140,7 +136,9 @@ def _departments_write(org, writes, by_code, result) -> list[Department]:
             )
             # Field rules only: the organization and parent are ours (no query per row), the
             # codes were checked against the organization and the file by the caller.
-            department.full_clean(**_FIELDS_ONLY)
+            department.full_clean(
+                exclude=_NOT_CHECKED, validate_unique=False, validate_constraints=False
+            )
             rows.append(department)
         for department in Department.objects.bulk_create(rows):
             by_code[department.code] = department
@@ -158,7 +156,9 @@ def _departments_write(org, writes, by_code, result) -> list[Department]:
             else:
                 setattr(department, name, value)
                 fields.add(name)
-        department.full_clean(**_FIELDS_ONLY)
+        department.full_clean(
+            exclude=_NOT_CHECKED, validate_unique=False, validate_constraints=False
+        )
         changed.append(department)
     if changed:
         Department.objects.for_org(org).bulk_update(changed, sorted(fields))
@@ -175,7 +175,8 @@ def closure_rebuild(org) -> None:
     parents = dict(Department.objects.for_org(org).values_list("pk", "parent_id"))
     wanted: dict[tuple[int, int], int] = {}
     for pk in parents:
-        depth, node, seen = 0, pk, set()
+        depth, seen = 0, set()
+        node: int | None = pk
         while node is not None and node not in seen:
             seen.add(node)
             wanted[(node, pk)] = depth
@@ -214,6 +215,7 @@ def _people_write(org, people: list[PersonWrite], by_code, result) -> None:
     users = User.objects.bulk_create(users)
     for person, user in zip(new, users, strict=True):
         person.user_id = user.pk
+    known = {id(p): _user_id(p) for p in people}
     result.created_user_ids = [u.pk for u in users]
     result.people_created = len(users)
 
@@ -223,7 +225,7 @@ def _people_write(org, people: list[PersonWrite], by_code, result) -> None:
     Membership.objects.bulk_create(
         Membership(
             organization=org,
-            user_id=p.user_id,
+            user_id=known[id(p)],
             role=p.role,
             is_active=True,
             department_id=department_id(p.department),
@@ -256,12 +258,12 @@ def _people_write(org, people: list[PersonWrite], by_code, result) -> None:
         result.people_changed = len(existing)
     MemberIdentity.objects.bulk_create(
         MemberIdentity(
-            organization=org, user_id=p.user_id, provider=p.identity[0], uid=p.identity[1]
+            organization=org, user_id=known[id(p)], provider=p.identity[0], uid=p.identity[1]
         )
         for p in people
         if p.identity
     )
-    managers = {(by_code[code].pk, p.user_id) for p in people for code in p.manages}
+    managers = {(by_code[code].pk, known[id(p)]) for p in people for code in p.manages}
     if managers:
         present = set(
             DepartmentManager.objects.for_org(org)
@@ -272,6 +274,12 @@ def _people_write(org, people: list[PersonWrite], by_code, result) -> None:
             DepartmentManager(organization=org, department_id=d, user_id=u)
             for d, u in sorted(managers - present)
         )
+
+
+def _user_id(person: PersonWrite) -> int:
+    if person.user_id is None:  # set for every person once the new accounts are inserted
+        raise ValueError("person without an account")
+    return person.user_id
 
 
 @transaction.atomic

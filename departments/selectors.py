@@ -56,7 +56,7 @@ def membership_for(*, user, slug: str) -> Membership | None:
 def membership_list(*, org, active_only: bool = False) -> QuerySet[Membership]:
     """The organization's members with their user loaded, ordered by username
     (`active_only`: those who may sign in and be chosen as managers)."""
-    qs = Membership.objects.for_org(org).select_related("user")
+    qs = Membership.objects.for_org(org).select_related("user", "department")
     if active_only:
         qs = qs.filter(is_active=True)
     return qs.order_by("user__username")

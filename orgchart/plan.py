@@ -284,7 +284,8 @@ class _Builder:
                 )
 
     def _cycles(self, code: str) -> bool:
-        seen, node = set(), code
+        seen: set[str] = set()
+        node: str | None = code
         while node is not None:
             if node in seen:
                 return True
@@ -447,6 +448,7 @@ class _Builder:
             1
             for w in self.plan.person_writes
             if w.membership_id is not None
+            and w.user_id is not None
             and by_user[w.user_id].role == Role.ADMIN
             and w.role != Role.ADMIN
         )

@@ -61,7 +61,7 @@ def read_upload(uploaded_file, filename: str) -> dict:
             ) from exc
         if len(grid) > MAX_ROWS + 1:
             raise _too_many()
-        sheets = [("CSV", grid, set())]
+        sheets: list[tuple[str, list, set]] = [("CSV", grid, set())]
     else:
         grids = read_xlsx_sheets(
             uploaded_file,

@@ -63,7 +63,18 @@ class MemberOut(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["id", "user_id", "username", "name", "email", "role"]
+        fields = [
+            "id",
+            "user_id",
+            "username",
+            "name",
+            "email",
+            "role",
+            "is_active",
+            "department",
+            "title",
+            "mobile",
+        ]
 
 
 class InvitationIn(StrictInput, serializers.Serializer):

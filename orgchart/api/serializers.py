@@ -51,7 +51,9 @@ class UploadOut(serializers.Serializer):
     applied_at = serializers.DateTimeField(allow_null=True)
     result = serializers.DictField()
     preview = PreviewOut()
-    errors = RowErrorOut(many=True)
+    # A declared field named like Serializer.errors: DRF's metaclass takes it out of the
+    # class, so the property stays (this serializer only writes answers).
+    errors = RowErrorOut(many=True)  # type: ignore[assignment]
 
 
 class DeactivatedOut(serializers.Serializer):
@@ -60,4 +62,6 @@ class DeactivatedOut(serializers.Serializer):
 
 class ImportProblemOut(serializers.Serializer):
     detail = serializers.CharField()
-    errors = RowErrorOut(many=True)
+    # A declared field named like Serializer.errors: DRF's metaclass takes it out of the
+    # class, so the property stays (this serializer only writes answers).
+    errors = RowErrorOut(many=True)  # type: ignore[assignment]

@@ -45,8 +45,11 @@ def _out(upload, plan) -> dict:
 class OrgChartImportViewSet(OrgViewSet):
     read_predicate = staticmethod(can_configure)
     write_predicate = staticmethod(can_configure)
-    schema_model = OrgChartUpload
     serializer_class = UploadOut
+
+    @property
+    def schema_model(self):
+        return OrgChartUpload
 
     def scoped_queryset(self):
         return services.upload_list(org=self.org)
