@@ -49,6 +49,7 @@ def pages(stack):
         f"{org}/goals/new/",
         f"{org}/goals/{goal}/",
         f"{org}/briefings/",
+        f"{org}/org-chart/import/",
     ]
 
 
