@@ -193,7 +193,7 @@ def scheduled_send(*, org, today: dt.date | None = None) -> int:
         executives = [
             m.user
             for m in Membership.objects.for_org(org)
-            .filter(role=Role.EXECUTIVE)
+            .filter(role=Role.EXECUTIVE, is_active=True)
             .select_related("user")
             .order_by("user__username")
         ]

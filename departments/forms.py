@@ -35,7 +35,7 @@ class DepartmentForm(forms.ModelForm):
         self.fields["parent"].queryset = parents
         self.fields["managers"].queryset = (
             get_user_model()
-            .objects.filter(pk__in=membership_list(org=org).values("user_id"))
+            .objects.filter(pk__in=membership_list(org=org, active_only=True).values("user_id"))
             .order_by("username")
         )
         self.fields["managers"].required = False

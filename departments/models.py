@@ -122,6 +122,22 @@ class Membership(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    # An inactive member (left the company: deactivated by HR, e.g. after an org-chart
+    # import that no longer lists them) keeps their history but cannot open the
+    # organization (pages, API), is never offered as a manager and gets no e-mail from it.
+    is_active = models.BooleanField(_("active"), default=True)
+    # Where the member works and their contact details in this organization, as the
+    # org-chart import (or a contacts export) gives them.
+    department = models.ForeignKey(
+        "Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=30, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     # Row-level security (perfhub.rls) also lets a user read their own memberships in every

@@ -34,7 +34,7 @@ def membership_list_for_user(*, user) -> list[Membership]:
     with tenancy.user_visible(user):
         return list(
             Membership.objects.unscoped()  # narrowed to one user right here
-            .filter(user=user)
+            .filter(user=user, is_active=True)
             .select_related("organization")
             .order_by("organization__name")
         )
@@ -47,15 +47,19 @@ def membership_for(*, user, slug: str) -> Membership | None:
     with tenancy.user_visible(user):
         return (
             Membership.objects.unscoped()  # narrowed to one user and one slug right here
-            .filter(organization__slug=slug, user=user)
+            .filter(organization__slug=slug, user=user, is_active=True)
             .select_related("organization")
             .first()
         )
 
 
-def membership_list(*, org) -> QuerySet[Membership]:
-    """The organization's members with their user loaded, ordered by username."""
-    return Membership.objects.for_org(org).select_related("user").order_by("user__username")
+def membership_list(*, org, active_only: bool = False) -> QuerySet[Membership]:
+    """The organization's members with their user loaded, ordered by username
+    (`active_only`: those who may sign in and be chosen as managers)."""
+    qs = Membership.objects.for_org(org).select_related("user", "department")
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("user__username")
 
 
 def membership_get(*, org, pk) -> Membership:

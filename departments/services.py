@@ -85,7 +85,7 @@ def organization_update(*, org: Organization, by, **fields) -> Organization:
 
 
 def _admin_count(org) -> int:
-    return Membership.objects.for_org(org).filter(role=Role.ADMIN).count()
+    return Membership.objects.for_org(org).filter(role=Role.ADMIN, is_active=True).count()
 
 
 @transaction.atomic
@@ -153,7 +153,7 @@ def _check_managers(org, managers) -> list:
         return managers
     member_ids = set(
         Membership.objects.for_org(org)
-        .filter(user_id__in=[u.pk for u in managers])
+        .filter(user_id__in=[u.pk for u in managers], is_active=True)
         .values_list("user_id", flat=True)
     )
     outsiders = [u for u in managers if u.pk not in member_ids]

@@ -452,6 +452,15 @@ def read_rows(uploaded_file, filename: str) -> list[RawRow]:
     """The non-blank data rows of an uploaded .xlsx or .csv, or SpreadsheetRefused saying
     why the file as a whole cannot be read (type, size, row count, missing columns, a
     damaged or hostile file). Reads nothing from the database."""
+    if upload_kind(uploaded_file, filename) == "csv":
+        return _read_csv(uploaded_file)
+    return _read_xlsx(uploaded_file)
+
+
+def upload_kind(uploaded_file, filename: str) -> str:
+    """ "xlsx" or "csv" for an upload PerfHub reads (by its extension, within
+    PERFHUB_MAX_UPLOAD_BYTES), else SpreadsheetRefused. The file is rewound. Every upload
+    of a spreadsheet (actuals, the org chart) starts here."""
     name = (filename or "").strip().lower()
     extension = name.rsplit(".", 1)[-1] if "." in name else ""
     if extension in {"xls", "xlsm", "xlsb", "ods", "numbers", "et"}:
@@ -463,9 +472,7 @@ def read_rows(uploaded_file, filename: str) -> list[RawRow]:
     if _size(uploaded_file) > settings.PERFHUB_MAX_UPLOAD_BYTES:
         raise SpreadsheetRefused(too_large_message())
     uploaded_file.seek(0)
-    if extension == "csv":
-        return _read_csv(uploaded_file)
-    return _read_xlsx(uploaded_file)
+    return extension
 
 
 def too_large_message() -> str:
@@ -497,70 +504,102 @@ def _not_xlsx() -> SpreadsheetRefused:
     )
 
 
-def _read_xlsx(f) -> list[RawRow]:
-    """Read the data sheet with python-calamine, once metrics.workbook_scan has streamed
-    its XML: a file calamine would trust to its cost (rows, a sparse giant grid, entity
-    declarations) is refused before it is parsed, and the formula cells, whose cached
-    values calamine returns, are known by position."""
+@dataclass(slots=True)
+class SheetGrid:
+    """One worksheet as python-calamine reads it: `rows` from A1 (an empty cell is "",
+    every row as wide as the widest), `formulas` the (row, column) from 1 of every formula
+    cell, whose cached value calamine returned in its place."""
+
+    name: str
+    rows: list[list]
+    formulas: set[tuple[int, int]]
+
+
+def read_xlsx_sheets(f, *, pick, max_rows: int, max_grid_cells: int) -> list[SheetGrid]:
+    """The worksheets `pick(names)` chooses (from the names in the workbook's order; it
+    may raise SpreadsheetRefused) read with python-calamine, once metrics.workbook_scan has
+    streamed their XML: a file calamine would trust to its cost (size unpacked, rows, a
+    sparse giant grid, entity declarations, a formula without a position) is refused
+    before it is parsed. The one reader of uploaded workbooks (actuals, the org chart)."""
     try:
         with zipfile.ZipFile(f) as archive:
             members = archive.infolist()
             if sum(m.file_size for m in members) > MAX_UNCOMPRESSED_BYTES:
                 raise SpreadsheetRefused(
                     _(
-                        "The workbook unpacks to more than %(mb)s MB: it is not a sheet of "
-                        "actuals. Upload the downloaded template filled in, or save the sheet "
-                        "as CSV."
+                        "The workbook unpacks to more than %(mb)s MB: it is too large to be "
+                        "a sheet filled in by hand. Upload the downloaded template filled in, "
+                        "or save the sheet as CSV."
                     )
                     % {"mb": megabytes(MAX_UNCOMPRESSED_BYTES)}
                 )
             if "xl/workbook.xml" not in {m.filename for m in members}:
                 raise _not_xlsx()
-            name, scan = _scan(archive)
+            sheets = workbook_scan.sheets(archive)
+            if not sheets:
+                raise workbook_scan.Unreadable
+            members_by_name = dict(sheets)
+            chosen = pick([n for n, _m in sheets])
+            scans = {
+                name: workbook_scan.scan_sheet(
+                    archive, members_by_name[name], max_rows=max_rows + 1
+                )
+                for name in chosen
+            }
+            workbook_scan.refuse_doctypes(
+                archive, skip=members_by_name[chosen[0]] if len(chosen) == 1 else ""
+            )
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise _not_xlsx() from exc
     except (workbook_scan.Unreadable, workbook_scan.DoctypeFound) as exc:
         log.info("unreadable workbook: %r", exc)
         raise _not_xlsx() from exc
     except workbook_scan.TooManyRows as exc:
-        raise _too_many_rows() from exc
-    if scan.last_row > MAX_SHEET_ROWS or scan.grid_cells > MAX_GRID_CELLS:
-        raise SpreadsheetRefused(
-            _(
-                "The sheet reaches row %(rows)s and column %(columns)s: delete the cells "
-                "outside the table of actuals (or save the sheet as CSV) and upload it again."
+        raise _too_many_rows(max_rows) from exc
+    for name, scan in scans.items():
+        if scan.last_row > MAX_SHEET_ROWS or scan.grid_cells > max_grid_cells:
+            raise SpreadsheetRefused(
+                _(
+                    "The sheet “%(sheet)s” reaches row %(rows)s and column %(columns)s: "
+                    "delete the cells outside the table (or save the sheet as CSV) and upload "
+                    "it again."
+                )
+                % {
+                    "sheet": name,
+                    "rows": f"{scan.last_row:,}",
+                    "columns": max(scan.last_column, 1),
+                }
             )
-            % {"rows": f"{scan.last_row:,}", "columns": max(scan.last_column, 1)}
-        )
-    if scan.formula_without_reference:
-        raise SpreadsheetRefused(_formula_message())
+        if scan.formula_without_reference:
+            raise SpreadsheetRefused(formula_message())
     f.seek(0)
+    grids = []
     try:
         workbook = CalamineWorkbook.from_filelike(f)
         try:
-            grid = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            for name, scan in scans.items():
+                rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                grids.append(SheetGrid(name, rows, scan.formulas))
         finally:
             workbook.close()
     except Exception as exc:  # calamine raises several kinds on a broken file
         log.info("unreadable worksheet: %r", exc)
         raise _not_xlsx() from exc
-    return _rows_from_grid(grid, scan.formulas)
+    return grids
 
 
-def _scan(archive: zipfile.ZipFile) -> tuple[str, workbook_scan.SheetScan]:
-    """The data sheet's name (DATA_SHEET, else the first sheet) and its scan."""
-    sheets = workbook_scan.sheets(archive)
-    if not sheets:
-        raise workbook_scan.Unreadable
+def _read_xlsx(f) -> list[RawRow]:
+    """The data sheet (one of entry_headers.data_sheet_names(), else the first sheet)."""
     data_sheets = entry_headers.data_sheet_names()
-    name, member = next(((n, m) for n, m in sheets if n in data_sheets), sheets[0])
-    # The header row, then the data rows.
-    scan = workbook_scan.scan_sheet(archive, member, max_rows=MAX_ROWS + 1)
-    workbook_scan.refuse_doctypes(archive, skip=member)
-    return name, scan
+
+    def pick(names: list[str]) -> list[str]:
+        return [next((n for n in names if n in data_sheets), names[0])]
+
+    (sheet,) = read_xlsx_sheets(f, pick=pick, max_rows=MAX_ROWS, max_grid_cells=MAX_GRID_CELLS)
+    return _rows_from_grid(sheet.rows, sheet.formulas)
 
 
-def _formula_message() -> str:
+def formula_message() -> str:
     return _("This cell holds a formula: type the value itself (or paste values only).")
 
 
@@ -635,39 +674,51 @@ def _cell(value):
     return value
 
 
-def _too_many_rows() -> SpreadsheetRefused:
+def _too_many_rows(limit: int | None = None) -> SpreadsheetRefused:
     return SpreadsheetRefused(
         _("The file has more than %(n)s rows: split it into several files.")
-        % {"n": f"{MAX_ROWS:,}"}
+        % {"n": f"{MAX_ROWS if limit is None else limit:,}"}
     )
 
 
-def _read_csv(f) -> list[RawRow]:
+def csv_text(f) -> str:
+    """The text of an uploaded CSV: UTF-8 (with or without a byte-order mark), else
+    GB18030 (a superset of GBK, what Chinese Excel saves); SpreadsheetRefused for UTF-16
+    or binary content and for neither encoding."""
     data = f.read()
     if isinstance(data, str):
-        text = data
-    else:
-        if b"\x00" in data:
-            raise SpreadsheetRefused(
-                _(
-                    "This is not a CSV text file (it may be UTF-16 “Unicode text” or a binary "
-                    "file). Save it as “CSV UTF-8” and upload it again."
-                )
+        return data
+    if b"\x00" in data:
+        raise SpreadsheetRefused(
+            _(
+                "This is not a CSV text file (it may be UTF-16 “Unicode text” or a binary "
+                "file). Save it as “CSV UTF-8” and upload it again."
             )
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
         try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                # Chinese Excel saves CSV in the system code page (GBK, a subset of GB18030).
-                text = data.decode("gb18030")
-            except UnicodeDecodeError as exc:
-                raise SpreadsheetRefused(
-                    _("The CSV file is neither UTF-8 nor GB18030 text: save it as “CSV UTF-8”.")
-                ) from exc
+            # Chinese Excel saves CSV in the system code page (GBK, a subset of GB18030).
+            return data.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise SpreadsheetRefused(
+                _("The CSV file is neither UTF-8 nor GB18030 text: save it as “CSV UTF-8”.")
+            ) from exc
+
+
+def csv_delimiter(text: str) -> str:
+    """The delimiter of the header line: a comma, else a semicolon (Excel in locales with a
+    decimal comma), else a tab."""
     first_line = text.split("\n", 1)[0]
-    delimiter = ","
-    if "," not in first_line:
-        delimiter = ";" if ";" in first_line else ("\t" if "\t" in first_line else ",")
+    if "," in first_line:
+        return ","
+    return ";" if ";" in first_line else ("\t" if "\t" in first_line else ",")
+
+
+def _read_csv(f) -> list[RawRow]:
+    text = csv_text(f)
+    delimiter = csv_delimiter(text)
     # strict: an unclosed quote is an error, not a field that swallows the rest of the file.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
@@ -752,7 +803,7 @@ def import_rows(*, org, by, membership, rows: Iterable[RawRow]) -> SaveResult:
     for row in rows:
         if row.formula_columns:
             for column in row.formula_columns:
-                refuse(row.number, column, _formula_message())
+                refuse(row.number, column, formula_message())
             continue
         if _blank(row.value):
             continue

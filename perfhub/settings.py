@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "perfhub",
     "departments",
     "metrics",
+    "orgchart",
     "scorecards",
     "grades",
     "reviews",

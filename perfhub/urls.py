@@ -9,6 +9,7 @@ from departments.urls import org_urlpatterns as department_pages
 from discussions.urls import urlpatterns as discussions_pages
 from grades.urls import urlpatterns as grades_pages
 from metrics.urls import urlpatterns as metrics_pages
+from orgchart.urls import urlpatterns as orgchart_pages
 from reviews.urls import urlpatterns as reviews_pages
 from scorecards.urls import urlpatterns as scorecards_pages
 
@@ -21,6 +22,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("departments.api.urls")),
     path("", include("metrics.api.urls")),
+    path("", include("orgchart.api.urls")),
     path("", include("scorecards.api.urls")),
     path("", include("reviews.api.urls")),
     path("", include("grades.api.urls")),
@@ -32,6 +34,7 @@ api_v1: list[URLPattern | URLResolver] = [
 org_pages = [
     *department_pages,
     *metrics_pages,
+    *orgchart_pages,
     *scorecards_pages,
     *grades_pages,
     *reviews_pages,

@@ -101,7 +101,9 @@ def send_once(
 def _members(org, roles) -> list:
     return [
         m.user
-        for m in Membership.objects.for_org(org).filter(role__in=roles).select_related("user")
+        for m in Membership.objects.for_org(org)
+        .filter(role__in=roles, is_active=True)
+        .select_related("user")
     ]
 
 
@@ -287,7 +289,7 @@ def grade_appeal_raised(*, org, appeal) -> int:
     deciders = [
         m.user
         for m in Membership.objects.for_org(org)
-        .filter(role__in=[Role.HR, Role.EXECUTIVE])
+        .filter(role__in=[Role.HR, Role.EXECUTIVE], is_active=True)
         .select_related("user")
     ]
     url = link(org, "grade_board") + f"?period={appeal.calibration.period_id}"

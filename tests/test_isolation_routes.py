@@ -21,6 +21,7 @@ from discussions.services import post_add
 from discussions.subjects import subject_of
 from grades.models import Calibration, GradeAppeal
 from metrics.models import Actual, Upload
+from orgchart.models import OrgChartUpload
 from perfhub.rls import tenant_tables
 from reviews.models import Feedback, FeedbackCriterion, Review
 from scorecards.models import Action, Goal, RecalculationRun, ScorecardComment
@@ -50,6 +51,7 @@ PK_BY_SEGMENT = {
     "briefings": "briefing",  # a briefing book
     "posts": "post",  # a post in a discussion thread
     "actions": "action",  # an action on a red KPI
+    "import": "org_chart_upload",  # org-chart/import/<pk>/
 }
 # Where the API names something else than the page of the same segment.
 API_PK_BY_SEGMENT = {
@@ -58,6 +60,7 @@ API_PK_BY_SEGMENT = {
     "feedback-criteria": "feedback_criterion",
     "calibrations": "calibration",
     "scorecard-comments": "comment",
+    "imports": "org_chart_upload",  # org-chart/imports/<pk>/
 }
 OTHER_KWARGS = {
     "period_id": "period",
@@ -181,6 +184,11 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
             organization=org, period=month, language="en", state="done", pdf=b"%PDF-1.7 x"
         ),
         "post": _post(org, kpi, month),
+        "org_chart_upload": OrgChartUpload.objects.create(
+            organization=org,
+            file_name="people.csv",
+            parsed={"departments": [], "people": [], "errors": [], "columns": {}},
+        ),
         "feedback": Feedback.objects.create(
             organization=org,
             period=month,

@@ -65,7 +65,18 @@ class MemberOut(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["id", "user_id", "username", "name", "email", "role"]
+        fields = [
+            "id",
+            "user_id",
+            "username",
+            "name",
+            "email",
+            "role",
+            "is_active",
+            "department",
+            "title",
+            "mobile",
+        ]
 
 
 class InvitationIn(StrictInput, serializers.Serializer):
@@ -169,7 +180,7 @@ class DepartmentIn(StrictInput, serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
     managers = OrgScopedPrimaryKeyField(
         scoped_queryset=lambda org: get_user_model().objects.filter(
-            pk__in=membership_list(org=org).values("user_id")
+            pk__in=membership_list(org=org, active_only=True).values("user_id")
         ),
         many=True,
         required=False,

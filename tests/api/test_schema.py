@@ -93,6 +93,11 @@ SPEC_ENDPOINTS = {
     (ORG + "feedback-criteria/{id}/", "put"),
     (ORG + "feedback-criteria/{id}/", "patch"),
     (ORG + "feedback-criteria/{id}/", "delete"),
+    # issue 18: the org chart in one upload
+    (ORG + "org-chart/imports/", "post"),
+    (ORG + "org-chart/imports/{id}/", "get"),
+    (ORG + "org-chart/imports/{id}/confirm/", "post"),
+    (ORG + "org-chart/imports/{id}/deactivate-missing/", "post"),
 }
 FILTERS = {
     ORG + "departments/": {"kind", "function", "parent", "is_active"},
@@ -113,6 +118,16 @@ FILTERS = {
 # Field names of SPEC §2 and §6 in the answers.
 FIELDS = {
     "DepartmentOut": {"name", "code", "kind", "function", "parent", "managers", "is_active"},
+    "UploadOut": {"id", "file_name", "status", "digest", "preview", "errors", "result"},
+    "PreviewOut": {
+        "departments_new",
+        "departments_changed",
+        "people_new",
+        "people_changed",
+        "missing",
+        "unchanged",
+    },
+    "RowErrorOut": {"sheet", "row", "column", "message"},
     "IndicatorOut": {"code", "unit", "direction", "aggregation", "formula", "perspective"},
     "KpiOut": {
         "weight",

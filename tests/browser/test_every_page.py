@@ -68,6 +68,7 @@ def pages(stack):
         f"{org}/actions/{action}/",
         f"{org}/actions/red-kpis/",
         f"{org}/actions/new/?subject=kpi:{line[0]}:{line[1]}",
+        f"{org}/org-chart/import/",
     ]
 
 
