@@ -47,7 +47,10 @@ def post_notify(*, org, subject: Subject, post, parent, mentioned: list) -> int:
     if not wanted:
         return 0
     viewers = {
-        m.user_id: m for m in Membership.objects.for_org(org).filter(user_id__in=list(wanted))
+        m.user_id: m
+        for m in Membership.objects.for_org(org)
+        .filter(is_active=True)
+        .filter(user_id__in=list(wanted))
     }
     side: frozenset[int] = frozenset()
     if subject.rater_department_id is not None:

@@ -40,7 +40,7 @@ def audience_user_ids(*, org, subject: Subject) -> set[int]:
     """The users who may see the subject (one query): the same rule as `can_see`, asked the
     other way round - admins, HR and executives, and the managers of one of its departments
     or of a parent. Notifications go to no one outside it."""
-    members = Membership.objects.for_org(org)
+    members = Membership.objects.for_org(org).filter(is_active=True)
     if not subject.department_ids:
         return set(members.values_list("user_id", flat=True))
     ancestors = (
@@ -259,7 +259,7 @@ def member_candidates(*, org, prefix: str, limit: int = 8) -> list[dict]:
     users = (
         get_user_model()
         .objects.filter(
-            pk__in=Membership.objects.for_org(org).values("user_id"),
+            pk__in=Membership.objects.for_org(org).filter(is_active=True).values("user_id"),
         )
         .filter(
             Q(username__istartswith=prefix)
@@ -278,6 +278,7 @@ def members_named(*, org, usernames) -> dict[str, object]:
     return {
         m.user.username: m.user
         for m in Membership.objects.for_org(org)
+        .filter(is_active=True)
         .filter(user__username__in=list(usernames))
         .select_related("user")
     }

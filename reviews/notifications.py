@@ -426,7 +426,10 @@ def values_to_confirm(*, org, today: dt.date | None = None) -> int:
             by_department[department_id] += 1
     counts: dict = defaultdict(int)
     for member in (
-        Membership.objects.for_org(org).filter(role__in=list(by_role)).select_related("user")
+        Membership.objects.for_org(org)
+        .filter(is_active=True)
+        .filter(role__in=list(by_role))
+        .select_related("user")
     ):
         counts[member.user] += by_role[member.role]
     for dm in (

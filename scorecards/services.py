@@ -165,7 +165,7 @@ def _text_errors(field: str, text: str, *, limit: int, empty: str) -> dict:
 def _owner_errors(org, owner) -> dict:
     if owner is None:
         return {"owner": [_("Choose who owns the action.")]}
-    if not Membership.objects.for_org(org).filter(user_id=owner.pk).exists():
+    if not Membership.objects.for_org(org).filter(is_active=True).filter(user_id=owner.pk).exists():
         return {"owner": [_("The owner must be a member of the organization.")]}
     return {}
 

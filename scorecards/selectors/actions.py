@@ -214,7 +214,7 @@ def attach_goal_actions(*, org, goals) -> None:
 def member_choices(*, org) -> list[tuple[int, str]]:
     """(user id, display name) of the organization's members, by name: the owners an action
     may have (one query)."""
-    rows = Membership.objects.for_org(org).select_related("user")
+    rows = Membership.objects.for_org(org).filter(is_active=True).select_related("user")
     choices = [(m.user_id, display_name(m.user)) for m in rows]
     return sorted(choices, key=lambda c: (c[1].lower(), c[0]))
 
@@ -224,6 +224,11 @@ def member_user(*, org, user_id: int | None):
     the owner field): one query."""
     if user_id is None:
         return None
-    membership = Membership.objects.for_org(org).filter(user_id=user_id).select_related("user")
+    membership = (
+        Membership.objects.for_org(org)
+        .filter(is_active=True)
+        .filter(user_id=user_id)
+        .select_related("user")
+    )
     found = membership.first()
     return found.user if found is not None else None

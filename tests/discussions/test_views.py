@@ -6,6 +6,7 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from departments.models import Membership
 from discussions.models import Post
 from discussions.services import post_add, post_edit
 from discussions.subjects import subject_of
@@ -123,6 +124,16 @@ def test_the_autocomplete_lists_members_of_the_organization_only(
     assert client.get(f"/o/{org.slug}/discussions/mentions/?q=oscar").json()["members"] == []
     assert client.get(f"/o/{org.slug}/discussions/mentions/?q=").json()["members"] == []
     assert login(outsider).get(f"/o/{org.slug}/discussions/mentions/?q=h").status_code == 404
+
+
+def test_inactive_members_are_not_offered_nor_mentioned(
+    login, org, manager, hr, hr_manager, kpi, month
+):
+    Membership.objects.for_org(org).filter(user=hr_manager).update(is_active=False)
+    found = login(manager).get(f"/o/{org.slug}/discussions/mentions/?q=h").json()["members"]
+    assert [m["username"] for m in found] == ["harry-hr"]
+    post = _add(org, manager, subject_of("kpi", org, kpi, month), "Ask @helen-hrm and @harry-hr")
+    assert set(post.mentions.values_list("user__username", flat=True)) == {"harry-hr"}
 
 
 def test_hostile_text_and_names_are_escaped(login, org, manager, hr, kpi, month):
