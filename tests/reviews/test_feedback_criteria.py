@@ -11,7 +11,6 @@ from django.db.migrations.executor import MigrationExecutor
 from metrics.models import Actual
 from reviews.models import FeedbackCriterion, FeedbackRating
 from reviews.services.criteria import feedback_criteria
-from tests import dbroles
 from tests.factories import give_feedback
 
 pytestmark = pytest.mark.django_db
@@ -199,21 +198,6 @@ def test_criteria_api_rules_and_isolation(api, org, other_org, hr, sales, suppor
 
 
 # --- the data migration ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def as_owner(transactional_db, django_db_modify_db_settings):
-    """The test logged in as the database's owner: going back to the migration before the
-    data step re-adds the single `rating` column (DDL only the owner may run)."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    owner, app = django_db_modify_db_settings
-    dbroles.log_in_as(owner)
-    try:
-        yield
-    finally:
-        dbroles.log_in_as(dbroles.test_login(app))
 
 
 def test_migration_puts_each_single_rating_on_every_criterion(as_owner, org, sales, support):

@@ -206,7 +206,9 @@ def test_hr_home_lists_reviews_at_its_step(login, org, sales, support, manager, 
 # --- the data migration -------------------------------------------------------------------
 
 
-def test_data_migration_puts_existing_reviews_on_the_default_steps(org, sales, support, hr):
+def test_data_migration_puts_existing_reviews_on_the_default_steps(
+    as_owner, org, sales, support, hr
+):
     """Back to the migration before the data step, rows as the old code left them (no
     step), then forward: draft and returned at the manager's step, submitted at the
     executive decision (not bounced back to HR), approved past the last step; their
