@@ -71,6 +71,13 @@ class Organization(models.Model):
         default=3,
         validators=[MaxValueValidator(60)],
     )
+    # Off: members sign in through the organization's single sign-on only (accounts.sso);
+    # see docs/security.md, "Single sign-on", for users of several organizations.
+    password_sign_in = models.BooleanField(
+        _("members may sign in with a password"),
+        default=True,
+        help_text=_("Switch it off to let members sign in through single sign-on only."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

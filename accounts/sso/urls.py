@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+# Public: /sso/...
+urlpatterns = [
+    path("sso/", views.sso_find, name="sso_find"),
+    path("sso/<slug:slug>/", views.sso_org, name="sso_org"),
+    path("sso/<slug:slug>/<str:provider>/", views.sso_start, name="sso_start"),
+    path("sso/<slug:slug>/<str:provider>/callback/", views.sso_callback, name="sso_callback"),
+]
+
+# Under /o/<slug>/
+org_urlpatterns = [
+    path("settings/sign-on/", views.signon_settings, name="signon_settings"),
+    path("settings/sign-on/<str:provider>/", views.signon_edit, name="signon_edit"),
+    path("settings/sign-on/<str:provider>/remove/", views.signon_delete, name="signon_delete"),
+]
