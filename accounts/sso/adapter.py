@@ -33,11 +33,16 @@ log = logging.getLogger(__name__)
 BACKEND = "accounts.backends.PasswordPolicyBackend"
 
 
+def provider_id(config) -> str:
+    """allauth's provider id (and key of its state in the session): names the organization."""
+    return f"{config.provider}-org{config.organization_id}"
+
+
 def sso_app(config) -> SocialApp:
     """An unsaved allauth application for one organization's configuration."""
     return SocialApp(
         provider=ALLAUTH_IDS[config.provider],
-        provider_id=f"{config.provider}-org{config.organization_id}",
+        provider_id=provider_id(config),
         name=config.label,
         client_id=config.client_id,
         secret=config.client_secret,

@@ -32,7 +32,7 @@ from perfhub.auth import client_ip, lockout_response
 from perfhub.errors import add_service_errors
 
 from . import selectors, services
-from .adapter import refusal, sso_app
+from .adapter import provider_id, refusal, sso_app
 from .forms import PasswordPolicyForm, SignOnConfigForm, password_off_message
 from .providers import Oidc, callback_url
 
@@ -64,9 +64,7 @@ def _config(slug: str, provider: str):
 def _oauth2_adapter(request, config):
     provider_class = request.sso_provider_class
     if provider_class is Oidc:
-        return provider_class.oauth2_adapter_class(
-            request, f"{config.provider}-org{config.organization_id}"
-        )
+        return provider_class.oauth2_adapter_class(request, provider_id(config))
     return provider_class.oauth2_adapter_class
 
 
