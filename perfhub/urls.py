@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api import obtain_token
 from accounts.forms import SignInForm
+from accounts.sso.urls import api_urlpatterns as signon_api
 from accounts.sso.urls import org_urlpatterns as signon_pages
 from accounts.sso.urls import urlpatterns as signon_public
 from briefings.urls import urlpatterns as briefings_pages
@@ -27,6 +28,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("reviews.api.urls")),
     path("", include("grades.api.urls")),
     path("", include("briefings.api.urls")),
+    path("", include(signon_api)),
     re_path(r"^.*$", api_not_found),
 ]
 

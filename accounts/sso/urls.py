@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import api, views
 
 # Public: /sso/...
 urlpatterns = [
@@ -15,4 +15,23 @@ org_urlpatterns = [
     path("settings/sign-on/", views.signon_settings, name="signon_settings"),
     path("settings/sign-on/<str:provider>/", views.signon_edit, name="signon_edit"),
     path("settings/sign-on/<str:provider>/remove/", views.signon_delete, name="signon_delete"),
+]
+
+# Under /api/v1/
+api_urlpatterns = [
+    path(
+        "orgs/<slug:org_slug>/sign-on/",
+        api.SignOnConfigViewSet.as_view({"get": "list"}),
+        name="api-signon",
+    ),
+    path(
+        "orgs/<slug:org_slug>/sign-on/<str:provider>/",
+        api.SignOnConfigViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"}),
+        name="api-signon-detail",
+    ),
+    path(
+        "orgs/<slug:org_slug>/sign-on-policy/",
+        api.PasswordPolicyViewSet.as_view({"get": "retrieve", "put": "update"}),
+        name="api-signon-policy",
+    ),
 ]
