@@ -21,6 +21,14 @@ class SignOnConfigForm(forms.ModelForm):
         help_text=_("Never shown again. Leave empty to keep the stored secret."),
     )
 
+    server_url = forms.URLField(
+        label=_("Issuer URL"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=SignOnConfig._meta.get_field("server_url").help_text,
+    )
+
     class Meta:
         model = SignOnConfig
         fields = ["enabled", "name", "client_id", "client_secret", "server_url", "agent_id"]
