@@ -40,6 +40,12 @@ class SignOnConfigForm(forms.ModelForm):
         if provider != IdentityProvider.WECOM:
             del self.fields["agent_id"]
 
+    def clean(self):
+        data = super().clean()
+        if not self.instance.has_secret and not data.get("client_secret"):
+            self.add_error("client_secret", _("Enter the client secret."))
+        return data
+
 
 class PasswordPolicyForm(forms.Form):
     password_sign_in = forms.BooleanField(

@@ -43,7 +43,7 @@ ALLAUTH_IDS = {
 
 def callback_url(slug: str, provider: str) -> str:
     """The redirect URI to register at the provider for this organization."""
-    path = reverse("sso_callback", kwargs={"slug": slug, "provider": provider})
+    path = reverse("sso_callback", kwargs={"address": slug, "provider": provider})
     return settings.SITE_URL.rstrip("/") + path
 
 

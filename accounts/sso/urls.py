@@ -2,12 +2,13 @@ from django.urls import path
 
 from . import api, views
 
-# Public: /sso/...
+# Public: /sso/... (before sign-in, for anyone: the organization's address is `address`,
+# not `slug`, as these are not members' pages; they answer alike for a missing organization)
 urlpatterns = [
     path("sso/", views.sso_find, name="sso_find"),
-    path("sso/<slug:slug>/", views.sso_org, name="sso_org"),
-    path("sso/<slug:slug>/<str:provider>/", views.sso_start, name="sso_start"),
-    path("sso/<slug:slug>/<str:provider>/callback/", views.sso_callback, name="sso_callback"),
+    path("sso/<slug:address>/", views.sso_org, name="sso_org"),
+    path("sso/<slug:address>/<str:provider>/", views.sso_start, name="sso_start"),
+    path("sso/<slug:address>/<str:provider>/callback/", views.sso_callback, name="sso_callback"),
 ]
 
 # Under /o/<slug>/

@@ -79,22 +79,22 @@ def sso_find(request):
     slug = slugify(request.GET.get("org", ""))[:60]
     if not slug:
         return redirect("login")
-    return redirect("sso_org", slug=slug)
+    return redirect("sso_org", address=slug)
 
 
 @require_GET
-def sso_org(request, slug):
+def sso_org(request, address):
     """The organization's sign-on buttons, and whether its members may use a password.
     Without sign-on (or without the organization) the same neutral page."""
     if _limited(request):
         return _too_many(request)
-    org = selectors.organization_by_slug(slug=slug)
+    org = selectors.organization_by_slug(slug=address)
     configs = []
     if org is not None:
         tenancy.activate_org(org)
         configs = list(selectors.signon_config_list(org=org, enabled_only=True))
     context = {
-        "slug": slug,
+        "slug": address,
         "configs": configs,
         "password_off": bool(configs) and not org.password_sign_in,
         "password_off_message": password_off_message(),
@@ -104,13 +104,13 @@ def sso_org(request, slug):
 
 
 @require_POST
-def sso_start(request, slug, provider):
+def sso_start(request, address, provider):
     """To the provider (allauth stores the state in the session)."""
     if _limited(request):
         return _too_many(request)
     if not AxesProxyHandler.is_allowed(request):
         return lockout_response(request)
-    config = _config(slug, provider)
+    config = _config(address, provider)
     if config is None:
         raise Http404
     _prepare(request, config)
@@ -118,12 +118,12 @@ def sso_start(request, slug, provider):
 
 
 @require_GET
-def sso_callback(request, slug, provider):
+def sso_callback(request, address, provider):
     """Back from the provider: allauth checks the state and exchanges the code; the
     adapter links the member and signs them in, or refuses."""
     if not AxesProxyHandler.is_allowed(request):
         return lockout_response(request)
-    config = _config(slug, provider)
+    config = _config(address, provider)
     if config is None:
         return refusal(
             request,
@@ -152,7 +152,8 @@ def _provider_rows(org):
 def signon_settings(request):
     """Every provider with its state and redirect URI, and the password policy."""
     form = PasswordPolicyForm(
-        request.POST or None, initial={"password_sign_in": request.org.password_sign_in}
+        request.POST if request.method == "POST" else None,
+        initial={"password_sign_in": request.org.password_sign_in},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -174,7 +175,8 @@ def signon_edit(request, provider):
     if provider not in IdentityProvider.values:
         raise Http404
     config = selectors.signon_config_get(org=request.org, provider=provider)
-    form = SignOnConfigForm(request.POST or None, instance=config, provider=provider)
+    data = request.POST if request.method == "POST" else None
+    form = SignOnConfigForm(data, instance=config, provider=provider)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.fields}
         try:

@@ -63,6 +63,12 @@ SPEC_ENDPOINTS = {
     (ORG + "scorecard-comments/", "get"),
     (ORG + "scorecard-comments/", "post"),
     (ORG + "scorecard-comments/{id}/", "delete"),
+    (ORG + "sign-on/", "get"),
+    (ORG + "sign-on/{provider}/", "get"),
+    (ORG + "sign-on/{provider}/", "put"),
+    (ORG + "sign-on/{provider}/", "delete"),
+    (ORG + "sign-on-policy/", "get"),
+    (ORG + "sign-on-policy/", "put"),
 }
 FILTERS = {
     ORG + "departments/": {"kind", "function", "parent", "is_active"},
@@ -77,6 +83,7 @@ FILTERS = {
 }
 # Field names of SPEC §2 and §6 in the answers.
 FIELDS = {
+    "SignOnConfigOut": {"provider", "enabled", "client_id", "server_url", "has_secret"},
     "DepartmentOut": {"name", "code", "kind", "function", "parent", "managers", "is_active"},
     "IndicatorOut": {"code", "unit", "direction", "aggregation", "formula", "perspective"},
     "KpiOut": {"weight", "target", "threshold", "target_max", "cap", "target_period"},
