@@ -110,7 +110,6 @@ class PasswordPolicyViewSet(OrgViewSet):
     serializer_class = PasswordPolicy
     read_predicate = staticmethod(can_edit_settings)
     write_predicate = staticmethod(can_edit_settings)
-    schema_model = SignOnConfig
 
     def retrieve(self, request, org_slug):
         return Response({"password_sign_in": self.org.password_sign_in})

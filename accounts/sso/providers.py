@@ -63,15 +63,15 @@ def _strings(*values) -> list[str]:
 # --- DingTalk ---------------------------------------------------------------------------
 class DingTalkAdapter(_OrgCallback, DingTalkOAuth2Adapter):
     @property
-    def authorize_url(self):  # type: ignore[override]
+    def authorize_url(self):
         return settings.PERFHUB_SSO_DINGTALK_LOGIN_URL.rstrip("/") + "/oauth2/auth"
 
     @property
-    def access_token_url(self):  # type: ignore[override]
+    def access_token_url(self):
         return settings.PERFHUB_SSO_DINGTALK_API_URL.rstrip("/") + "/v1.0/oauth2/userAccessToken"
 
     @property
-    def profile_url(self):  # type: ignore[override]
+    def profile_url(self):
         return settings.PERFHUB_SSO_DINGTALK_API_URL.rstrip("/") + "/v1.0/contact/users/me"
 
 
@@ -96,21 +96,21 @@ def _feishu(path: str) -> str:
 
 class FeishuClient(FeishuOAuth2Client):
     @property
-    def app_access_token_url(self):  # type: ignore[override]
+    def app_access_token_url(self):
         return _feishu("/open-apis/auth/v3/app_access_token/internal/")
 
 
 class FeishuAdapter(_OrgCallback, FeishuOAuth2Adapter):
     @property
-    def authorization_url(self):  # type: ignore[override]
+    def authorization_url(self):
         return _feishu("/open-apis/authen/v1/index")
 
     @property
-    def access_token_url(self):  # type: ignore[override]
+    def access_token_url(self):
         return _feishu("/open-apis/authen/v1/access_token")
 
     @property
-    def user_info_url(self):  # type: ignore[override]
+    def user_info_url(self):
         return _feishu("/open-apis/authen/v1/user_info")
 
     def get_client(self, request, app):
@@ -185,11 +185,11 @@ class WeComAdapter(_OrgCallback, OAuth2Adapter):
     client_class = WeComClient
 
     @property
-    def authorize_url(self):  # type: ignore[override]
+    def authorize_url(self):
         return settings.PERFHUB_SSO_WECOM_LOGIN_URL.rstrip("/") + "/wwlogin/sso/login"
 
     @property
-    def access_token_url(self):  # type: ignore[override]
+    def access_token_url(self):
         return _wecom_api("/cgi-bin/gettoken")
 
     def get_client(self, request, app):
