@@ -243,6 +243,9 @@ PERFHUB_SSO_DINGTALK_LOGIN_URL = env.str(
 PERFHUB_SSO_DINGTALK_API_URL = env.str(
     "PERFHUB_SSO_DINGTALK_API_URL", default="https://api.dingtalk.com"
 )
+PERFHUB_SSO_DINGTALK_OAPI_URL = env.str(
+    "PERFHUB_SSO_DINGTALK_OAPI_URL", default="https://oapi.dingtalk.com"
+)
 PERFHUB_SSO_FEISHU_URL = env.str("PERFHUB_SSO_FEISHU_URL", default="https://open.feishu.cn")
 PERFHUB_SSO_WECOM_LOGIN_URL = env.str(
     "PERFHUB_SSO_WECOM_LOGIN_URL", default="https://login.work.weixin.qq.com"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import requests
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.internal import jwtkit
 from allauth.socialaccount.providers.base import ProviderAccount
@@ -74,6 +75,40 @@ class DingTalkAdapter(_OrgCallback, DingTalkOAuth2Adapter):
     def profile_url(self):
         return settings.PERFHUB_SSO_DINGTALK_API_URL.rstrip("/") + "/v1.0/contact/users/me"
 
+    def complete_login(self, request, app, token, **kwargs):
+        login = super().complete_login(request, app, token, **kwargs)
+        userid = self._contacts_userid(app, login.account.extra_data.get("unionId"))
+        if userid:
+            login.account.extra_data["userid"] = userid
+        return login
+
+    def _contacts_userid(self, app, union_id) -> str:
+        """The member's userid in the company's contacts (what a contacts export and the
+        org-chart import hold), from the unionId, with the application's own token
+        (`gettoken`, `topapi/user/getbyunionid`). "" when DingTalk does not say (an app
+        without the contacts permission, a user of another company): the unionId is then
+        matched alone."""
+        if not union_id:
+            return ""
+        base = settings.PERFHUB_SSO_DINGTALK_OAPI_URL.rstrip("/")
+        try:
+            with get_adapter().get_requests_session() as session:
+                token = session.get(
+                    base + "/gettoken", params={"appkey": app.client_id, "appsecret": app.secret}
+                ).json()
+                if token.get("errcode") != 0:
+                    return ""
+                found = session.post(
+                    base + "/topapi/user/getbyunionid",
+                    params={"access_token": token["access_token"]},
+                    json={"unionid": union_id},
+                ).json()
+        except (requests.RequestException, ValueError):
+            return ""
+        if found.get("errcode") != 0:
+            return ""
+        return str((found.get("result") or {}).get("userid") or "")
+
 
 class DingTalk(DingTalkProvider):
     oauth2_adapter_class = DingTalkAdapter
@@ -82,8 +117,9 @@ class DingTalk(DingTalkProvider):
         return {**super().get_auth_params(), "prompt": "consent"}
 
     def member_uids(self, data: dict) -> list[str]:
-        # unionId is the same for every application of the company; openId is per app.
-        return _strings(data.get("unionId"), data.get("openId"))
+        # userid: the contacts' id (the import's); unionId: the same for every application
+        # of the company; openId: per application.
+        return _strings(data.get("userid"), data.get("unionId"), data.get("openId"))
 
     def verified_emails(self, data: dict) -> list[str]:
         return []  # a DingTalk account's e-mail is the user's own, not verified by the company

@@ -35,6 +35,7 @@ class FakeProvider:
         self.codes: dict[str, dict] = {}
         self.tokens: dict[str, dict] = {}
         self.requests: list[str] = []
+        self.dingtalk_contacts: dict[str, str] = {}  # unionId → the contacts' userid
         self.sign_with = self.key  # a test may sign with another key
         self.client_id = CLIENT_ID
         self.client_secret = CLIENT_SECRET
@@ -167,6 +168,14 @@ class FakeProvider:
                     if user is None:
                         return self._send(401, {"code": "InvalidAuthentication"})
                     return self._send(200, user)
+                if path == "/dingtalk/gettoken":
+                    if (q.get("appkey"), q.get("appsecret")) != (
+                        fake.client_id,
+                        fake.client_secret,
+                    ):
+                        return self._send(200, {"errcode": 40089, "errmsg": "invalid appkey"})
+                    token = fake._new_token({"corp": True})
+                    return self._send(200, {"errcode": 0, "access_token": token})
                 if path == "/feishu/open-apis/authen/v1/index":
                     if q.get("app_id") != fake.client_id:
                         return self._send(400, {"code": 20001})
@@ -242,6 +251,12 @@ class FakeProvider:
                     return self._send(
                         200, {"accessToken": token, "refreshToken": "r", "expireIn": 7200}
                     )
+                if path == "/dingtalk/topapi/user/getbyunionid":
+                    q = self._query()
+                    staff = fake.dingtalk_contacts.get(body.get("unionid"))
+                    if q.get("access_token") not in fake.tokens or staff is None:
+                        return self._send(200, {"errcode": 60121, "errmsg": "no such user"})
+                    return self._send(200, {"errcode": 0, "result": {"userid": staff}})
                 if path == "/feishu/open-apis/auth/v3/app_access_token/internal/":
                     ok = (body.get("app_id"), body.get("app_secret")) == (
                         fake.client_id,

@@ -41,6 +41,7 @@ def _local_platforms(settings, fake):
     settings.SITE_URL = "http://testserver"
     settings.PERFHUB_SSO_DINGTALK_LOGIN_URL = fake.url + "/dingtalk"
     settings.PERFHUB_SSO_DINGTALK_API_URL = fake.url + "/dingtalk"
+    settings.PERFHUB_SSO_DINGTALK_OAPI_URL = fake.url + "/dingtalk"
     settings.PERFHUB_SSO_FEISHU_URL = fake.url + "/feishu"
     settings.PERFHUB_SSO_WECOM_LOGIN_URL = fake.url + "/wecom"
     settings.PERFHUB_SSO_WECOM_API_URL = fake.url + "/wecom"
@@ -48,6 +49,7 @@ def _local_platforms(settings, fake):
     settings.PERFHUB_ADDRESS_FAILURE_LIMIT = 6
     fake.sign_with = fake.key
     fake.client_secret = CLIENT_SECRET
+    fake.dingtalk_contacts = {}
 
 
 def configure(org, provider="oidc", fake=None, **fields):
@@ -287,6 +289,18 @@ def test_the_next_address_is_kept_and_a_foreign_one_dropped(org, fake):
 
 
 # --- DingTalk, Feishu, WeCom ----------------------------------------------------------------
+def test_dingtalk_links_by_the_contacts_userid_of_the_import(org, fake):
+    configure(org, "dingtalk")
+    dan = member(org, "dan", "dan@example.com")
+    MemberIdentity.objects.create(organization=org, user=dan, provider="dingtalk", uid="manager01")
+    fake.dingtalk_contacts = {"u-dan": "manager01"}
+    client = browser()
+    account = {"unionId": "u-dan", "openId": "o-1", "nick": "Dan"}
+    response = sign_on(client, fake, "acme", "dingtalk", account)
+    assert response.status_code == 302 and signed_in(client) == str(dan.pk)
+    assert "/dingtalk/topapi/user/getbyunionid" in fake.requests
+
+
 def test_dingtalk_links_by_the_union_id_of_the_import(org, fake):
     configure(org, "dingtalk")
     dan = member(org, "dan", "dan@example.com")
