@@ -13,6 +13,7 @@ from perfhub.api import StrictInput
 from perfhub.parsers import JSONParser
 
 from . import services
+from .sso.forms import password_off_message
 
 
 class TokenIn(StrictInput, serializers.Serializer):
@@ -38,6 +39,8 @@ class TokenIn(StrictInput, serializers.Serializer):
             username=attrs["username"],
             password=attrs["password"],
         )
+        if user is None and getattr(self.context["request"], "perfhub_password_off", False):
+            raise serializers.ValidationError(password_off_message(), code="authorization")
         if user is None:
             raise serializers.ValidationError(
                 _("Unable to log in with provided credentials."), code="authorization"

@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.selectors import membership_list_for_user
 
+from .sso.forms import SignInForm
+
 
 class TokenForm(forms.Form):
     """A new API token on the profile page: the same fields as POST /api/v1/auth/token/."""
@@ -20,3 +22,6 @@ class TokenForm(forms.Form):
         self.fields["organization"].choices = [("", _("All my organizations"))] + [
             (m.organization.slug, m.organization.name) for m in membership_list_for_user(user=user)
         ]
+
+
+__all__ = ["SignInForm", "TokenForm"]

@@ -87,6 +87,13 @@ class Organization(models.Model):
             "management departments give it (weight 0 until HR weighs it)."
         ),
     )
+    # Off: members sign in through the organization's single sign-on only (accounts.sso);
+    # see docs/security.md, "Single sign-on", for users of several organizations.
+    password_sign_in = models.BooleanField(
+        _("members may sign in with a password"),
+        default=True,
+        help_text=_("Switch it off to let members sign in through single sign-on only."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

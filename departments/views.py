@@ -187,7 +187,7 @@ def _invitation_for_visitor(request, invitation):
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, membership.user, backend="accounts.backends.PasswordPolicyBackend")
                 messages.success(
                     request, _("Welcome to %(org)s.") % {"org": membership.organization.name}
                 )

@@ -80,7 +80,11 @@ class SignInAttempts(AxesDatabaseHandler):
 
     def user_login_failed(self, sender, credentials, request=None, **kwargs):
         """The failure that reaches the address limit is answered with the lockout already,
-        as axes does for its own limit."""
+        as axes does for its own limit. The right password of a member whose organization
+        switched password sign-in off (accounts.backends) is no failure: it is not counted,
+        so it never locks the member out of single sign-on."""
+        if getattr(request, "perfhub_password_off", False):
+            return
         super().user_login_failed(sender, credentials, request, **kwargs)
         locked = request is None or getattr(request, "axes_locked_out", False)
         if not locked and self.address_is_locked(request):

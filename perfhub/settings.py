@@ -51,6 +51,11 @@ INSTALLED_APPS = [
     "csp",
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
+    # Single sign-on (accounts.sso): allauth's OAuth2/OpenID Connect flows only; its own
+    # sign-up and account pages are not routed (perfhub.urls).
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
     "perfhub",
     "departments",
     "metrics",
@@ -82,6 +87,8 @@ MIDDLEWARE = [
     "perfhub.query_strings.RefuseControlCharacters",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Required by allauth (single sign-on, accounts.sso).
+    "allauth.account.middleware.AccountMiddleware",
     "perfhub.history.HistoryMiddleware",
     # Last: turns a sign-in refused for lockout into the page or JSON of perfhub.auth.
     "axes.middleware.AxesMiddleware",
@@ -145,7 +152,8 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=2 * 3
 # Axes first: it refuses a locked-out account or address before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend refusing passwords where an organization switched them off.
+    "accounts.backends.PasswordPolicyBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -220,6 +228,36 @@ AXES_USERNAME_CALLABLE = "perfhub.auth.client_username"
 # and a client can forge its address. docker-compose.yml sets 1 (its Caddy proxy).
 PERFHUB_PROXY_COUNT = env.int("PERFHUB_PROXY_COUNT", default=0)
 AXES_VERBOSE = False
+
+# --- Single sign-on (accounts.sso; docs/sso.md) ------------------------------------------
+# django-allauth runs the OAuth2 / OpenID Connect flows; each organization's client ids and
+# secrets are rows of accounts.SignOnConfig, not allauth's per-site SocialApp.
+SOCIALACCOUNT_ADAPTER = "accounts.sso.adapter.SignOnAdapter"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the start is a POST with the CSRF token
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("PERFHUB_SSO_TIMEOUT_SECONDS", default=10)
+# The platforms' addresses; only tests (a local fake) or a private deployment change them.
+PERFHUB_SSO_DINGTALK_LOGIN_URL = env.str(
+    "PERFHUB_SSO_DINGTALK_LOGIN_URL", default="https://login.dingtalk.com"
+)
+PERFHUB_SSO_DINGTALK_API_URL = env.str(
+    "PERFHUB_SSO_DINGTALK_API_URL", default="https://api.dingtalk.com"
+)
+PERFHUB_SSO_DINGTALK_OAPI_URL = env.str(
+    "PERFHUB_SSO_DINGTALK_OAPI_URL", default="https://oapi.dingtalk.com"
+)
+PERFHUB_SSO_FEISHU_URL = env.str("PERFHUB_SSO_FEISHU_URL", default="https://open.feishu.cn")
+PERFHUB_SSO_WECOM_LOGIN_URL = env.str(
+    "PERFHUB_SSO_WECOM_LOGIN_URL", default="https://login.work.weixin.qq.com"
+)
+PERFHUB_SSO_WECOM_API_URL = env.str(
+    "PERFHUB_SSO_WECOM_API_URL", default="https://qyapi.weixin.qq.com"
+)
+# Anonymous requests per client address to the sign-on pages (/sso/...), counted in the
+# cache: they answer the same for a missing organization and one without sign-on.
+PERFHUB_SSO_RATE_ADDRESS = env.str("PERFHUB_SSO_RATE_ADDRESS", default="100/h")
 
 # --- Email -----------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -4,6 +4,10 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api import obtain_token
+from accounts.forms import SignInForm
+from accounts.sso.urls import api_urlpatterns as signon_api
+from accounts.sso.urls import org_urlpatterns as signon_pages
+from accounts.sso.urls import urlpatterns as signon_public
 from briefings.urls import urlpatterns as briefings_pages
 from departments.urls import org_urlpatterns as department_pages
 from discussions.urls import urlpatterns as discussions_pages
@@ -28,6 +32,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("grades.api.urls")),
     path("", include("briefings.api.urls")),
     path("", include("discussions.api.urls")),
+    path("", include(signon_api)),
     re_path(r"^.*$", api_not_found),
 ]
 
@@ -40,16 +45,22 @@ org_pages = [
     *reviews_pages,
     *briefings_pages,
     *discussions_pages,
+    *signon_pages,
 ]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("o/<slug:slug>/", include(org_pages)),
+    path("", include(signon_public)),
     path("", include("accounts.urls")),
     path("", include("departments.urls")),
 ]

@@ -62,6 +62,9 @@ def every_url(objects: dict, superuser) -> list[str]:
         # value will do (an unknown one answers a page too, which must carry the headers).
         url = re.sub(r"<(?:\w+:)?token>", "1.unknown", url)
         url = url.replace("<uidb64>", "MQ")
+        # The public single sign-on pages: an organization's address and a provider.
+        url = url.replace("<slug:address>", objects["org"].slug)
+        url = url.replace("<str:provider>", "oidc")
         url = re.sub(r"<(?:\w+:)?pk>", str(objects["invitation"].pk), url)
         url = re.sub(r"<path:content_type_id>/<path:object_id>", "1/1", url)  # view on site
         # Regular expressions of the admin and the API's catch-all: one URL they match.

@@ -14,6 +14,7 @@ from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.sso.services import signon_config_save
 from briefings.models import Briefing
 from departments.invitations import invitation_create
 from departments.models import Membership
@@ -68,6 +69,8 @@ OTHER_KWARGS = {
     "kpi_id": "kpi",
     "appeal_pk": "appeal",  # calibrations/<pk>/appeals/<appeal_pk>/resolve/
 }
+# Arguments that are no id: a value every organization may have.
+LITERAL_KWARGS = {"provider": "oidc"}  # settings/sign-on/<provider>/
 UNSAFE = ("post", "put", "patch", "delete")  # with GET: every method
 MIN_ROUTES = 55
 
@@ -108,6 +111,8 @@ def _fill(route: str, kwargs: list[str], objects: dict, slug: str) -> str:
                     f"{route}: cannot tell what `pk` names; add it to PK_BY_SEGMENT"
                 )
             value = objects[kind].pk
+        elif name in LITERAL_KWARGS:
+            value = LITERAL_KWARGS[name]
         elif name in OTHER_KWARGS:
             value = objects[OTHER_KWARGS[name]].pk
         else:
@@ -140,6 +145,14 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
     enter_actuals(org, (kpi, month, "10"), by=hr)
     from metrics import selectors
 
+    signon_config_save(
+        org=org,
+        provider="oidc",
+        by=None,
+        client_id="c",
+        client_secret="s",
+        server_url="https://sso.example.com",
+    )
     calibration = Calibration.objects.create(
         organization=org, period=month, opened_at=timezone.now(), state="published"
     )

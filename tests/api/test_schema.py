@@ -98,6 +98,12 @@ SPEC_ENDPOINTS = {
     (ORG + "org-chart/imports/{id}/", "get"),
     (ORG + "org-chart/imports/{id}/confirm/", "post"),
     (ORG + "org-chart/imports/{id}/deactivate-missing/", "post"),
+    (ORG + "sign-on/", "get"),
+    (ORG + "sign-on/{provider}/", "get"),
+    (ORG + "sign-on/{provider}/", "put"),
+    (ORG + "sign-on/{provider}/", "delete"),
+    (ORG + "sign-on-policy/", "get"),
+    (ORG + "sign-on-policy/", "put"),
 }
 FILTERS = {
     ORG + "departments/": {"kind", "function", "parent", "is_active"},
@@ -117,6 +123,7 @@ FILTERS = {
 }
 # Field names of SPEC §2 and §6 in the answers.
 FIELDS = {
+    "SignOnConfigOut": {"provider", "enabled", "client_id", "server_url", "has_secret"},
     "DepartmentOut": {"name", "code", "kind", "function", "parent", "managers", "is_active"},
     "UploadOut": {"id", "file_name", "status", "digest", "preview", "errors", "result"},
     "PreviewOut": {

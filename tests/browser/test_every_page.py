@@ -48,6 +48,8 @@ def pages(stack):
         "/orgs/",
         f"{org}/",
         f"{org}/settings/",
+        f"{org}/settings/sign-on/",
+        f"{org}/settings/sign-on/oidc/",
         f"{org}/members/",
         f"{org}/departments/{department}/",
         f"{org}/indicators/",
