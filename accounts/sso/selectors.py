@@ -40,6 +40,6 @@ def password_sign_in_refused(*, user) -> bool:
     with tenancy.user_visible(user):
         return (
             Membership.objects.unscoped()  # narrowed to one user right here
-            .filter(user=user, organization__password_sign_in=False)
+            .filter(user=user, is_active=True, organization__password_sign_in=False)
             .exists()
         )

@@ -132,7 +132,9 @@ def signon_member_link(
             matches |= Q(user__email__iexact=email)
         users = list(
             get_user_model().objects.filter(
-                pk__in=Membership.objects.for_org(org).filter(matches).values("user_id"),
+                pk__in=Membership.objects.for_org(org)
+                .filter(matches, is_active=True)
+                .values("user_id"),
                 is_active=True,
             )
         )
@@ -146,4 +148,4 @@ def signon_member_link(
 
 
 def _is_member(org, user) -> bool:
-    return Membership.objects.for_org(org).filter(user=user).exists()
+    return Membership.objects.for_org(org).filter(user=user, is_active=True).exists()

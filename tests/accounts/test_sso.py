@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import SignOnConfig
 from accounts.sso import services
-from departments.models import MemberIdentity, Role
+from departments.models import MemberIdentity, Membership, Role
 from tests.factories import MembershipFactory, UserFactory
 
 from ..conftest import PASSWORD
@@ -121,6 +121,20 @@ def test_first_sign_in_links_by_the_platform_user_id_of_the_import(org, fake):
     client = browser()
     response = sign_on(client, fake, "acme", "oidc", {"sub": "kc-77"})
     assert response.status_code == 302 and signed_in(client) == str(bob.pk)
+
+
+def test_an_inactive_member_is_refused_by_email_and_by_link(org, fake):
+    configure(org, fake=fake)
+    dora = member(org, "dora", "dora@example.com")
+    MemberIdentity.objects.create(organization=org, user=dora, provider="oidc", uid="kc-9")
+    Membership.objects.for_org(org).filter(user=dora).update(is_active=False)
+    for account in (
+        {"sub": "kc-9"},
+        {"sub": "kc-10", "email": "dora@example.com", "email_verified": True},
+    ):
+        client = browser()
+        response = sign_on(client, fake, "acme", "oidc", account)
+        assert response.status_code == 403 and signed_in(client) is None
 
 
 def test_an_unverified_email_is_refused_and_nothing_is_created(org, fake):
