@@ -427,6 +427,10 @@ SPECTACULAR_SETTINGS = {
         "MemberRoleEnum": "departments.models.Role",
         "StepRoleEnum": "reviews.models.StepRole",
         "SignOffStatusEnum": "metrics.models.SignOff",
+        "ActionStatusEnum": "scorecards.models.ActionStatus",
+        "DirectionEnum": "metrics.models.Direction",
+        "FeedbackDirectionEnum": "reviews.models.FeedbackDirection",
+        "IdentityProviderEnum": "departments.models.IdentityProvider",
     },
 }
 

@@ -8,7 +8,7 @@ from perfhub.api import PersonName, StrictInput
 from ..models import POST_MAX
 
 
-class MemberOut(serializers.Serializer):
+class MentionCandidateOut(serializers.Serializer):
     username = serializers.CharField()
     name = serializers.CharField(help_text="The member's name as pages show it.")
 

@@ -12,7 +12,7 @@ from .. import selectors
 from ..models import Post, Thread
 from ..services import post_add, post_delete, post_edit
 from ..subjects import Subject, subject_load
-from .serializers import MemberOut, PostEditIn, PostIn, PostOut, ThreadOut, VersionOut
+from .serializers import MentionCandidateOut, PostEditIn, PostIn, PostOut, ThreadOut, VersionOut
 
 SUBJECT = OpenApiParameter(
     "subject", str, required=True, description="e.g. kpi-12-3, scorecard-4-3, feedback-9, goal-2"
@@ -137,7 +137,7 @@ class PostViewSet(OrgViewSet):
 class MentionCandidateViewSet(OrgViewSet):
     """Members whose username or name starts with `q`, for an @mention (at most 8)."""
 
-    serializer_class = MemberOut
+    serializer_class = MentionCandidateOut
     pagination_class = None
 
     @property
@@ -149,10 +149,10 @@ class MentionCandidateViewSet(OrgViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("q", str, description="The start of a name or username")],
-        responses=MemberOut(many=True),
+        responses=MentionCandidateOut(many=True),
     )
     def list(self, request, org_slug):
         found = selectors.member_candidates(
             org=self.org, prefix=request.query_params.get("q", "")[:150]
         )
-        return Response(MemberOut(found, many=True).data)
+        return Response(MentionCandidateOut(found, many=True).data)

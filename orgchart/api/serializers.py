@@ -11,7 +11,7 @@ class UploadIn(serializers.Serializer):
     )
 
 
-class ConfirmIn(serializers.Serializer):
+class OrgChartConfirmIn(serializers.Serializer):
     send_links = serializers.BooleanField(required=False, default=False)
     digest = serializers.CharField(
         required=False,

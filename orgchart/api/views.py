@@ -19,7 +19,7 @@ from metrics.spreadsheets import SpreadsheetRefused
 from .. import services
 from ..models import OrgChartUpload
 from .serializers import (
-    ConfirmIn,
+    OrgChartConfirmIn,
     DeactivatedOut,
     ImportProblemOut,
     UploadIn,
@@ -84,13 +84,13 @@ class OrgChartImportViewSet(OrgViewSet):
         plan = services.upload_plan(upload=upload, by_membership=self.membership)
         return Response(UploadOut(_out(upload, plan)).data)
 
-    @extend_schema(request=ConfirmIn, responses={200: UploadOut, 409: ImportProblemOut})
+    @extend_schema(request=OrgChartConfirmIn, responses={200: UploadOut, 409: ImportProblemOut})
     @action(detail=True, methods=["post"])
     def confirm(self, request, org_slug, pk):
         """Import what the preview showed, all or nothing: 400 with the bad rows, 409 when
         the organization changed since the preview (read it again, then confirm)."""
         upload = self._upload(pk)
-        data = ConfirmIn(data=request.data)
+        data = OrgChartConfirmIn(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             upload, plan = services.upload_confirm(

@@ -248,7 +248,7 @@ FIELDS = {
         "mentions",
     },
     "ThreadOut": {"id", "subject", "kind", "post_count", "last_post_at"},
-    "MemberOut": {"username", "name"},
+    "MentionCandidateOut": {"username", "name"},
     "ActionOut": {
         "id",
         "title",
