@@ -19,9 +19,9 @@ from metrics.spreadsheets import SpreadsheetRefused
 from .. import services
 from ..models import OrgChartUpload
 from .serializers import (
-    OrgChartConfirmIn,
     DeactivatedOut,
     ImportProblemOut,
+    OrgChartConfirmIn,
     UploadIn,
     UploadOut,
 )
