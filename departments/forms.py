@@ -84,6 +84,7 @@ class OrganizationSettingsForm(forms.ModelForm):
             "missing_actual_policy",
             "review_frequency",
             "reminder_days_before",
+            "escalate_after_days",
         ]
 
 

@@ -71,6 +71,12 @@ class Organization(models.Model):
         default=3,
         validators=[MaxValueValidator(60)],
     )
+    escalate_after_days = models.PositiveSmallIntegerField(
+        _("after the due date, also remind the parent department's manager after this many days"),
+        default=3,
+        validators=[MaxValueValidator(60)],
+        help_text=_("0: never. A department without a manager is always escalated at once."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -36,6 +36,7 @@ ORG_SETTINGS_FIELDS = (
     "missing_actual_policy",
     "review_frequency",
     "reminder_days_before",
+    "escalate_after_days",
 )
 
 

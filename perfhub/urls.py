@@ -7,6 +7,7 @@ from accounts.api import obtain_token
 from briefings.urls import urlpatterns as briefings_pages
 from departments.urls import org_urlpatterns as department_pages
 from grades.urls import urlpatterns as grades_pages
+from messaging.urls import urlpatterns as messaging_pages
 from metrics.urls import urlpatterns as metrics_pages
 from reviews.urls import urlpatterns as reviews_pages
 from scorecards.urls import urlpatterns as scorecards_pages
@@ -24,6 +25,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("reviews.api.urls")),
     path("", include("grades.api.urls")),
     path("", include("briefings.api.urls")),
+    path("", include("messaging.api.urls")),
     re_path(r"^.*$", api_not_found),
 ]
 
@@ -34,6 +36,7 @@ org_pages = [
     *grades_pages,
     *reviews_pages,
     *briefings_pages,
+    *messaging_pages,
 ]
 
 urlpatterns = [

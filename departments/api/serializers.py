@@ -34,6 +34,7 @@ class OrganizationOut(serializers.ModelSerializer):
             "missing_actual_policy",
             "review_frequency",
             "reminder_days_before",
+            "escalate_after_days",
         ]
 
 
