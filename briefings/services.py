@@ -238,7 +238,7 @@ def scheduled_send(*, org, today: dt.date | None = None) -> int:
             org=org,
             kind=NotificationKind.BRIEFING,
             key=f"briefing:{_key(period)}",
-            template="briefings/chat/briefing.md",
+            template="briefings/chat/briefing.txt",
             context={"period": period, "url": link(org, "briefing_list")},
         )
     return sent

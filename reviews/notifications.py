@@ -113,7 +113,7 @@ def announce(
 ) -> int:
     """Post about one event on the message channels routed for `kind` (messaging.announce:
     at most once per channel and `key`, sent by a job after commit). `template` names
-    reviews/chat/<template>.md, or is a whole template name ending in .md: its first line
+    reviews/chat/<template>.txt, or is a whole template name (with a "/"): its first line
     is the title, the rest short markdown; `context["url"]` is the page it links to. The
     event's `department` also reaches that department's own channels; `org_wide=False`
     keeps it off the organization-wide ones. `mention` (users) are @-mentioned where the
@@ -121,7 +121,7 @@ def announce(
     never stops an e-mail or a step. Returns the number of messages queued."""
 
     def build() -> Message:
-        name = template if template.endswith(".md") else f"reviews/chat/{template}.md"
+        name = template if "/" in template else f"reviews/chat/{template}.txt"
         text = render_to_string(name, {"org": org, **context})
         title, _sep, body = text.strip().partition("\n")
         return Message(title=title.strip(), text=body.strip(), url=context["url"])
