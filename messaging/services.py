@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from departments.models import MemberIdentity, NotificationKind
+from departments.models import Department, MemberIdentity, NotificationKind
 from perfhub.celery import app as celery_app
 from perfhub.tenancy import org_atomic
 
@@ -93,7 +93,7 @@ class ChannelInput:
     secret: str = ""  # blank: keep the current one
     clear_secret: bool = False
     email: str = ""
-    department: object = None
+    department: Department | None = None
     is_active: bool = True
 
 

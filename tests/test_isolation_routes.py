@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from briefings.models import Briefing
 from departments.invitations import invitation_create
 from grades.models import Calibration, GradeAppeal
+from messaging.models import Channel
 from metrics.models import Actual, Upload
 from perfhub.rls import tenant_tables
 from reviews.models import Feedback, Review
@@ -45,6 +46,7 @@ PK_BY_SEGMENT = {
     "comments": "comment",  # a comment on a scorecard
     "grades": "calibration",  # a period's calibrated grades
     "briefings": "briefing",  # a briefing book
+    "channels": "channel",  # a message channel
 }
 # Where the API names something else than the page of the same segment.
 API_PK_BY_SEGMENT = {
@@ -164,6 +166,9 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
         ),
         "briefing": Briefing.objects.create(
             organization=org, period=month, language="en", state="done", pdf=b"%PDF-1.7 x"
+        ),
+        "channel": Channel.objects.create(
+            organization=org, kind="email", name="Team", email="team@example.com"
         ),
         "feedback": Feedback.objects.create(
             organization=org,

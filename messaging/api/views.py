@@ -18,7 +18,7 @@ from departments.selectors import department_get
 from perfhub.api import int_param
 
 from .. import selectors, services
-from ..models import Delivery
+from ..models import Route
 from .serializers import ChannelIn, ChannelOut, DeliveryOut, RoutesIn, RoutesOut
 
 
@@ -93,7 +93,7 @@ class RouteViewSet(OrgViewSet):
     the people concerned). PUT replaces every route."""
 
     serializer_class = RoutesOut
-    schema_model = Delivery
+    schema_model = Route  # type: ignore[assignment]
     read_predicate = staticmethod(can_edit_settings)
     write_predicate = staticmethod(can_edit_settings)
 

@@ -63,6 +63,16 @@ SPEC_ENDPOINTS = {
     (ORG + "scorecard-comments/", "get"),
     (ORG + "scorecard-comments/", "post"),
     (ORG + "scorecard-comments/{id}/", "delete"),
+    # issue 18: message channels (secrets write-only), routes, deliveries, test message
+    (ORG + "channels/", "get"),
+    (ORG + "channels/", "post"),
+    (ORG + "channels/{id}/", "get"),
+    (ORG + "channels/{id}/", "put"),
+    (ORG + "channels/{id}/", "delete"),
+    (ORG + "channels/{id}/test/", "post"),
+    (ORG + "channel-routes/", "get"),
+    (ORG + "channel-routes/", "put"),
+    (ORG + "channel-deliveries/", "get"),
 }
 FILTERS = {
     ORG + "departments/": {"kind", "function", "parent", "is_active"},
@@ -74,6 +84,7 @@ FILTERS = {
     ORG + "dashboard/": {"period"},
     ORG + "grades/": {"period", "department"},
     ORG + "scorecard-comments/": {"period", "department"},
+    ORG + "channel-deliveries/": {"channel"},
 }
 # Field names of SPEC §2 and §6 in the answers.
 FIELDS = {
@@ -141,6 +152,10 @@ FIELDS = {
         "resolved_at",
     },
     "CommentOut": {"id", "department", "period", "kpi", "text", "by", "by_name", "at"},
+    "ChannelOut": {"id", "kind", "name", "webhook", "has_secret", "email", "department"},
+    "ChannelIn": {"kind", "name", "webhook_url", "secret", "email", "department", "is_active"},
+    "DeliveryOut": {"channel", "kind", "event_key", "status", "attempts", "last_error", "sent_at"},
+    "RoutesIn": {"routes"},
 }
 
 

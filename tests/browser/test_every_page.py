@@ -49,6 +49,9 @@ def pages(stack):
         f"{org}/goals/new/",
         f"{org}/goals/{goal}/",
         f"{org}/briefings/",
+        f"{org}/channels/",
+        f"{org}/channels/new/",
+        f"{org}/channels/routes/",
     ]
 
 
