@@ -55,8 +55,12 @@ def webhook_check(kind: str, url: str) -> str:
     except ValidationError:
         raise ValidationError({"webhook_url": [_("Enter the webhook's full address.")]}) from None
     parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # a port out of range
+        raise ValidationError({"webhook_url": [_("Enter the webhook's full address.")]}) from None
     host = (parts.hostname or "").lower()
-    netloc = host + (f":{parts.port}" if parts.port else "")
+    netloc = host + (f":{port}" if port else "")
     extra = {h.lower() for h in settings.PERFHUB_CHANNEL_EXTRA_HOSTS}
     allowed = set(settings.PERFHUB_CHANNEL_HOSTS.get(kind, []))
     if netloc in extra or host in extra:
@@ -65,7 +69,7 @@ def webhook_check(kind: str, url: str) -> str:
         return url
     if parts.scheme != "https":
         raise ValidationError({"webhook_url": [_("The address must start with https://.")]})
-    if host not in allowed or parts.port not in (None, 443) or parts.username:
+    if host not in allowed or port not in (None, 443) or parts.username:
         raise ValidationError(
             {
                 "webhook_url": [

@@ -408,6 +408,9 @@ SPECTACULAR_SETTINGS = {
         "AppealStateEnum": "grades.models.AppealState",
         "MemberRoleEnum": "departments.models.Role",
         "StepRoleEnum": "reviews.models.StepRole",
+        "ChannelKindEnum": "messaging.models.ChannelKind",
+        "NotificationKindEnum": "departments.models.NotificationKind",
+        "DeliveryStatusEnum": "messaging.models.DeliveryStatus",
     },
 }
 

@@ -153,9 +153,9 @@ FIELDS = {
     },
     "CommentOut": {"id", "department", "period", "kpi", "text", "by", "by_name", "at"},
     "ChannelOut": {"id", "kind", "name", "webhook", "has_secret", "email", "department"},
-    "ChannelIn": {"kind", "name", "webhook_url", "secret", "email", "department", "is_active"},
+    "ChannelInRequest": {"kind", "name", "webhook_url", "secret", "email", "department"},
     "DeliveryOut": {"channel", "kind", "event_key", "status", "attempts", "last_error", "sent_at"},
-    "RoutesIn": {"routes"},
+    "RoutesInRequest": {"routes"},
 }
 
 

@@ -234,6 +234,8 @@ def test_messages_are_in_the_organizations_language(org, receiver, hr):
         ("feishu", "https://oapi.dingtalk.com/robot/send", "webhook_url"),
         ("wecom", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send", "secret"),  # no key
         ("feishu", "not a url", "webhook_url"),
+        ("dingtalk", "https://oapi.dingtalk.com:99999/robot/send", "webhook_url"),
+        ("dingtalk", "https://user@oapi.dingtalk.com/robot/send", "webhook_url"),
         ("email", "", "email"),
     ],
 )
