@@ -13,7 +13,7 @@ class ChannelForm(forms.Form):
     kind = forms.ChoiceField(label=_("Platform"), choices=ChannelKind.choices)
     name = forms.CharField(label=_("Name"), max_length=100)
     webhook_url = forms.CharField(
-        label=_("Webhook address"),
+        label=_("Robot's address"),
         max_length=500,
         required=False,
         help_text=_(

@@ -23,7 +23,7 @@ class Channel(TenantModel):
 
     kind = models.CharField(_("platform"), max_length=10, choices=ChannelKind.choices)
     name = models.CharField(_("name"), max_length=100)
-    webhook_url = EncryptedTextField(_("webhook address"), blank=True)
+    webhook_url = EncryptedTextField(_("robot's address"), blank=True)
     webhook_hint = models.CharField(max_length=120, blank=True)  # host and path, no token
     secret = EncryptedTextField(_("signing secret or key"), blank=True)
     email = models.EmailField(_("e-mail address"), blank=True)

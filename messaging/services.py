@@ -53,12 +53,12 @@ def webhook_check(kind: str, url: str) -> str:
     try:
         URLValidator(schemes=["https", "http"])(url)
     except ValidationError:
-        raise ValidationError({"webhook_url": [_("Enter the webhook's full address.")]}) from None
+        raise ValidationError({"webhook_url": [_("Enter the robot's full address.")]}) from None
     parts = urlsplit(url)
     try:
         port = parts.port
     except ValueError:  # a port out of range
-        raise ValidationError({"webhook_url": [_("Enter the webhook's full address.")]}) from None
+        raise ValidationError({"webhook_url": [_("Enter the robot's full address.")]}) from None
     host = (parts.hostname or "").lower()
     netloc = host + (f":{port}" if port else "")
     extra = {h.lower() for h in settings.PERFHUB_CHANNEL_EXTRA_HOSTS}
@@ -73,7 +73,7 @@ def webhook_check(kind: str, url: str) -> str:
         raise ValidationError(
             {
                 "webhook_url": [
-                    _("This is not a %(platform)s webhook: its address must be on %(hosts)s.")
+                    _("This is not a %(platform)s address: it must be on %(hosts)s.")
                     % {"platform": ChannelKind(kind).label, "hosts": ", ".join(sorted(allowed))}
                 ]
             }
@@ -111,7 +111,7 @@ def channel_save(*, org, data: ChannelInput, channel: Channel | None = None, by)
     if channel is None:
         channel = Channel(organization=org)
     elif channel.kind != data.kind and not data.webhook_url:
-        raise ValidationError({"webhook_url": [_("Enter the webhook of the new platform too.")]})
+        raise ValidationError({"webhook_url": [_("Enter the new platform's robot address too.")]})
     if data.department is not None and data.department.organization_id != org.pk:
         raise ValidationError({"department": [_("Unknown department.")]})
     channel.kind, channel.name = data.kind, data.name.strip()
@@ -136,14 +136,14 @@ def channel_save(*, org, data: ChannelInput, channel: Channel | None = None, by)
                 )
             channel.webhook_url, channel.webhook_hint = url, _hint(url)
         elif not channel.webhook_url:
-            raise ValidationError({"webhook_url": [_("Enter the webhook's full address.")]})
+            raise ValidationError({"webhook_url": [_("Enter the robot's full address.")]})
         if secret:
             channel.secret = secret
         elif data.clear_secret:
             channel.secret = ""
         if data.kind == ChannelKind.WECOM and not channel.secret:
             raise ValidationError(
-                {"secret": [_("Enter the robot's key (the key=… part of its webhook).")]}
+                {"secret": [_("Enter the robot's key (the key=… part of its address).")]}
             )
     channel.full_clean(exclude=["organization"])
     try:

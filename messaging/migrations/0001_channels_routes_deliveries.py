@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('dingtalk', 'DingTalk group robot'), ('wecom', 'WeCom group robot'), ('feishu', 'Feishu custom bot'), ('email', 'E-mail address')], max_length=10, verbose_name='platform')),
                 ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('webhook_url', perfhub.secrets.EncryptedTextField(blank=True, verbose_name='webhook address')),
+                ('webhook_url', perfhub.secrets.EncryptedTextField(blank=True, verbose_name="robot's address")),
                 ('webhook_hint', models.CharField(blank=True, max_length=120)),
                 ('secret', perfhub.secrets.EncryptedTextField(blank=True, verbose_name='signing secret or key')),
                 ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail address')),
