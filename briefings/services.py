@@ -27,7 +27,7 @@ from metrics.models import Period, PeriodKind
 from perfhub.celery import app as celery_app
 from perfhub.tenancy import org_atomic
 from reviews.models import Notification
-from reviews.notifications import link, send_once
+from reviews.notifications import announce, link, send_once
 
 from .models import Briefing, BriefingSchedule
 
@@ -234,4 +234,11 @@ def scheduled_send(*, org, today: dt.date | None = None) -> int:
                 context={"period": period, "url": link(org, "briefing_list")},
                 attachments=((briefing.file_name, bytes(briefing.pdf), "application/pdf"),),
             )
+        announce(
+            org=org,
+            kind=NotificationKind.BRIEFING,
+            key=f"briefing:{_key(period)}",
+            template="briefings/chat/briefing.txt",
+            context={"period": period, "url": link(org, "briefing_list")},
+        )
     return sent

@@ -86,6 +86,7 @@ class OrganizationSettingsForm(forms.ModelForm):
             "reminder_days_before",
             "feedback_anonymous",
             "feedback_cooperation_kpi",
+            "escalate_after_days",
         ]
 
 

@@ -94,6 +94,12 @@ class Organization(models.Model):
         default=True,
         help_text=_("Switch it off to let members sign in through single sign-on only."),
     )
+    escalate_after_days = models.PositiveSmallIntegerField(
+        _("after the due date, also remind the parent department's manager after this many days"),
+        default=3,
+        validators=[MaxValueValidator(60)],
+        help_text=_("0: never. A department without a manager is always escalated at once."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -348,6 +354,21 @@ class NotificationKind(models.TextChoices):
     ACTION_OVERDUE = "action_overdue", _("An action you own is overdue")
     VALUE_REJECTED = "value_rejected", _("A value you entered was rejected")
     VALUES_TO_CONFIRM = "values_to_confirm", _("Values awaiting your confirmation (daily)")
+
+
+# Kinds told to one person by e-mail only: they are not posted on chat channels (not yet
+# routable in messaging); every other kind may be routed to a channel.
+EMAIL_ONLY_KINDS = frozenset(
+    {
+        NotificationKind.THREAD_MENTION,
+        NotificationKind.THREAD_REPLY,
+        NotificationKind.ACTION_DUE_SOON,
+        NotificationKind.ACTION_OVERDUE,
+        NotificationKind.VALUE_REJECTED,
+        NotificationKind.VALUES_TO_CONFIRM,
+    }
+)
+ROUTABLE_KINDS = [(k, label) for k, label in NotificationKind.choices if k not in EMAIL_ONLY_KINDS]
 
 
 class Profile(models.Model):

@@ -38,6 +38,7 @@ ORG_SETTINGS_FIELDS = (
     "reminder_days_before",
     "feedback_anonymous",
     "feedback_cooperation_kpi",
+    "escalate_after_days",
 )
 
 

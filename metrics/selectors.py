@@ -427,6 +427,10 @@ class Completeness:
     expected: list  # KPIs to enter in the period
     missing: list
     managers: list
+    # The nearest department above with managers, and them: who a reminder escalates to
+    # (at once when the department has no manager, after the due date otherwise).
+    escalation: object = None
+    escalation_managers: list = field(default_factory=list)
 
     @property
     def entered(self) -> int:
@@ -441,7 +445,9 @@ def completeness(*, org, period, today: dt.date | None = None) -> dict:
     """Which departments have entered which KPIs of the period, and who is late past its
     due date (fixed number of queries: departments with managers, KPIs, actuals)."""
     today = today or timezone.localdate()
-    departments = list(department_list(org=org, active_only=True))
+    every = list(department_list(org=org))
+    by_pk = {d.pk: d for d in every}
+    departments = [d for d in every if d.is_active]
     kpis = [
         k
         for k in kpi_list(org=org).filter(
@@ -458,12 +464,19 @@ def completeness(*, org, period, today: dt.date | None = None) -> dict:
         expected = by_department.get(department.pk, [])
         if not expected:
             continue
+        above = by_pk.get(department.parent_id)
+        seen = {department.pk}
+        while above is not None and not above.managers.all() and above.pk not in seen:
+            seen.add(above.pk)
+            above = by_pk.get(above.parent_id)
         rows.append(
             Completeness(
                 department=department,
                 expected=expected,
                 missing=[k for k in expected if k.pk not in have],
                 managers=list(department.managers.all()),
+                escalation=above,
+                escalation_managers=list(above.managers.all()) if above else [],
             )
         )
     rows.sort(key=lambda r: (r.share, r.department.code))

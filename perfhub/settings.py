@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "reviews",
     "discussions",
     "briefings",
+    "messaging",
     "devtools",
     "accounts",
 ]
@@ -264,6 +265,22 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="PerfHub <noreply@perfhub.local>")
 
+# --- Message channels (messaging/: DingTalk, WeCom, Feishu robots) -----------------------
+# The hosts a channel's webhook may point at, per platform (https only). Extra hosts
+# (host or host:port, for every platform) are for a loopback test receiver or a proxy of
+# your own; plain http is allowed only for those of them that are loopback addresses.
+PERFHUB_CHANNEL_HOSTS = {
+    "dingtalk": ["oapi.dingtalk.com"],
+    "wecom": ["qyapi.weixin.qq.com"],
+    "feishu": ["open.feishu.cn", "open.larksuite.com"],
+}
+PERFHUB_CHANNEL_EXTRA_HOSTS = env.list("PERFHUB_CHANNEL_EXTRA_HOSTS", default=[])
+# One send waits at most this long (connect, read) for the platform.
+PERFHUB_CHANNEL_TIMEOUT_SECONDS = env.float("PERFHUB_CHANNEL_TIMEOUT_SECONDS", default=10.0)
+# Network errors and rate-limit answers are retried: base * 2^(attempt-1) seconds apart.
+PERFHUB_CHANNEL_RETRY_BASE_SECONDS = env.float("PERFHUB_CHANNEL_RETRY_BASE_SECONDS", default=60.0)
+PERFHUB_CHANNEL_MAX_ATTEMPTS = env.int("PERFHUB_CHANNEL_MAX_ATTEMPTS", default=5)
+
 # --- Redis and Celery ------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -314,6 +331,11 @@ CELERY_BEAT_SCHEDULE = {
     "daily-notifications": {
         "task": "reviews.daily_notifications",
         "schedule": crontab(hour=8, minute=0),
+    },
+    # Channel messages whose publish was lost (broker down): sent again (messaging.tasks).
+    "channels-resend-pending": {
+        "task": "messaging.resend_pending",
+        "schedule": env.float("PERFHUB_CHANNEL_SWEEP_SECONDS", default=300.0),
     },
     # The monthly briefing books of the organizations that asked for them (briefings.tasks).
     "briefings-send-scheduled": {
@@ -431,6 +453,9 @@ SPECTACULAR_SETTINGS = {
         "DirectionEnum": "metrics.models.Direction",
         "FeedbackDirectionEnum": "reviews.models.FeedbackDirection",
         "IdentityProviderEnum": "departments.models.IdentityProvider",
+        "ChannelKindEnum": "messaging.models.ChannelKind",
+        "NotificationKindEnum": "departments.models.NotificationKind",
+        "DeliveryStatusEnum": "messaging.models.DeliveryStatus",
     },
 }
 

@@ -12,6 +12,7 @@ from briefings.urls import urlpatterns as briefings_pages
 from departments.urls import org_urlpatterns as department_pages
 from discussions.urls import urlpatterns as discussions_pages
 from grades.urls import urlpatterns as grades_pages
+from messaging.urls import urlpatterns as messaging_pages
 from metrics.urls import urlpatterns as metrics_pages
 from orgchart.urls import urlpatterns as orgchart_pages
 from reviews.urls import urlpatterns as reviews_pages
@@ -33,6 +34,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("briefings.api.urls")),
     path("", include("discussions.api.urls")),
     path("", include(signon_api)),
+    path("", include("messaging.api.urls")),
     re_path(r"^.*$", api_not_found),
 ]
 
@@ -46,6 +48,7 @@ org_pages = [
     *briefings_pages,
     *discussions_pages,
     *signon_pages,
+    *messaging_pages,
 ]
 
 urlpatterns = [

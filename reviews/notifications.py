@@ -8,6 +8,7 @@ the recipient turned off in their profile. Called by the jobs in reviews.tasks."
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections import defaultdict
 
@@ -20,6 +21,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from departments.models import DepartmentManager, Membership, NotificationKind, Profile, Role
+from messaging import services as channels
+from messaging.platforms import Message
 from metrics import selectors as metric_selectors
 from metrics.models import Actual, Kpi, PeriodStatus, SignOff
 from scorecards.models import ScorecardLine, Status
@@ -98,6 +101,66 @@ def send_once(
     return True
 
 
+def announce(
+    *,
+    org,
+    kind: str,
+    key: str,
+    template: str,
+    context: dict,
+    department=None,
+    org_wide: bool = True,
+    mention=(),
+) -> int:
+    """Post about one event on the message channels routed for `kind` (messaging.announce:
+    at most once per channel and `key`, sent by a job after commit). `template` names
+    reviews/chat/<template>.txt, or is a whole template name (with a "/"): its first line
+    is the title, the rest short markdown; `context["url"]` is the page it links to. The
+    event's `department` also reaches that department's own channels; `org_wide=False`
+    keeps it off the organization-wide ones. `mention` (users) are @-mentioned where the
+    platform knows them (departments.MemberIdentity). Never raises: a channel problem
+    never stops an e-mail or a step. Returns the number of messages queued."""
+
+    def build() -> Message:
+        name = template if "/" in template else f"reviews/chat/{template}.txt"
+        text = render_to_string(name, {"org": org, **context})
+        title, _sep, body = text.strip().partition("\n")
+        return Message(title=title.strip(), text=body.strip(), url=context["url"])
+
+    try:
+        with transaction.atomic():
+            return len(
+                channels.announce(
+                    org=org,
+                    kind=kind,
+                    event_key=key,
+                    build=build,
+                    department_id=getattr(department, "pk", department),
+                    org_wide=org_wide,
+                    mention_user_ids=[u.pk for u in mention],
+                )
+            )
+    except Exception:  # noqa: BLE001 - rolled back to its savepoint; e-mails go on
+        log.warning("%s channel message %s not queued", kind, key, exc_info=True)
+        return 0
+
+
+def digest(keys) -> str:
+    """A short stable name for a set of subjects (an event covering several KPIs)."""
+    return hashlib.sha256(",".join(sorted(keys)).encode()).hexdigest()[:16]
+
+
+def escalates(org, row, *, today: dt.date, period) -> bool:
+    """Whether a late department's reminder also goes to the managers above it: at once
+    when it has no manager; `escalate_after_days` after the due date otherwise (0: never)."""
+    if not row.escalation_managers:
+        return False
+    if not row.managers:
+        return True
+    days = org.escalate_after_days
+    return bool(days) and (today - period.due_date).days >= days
+
+
 def _members(org, roles) -> list:
     return [
         m.user
@@ -110,7 +173,10 @@ def _members(org, roles) -> list:
 def entry_reminders(*, org, today: dt.date | None = None) -> int:
     """Managers with missing actuals: once N days before the period's due date (the
     organization's `reminder_days_before`) and once when it is past; HR gets a summary of
-    the late departments on the due date. Returns the number of emails sent."""
+    the late departments on the due date (flagging those without a manager). A department
+    without a manager is escalated at once to the managers above it, a late one after the
+    organization's `escalate_after_days` (once per period). Everything also goes to the
+    routed channels (`announce`). Returns the number of emails sent."""
     today = today or timezone.localdate()
     sent = 0
     window = dt.timedelta(days=org.reminder_days_before)
@@ -127,6 +193,7 @@ def entry_reminders(*, org, today: dt.date | None = None) -> int:
             for manager in row.managers:
                 per_manager[manager].append(row)
         kind = K.ENTRY_OVERDUE if overdue else K.ENTRY_DUE_SOON
+        url = link(org, "my_entries") + f"?period={period.pk}"
         for manager, rows in per_manager.items():
             sent += send_once(
                 org=org,
@@ -136,7 +203,51 @@ def entry_reminders(*, org, today: dt.date | None = None) -> int:
                 template=kind,
                 context={"period": period, "rows": rows, "url": link(org, "my_entries")},
             )
+        announce(
+            org=org,
+            kind=kind,
+            key=f"{kind}:period:{period.pk}",
+            template="entry_late",
+            context={"period": period, "rows": late, "overdue": overdue, "url": url},
+        )
+        for row in late:
+            department = row.department
+            announce(
+                org=org,
+                kind=kind,
+                key=f"{kind}:period:{period.pk}:department:{department.pk}",
+                template="entry_department",
+                context={"period": period, "row": row, "url": url},
+                department=department,
+                org_wide=False,
+                mention=row.managers,
+            )
+            if not escalates(org, row, today=today, period=period):
+                continue
+            # No manager (at once), or late past the organization's days: the managers
+            # above are told, once per period and department.
+            key = f"escalation:period:{period.pk}:department:{department.pk}"
+            for person in row.escalation_managers:
+                sent += send_once(
+                    org=org,
+                    kind=kind,
+                    user=person,
+                    keys=[key],
+                    template="entry_escalation",
+                    context={"period": period, "row": row, "url": url},
+                )
+            announce(
+                org=org,
+                kind=kind,
+                key=f"{kind}:{key}",
+                template="entry_escalation",
+                context={"period": period, "row": row, "url": url},
+                department=row.escalation,
+                org_wide=False,
+                mention=row.escalation_managers,
+            )
         if overdue:
+            summary_url = link(org, "entry_completeness") + f"?period={period.pk}"
             for person in _members(org, [Role.HR]) or _members(org, [Role.ADMIN]):
                 sent += send_once(
                     org=org,
@@ -144,12 +255,15 @@ def entry_reminders(*, org, today: dt.date | None = None) -> int:
                     user=person,
                     keys=[f"period:{period.pk}"],
                     template=K.HR_LATE_SUMMARY,
-                    context={
-                        "period": period,
-                        "rows": late,
-                        "url": link(org, "entry_completeness") + f"?period={period.pk}",
-                    },
+                    context={"period": period, "rows": late, "url": summary_url},
                 )
+            announce(
+                org=org,
+                kind=K.HR_LATE_SUMMARY,
+                key=f"{K.HR_LATE_SUMMARY}:period:{period.pk}",
+                template=K.HR_LATE_SUMMARY,
+                context={"period": period, "rows": late, "url": summary_url},
+            )
     return sent
 
 
@@ -201,6 +315,41 @@ def red_kpi_alerts(*, org, period_ids, department_ids=None) -> int:
                 },
             },
         )
+    # The channels: one message listing the red KPIs, and each department's part in its own
+    # channel; the same set of red KPIs is never posted twice.
+    keys = [f"kpi:{line.kpi_id}:period:{line.period_id}" for line in lines]
+    announce(
+        org=org,
+        kind=K.KPI_RED,
+        key=f"{K.KPI_RED}:{digest(keys)}",
+        template=K.KPI_RED,
+        context={
+            "lines": lines,
+            "url": link(org, "company_dashboard") + f"?period={lines[0].period_id}",
+        },
+    )
+    by_department = defaultdict(list)
+    for line in lines:
+        by_department[line.department].append(line)
+    for department, department_lines in by_department.items():
+        first = department_lines[0]
+        announce(
+            org=org,
+            kind=K.KPI_RED,
+            key=f"{K.KPI_RED}:department:{department.pk}:"
+            + digest(f"kpi:{line.kpi_id}:period:{line.period_id}" for line in department_lines),
+            template=K.KPI_RED,
+            context={
+                "lines": department_lines,
+                "url": link(org, "kpi_detail", pk=first.kpi_id)
+                if len(department_lines) == 1
+                else link(org, "department_scorecard", pk=department.pk)
+                + f"?period={first.period_id}",
+            },
+            department=department,
+            org_wide=False,
+            mention=managers[department.pk],
+        )
     return sent
 
 
@@ -222,6 +371,13 @@ def reviews_waiting(*, org, today: dt.date | None = None) -> int:
             template=K.REVIEWS_WAITING,
             context={"reviews": waiting, "url": link(org, "review_list")},
         )
+    announce(
+        org=org,
+        kind=K.REVIEWS_WAITING,
+        key=f"{K.REVIEWS_WAITING}:week:{year}-{week:02d}",
+        template=K.REVIEWS_WAITING,
+        context={"reviews": waiting, "url": link(org, "review_list")},
+    )
     return sent
 
 
@@ -293,6 +449,14 @@ def grade_appeal_raised(*, org, appeal) -> int:
         .select_related("user")
     ]
     url = link(org, "grade_board") + f"?period={appeal.calibration.period_id}"
+    announce(
+        org=org,
+        kind=K.GRADE_APPEAL,
+        key=f"appeal:{appeal.pk}:raised",
+        template="grade_appeal",
+        context={"appeal": appeal, "url": url, "resolved": False},
+        department=appeal.department_id,
+    )
     return sum(
         send_once(
             org=org,
@@ -311,6 +475,14 @@ def grade_appeal_resolved(*, org, appeal) -> int:
     if appeal.raised_by is None:
         return 0
     url = link(org, "grade_board") + f"?period={appeal.calibration.period_id}"
+    announce(
+        org=org,
+        kind=K.GRADE_APPEAL,
+        key=f"appeal:{appeal.pk}:resolved",
+        template="grade_appeal",
+        context={"appeal": appeal, "url": url, "resolved": True},
+        department=appeal.department_id,
+    )
     return int(
         send_once(
             org=org,
@@ -344,22 +516,32 @@ def review_step_notify(*, org, transition) -> int:
     and a review that comes back to a step later is told again."""
     review = transition.review
     sent = 0
-    for person in _holders(org, transition.to_step, review.department):
-        if person.pk == transition.by_id:
-            continue
+    context = {
+        "review": review,
+        "move": transition,
+        "url": link(org, "review_detail", pk=review.department_id) + f"?period={review.period_id}",
+    }
+    holders = [
+        p for p in _holders(org, transition.to_step, review.department) if p.pk != transition.by_id
+    ]
+    for person in holders:
         sent += send_once(
             org=org,
             kind=K.REVIEW_STEP,
             user=person,
             keys=[f"review:{review.pk}:move:{transition.pk}"],
             template=K.REVIEW_STEP,
-            context={
-                "review": review,
-                "move": transition,
-                "url": link(org, "review_detail", pk=review.department_id)
-                + f"?period={review.period_id}",
-            },
+            context=context,
         )
+    announce(
+        org=org,
+        kind=K.REVIEW_STEP,
+        key=f"review:{review.pk}:move:{transition.pk}",
+        template=K.REVIEW_STEP,
+        context=context,
+        department=review.department,
+        mention=holders,
+    )
     return sent
 
 

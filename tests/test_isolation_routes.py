@@ -21,6 +21,7 @@ from departments.models import Membership
 from discussions.services import post_add
 from discussions.subjects import subject_of
 from grades.models import Calibration, GradeAppeal
+from messaging.models import Channel
 from metrics.models import Actual, Upload
 from orgchart.models import OrgChartUpload
 from perfhub.rls import tenant_tables
@@ -53,6 +54,7 @@ PK_BY_SEGMENT = {
     "posts": "post",  # a post in a discussion thread
     "actions": "action",  # an action on a red KPI
     "import": "org_chart_upload",  # org-chart/import/<pk>/
+    "channels": "channel",  # a message channel
 }
 # Where the API names something else than the page of the same segment.
 API_PK_BY_SEGMENT = {
@@ -201,6 +203,9 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
             organization=org,
             file_name="people.csv",
             parsed={"departments": [], "people": [], "errors": [], "columns": {}},
+        ),
+        "channel": Channel.objects.create(
+            organization=org, kind="email", name="Team", email="team@example.com"
         ),
         "feedback": Feedback.objects.create(
             organization=org,

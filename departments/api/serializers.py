@@ -36,6 +36,7 @@ class OrganizationOut(serializers.ModelSerializer):
             "reminder_days_before",
             "feedback_anonymous",
             "feedback_cooperation_kpi",
+            "escalate_after_days",
         ]
 
 

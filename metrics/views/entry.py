@@ -164,6 +164,9 @@ def entry_completeness(request):
     org = request.org
     period = selectors.period_pick(org=org, wanted=request.GET.get("period"))
     data = selectors.completeness(org=org, period=period) if period else {}
+    rows = data.get("rows", [])
+    data["late_count"] = sum(1 for r in rows if r.missing)
+    data["orphans"] = [r for r in rows if r.missing and not r.managers]
     return render(
         request,
         "metrics/entry/completeness.html",

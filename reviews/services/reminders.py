@@ -1,8 +1,12 @@
-"""HR's "remind" action (issue 16 §1): the managers of departments with values of a period
-still missing are reminded now, by e-mail through the path of the daily reminders
-(reviews.notifications.send_once, which writes the Notification row the manager's home
-page shows). At most once a day per period and department: a second click the same day
-sends nothing, whoever clicks."""
+"""HR's "remind" action (issue 16 §1, issue 18 §2): the managers of departments with values
+of a period still missing are reminded now, by e-mail through the path of the daily
+reminders (reviews.notifications.send_once, which writes the Notification row the manager's
+home page shows) and on the message channels routed for the reminder's kind (each
+department's own channel, and one summary on the organization's). A department without a
+manager is reminded through the managers above it (and listed to HR as such); past the due
+date by the organization's `escalate_after_days`, the managers above are reminded too. At
+most once a day per period and department: a second click the same day sends nothing,
+whoever clicks."""
 
 from __future__ import annotations
 
@@ -15,9 +19,10 @@ from django.utils.translation import gettext as _
 
 from departments.models import NotificationKind
 from metrics import selectors as metric_selectors
+from perfhub.names import display_name
 
 from ..models import Notification
-from ..notifications import link, send_once
+from ..notifications import announce, digest, escalates, link, send_once
 
 REMINDER_KEY_PREFIX = "remind:"
 
@@ -33,7 +38,8 @@ class RemindResult:
 
     reminded: list = field(default_factory=list)
     already: list = field(default_factory=list)  # reminded today already
-    no_manager: list = field(default_factory=list)
+    no_manager: list = field(default_factory=list)  # nobody above either
+    escalated: list = field(default_factory=list)  # (department, the one above) reminded
     not_sent: list = field(default_factory=list)  # managers without address or muted
 
 
@@ -69,9 +75,12 @@ def entry_remind(
     kind = NotificationKind.ENTRY_OVERDUE if report["late"] else NotificationKind.ENTRY_DUE_SOON
     result = RemindResult()
     url = link(org, "my_entries") + f"?period={period.pk}"
+    fresh = []
     for row in rows:
         department = row.department
-        if not row.managers:
+        escalate = escalates(org, row, today=today, period=period)
+        recipients = [*row.managers, *(row.escalation_managers if escalate else [])]
+        if not recipients:
             result.no_manager.append(department)
             continue
         key = keys[department.pk]
@@ -82,12 +91,34 @@ def entry_remind(
             send_once(
                 org=org,
                 kind=kind,
-                user=manager,
+                user=person,
                 keys=[key],
                 template="entry_reminder",
                 context={"period": period, "rows": [row], "url": url, "by": by},
             )
-            for manager in row.managers
+            for person in dict.fromkeys(recipients)
         ]
+        if escalate:
+            result.escalated.append((department, row.escalation))
+        announce(
+            org=org,
+            kind=kind,
+            key=key,
+            template="entry_department",
+            context={"period": period, "row": row, "url": url},
+            department=department,
+            org_wide=False,
+            mention=recipients,
+        )
+        fresh.append(row)
         (result.reminded if any(sent) else result.not_sent).append(department)
+    if fresh:
+        announce(
+            org=org,
+            kind=kind,
+            key=f"{REMINDER_KEY_PREFIX}{period.pk}:{today.isoformat()}:"
+            + digest(str(r.department.pk) for r in fresh),
+            template="entry_remind",
+            context={"period": period, "rows": fresh, "url": url, "by_name": display_name(by)},
+        )
     return result

@@ -104,8 +104,22 @@ def entry_remind_view(request):
                 _("Not sent (no e-mail address, or reminders turned off): %s.")
                 % _said(result.not_sent),
             )
+        if result.escalated:
+            messages.warning(
+                request,
+                _("Also reminded, the managers above: %s.")
+                % ", ".join(
+                    _("%(department)s → %(above)s")
+                    % {"department": d.display_name, "above": above.display_name}
+                    for d, above in result.escalated
+                ),
+            )
         if result.no_manager:
-            messages.warning(request, _("No manager to remind: %s.") % _said(result.no_manager))
+            messages.warning(
+                request,
+                _("No manager to remind, here or above: %s. Choose a manager.")
+                % _said(result.no_manager),
+            )
         if not (result.reminded or result.already or result.not_sent or result.no_manager):
             messages.info(request, _("Nobody to remind: no values are missing."))
     if form.cleaned_data["back"] == "completeness":

@@ -42,6 +42,7 @@ from departments.models import Membership
 from discussions.services import post_add
 from discussions.subjects import subject_of
 from grades.services import appeal_raise, calibration_open, calibration_publish
+from messaging.services import ChannelInput, channel_save
 from metrics.services.actuals import ActualInput, actuals_save
 from scorecards.rollup import recalculate
 from scorecards.services import action_create, comment_add
@@ -107,6 +108,12 @@ def fuzz_org(org, role_users, sales, sales_kpis, month, other_org):
         return Membership.objects.for_org(org).get(user=role_users[role])
 
     kpis = sales_kpis
+    # A message channel (an e-mail address: a fuzzed test message goes nowhere real).
+    channel_save(
+        org=org,
+        by=None,
+        data=ChannelInput(kind="email", name="Team", email="team@example.com"),
+    )
     actuals_save(
         org=org,
         by=role_users["hr"],
@@ -228,6 +235,7 @@ class Fuzzer:
             "actions",
             "feedback",
             "feedback-criteria",
+            "channels",
         ):
             r = client.get(f"/api/v1/orgs/{self.org.slug}/{resource}/?limit=5")
             ids[resource] = [row["id"] for row in r.json()["results"]]

@@ -104,6 +104,16 @@ SPEC_ENDPOINTS = {
     (ORG + "sign-on/{provider}/", "delete"),
     (ORG + "sign-on-policy/", "get"),
     (ORG + "sign-on-policy/", "put"),
+    # issue 18: message channels (secrets write-only), routes, deliveries, test message
+    (ORG + "channels/", "get"),
+    (ORG + "channels/", "post"),
+    (ORG + "channels/{id}/", "get"),
+    (ORG + "channels/{id}/", "put"),
+    (ORG + "channels/{id}/", "delete"),
+    (ORG + "channels/{id}/test/", "post"),
+    (ORG + "channel-routes/", "get"),
+    (ORG + "channel-routes/", "put"),
+    (ORG + "channel-deliveries/", "get"),
 }
 FILTERS = {
     ORG + "departments/": {"kind", "function", "parent", "is_active"},
@@ -120,6 +130,7 @@ FILTERS = {
     ORG + "mention-candidates/": {"q"},
     ORG + "actions/": {"status", "owner", "department", "period", "kpi", "goal", "overdue"},
     ORG + "feedback/": {"period", "rater_department", "rated_department", "direction"},
+    ORG + "channel-deliveries/": {"channel"},
 }
 # Field names of SPEC §2 and §6 in the answers.
 FIELDS = {
@@ -263,6 +274,10 @@ FIELDS = {
         "overdue",
         "closed_at",
     },
+    "ChannelOut": {"id", "kind", "name", "webhook", "has_secret", "email", "department"},
+    "ChannelInRequest": {"kind", "name", "webhook_url", "secret", "email", "department"},
+    "DeliveryOut": {"channel", "kind", "event_key", "status", "attempts", "last_error", "sent_at"},
+    "RoutesInRequest": {"routes"},
 }
 
 

@@ -95,6 +95,9 @@ class Stack:
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.org = "demo"
+        # The chat-platform stand-in of the channel journey (tests/messaging/receiver.py)
+        # listens here; the app may post to it.
+        self.receiver_port = _free_port()
 
     def env(self, **extra) -> dict:
         env = dict(os.environ)
@@ -111,6 +114,8 @@ class Stack:
             SECURE_HSTS_SECONDS="0",
             STATIC_ROOT=str(self.tmp / "static"),
             PERFHUB_RECONCILE_SECONDS="2",
+            PERFHUB_CHANNEL_EXTRA_HOSTS=f"127.0.0.1:{self.receiver_port}",
+            PERFHUB_CHANNEL_RETRY_BASE_SECONDS="1",
             LOG_LEVEL="WARNING",
             PYTHONUNBUFFERED="1",
         )

@@ -71,6 +71,9 @@ def pages(stack):
         f"{org}/actions/red-kpis/",
         f"{org}/actions/new/?subject=kpi:{line[0]}:{line[1]}",
         f"{org}/org-chart/import/",
+        f"{org}/channels/",
+        f"{org}/channels/new/",
+        f"{org}/channels/routes/",
     ]
 
 
