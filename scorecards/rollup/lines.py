@@ -358,7 +358,7 @@ FRESH_SQL = f"""
 # each line looks up its own KPI (an anti-join), so a save's run reads its department's
 # KPIs, not every KPI of the organization.
 STALE_LINES_SQL = f"""
-    DELETE FROM {T["line"]} l WHERE l.organization_id = %(org)s AND l.period_id IN ({{periods}})
+    DELETE FROM {T["line"]} AS l WHERE l.organization_id = %(org)s AND l.period_id IN ({{periods}})
       {{ld}} AND NOT EXISTS (
         SELECT 1 FROM {T["kpi"]} k JOIN {T["dept"]} d ON d.id = k.department_id
           AND d.organization_id = k.organization_id

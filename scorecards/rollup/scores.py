@@ -71,7 +71,7 @@ SCORECARDS_SQL = f"""
     """
 
 STALE_CARDS_SQL = f"""
-    DELETE FROM {T["card"]} c WHERE c.organization_id = %(org)s AND c.period_id IN ({{periods}})
+    DELETE FROM {T["card"]} AS c WHERE c.organization_id = %(org)s AND c.period_id IN ({{periods}})
       {{cd}} AND NOT EXISTS (
         SELECT 1 FROM {T["dept"]} d
         WHERE d.organization_id = %(org)s AND d.id = c.department_id AND d.is_active)
