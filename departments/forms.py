@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .models import Department, Language, NotificationKind, Organization, Profile, Role
+from .models import EMAIL_KINDS, Department, Language, Organization, Profile, Role
 from .selectors import department_list, membership_list
 from .services import SLUG_UNAVAILABLE
 
@@ -109,7 +109,7 @@ class ProfileForm(forms.ModelForm):
     wanted = forms.MultipleChoiceField(
         label=_("Emails I want"),
         required=False,
-        choices=NotificationKind.choices,
+        choices=EMAIL_KINDS,
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -125,7 +125,7 @@ class ProfileForm(forms.ModelForm):
             ("", _("The organization's language")),
             *Language.choices,
         ]
-        self.initial["wanted"] = [k for k in NotificationKind.values if self.instance.wants(k)]
+        self.initial["wanted"] = [k for k, _label in EMAIL_KINDS if self.instance.wants(k)]
         # The name first, in the order the page's language writes it (姓 before 名).
         names = ["given_name", "family_name"]
         if (get_language() or "").startswith("zh"):
@@ -138,5 +138,5 @@ class ProfileForm(forms.ModelForm):
 
     def save(self, commit=True):
         wanted = set(self.cleaned_data["wanted"])
-        self.instance.muted = [k for k in NotificationKind.values if k not in wanted]
+        self.instance.muted = [k for k, _label in EMAIL_KINDS if k not in wanted]
         return super().save(commit)

@@ -354,6 +354,7 @@ class NotificationKind(models.TextChoices):
     ACTION_OVERDUE = "action_overdue", _("An action you own is overdue")
     VALUE_REJECTED = "value_rejected", _("A value you entered was rejected")
     VALUES_TO_CONFIRM = "values_to_confirm", _("Values awaiting your confirmation (daily)")
+    CALIBRATION_PUBLISHED = "grades_published", _("Grades of a period are published")
 
 
 # Kinds told to one person by e-mail only: they are not posted on chat channels (not yet
@@ -369,6 +370,9 @@ EMAIL_ONLY_KINDS = frozenset(
     }
 )
 ROUTABLE_KINDS = [(k, label) for k, label in NotificationKind.choices if k not in EMAIL_ONLY_KINDS]
+# Kinds posted on chat channels only (no e-mail): not among the e-mails one turns off.
+CHAT_ONLY_KINDS = frozenset({NotificationKind.CALIBRATION_PUBLISHED})
+EMAIL_KINDS = [(k, label) for k, label in NotificationKind.choices if k not in CHAT_ONLY_KINDS]
 
 
 class Profile(models.Model):

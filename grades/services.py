@@ -296,6 +296,11 @@ def calibration_publish(*, org, membership, calibration, override_reason: str = 
     calibration.override_reason = override_reason
     calibration.save()
     _event(org, calibration, CalibrationAction.PUBLISH, membership.user, reason=override_reason)
+    transaction.on_commit(
+        lambda: signals.calibration_published.send(
+            sender=Calibration, org=org, calibration=calibration
+        )
+    )
     return calibration
 
 

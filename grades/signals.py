@@ -6,3 +6,5 @@ from django.dispatch import Signal
 # kwargs: org, appeal (GradeAppeal)
 appeal_raised = Signal()
 appeal_resolved = Signal()
+# kwargs: org, calibration (Calibration), published
+calibration_published = Signal()

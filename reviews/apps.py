@@ -35,6 +35,15 @@ class ReviewsConfig(AppConfig):
             return receiver
 
         appeal_raised.connect(appeal_mail(True), dispatch_uid="reviews.appeal_raised", weak=False)
+
+        from grades.signals import calibration_published
+
+        def published_message(sender, org, calibration, **kwargs):
+            notifications.calibration_published(org=org, calibration=calibration)  # never raises
+
+        calibration_published.connect(
+            published_message, dispatch_uid="reviews.calibration_published", weak=False
+        )
         appeal_resolved.connect(
             appeal_mail(False), dispatch_uid="reviews.appeal_resolved", weak=False
         )

@@ -440,6 +440,22 @@ def action_reminders(*, org, today: dt.date | None = None) -> int:
 # --- Appeals of grades (grades.signals) ------------------------------------------------
 
 
+def calibration_published(*, org, calibration) -> int:
+    """Post on the channels routed for "grades published" that a period's grades are out
+    (once per publication: a reopened and republished calibration is a new event). Managers
+    read their grades on the grades page; no e-mail (they are told by their chat group)."""
+    return announce(
+        org=org,
+        kind=K.CALIBRATION_PUBLISHED,
+        key=f"calibration:{calibration.pk}:published:{calibration.published_at:%Y%m%d%H%M%S}",
+        template="calibration_published",
+        context={
+            "calibration": calibration,
+            "url": link(org, "grade_board") + f"?period={calibration.period_id}",
+        },
+    )
+
+
 def grade_appeal_raised(*, org, appeal) -> int:
     """Tell HR and the executives that a manager appealed a published grade (once each)."""
     deciders = [

@@ -179,6 +179,11 @@ class ActualOut(serializers.ModelSerializer):
         source="reviewed_by.username", read_only=True, allow_null=True, default=None
     )
     reviewed_by_name = PersonName(source="reviewed_by")
+    # A generated column: DRF would hand its Decimal to the JSON encoder as a number, where
+    # every other value is a decimal string.
+    counted_value = serializers.DecimalField(
+        max_digits=20, decimal_places=6, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Actual

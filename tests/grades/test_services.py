@@ -331,3 +331,34 @@ def test_a_period_that_has_not_started_cannot_be_calibrated(org, hr):
     with pytest.raises(ValidationError) as refused:
         services.calibration_open(org=org, membership=member(hr), period=later)
     assert "period" in refused.value.message_dict
+
+
+def test_publishing_posts_once_on_the_channels_routed_for_grades_published(
+    org, hr, executive, quarter, graded, django_capture_on_commit_callbacks
+):
+    """issue 18: "grades published" is a kind an admin routes to a chat channel; each
+    publication is one message (sent by messaging's job)."""
+    from messaging import services as channels
+    from messaging.models import Delivery
+
+    group = channels.channel_save(
+        org=org,
+        by=None,
+        data=channels.ChannelInput(kind="email", name="Leaders", email="leaders@example.com"),
+    )
+    channels.routes_save(org=org, pairs=[("grades_published", group.pk)], by=None)
+    calibration = services.calibration_open(org=org, membership=member(hr), period=quarter)
+    for code, grade in (("b2", "A"), ("b4", "B")):
+        services.calibration_move(
+            org=org,
+            membership=member(executive),
+            calibration=calibration,
+            department=graded[code],
+            grade=grade,
+            reason="Calibrated",
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.calibration_publish(org=org, membership=member(executive), calibration=calibration)
+    (delivery,) = Delivery.objects.for_org(org).filter(kind="grades_published")
+    assert delivery.channel_id == group.pk and "published" in delivery.title
+    assert f"period={quarter.pk}" in delivery.url
