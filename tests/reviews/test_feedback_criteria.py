@@ -279,6 +279,7 @@ def test_feedback_settings_are_the_admins_in_page_and_api(api, login, org, role_
             "missing_actual_policy": org.missing_actual_policy,
             "review_frequency": org.review_frequency,
             "reminder_days_before": org.reminder_days_before,
+            "escalate_after_days": org.escalate_after_days,
             "feedback_anonymous": "on",
         }
         assert login(role_users[who]).post(f"/o/{org.slug}/settings/", form).status_code == 302
