@@ -130,8 +130,9 @@ class PostViewSet(OrgViewSet):
     @extend_schema(responses=VersionOut(many=True))
     def history(self, request, org_slug, pk):
         post, _subject_ = self._post(pk)
-        versions = selectors.post_history(org=self.org, post=post)
-        return Response(VersionOut(versions, many=True).data)
+        versions = list(selectors.post_history(org=self.org, post=post))
+        page = self.paginate_queryset(versions)  # paginated like every list of the API
+        return self.get_paginated_response(VersionOut(page, many=True).data)
 
 
 class MentionCandidateViewSet(OrgViewSet):

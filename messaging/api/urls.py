@@ -22,7 +22,7 @@ urlpatterns = [
     ),
     path(
         P + "channel-routes/",
-        RouteViewSet.as_view({"get": "list", "put": "replace"}),
+        RouteViewSet.as_view({"get": "retrieve", "put": "replace"}),
         name="api-channel-routes",
     ),
     path(

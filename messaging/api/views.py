@@ -93,6 +93,7 @@ class RouteViewSet(OrgViewSet):
     the people concerned). PUT replaces every route."""
 
     serializer_class = RoutesOut
+    pagination_class = None  # one object, not a list
     schema_model = Route  # type: ignore[assignment]
     read_predicate = staticmethod(can_edit_settings)
     write_predicate = staticmethod(can_edit_settings)
@@ -102,7 +103,7 @@ class RouteViewSet(OrgViewSet):
         return Response({"routes": [{"kind": k, "channel": c} for k, c in pairs]})
 
     @extend_schema(responses={200: RoutesOut})
-    def list(self, request, org_slug):
+    def retrieve(self, request, org_slug):
         return self._answer()
 
     @extend_schema(request=RoutesIn, responses={200: RoutesOut})
