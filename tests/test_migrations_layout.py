@@ -187,14 +187,17 @@ def test_upgrade_from_the_pre_split_layout_keeps_every_row(database, tmp_path):
     after, types_after = _counts(cfg, name)
     # Models added since the split (metrics.Upload, ...) bring an empty table, a content
     # type and its four permissions; every table that was there keeps every row. The one
-    # exception: each organization gets the three default review steps (with their
-    # history rows), written by the data migration that moved reviews onto steps.
+    # exceptions, written by data migrations: each organization gets the three default
+    # review steps (with their history rows) and the three default feedback criteria, and
+    # each feedback's single rating becomes its rating on each of the three.
     added = set(after) - set(before)
-    steps = 3 * before["departments_organization"]
+    three_each = 3 * before["departments_organization"]
     assert {t: after[t] for t in added} == {
         **dict.fromkeys(added, 0),
-        "reviews_reviewstep": steps,
-        "reviews_reviewstepevent": steps,
+        "reviews_reviewstep": three_each,
+        "reviews_reviewstepevent": three_each,
+        "reviews_feedbackcriterion": three_each,
+        "reviews_feedbackrating": 3 * before["reviews_feedback"],
     }
     assert after["django_content_type"] == before["django_content_type"] + len(added)
     assert after["auth_permission"] == before["auth_permission"] + 4 * len(added)

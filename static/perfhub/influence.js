@@ -26,7 +26,7 @@
   window.addEventListener("resize", function () { chart.resize(); });
 
   // The average rating per criterion (1-5) it received, one line per criterion. Criterion
-  // names are typed by HR: the tooltip escapes them (PerfhubCharts.esc).
+  // names are typed by HR: ECharts' default tooltip escapes them.
   var criteriaEl = document.getElementById("criteria-chart");
   var criteriaSource = document.getElementById("criteria-data");
   if (!criteriaEl || !criteriaSource) return;
@@ -37,15 +37,11 @@
   criteriaChart.setOption({
     grid: { left: 40, right: 10, top: 40, bottom: 30 },
     legend: { top: 0, type: "scroll" },
+    // ECharts' own axis tooltip escapes the series (criterion) names; the values are numbers.
     tooltip: {
       trigger: "axis",
-      formatter: function (items) {
-        var lines = [P.esc(items.length ? items[0].axisValueLabel : "")];
-        items.forEach(function (item) {
-          var value = item.value === null || item.value === undefined ? "—" : P.readable(item.value, "");
-          lines.push(item.marker + P.esc(item.seriesName) + ": " + value);
-        });
-        return lines.join("<br>");
+      valueFormatter: function (value) {
+        return value === null || value === undefined ? "—" : P.readable(value, "");
       },
     },
     xAxis: { type: "category", data: byCriterion.periods },

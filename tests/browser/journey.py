@@ -27,6 +27,8 @@ SAME_IN_BOTH = {
     "HR",
     "R&D",
     "ECharts",
+    # A protocol's name, written the same in Chinese.
+    "OpenID Connect",
     ".xlsx",
 }
 # The page's visible text less data that is not interface: codes (`<code>`), text marked

@@ -115,13 +115,17 @@ def test_every_menu_item_is_reachable_with_the_keyboard(stack, browser, axe_sour
         hrefs = menu.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
         assert hrefs == [
             f"{org}/departments/",
+            f"{org}/org-chart/import/",
             f"{org}/members/",
             f"{org}/settings/",
+            f"{org}/settings/sign-on/",
+            f"{org}/channels/",
             f"{org}/indicators/",
             f"{org}/templates/",
             f"{org}/periods/",
             f"{org}/grades/scale/",
             f"{org}/reviews/steps/",
+            f"{org}/feedback/criteria/",
         ]
         page.keyboard.press("ArrowDown")  # Bootstrap moves the focus into the menu
         page.keyboard.press("Enter")
