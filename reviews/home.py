@@ -20,7 +20,7 @@ from metrics import selectors as metric_selectors
 from metrics.models import Actual, PeriodKind, PeriodStatus
 from scorecards.models import Scorecard, Status
 from scorecards.selectors.actions import FollowUp, action_list, follow_up
-from scorecards.selectors.compare import POP, comparison
+from scorecards.selectors.compare import POP, index_comparisons
 from scorecards.selectors.scorecards import (
     latest_month_with_data,
     latest_period_with_data,
@@ -249,15 +249,13 @@ def executive_todo(*, org) -> ExecutiveTodo:
     if period is None:
         return todo
     current = org_scorecard(org=org, period_id=period.pk)
-    found = comparison(org=org, periods=[period], compare=POP, org_index=True)
-    previous = found.org_row(period)
+    found = index_comparisons(org=org, period=period, current=current, compares=[POP])[POP]
+    previous = found["previous"]
     todo.period = period
     todo.previous = previous.period_id if previous else None
-    deltas = found.org_deltas(period, current)
     for name in INDICES:
-        todo.indices.append(
-            IndexChange(name=name, value=deltas[name].now, change=deltas[name].change)
-        )
+        delta = found["indices"][name]
+        todo.indices.append(IndexChange(name=name, value=delta.now, change=delta.change))
     red = list(
         Scorecard.objects.for_org(org)
         .filter(period=period, status=Status.RED, department__is_active=True)

@@ -187,6 +187,36 @@ def comparison(
     return result
 
 
+def index_comparisons(
+    *, org, period, current, cards=(), compares=COMPARES
+) -> dict[str, dict[str, Any]]:
+    """The organization's indices of `period` (`current`: its OrgScorecard, or None) against
+    then, per comparison: {compare: {"previous": the OrgScorecard compared with (period
+    loaded) or None, "indices": {name: Delta}}}; each department scorecard of `cards` (of
+    `period`) gets its `compare` dict as `attach_comparisons` gives it (lines aside). Two
+    queries per comparison (one without cards): for the dashboard page and API."""
+    cards = list(cards)
+    for card in cards:
+        card.compare = {}
+    result = {}
+    for compare in compares:
+        found = comparison(
+            org=org,
+            periods=[period],
+            compare=compare,
+            org_index=True,
+            department_ids={c.department_id for c in cards},
+            cards=bool(cards),
+        )
+        result[compare] = {
+            "previous": found.org_row(period),
+            "indices": found.org_deltas(period, current),
+        }
+        for card in cards:
+            card.compare[compare] = found.card_deltas(card)
+    return result
+
+
 def attach_comparisons(*, org, cards, compares=COMPARES, lines: bool = True) -> None:
     """Give each scorecard of `cards` (period loaded; with its `lines` when `lines`) a
     `compare` dict {compare: {"score": Delta, "rolled_up_score": Delta}}, and each of its

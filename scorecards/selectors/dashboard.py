@@ -14,7 +14,7 @@ from metrics.selectors import period_list
 
 from ..models import OrgScorecard, Scorecard, ScorecardLine, Status
 from .actions import follow_up
-from .compare import DEFAULT_COMPARE, comparison
+from .compare import DEFAULT_COMPARE, index_comparisons
 from .goals import goal_contributions, goal_list
 from .scorecards import (
     department_trend,
@@ -40,23 +40,17 @@ def dashboard(
     cards = ranking(
         org=org, period_id=period.pk, department_ids=department_ids, kind=kind, function=function
     )
-    found = comparison(
-        org=org,
-        periods=[period],
-        compare=compare,
-        org_index=True,
-        department_ids=[c.department_id for c in cards],
-        cards=True,
-    )
-    deltas = found.org_deltas(period, current)
+    found = index_comparisons(
+        org=org, period=period, current=current, cards=cards, compares=[compare]
+    )[compare]
     for card in cards:
-        card.delta = found.card_deltas(card)
+        card.delta = card.compare[compare]
     return {
         "current": current,
         "compare": compare,
-        "previous": found.org_row(period),
-        "deltas": deltas,
-        "changes": {name: delta.change for name, delta in deltas.items()},
+        "previous": found["previous"],
+        "deltas": found["indices"],
+        "changes": {name: delta.change for name, delta in found["indices"].items()},
         "ranking": cards,
         "heatmap": heatmap(org=org, period=period, cards=cards),
         "trend": (trend := index_trend(org=org, period=period)),
