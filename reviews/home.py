@@ -20,11 +20,11 @@ from metrics import selectors as metric_selectors
 from metrics.models import Actual, PeriodKind, PeriodStatus
 from scorecards.models import Scorecard, Status
 from scorecards.selectors.actions import FollowUp, action_list, follow_up
+from scorecards.selectors.compare import POP, index_comparisons
 from scorecards.selectors.scorecards import (
     latest_month_with_data,
     latest_period_with_data,
     org_scorecard,
-    previous_org_scorecard,
 )
 
 from .models import Feedback, Notification, ReviewStatus, StepRole
@@ -249,14 +249,13 @@ def executive_todo(*, org) -> ExecutiveTodo:
     if period is None:
         return todo
     current = org_scorecard(org=org, period_id=period.pk)
-    previous = previous_org_scorecard(org=org, period=period)
+    found = index_comparisons(org=org, period=period, current=current, compares=[POP])[POP]
+    previous = found["previous"]
     todo.period = period
     todo.previous = previous.period_id if previous else None
     for name in INDICES:
-        now = getattr(current, name)
-        before = getattr(previous, name) if previous else None
-        change = None if now is None or before is None else now - before
-        todo.indices.append(IndexChange(name=name, value=now, change=change))
+        delta = found["indices"][name]
+        todo.indices.append(IndexChange(name=name, value=delta.now, change=delta.change))
     red = list(
         Scorecard.objects.for_org(org)
         .filter(period=period, status=Status.RED, department__is_active=True)

@@ -30,6 +30,8 @@ from django.conf import settings
 
 from perfhub import cache_versions
 
+from .selectors.compare import YOY
+
 
 def timeout() -> int:
     """Seconds a body is kept (PERFHUB_DASHBOARD_CACHE_SECONDS, default 600: a safety net,
@@ -45,6 +47,8 @@ def _release() -> str:
         Path(__file__).parent / "templates/scorecards/dashboard.html",
         # ... and what its body includes
         Path(__file__).parent / "templates/scorecards/_follow_up.html",
+        Path(__file__).parent / "templates/scorecards/_delta.html",
+        Path(__file__).parent / "templates/scorecards/_compare_toggle.html",
         Path(settings.BASE_DIR, "templates/_period_picker.html"),  # in the cached heading
         # ... and what the picker's options are made by
         Path(settings.BASE_DIR, "metrics/templatetags/period_tags.py"),
@@ -74,8 +78,14 @@ def body_key(*, org_id: int, period_id: int, params, scope, language: str) -> st
     The period is the key's own part, so `?period=` and the filters left empty (`?kind=`)
     do not count: `/dashboard/`, `/dashboard/?period=<id>` and the filter form sent with
     nothing chosen share the default view's body, the one the warm dashboards render
-    (scorecards.dashboard_warm). `part` (the tables loaded when opened) is never cached."""
-    filters = sorted((k, v) for k, v in params if v and k not in ("period", "part"))
+    (scorecards.dashboard_warm). `part` (the tables loaded when opened) is never cached.
+    The comparison (`compare`) counts only when it is not the default: `?compare=pop`
+    (环比, as the page opens) shares the warmed body, `?compare=yoy` (同比) has its own."""
+    filters = sorted(
+        (k, v)
+        for k, v in params
+        if v and k not in ("period", "part") and not (k == "compare" and v != YOY)
+    )
     parts = (period_id, filters, scope, language)
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     return f"perfhub:dashboard:body:{org_id}:{version(org_id)}:{RELEASE}:{digest}"

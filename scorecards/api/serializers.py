@@ -21,6 +21,107 @@ from ..selectors import goals as goal_selectors
 from ..services import ACTION_TITLE_MAX, COMMENT_MAX
 
 
+def _then(source: str, what: str, **digits) -> serializers.DecimalField:
+    """A nullable decimal of a comparison (issue 20), a string like every value served."""
+    return serializers.DecimalField(
+        source=source,
+        allow_null=True,
+        coerce_to_string=True,
+        read_only=True,
+        help_text=what,
+        **({"max_digits": 9, "decimal_places": 4} | digits),
+    )
+
+
+NO_THEN = " Null when there is nothing to compare with (never 0)."
+
+
+class LineCompareOut(serializers.Serializer):
+    """A KPI line against the period it is compared with."""
+
+    actual = _then("actual.value", "The actual then." + NO_THEN, max_digits=20, decimal_places=6)
+    actual_change = _then(
+        "actual.change",
+        "actual − the actual then; null when either is missing.",
+        max_digits=21,
+        decimal_places=6,
+    )
+    actual_change_percent = _then(
+        "actual.percent",
+        "The change in % of the actual then (one decimal); null when either is missing or "
+        "the actual then is 0.",
+        max_digits=None,
+        decimal_places=1,
+    )
+    score = _then("score.value", "The score then (null when it was not scored)." + NO_THEN)
+    score_change = _then(
+        "score.change",
+        "score − the score then, in points; null when either is missing.",
+        max_digits=10,
+    )
+
+
+class ScorecardCompareOut(serializers.Serializer):
+    """A department's scores against the period they are compared with."""
+
+    score = _then("score.value", "The department's own score then." + NO_THEN)
+    score_change = _then(
+        "score.change",
+        "score − the score then, in points; null when either is missing.",
+        max_digits=10,
+    )
+    rolled_up_score = _then(
+        "rolled_up_score.value", "The score with sub-departments then." + NO_THEN
+    )
+    rolled_up_score_change = _then(
+        "rolled_up_score.change",
+        "rolled_up_score − the one then, in points; null when either is missing.",
+        max_digits=10,
+    )
+
+
+class IndexCompareOut(serializers.Serializer):
+    """The organization's indices against the period they are compared with."""
+
+    period = serializers.IntegerField(
+        source="previous.period_id",
+        allow_null=True,
+        default=None,
+        read_only=True,
+        help_text="The period compared with, when its indices are stored; else null.",
+    )
+    company_index = _then("indices.company_index.value", "The company index then." + NO_THEN)
+    company_index_change = _then(
+        "indices.company_index.change",
+        "Change in points; null when either is missing.",
+        max_digits=10,
+    )
+    management_index = _then(
+        "indices.management_index.value", "The management index then." + NO_THEN
+    )
+    management_index_change = _then(
+        "indices.management_index.change",
+        "Change in points; null when either is missing.",
+        max_digits=10,
+    )
+    business_index = _then("indices.business_index.value", "The business index then." + NO_THEN)
+    business_index_change = _then(
+        "indices.business_index.change",
+        "Change in points; null when either is missing.",
+        max_digits=10,
+    )
+    balance_gap = _then("indices.balance_gap.value", "The balance gap then." + NO_THEN)
+    balance_gap_change = _then(
+        "indices.balance_gap.change",
+        "Change in points; null when either is missing.",
+        max_digits=10,
+    )
+
+
+YOY_HELP = "Against the same period a year before (同比, year on year)."
+POP_HELP = "Against the previous period of the same kind (环比, period on period)."
+
+
 class LineOut(serializers.ModelSerializer):
     indicator_code = serializers.CharField(source="kpi.indicator.code", read_only=True)
     unit = serializers.CharField(source="kpi.indicator.unit", read_only=True)
@@ -34,6 +135,8 @@ class LineOut(serializers.ModelSerializer):
     not_scored_message = serializers.CharField(
         read_only=True, help_text="The same reason in the request's language; empty if scored."
     )
+    yoy = LineCompareOut(source="compare.yoy", read_only=True, help_text=YOY_HELP)
+    pop = LineCompareOut(source="compare.pop", read_only=True, help_text=POP_HELP)
 
     class Meta:
         model = ScorecardLine
@@ -53,6 +156,8 @@ class LineOut(serializers.ModelSerializer):
             "score",
             "status",
             "computed_at",
+            "yoy",
+            "pop",
         ]
 
 
@@ -60,6 +165,8 @@ class ScorecardOut(serializers.ModelSerializer):
     lines = LineOut(many=True, read_only=True)
     department_code = serializers.CharField(source="department.code", read_only=True)
     pending = serializers.SerializerMethodField()
+    yoy = ScorecardCompareOut(source="compare.yoy", read_only=True, help_text=YOY_HELP)
+    pop = ScorecardCompareOut(source="compare.pop", read_only=True, help_text=POP_HELP)
 
     class Meta:
         model = Scorecard
@@ -78,6 +185,8 @@ class ScorecardOut(serializers.ModelSerializer):
             "inputs_latest",
             "computed_at",
             "pending",
+            "yoy",
+            "pop",
             "lines",
         ]
 
@@ -90,6 +199,8 @@ class RankingRow(serializers.ModelSerializer):
     department_code = serializers.CharField(source="department.code")
     department_name = serializers.CharField(source="department.display_name")
     kind = serializers.CharField(source="department.kind")
+    yoy = ScorecardCompareOut(source="compare.yoy", read_only=True, help_text=YOY_HELP)
+    pop = ScorecardCompareOut(source="compare.pop", read_only=True, help_text=POP_HELP)
 
     class Meta:
         model = Scorecard
@@ -102,11 +213,15 @@ class RankingRow(serializers.ModelSerializer):
             "rolled_up_score",
             "coverage",
             "status",
+            "yoy",
+            "pop",
         ]
 
 
 class DashboardOut(serializers.ModelSerializer):
     pending = serializers.BooleanField()
+    yoy = IndexCompareOut(source="compare.yoy", read_only=True, help_text=YOY_HELP)
+    pop = IndexCompareOut(source="compare.pop", read_only=True, help_text=POP_HELP)
     ranking = RankingRow(many=True)
 
     class Meta:
@@ -123,6 +238,8 @@ class DashboardOut(serializers.ModelSerializer):
             "business_count",
             "computed_at",
             "pending",
+            "yoy",
+            "pop",
             "ranking",
         ]
 

@@ -25,6 +25,7 @@ from ..selectors import actions as action_selectors
 from ..selectors import comments as comment_selectors
 from ..selectors import goals as goal_selectors
 from ..selectors import scorecards as selectors
+from ..selectors.compare import attach_comparisons, index_comparisons
 from ..services import (
     action_create,
     action_update,
@@ -82,6 +83,7 @@ class ScorecardViewSet(OrgViewSet):
     def list(self, request, org_slug):
         page = self.paginate_queryset(self.get_queryset())
         cards = selectors.attach_lines(org=self.org, scorecards=page)
+        attach_comparisons(org=self.org, cards=cards)  # 同比 and 环比 (issue 20)
         context = {"pending": selectors.pending_period_ids(org=self.org)}
         return self.get_paginated_response(ScorecardOut(cards, many=True, context=context).data)
 
@@ -162,6 +164,8 @@ class DashboardViewSet(OrgViewSet):
             raise Http404(_("This period has not been computed yet."))
         ids = visible_department_ids(self.membership)
         row.ranking = selectors.ranking(org=self.org, period_id=period_id, department_ids=ids)
+        # 同比 and 环比 of the indices and of the ranked departments (issue 20)
+        row.compare = index_comparisons(org=self.org, period=period, current=row, cards=row.ranking)
         row.pending = period_id in selectors.pending_period_ids(org=self.org)
         return Response(DashboardOut(row).data)
 

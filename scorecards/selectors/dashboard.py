@@ -14,47 +14,44 @@ from metrics.selectors import period_list
 
 from ..models import OrgScorecard, Scorecard, ScorecardLine, Status
 from .actions import follow_up
+from .compare import DEFAULT_COMPARE, index_comparisons
 from .goals import goal_contributions, goal_list
 from .scorecards import (
     department_trend,
     org_scorecard,
     pending_period_ids,
-    previous_org_scorecard,
     ranking,
 )
 
 
-def dashboard(*, org, period, department_ids=None, kind=None, function=None) -> dict:
+def dashboard(
+    *, org, period, department_ids=None, kind=None, function=None, compare=DEFAULT_COMPARE
+) -> dict:
     """Everything the company dashboard shows for a period, in a fixed number of queries:
-    indices and their change from the previous period of the same kind, their trend, the
-    department ranking (filtered), the heatmap of departments × KPIs, and the follow-up of
+    indices and their change from the period they are compared with (`compare`: `pop`, the
+    previous period of the same kind, 环比; `yoy`, the same period a year before, 同比),
+    their trend, the department ranking (filtered; each card with its `delta`: its own and
+    rolled-up score against then), the heatmap of departments × KPIs, and the follow-up of
     red KPIs (without an action, overdue actions, actions closed in the period) of the
-    departments shown."""
+    departments shown. `previous` is the organization scorecard compared with (None: none
+    stored), `changes` the indices' changes (None: nothing to compare), `deltas` the same
+    as scorecards.selectors.compare.Delta."""
     current = org_scorecard(org=org, period_id=period.pk)
-    previous = previous_org_scorecard(org=org, period=period)
-
-    def change(name):
-        if current is None or previous is None:
-            return None
-        now, before = getattr(current, name), getattr(previous, name)
-        return None if now is None or before is None else now - before
-
+    cards = ranking(
+        org=org, period_id=period.pk, department_ids=department_ids, kind=kind, function=function
+    )
+    found = index_comparisons(
+        org=org, period=period, current=current, cards=cards, compares=[compare]
+    )[compare]
+    for card in cards:
+        card.delta = card.compare[compare]
     return {
         "current": current,
-        "previous": previous,
-        "changes": {
-            name: change(name)
-            for name in ("company_index", "management_index", "business_index", "balance_gap")
-        },
-        "ranking": (
-            cards := ranking(
-                org=org,
-                period_id=period.pk,
-                department_ids=department_ids,
-                kind=kind,
-                function=function,
-            )
-        ),
+        "compare": compare,
+        "previous": found["previous"],
+        "deltas": found["indices"],
+        "changes": {name: delta.change for name, delta in found["indices"].items()},
+        "ranking": cards,
         "heatmap": heatmap(org=org, period=period, cards=cards),
         "trend": (trend := index_trend(org=org, period=period)),
         "department_trend": department_trend(

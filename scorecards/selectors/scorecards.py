@@ -110,16 +110,6 @@ def last_runs(*, org, limit: int = 5) -> list[RecalculationRun]:
     return list(RecalculationRun.objects.for_org(org).select_related("requested_by")[:limit])
 
 
-def previous_org_scorecard(*, org, period) -> OrgScorecard | None:
-    """The organization scorecard of the period of the same kind just before this one."""
-    return (
-        OrgScorecard.objects.for_org(org)
-        .filter(period__kind=period.kind, period__start__lt=period.start)
-        .order_by("-period__start")
-        .first()
-    )
-
-
 def kpi_trend(
     *, org, kpi, kind: str = "month", count: int = 12, until: dt.date | None = None
 ) -> list:

@@ -17,6 +17,7 @@ from ..forms import DashboardFilterForm
 from ..selectors import dashboard as dashboard_selectors
 from ..selectors import goals as goal_selectors
 from ..selectors import scorecards as selectors
+from ..selectors.compare import compare_choice
 from .scorecards import period_for_page, xlsx_response
 
 MEMBER = object()  # _dashboard's default: the departments the member may see
@@ -42,6 +43,7 @@ def _dashboard(request, period=None, visible=MEMBER):
             department_ids=ids,
             kind=filters.get("kind") or None,
             function=filters.get("function") or None,
+            compare=compare_choice(request.GET.get("compare")),
         )
     return period, form, data
 

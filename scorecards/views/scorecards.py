@@ -26,6 +26,7 @@ from ..forms import ActionForm, CommentForm, line_subject
 from ..selectors import actions as action_selectors
 from ..selectors import comments as comment_selectors
 from ..selectors import scorecards as selectors
+from ..selectors.compare import attach_comparisons, compare_choice
 from ..services import ACTION_LINE_STATUSES, can_comment, comment_add, comment_delete
 from ..tasks import request_full_recalculation
 
@@ -80,7 +81,10 @@ def department_scorecard_export(request, pk):
 @org_view(is_member)
 def department_scorecard(request, pk):
     department, period, card = _scorecard(request, pk)
-    if card is not None:  # the manager's notes beside its red and amber lines
+    compare = compare_choice(request.GET.get("compare"))  # 同比 / 环比 (issue 20)
+    if card is not None:
+        attach_comparisons(org=request.org, cards=[card], compares=[compare])
+        # the manager's notes beside its red and amber lines
         selectors.attach_notes(org=request.org, pairs=[(period, line) for line in card.lines])
         # values awaiting confirmation (or rejected) beside their lines, greyed
         selectors.attach_sign_off(org=request.org, pairs=[(period, line) for line in card.lines])
@@ -121,6 +125,7 @@ def department_scorecard(request, pk):
             "department": department,
             "period": period,
             "card": card,
+            "compare": compare,
             "periods": metric_selectors.period_choices(org=request.org),
             "pending": period is not None
             and period.pk in selectors.pending_period_ids(org=request.org),

@@ -142,3 +142,49 @@ def action_world(computed, org, sales, manager):
         "grey": kpis["customer_growth"],
         "sales": sales,
     }
+
+
+@pytest.fixture
+def two_years(db, org, sales):
+    """Sales (business) and HR (management) with their templates, fiscal years 2025 and
+    2026: sales revenue in March 2025 (1.0 M), February 2026 (1.2 M) and March 2026
+    (1.5 M; a month's target is 1,666,666.67); HR's employee satisfaction in March 2026
+    only (80), so HR has no score a year before."""
+    library_install(org=org)
+    periods = periods_generate(org=org, fiscal_year=2025, by=None)
+    periods += periods_generate(org=org, fiscal_year=2026, by=None)
+    hr_dept = make_department(org, code="hr", kind="management", function="hr")
+    for code, dept in (("sales_standard", sales), ("hr_standard", hr_dept)):
+        template_apply(
+            template=selectors.template_list(org=org).get(code=code),
+            departments=[dept],
+            by=None,
+        )
+    month = {(p.fiscal_year, p.number): p for p in periods if p.kind == "month"}
+    kpis = {(k.department.code, k.indicator.code): k for k in selectors.kpi_list(org=org)}
+    revenue = kpis[("sales", "sales_revenue")]
+    satisfaction = kpis[("hr", "employee_satisfaction")]
+    actuals_save(
+        org=org,
+        by=None,
+        source="api",
+        can_enter=lambda d: True,
+        entries=[
+            ActualInput(revenue.pk, month[(2025, 3)].pk, "1000000", note="n"),
+            ActualInput(revenue.pk, month[(2026, 2)].pk, "1200000", note="n"),
+            ActualInput(revenue.pk, month[(2026, 3)].pk, "1500000", note="n"),
+            ActualInput(satisfaction.pk, month[(2026, 3)].pk, "80", note="n"),
+        ],
+    )
+    recalculate(org=org, period_ids=[p.pk for p in periods])
+    by_kind = {}
+    for p in periods:
+        by_kind[(p.kind, p.fiscal_year, p.number)] = p
+    return {
+        "periods": by_kind,
+        "march": month[(2026, 3)],
+        "hr": hr_dept,
+        "sales": sales,
+        "revenue": revenue,
+        "satisfaction": satisfaction,
+    }
