@@ -23,7 +23,7 @@ from perfhub.history import declare_no_ignored_triggers, history_context
 from perfhub.names import display_name
 
 from .. import scoring
-from ..models import Actual, ActualChange, Kpi, Period, Source
+from ..models import Actual, Kpi, Period, Source
 from ..scoring_rules import rule_for
 from .actuals_check import (
     ActualInput,
@@ -33,6 +33,7 @@ from .actuals_check import (
     PeriodFacts,
     actuals_check,
 )
+from .history import record_history_without_triggers
 from .recalc import recalculation_mark, recalculation_mark_changes
 from .signoff import after_entry
 
@@ -465,7 +466,9 @@ def _write_rows(org, by, source, now, entries, loaded: _Loaded, creates, changes
             "review_reason",
         ],
     )
-    _record_history_without_triggers(org, created, changed_rows)
+    record_history_without_triggers(
+        org, [a.pk for a in created if a.pk] + [a.pk for a in changed_rows]
+    )
 
 
 def _created_meanwhile(org, writes, entries) -> list[Conflict]:
@@ -478,36 +481,6 @@ def _created_meanwhile(org, writes, entries) -> list[Conflict]:
     return _conflicts(
         org,
         [(by_key[(a.kpi_id, a.period_id)], a) for a in theirs if (a.kpi_id, a.period_id) in keys],
-    )
-
-
-def _record_history_without_triggers(org, created, changed) -> None:
-    """SQLite (the demo) has no triggers: write the same history rows by hand."""
-    now = timezone.now()
-    rows = Actual.objects.for_org(org).filter(
-        pk__in=[a.pk for a in created if a.pk] + [a.pk for a in changed]
-    )
-    ActualChange.objects.bulk_create(
-        ActualChange(
-            pgh_label="recorded",
-            pgh_obj_id=row.pk,
-            pgh_created_at=now,
-            organization_id=row.organization_id,
-            kpi_id=row.kpi_id,
-            period_id=row.period_id,
-            value=row.value,
-            note=row.note,
-            version=row.version,
-            source=row.source,
-            entered_by_id=row.entered_by_id,
-            entered_at=row.entered_at,
-            status=row.status,
-            confirmed_value=row.confirmed_value,
-            reviewed_by_id=row.reviewed_by_id,
-            reviewed_at=row.reviewed_at,
-            review_reason=row.review_reason,
-        )
-        for row in rows
     )
 
 
@@ -540,7 +513,6 @@ def computed_actual_set(*, org, kpi: Kpi, period: Period, value: Decimal | None,
     declare_no_ignored_triggers()
     with history_context(source=source, user=None):
         row.save()
-    if connection.vendor != "postgresql":
-        _record_history_without_triggers(org, [row], [])
+    record_history_without_triggers(org, [row.pk])
     recalculation_mark(org=org, periods=[period], departments=[kpi.department_id])
     return row

@@ -24,8 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.apps import apps
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,6 +37,7 @@ from perfhub.history import history_context
 from .. import scoring
 from ..models import Actual, Kpi, PeriodStatus, SignOff
 from ..signals import actuals_rejected
+from .history import record_history_without_triggers
 from .recalc import recalculation_mark_changes
 
 REASON_MAX = 2000
@@ -131,36 +131,6 @@ def _load(org, membership, items: Iterable[tuple[int, int]]) -> tuple[list[Actua
     return rows, errors
 
 
-def _record_without_triggers(org, ids: list[int]) -> None:
-    """SQLite (the demo) has no triggers: the history rows of these actuals by hand."""
-    if connection.vendor == "postgresql":
-        return
-    now = timezone.now()
-    change = apps.get_model("metrics", "ActualChange")  # made by pghistory at run time
-    change.objects.bulk_create(
-        change(
-            pgh_label="recorded",
-            pgh_obj_id=row.pk,
-            pgh_created_at=now,
-            organization_id=row.organization_id,
-            kpi_id=row.kpi_id,
-            period_id=row.period_id,
-            value=row.value,
-            note=row.note,
-            version=row.version,
-            source=row.source,
-            entered_by_id=row.entered_by_id,
-            entered_at=row.entered_at,
-            status=row.status,
-            confirmed_value=row.confirmed_value,
-            reviewed_by_id=row.reviewed_by_id,
-            reviewed_at=row.reviewed_at,
-            review_reason=row.review_reason,
-        )
-        for row in Actual.objects.for_org(org).filter(pk__in=ids)
-    )
-
-
 @transaction.atomic
 def actuals_confirm(*, org, by, membership, items: Iterable[tuple[int, int]]) -> int:
     """Confirm the pending values named by (actual id, version read): all or none. The
@@ -178,7 +148,7 @@ def actuals_confirm(*, org, by, membership, items: Iterable[tuple[int, int]]) ->
             reviewed_at=timezone.now(),
             review_reason="",
         )
-    _record_without_triggers(org, ids)
+    record_history_without_triggers(org, ids)
     recalculation_mark_changes(org=org, changes={(a.period, a.department_id) for a in rows})
     return len(rows)
 
@@ -211,7 +181,7 @@ def actuals_reject(*, org, by, membership, items: Iterable[tuple[int, int]], rea
             reviewed_at=timezone.now(),
             review_reason=reason,
         )
-    _record_without_triggers(org, ids)
+    record_history_without_triggers(org, ids)
     dashboard_stale(org.pk)  # the scorecards show the rejection; no score changes
     actuals_rejected.send(sender=Actual, organization=org, actual_ids=ids, by=by)
     return len(rows)
@@ -264,5 +234,5 @@ def confirmer_changed(*, org, before: dict[int, tuple[str, int | None]], kpis) -
     ids = [a.pk for a in waiting]
     with history_context(source="confirmation_off", user=None):
         Actual.objects.for_org(org).filter(pk__in=ids).update(status=SignOff.NONE)
-    _record_without_triggers(org, ids)
+    record_history_without_triggers(org, ids)
     recalculation_mark_changes(org=org, changes={(a.period, a.department_id) for a in waiting})
