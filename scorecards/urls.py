@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .views.actions import action_detail, action_list, action_new, red_without_action
+from .views.bsc import company_bsc, department_bsc
 from .views.dashboard import company_dashboard, company_dashboard_export
 from .views.goals import goal_edit, goal_list
 from .views.scorecards import (
@@ -19,6 +20,7 @@ urlpatterns = [
     path("actions/new/", action_new, name="action_new"),
     path("actions/red-kpis/", red_without_action, name="red_without_action"),
     path("actions/<int:pk>/", action_detail, name="action_detail"),
+    path("bsc/", company_bsc, name="company_bsc"),
     path("dashboard/", company_dashboard, name="company_dashboard"),
     path("goals/", goal_list, name="goal_list"),
     path("kpis/<int:pk>/", kpi_detail, name="kpi_detail"),
@@ -26,6 +28,7 @@ urlpatterns = [
     path("goals/<int:pk>/", goal_edit, name="goal_edit"),
     path("dashboard/export.xlsx", company_dashboard_export, name="company_dashboard_export"),
     path("scorecards/<int:pk>/", department_scorecard, name="department_scorecard"),
+    path("scorecards/<int:pk>/bsc/", department_bsc, name="department_bsc"),
     path(
         "scorecards/comments/<int:pk>/delete/",
         scorecard_comment_delete,

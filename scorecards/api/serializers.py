@@ -8,6 +8,7 @@ from departments import selectors as dept_selectors
 from departments.api.serializers import OrgScopedPrimaryKeyField
 from departments.selectors import membership_list
 from metrics import selectors as metric_selectors
+from metrics.models import Perspective
 from perfhub.api import PersonName, StrictInput
 
 from ..models import (
@@ -16,6 +17,7 @@ from ..models import (
     RecalculationRun,
     Scorecard,
     ScorecardLine,
+    Status,
 )
 from ..selectors import goals as goal_selectors
 from ..services import ACTION_TITLE_MAX, COMMENT_MAX
@@ -402,3 +404,50 @@ class ActionUpdateIn(StrictInput, serializers.Serializer):
     title = serializers.CharField(max_length=ACTION_TITLE_MAX, required=False, allow_blank=True)
     owner = OrgScopedPrimaryKeyField(scoped_queryset=_member_users, required=False)
     due_date = serializers.DateField(required=False)
+
+
+PERSPECTIVE_SCORE: dict = {
+    "max_digits": 9,
+    "decimal_places": 4,
+    "allow_null": True,
+    "read_only": True,
+}
+
+
+class PerspectiveOut(serializers.Serializer):
+    """One perspective of a department: its score (its lines' weighted mean, weights
+    renormalised within it; null without a score), status and how many lines it has."""
+
+    perspective = serializers.ChoiceField(choices=Perspective.choices, read_only=True)
+    score = serializers.DecimalField(**PERSPECTIVE_SCORE)
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    lines = serializers.SerializerMethodField()
+
+    def get_lines(self, obj) -> int:
+        return len(obj.lines)
+
+
+class CompanyPerspectiveOut(serializers.Serializer):
+    """One perspective of the company: the mean of the departments' scores in it (null when
+    none has one), its status and how many departments have a score in it."""
+
+    perspective = serializers.ChoiceField(choices=Perspective.choices, read_only=True)
+    score = serializers.DecimalField(**PERSPECTIVE_SCORE)
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    departments = serializers.IntegerField(source="count", read_only=True)
+
+
+class BscDepartmentOut(serializers.Serializer):
+    department = serializers.IntegerField(source="department.pk", read_only=True)
+    department_code = serializers.CharField(source="department.code", read_only=True)
+    department_name = serializers.CharField(source="department.display_name", read_only=True)
+    perspectives = PerspectiveOut(many=True, read_only=True)
+
+
+class BscOut(serializers.Serializer):
+    """The balanced scorecard of a period (docs/balanced-scorecard.md)."""
+
+    period = serializers.IntegerField(read_only=True)
+    pending = serializers.BooleanField(read_only=True)
+    perspectives = CompanyPerspectiveOut(many=True, read_only=True)
+    departments = BscDepartmentOut(many=True, read_only=True)

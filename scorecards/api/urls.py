@@ -2,6 +2,7 @@ from django.urls import path
 
 from .views import (
     ActionViewSet,
+    BscViewSet,
     DashboardViewSet,
     GoalViewSet,
     RecalculationViewSet,
@@ -31,6 +32,7 @@ urlpatterns = [
         ActionViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
         name="api-action",
     ),
+    path(P + "bsc/", BscViewSet.as_view({"get": "retrieve"}), name="api-bsc"),
     path(P + "dashboard/", DashboardViewSet.as_view({"get": "retrieve"}), name="api-dashboard"),
     path(P + "goals/", GoalViewSet.as_view({"get": "list", "post": "create"}), name="api-goals"),
     path(

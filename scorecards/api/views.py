@@ -20,8 +20,9 @@ from metrics import selectors as metric_selectors
 from perfhub.api import int_param
 from perfhub.tenancy import get_or_404
 
-from ..models import Action, ActionStatus, Goal, RecalculationRun, ScorecardComment
+from ..models import Action, ActionStatus, Goal, RecalculationRun, Scorecard, ScorecardComment
 from ..selectors import actions as action_selectors
+from ..selectors import bsc as bsc_selectors
 from ..selectors import comments as comment_selectors
 from ..selectors import goals as goal_selectors
 from ..selectors import scorecards as selectors
@@ -39,6 +40,7 @@ from .serializers import (
     ActionIn,
     ActionOut,
     ActionUpdateIn,
+    BscOut,
     CommentIn,
     CommentOut,
     DashboardOut,
@@ -168,6 +170,53 @@ class DashboardViewSet(OrgViewSet):
         row.compare = index_comparisons(org=self.org, period=period, current=row, cards=row.ranking)
         row.pending = period_id in selectors.pending_period_ids(org=self.org)
         return Response(DashboardOut(row).data)
+
+
+class BscViewSet(OrgViewSet):
+    """The balanced scorecard of a period (docs/balanced-scorecard.md): the company's score
+    per perspective (the mean of the departments'), every member; and the departments the
+    member may see (narrowed by `department`) with their four perspective scores."""
+
+    serializer_class = BscOut
+    pagination_class = None  # one object, not a list
+    read_predicate = staticmethod(can_view_company)
+
+    @property
+    def schema_model(self):
+        return Scorecard
+
+    def scoped_queryset(self):
+        return selectors.scorecard_list(org=self.org)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("period", int, description="Period id"),
+            OpenApiParameter("department", int, description="Department id"),
+        ]
+    )
+    def retrieve(self, request, org_slug):
+        period = metric_selectors.period_pick(
+            org=self.org,
+            wanted=int_param(request, "period"),
+            defaults=(metric_selectors.PICK_WITH_DATA,),
+            latest_with_data=selectors.latest_period_with_data,
+        )
+        if period is None:
+            raise Http404(_("No period has been computed yet."))
+        ids = _department_ids(self)
+        company = bsc_selectors.company_bsc(
+            org=self.org, period=period, department_ids=None if ids is None else set(ids)
+        )
+        return Response(
+            BscOut(
+                {
+                    "period": period.pk,
+                    "pending": period.pk in selectors.pending_period_ids(org=self.org),
+                    "perspectives": company.perspectives,
+                    "departments": company.rows,
+                }
+            ).data
+        )
 
 
 class RecalculationViewSet(OrgViewSet):

@@ -123,6 +123,7 @@ FILTERS = {
     ORG + "actuals/": {"period", "department", "kpi"},
     ORG + "scorecards/": {"period", "department"},
     ORG + "dashboard/": {"period"},
+    ORG + "bsc/": {"period", "department"},
     ORG + "grades/": {"period", "department"},
     ORG + "scorecard-comments/": {"period", "department"},
     ORG + "threads/": {"kind"},

@@ -61,6 +61,8 @@ def pages(stack):
         f"{org}/confirmations/",
         f"{org}/kpis/{kpi}/history/",
         f"{org}/goals/",
+        f"{org}/bsc/",
+        f"{org}/scorecards/{department}/bsc/",
         f"{org}/goals/new/",
         f"{org}/goals/{goal}/",
         f"{org}/briefings/",
