@@ -135,6 +135,8 @@ def chart_pages(stack) -> list[str]:
         f"{org}/kpis/{kpi}/",
         f"{org}/kpis/{kpi}/?kind=quarter",
         f"{org}/influence/{management}/",
+        # The strategy map: goal titles and KPI names as labels and tooltips.
+        f"{org}/bsc/?period={month}",
         # Pages that list the same names as text.
         f"{org}/scorecards/{department}/",
         f"{org}/departments/",
