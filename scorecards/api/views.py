@@ -138,6 +138,20 @@ class ScorecardCommentViewSet(OrgViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _computed_period(view, request):
+    """The period asked for (`?period=`), else the latest with computed scorecards; 404
+    when nothing has been computed yet."""
+    period = metric_selectors.period_pick(
+        org=view.org,
+        wanted=int_param(request, "period"),
+        defaults=(metric_selectors.PICK_WITH_DATA,),
+        latest_with_data=selectors.latest_period_with_data,
+    )
+    if period is None:
+        raise Http404(_("No period has been computed yet."))
+    return period
+
+
 class DashboardViewSet(OrgViewSet):
     """The organization in a period: indices, balance gap and the ranking of departments.
     Every member sees the company-level indices."""
@@ -152,14 +166,7 @@ class DashboardViewSet(OrgViewSet):
     # One object (not a list): `retrieve`, so that the schema does not describe an array.
     @extend_schema(parameters=[OpenApiParameter("period", int, description="Period id")])
     def retrieve(self, request, org_slug):
-        period = metric_selectors.period_pick(
-            org=self.org,
-            wanted=int_param(request, "period"),
-            defaults=(metric_selectors.PICK_WITH_DATA,),
-            latest_with_data=selectors.latest_period_with_data,
-        )
-        if period is None:
-            raise Http404(_("No period has been computed yet."))
+        period = _computed_period(self, request)
         period_id = period.pk
         row = selectors.org_scorecard(org=self.org, period_id=period_id)
         if row is None:
@@ -195,14 +202,7 @@ class BscViewSet(OrgViewSet):
         ]
     )
     def retrieve(self, request, org_slug):
-        period = metric_selectors.period_pick(
-            org=self.org,
-            wanted=int_param(request, "period"),
-            defaults=(metric_selectors.PICK_WITH_DATA,),
-            latest_with_data=selectors.latest_period_with_data,
-        )
-        if period is None:
-            raise Http404(_("No period has been computed yet."))
+        period = _computed_period(self, request)
         ids = _department_ids(self)
         company = bsc_selectors.company_bsc(
             org=self.org, period=period, department_ids=None if ids is None else set(ids)
