@@ -30,7 +30,7 @@
       symbolSize: node.goal ? [22, 16] : 14,
       itemStyle: {
         color: node.goal ? P.palette.company : colour[node.status] || P.palette.grey,
-        borderColor: "#495057",
+        borderColor: P.palette.reference,
         borderWidth: 1,
       },
       label: { show: true, position: "bottom", fontSize: 11, overflow: "truncate",
