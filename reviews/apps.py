@@ -13,9 +13,9 @@ class ReviewsConfig(AppConfig):
 
         from . import notifications
 
-        def red_kpi_alerts(sender, org, period_ids, department_ids=None, **kwargs):
+        def red_kpi_alerts(sender, org, period_ids, department_ids=None, pairs=None, **kwargs):
             notifications.red_kpi_alerts(
-                org=org, period_ids=period_ids, department_ids=department_ids
+                org=org, period_ids=period_ids, department_ids=department_ids, pairs=pairs
             )
 
         recalculated.connect(red_kpi_alerts, dispatch_uid="reviews.red_kpi_alerts", weak=False)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import operator
 from collections import defaultdict
+from functools import reduce
 
 from django.conf import settings
 from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -267,16 +269,29 @@ def entry_reminders(*, org, today: dt.date | None = None) -> int:
     return sent
 
 
-def red_kpi_alerts(*, org, period_ids, department_ids=None) -> int:
+def red_kpi_alerts(*, org, period_ids, department_ids=None, pairs=None) -> int:
     """After a recalculation: each KPI that is red in an open period of its entry frequency
     and was not reported yet is told to its department's managers and to HR, once (one
-    email per person listing the new ones). Only the lines of `department_ids` when given
-    (those the run recomputed: a save's alerts cost what the save changed)."""
+    email per person listing the new ones). Only the lines of `department_ids` when given,
+    and of those only the (period, department) `pairs` when given (what the run recomputed:
+    a save's alerts cost what the save changed, and a burst's what the burst changed, not
+    every marked department in every marked period)."""
     red = ScorecardLine.objects.for_org(org).filter(
         period_id__in=period_ids, status=Status.RED, period__status=PeriodStatus.OPEN
     )
     if department_ids is not None:
         red = red.filter(department_id__in=department_ids)
+    if pairs is not None:
+        by_period = defaultdict(set)
+        for period_id, department_id in pairs:
+            by_period[period_id].add(department_id)
+        red = red.filter(
+            reduce(
+                operator.or_,
+                (Q(period_id=p, department_id__in=sorted(d)) for p, d in sorted(by_period.items())),
+                Q(pk__in=[]),
+            )
+        )
     lines = list(
         red
         # Red where it is entered (a month's actual), not in the quarter or year it feeds.

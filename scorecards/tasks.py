@@ -82,7 +82,7 @@ def recalculate(self, org, period_ids: list[int] | None = None, run_id: int | No
     if drained is None:
         return {"periods": 0}
     # The lock is free: the next run starts while this one tells what it recomputed.
-    run, period_ids, departments, result = drained
+    run, period_ids, departments, pairs, result = drained
     try:
         with org_atomic(org):
             # exactly the periods this run recomputed (a dashboard warmer listens too)
@@ -91,6 +91,7 @@ def recalculate(self, org, period_ids: list[int] | None = None, run_id: int | No
                 org=org,
                 period_ids=period_ids,
                 department_ids=departments,
+                pairs=pairs,
             )
     except Exception:  # noqa: BLE001 - an email problem never fails the scorecards
         log.exception("red-KPI alerts of organization %s failed", org.pk)
@@ -108,7 +109,8 @@ def recalculate(self, org, period_ids: list[int] | None = None, run_id: int | No
 
 def _drain(task, org, run_id: int | None):
     """Claim every mark and recompute what they reach: (the run record, the period ids,
-    the departments or None, the roll-up's result), or None when nothing was marked."""
+    the departments or None, the (period, department) pairs or None, the roll-up's result),
+    or None when nothing was marked."""
     # From now on, a new request queues a new run: what it marks may be too late for this one.
     recalculation_started(org.pk)
     with org_atomic(org):
@@ -134,6 +136,11 @@ def _drain(task, org, run_id: int | None):
             None
             if any(m.department_id is None for m in marks)
             else sorted({m.department_id for m in marks if m.department_id is not None})
+        )
+        pairs = (
+            None
+            if departments is None
+            else sorted({(m.period_id, m.department_id) for m in marks})
         )
         started = timezone.now()
         # Counted before the work, in its own transaction: a worker killed mid-run still counts.
@@ -177,7 +184,7 @@ def _drain(task, org, run_id: int | None):
                 )
         log.exception("recalculation of organization %s failed", org.pk)
         raise
-    return run, period_ids, departments, result
+    return run, period_ids, departments, pairs, result
 
 
 # pg_advisory_lock(ORG_LOCK_KEY, organization id): one recalculation run per organization

@@ -107,6 +107,28 @@ def test_red_kpi_told_once_to_manager_and_hr(org, entry, support, manager, hr):
     assert len(mail.outbox) == 2
 
 
+def test_red_kpi_alerts_only_for_the_pairs_a_run_recomputed(org, entry, support, manager):
+    """A run narrowed to (period, department) pairs tells only their red KPIs: a red line of
+    the same department in another marked period waits for its own run."""
+    month, later = entry["month"], support["months"][1]
+    kpi = entry["kpis"]["customer_satisfaction"]
+    enter_actuals(org, (kpi, month, "1", "bad month"), (kpi, later, "1", "bad again"))
+    period_ids = [p.pk for p in support["periods"]]
+    recalculate(org=org, period_ids=period_ids)
+    mail.outbox.clear()
+    sent = notifications.red_kpi_alerts(
+        org=org,
+        period_ids=[month.pk, later.pk],
+        department_ids=[kpi.department_id],
+        pairs=[(later.pk, kpi.department_id)],
+    )
+    assert sent == 2  # the manager and HR
+    told = set(Notification.objects.for_org(org).values_list("key", flat=True))
+    assert told == {f"kpi:{kpi.pk}:period:{later.pk}"}
+    assert notifications.red_kpi_alerts(org=org, period_ids=[month.pk]) == 2  # not told yet
+    assert notifications.red_kpi_alerts(org=org, period_ids=[month.pk, later.pk], pairs=[]) == 0
+
+
 def test_reviews_waiting_weekly(org, sales, support, manager, hr, executive, member_of):
     executive.email = "eve@example.com"
     executive.save()

@@ -192,3 +192,31 @@ def test_a_save_recomputes_only_its_departments_lines(org, hr, world):
     assert {c.period_id for c in cards} == {
         p.pk for p in Period.objects.for_org(org) if p.start <= month.start and p.end >= month.end
     }
+
+
+def test_a_burst_over_many_pairs_equals_a_full_recalculation(org, hr, world):
+    """Month-end: saves in every department's every month drained by one run. Past
+    FEW_PAIRS marked (period, department) pairs the run's statements are hash-joined
+    (scorecards.rollup): the same rows as a full recalculation."""
+    steps = [
+        ("save", k, m, 40 + (7 * k + m) % 50)
+        for k in range(0, len(world["kpis"]), 2)
+        for m in range(MONTHS)
+    ]
+    with transaction.atomic():
+        for change in steps:
+            try:
+                with transaction.atomic():
+                    apply(org, hr, world, change)
+            except ActualsRefused:
+                pass  # outside an indicator's bounds: the others still make the burst
+        pairs = set(
+            PendingRecalculation.objects.for_org(org).values_list("period_id", "department_id")
+        )
+        assert len(pairs) > rollup.FEW_PAIRS and None not in {d for _p, d in pairs}
+        drain(org)
+        assert not PendingRecalculation.objects.for_org(org).exists()
+        incremental = everything(org)
+        full(org)
+        assert everything(org) == incremental
+        transaction.set_rollback(True)
