@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from . import scoring
 from .models import Actual, KpiPeriodTarget, Period, PeriodKind
+from .selectors import current_period
 
 # The kinds of period that may have a target of their own: a year's target is the KPI's.
 OWN_TARGET_KINDS = (PeriodKind.MONTH, PeriodKind.QUARTER)
@@ -121,6 +122,29 @@ class Cell:
     even: Decimal | None = None
     shape: Decimal | None = None
 
+    @property
+    def even_text(self) -> str:
+        return _plain(self.even)
+
+    @property
+    def shape_text(self) -> str:
+        return _plain(self.shape)
+
+
+def _plain(value: Decimal | None) -> str:
+    """A number as the editor's buttons type it: 5000000, not 5E+6 or 5000000.000000."""
+    return "" if value is None else format(value.normalize(), "f")
+
+
+@dataclass
+class Total:
+    """A quarter's or the year's effective target, and whether it comes from the cells
+    (their sum, or its own target) rather than the KPI's target alone."""
+
+    period: Period
+    effective: Decimal | None
+    from_periods: bool
+
 
 @dataclass
 class TargetsYear:
@@ -130,8 +154,7 @@ class TargetsYear:
     fiscal_year: int
     grain: str | None
     cells: list[Cell] = field(default_factory=list)
-    # The quarters' and the year's effective targets (and whether they come from the cells).
-    totals: list[tuple[Period, Decimal | None, bool]] = field(default_factory=list)
+    totals: list[Total] = field(default_factory=list)
     year_target: Decimal | None = None
     shape_problem: str = ""  # why "copy last year's shape" is not offered ("" when it is)
 
@@ -192,7 +215,7 @@ def targets_year(*, org, kpi, fiscal_year: int) -> TargetsYear:
     for p in periods:
         if p.kind != grain and p.kind != PeriodKind.MONTH:
             rule, from_cells = rules[p.pk]
-            view.totals.append((p, None if rule is None else rule.target, from_cells))
+            view.totals.append(Total(p, None if rule is None else rule.target, from_cells))
     if kpi.target is None or not cells:
         view.shape_problem = _("Set the KPI's target first.")
         return view
@@ -242,3 +265,12 @@ def fiscal_years(*, org) -> list[int]:
         .order_by("-fiscal_year")
         .values_list("fiscal_year", flat=True)
     )
+
+
+def default_fiscal_year(*, org, years: list[int]) -> int | None:
+    """The fiscal year the editor opens on: that of the month to enter now, else the latest
+    one; None without periods."""
+    current = current_period(org=org)
+    if current is not None:
+        return current.fiscal_year
+    return years[0] if years else None

@@ -44,6 +44,7 @@ def kpi_period_targets_set(
     by,
     fiscal_year: int,
     targets: Mapping[int, scoring.PeriodTarget | None],
+    replace: bool = False,
 ) -> list[KpiPeriodTarget]:
     """Set the KPI's own targets for periods of ``fiscal_year``: ``targets`` maps a period
     id to its new own settings, or to None to remove them (periods not named keep theirs).
@@ -51,7 +52,9 @@ def kpi_period_targets_set(
     of that year where the KPI may have its own target (``allows_own_target``), open if its
     target changes, and the rule it then scores by, and that of every quarter and year
     whose target follows from the cells, valid (SPEC §3) - and if any is refused nothing is
-    saved. Errors come back as {"<period id>.<field>": [message]}, each naming the period.
+    saved. With ``replace`` the KPI's own targets in the year that ``targets`` does not
+    name are removed (the API's PUT). Errors come back as {"<period id>.<field>":
+    [message]}, each naming the period.
 
     The changed periods, and the quarters and the year containing them, are marked for
     recalculation for the KPI's department only, in this transaction. Returns the KPI's own
@@ -81,6 +84,8 @@ def kpi_period_targets_set(
         .select_for_update()
         .filter(kpi=kpi, period_id__in=list(by_id))
     }
+    if replace:
+        targets = {**dict.fromkeys(rows), **targets}
     changed = [pk for pk, new in targets.items() if not _same(rows.get(pk), new)]
     for pk in changed:
         period = by_id[pk]
