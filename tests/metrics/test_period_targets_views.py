@@ -177,3 +177,12 @@ def test_editor_query_count_is_fixed(
         response = client.get(_url(org, revenue))
     assert response.status_code == 200
     assert (response.context["view"].shape_problem == "") is filled
+
+
+def test_the_kpi_page_links_to_the_editor_for_hr_only(client, hr, executive, org, revenue, periods):
+    url = reverse("kpi_detail", kwargs={"slug": org.slug, "pk": revenue.pk})
+    editor = reverse("kpi_targets", kwargs={"slug": org.slug, "pk": revenue.pk})
+    client.force_login(hr)
+    assert editor in client.get(url).content.decode()
+    client.force_login(executive)
+    assert editor not in client.get(url).content.decode()
