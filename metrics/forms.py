@@ -363,7 +363,10 @@ class PeriodTargetsForm(forms.Form):
                 if name == "target_max" and not with_range:
                     continue
                 key = self.key(name, cell.period.pk)
-                self.fields[key] = numbers.DecimalField(label=labels[name], required=False, **VALUE)
+                # A locked period keeps its target: its cells are shown, never read back.
+                self.fields[key] = numbers.DecimalField(
+                    label=labels[name], required=False, disabled=cell.period.is_locked, **VALUE
+                )
                 self.initial[key] = plain(getattr(own, name)) if own is not None else None
 
     @staticmethod

@@ -9,7 +9,10 @@
   "use strict";
   var form = document.getElementById("period-targets");
   if (!form) return;
-  var cells = Array.prototype.slice.call(form.querySelectorAll("input[data-target-cell]"));
+  // The cells of locked periods are disabled: the buttons and a paste leave them alone.
+  var cells = Array.prototype.slice.call(
+    form.querySelectorAll("input[data-target-cell]:not([disabled])")
+  );
 
   form.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-fill]");
@@ -24,7 +27,7 @@
       }
     });
     if (how === "clear") {
-      form.querySelectorAll("input[data-other-cell]").forEach(function (input) {
+      form.querySelectorAll("input[data-other-cell]:not([disabled])").forEach(function (input) {
         input.value = "";
       });
     }

@@ -58,9 +58,11 @@ def test_hr_sets_a_seasonal_month_target_and_the_scorecard_shows_it(
         cells = page.locator("input[data-target-cell]")
         assert cells.count() == 12
         page.click("button[data-fill=even]")
-        assert cells.first.input_value() != ""
-        target = SEASONAL[lang]
         row = page.locator("tbody tr", has_text=label)
+        assert row.locator("input[data-target-cell]").input_value() != ""
+        # the demo's older months are locked: their cells stay as they are
+        assert page.locator("input[data-target-cell][disabled]").count() >= 1
+        target = SEASONAL[lang]
         row.locator("input[data-target-cell]").fill(str(target))
         saved_at = time.time()
         v.submit("#period-targets button[type=submit]")

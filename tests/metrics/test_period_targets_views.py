@@ -186,3 +186,19 @@ def test_the_kpi_page_links_to_the_editor_for_hr_only(client, hr, executive, org
     assert editor in client.get(url).content.decode()
     client.force_login(executive)
     assert editor not in client.get(url).content.decode()
+
+
+def test_a_locked_months_cell_is_shown_disabled_and_never_read_back(
+    client, hr, org, revenue, periods
+):
+    from metrics.services.periods import period_lock
+
+    jan, feb = _month(periods, 1), _month(periods, 2)
+    period_lock(period=jan, by=hr)
+    client.force_login(hr)
+    page = client.get(_url(org, revenue)).content.decode()
+    assert page.count(" disabled") >= 2  # January's target and threshold
+    data = {f"target_{jan.pk}": "1", f"target_{feb.pk}": "2000000"}
+    assert client.post(_url(org, revenue), data).status_code == 302
+    rows = dict(KpiPeriodTarget.objects.for_org(org).values_list("period_id", "target"))
+    assert rows == {feb.pk: D(2000000)}
