@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from . import scoring
 from .models import Actual, KpiPeriodTarget, Period, PeriodKind
+from .scoring_rules import rule_for
 from .selectors import current_period
 
 # The kinds of period that may have a target of their own: a year's target is the KPI's.
@@ -73,18 +74,7 @@ def period_rules(
     for period in periods:
         mine = own.get(period.pk)
         parts = [own.get(p.pk) for p in entry if _inside(p, period)]
-        rule = scoring.rule_with_period_targets(
-            direction=kpi.indicator.direction,
-            aggregation=kpi.indicator.aggregation,
-            target=kpi.target,
-            threshold=kpi.threshold,
-            target_max=kpi.target_max,
-            cap=kpi.cap,
-            target_period_months=scoring.months_in(kpi.target_period),
-            period_months=scoring.months_in(period.kind),
-            own=mine,
-            parts=parts,
-        )
+        rule = rule_for(kpi, period_months=scoring.months_in(period.kind), own=mine, parts=parts)
         derived = (
             kpi.indicator.aggregation == scoring.Aggregation.SUM
             and bool(parts)
