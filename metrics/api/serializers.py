@@ -294,7 +294,7 @@ class PeriodTargetIn(StrictInput, serializers.Serializer):
 
 class PeriodTargetsIn(StrictInput, serializers.Serializer):
     fiscal_year = serializers.IntegerField(min_value=1900, max_value=2999)
-    targets = PeriodTargetIn(
+    targets = PeriodTargetIn(  # type: ignore[call-arg]  # many=True: a ListSerializer's
         many=True,
         max_length=16,
         help_text="The KPI's own targets in the year; those not listed are removed.",
@@ -310,7 +310,7 @@ class PeriodTargetsIn(StrictInput, serializers.Serializer):
 class PeriodTargetCellOut(serializers.Serializer):
     period = serializers.IntegerField(source="period.pk")
     period_kind = serializers.CharField(source="period.kind")
-    label = serializers.CharField(source="period.label")
+    label = serializers.CharField(source="period.label")  # type: ignore[assignment]  # Field.label
     target = serializers.DecimalField(source="own.target", allow_null=True, default=None, **VALUE)
     threshold = serializers.DecimalField(
         source="own.threshold", allow_null=True, default=None, **VALUE
@@ -326,7 +326,7 @@ class PeriodTargetCellOut(serializers.Serializer):
 class PeriodTargetTotalOut(serializers.Serializer):
     period = serializers.IntegerField(source="period.pk")
     period_kind = serializers.CharField(source="period.kind")
-    label = serializers.CharField(source="period.label")
+    label = serializers.CharField(source="period.label")  # type: ignore[assignment]  # Field.label
     effective_target = serializers.DecimalField(
         source="effective", allow_null=True, max_digits=32, decimal_places=6
     )

@@ -193,7 +193,7 @@ class KpiPeriodTargetsViewSet(OrgViewSet):
     members who see the KPI read them; admin and HR replace them (PUT, all or nothing)."""
 
     serializer_class = PeriodTargetsOut
-    schema_model = Kpi
+    schema_model = Kpi  # type: ignore[assignment]
 
     def scoped_queryset(self):
         return selectors.kpi_list(
