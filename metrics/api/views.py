@@ -206,10 +206,13 @@ class KpiPeriodTargetsViewSet(OrgViewSet):
     @extend_schema(responses=PeriodTargetsOut)
     def retrieve(self, request, org_slug, pk):
         kpi = get_or_404(self.get_queryset(), pk)
+        years = period_targets.fiscal_years(org=self.org)
         year = int_param(request, "fiscal_year")
         if year is None:
-            years = period_targets.fiscal_years(org=self.org)
             year = period_targets.default_fiscal_year(org=self.org, years=years) or 0
+        if year not in years:  # no periods: nothing to read (nor a number out of range)
+            grain = period_targets.editor_grain(kpi)
+            return Response(PeriodTargetsOut(period_targets.TargetsYear(kpi, year, grain)).data)
         return Response(PeriodTargetsOut(self._view(kpi, year)).data)
 
     @extend_schema(request=PeriodTargetsIn, responses=PeriodTargetsOut)

@@ -116,3 +116,14 @@ def test_roles_and_other_organization(api, org, request, revenue, periods, outsi
     theirs = f"/api/v1/orgs/{other_org.slug}/kpis/{revenue.pk}/period-targets/"
     assert api(outsider).get(theirs).status_code == 404
     assert api(outsider).put(theirs, body, format="json").status_code == 404
+
+
+@pytest.mark.parametrize("year", ["2031", "99999999999999999999", "-1"])
+def test_a_year_without_periods_answers_no_cells(api, hr, org, revenue, periods, year):
+    r = api(hr).get(u(org, revenue), {"fiscal_year": year})
+    assert r.status_code == 200 and r.json()["periods"] == []
+
+
+def test_a_year_that_is_not_a_number_is_400(api, hr, org, revenue, periods):
+    r = api(hr).get(u(org, revenue), {"fiscal_year": "soon"})
+    assert r.status_code == 400 and "fiscal_year" in r.json()
