@@ -264,3 +264,48 @@ def test_editor_shows_own_and_effective_targets(org, hr, revenue, periods):
     assert totals["FY2026 Q4"] == (D(6000000), True)
     assert totals["FY2026 Q3"] == (D(5000000), False)
     assert totals["FY2026"][1] is False
+
+
+def test_the_entry_grid_shows_and_previews_the_months_own_target(org, hr, sales, revenue, periods):
+    """The manager's entry page: the month's own target, and the rule its preview uses."""
+    from metrics.selectors import entry_grids
+
+    nov = _month(periods, 11)
+    kpi_period_targets_set(
+        org=org, kpi=revenue, by=hr, fiscal_year=2026, targets={nov.pk: PT(D(3000000))}
+    )
+    (grid,) = entry_grids(org=org, period=nov, department_ids=[sales.pk])
+    row = next(r for r in grid.rows if r.kpi.pk == revenue.pk)
+    assert row.target == 3000000 and row.rule.target == 3000000
+    oct_grid = entry_grids(org=org, period=_month(periods, 10), department_ids=[sales.pk])
+    row = next(r for r in oct_grid[0].rows if r.kpi.pk == revenue.pk)
+    assert row.target.quantize(D("0.01")) == D("1666666.67")
+
+
+def test_a_red_value_against_the_months_own_target_needs_a_note(org, hr, revenue, periods):
+    """1,500,000 scores 90 against the even split (1,666,666.67) but 50 against November's
+    own 3,000,000: the note is asked for; against a low spring target it is not."""
+    from metrics.services.actuals import ActualsRefused
+
+    nov, mar = _month(periods, 11), _month(periods, 3)
+    kpi_period_targets_set(
+        org=org,
+        kpi=revenue,
+        by=hr,
+        fiscal_year=2026,
+        targets={nov.pk: PT(D(3000000)), mar.pk: PT(D(500000))},
+    )
+
+    def save(period, value):
+        actuals_save(
+            org=org,
+            by=hr,
+            source="api",
+            can_enter=lambda d: True,
+            entries=[ActualInput(revenue.pk, period.pk, value, note="")],
+        )
+
+    with pytest.raises(ActualsRefused) as exc:
+        save(nov, "1500000")
+    assert "note" in next(iter(exc.value.errors.values()))
+    save(mar, "600000")  # 36 against the even split, 120 against March's own
