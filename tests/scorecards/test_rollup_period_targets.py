@@ -361,3 +361,33 @@ def test_sql_rollup_agrees_with_the_reference_with_own_targets(org, year_periods
             assert got.score is None
         else:
             assert abs(got.score - score) < D("0.0001"), (kpi_id, period_id, got.score, score)
+
+
+def test_a_formula_kpis_month_with_its_own_target(org, year_periods):
+    """A ratio (formula) with a monthly target of 80 (threshold 40): March's own 90 wins in
+    March; 45 / 50 = 90 % scores 100 there, 120 (capped) in a month without its own."""
+    dept = make_department(org, code="d")
+    a, b = (
+        kpi_create(
+            org=org, by=None, department=dept, indicator=indicator(org, c, aggregation="sum")
+        )
+        for c in ("a", "b")
+    )
+    ratio = kpi_create(
+        org=org,
+        by=None,
+        department=dept,
+        indicator=indicator(org, "r", aggregation="formula", formula="a / b * 100", unit="percent"),
+        weight=D(1),
+        target=D(80),
+        threshold=D(40),
+    )
+    feb, mar = year_periods["months"][1:3]
+    kpi_period_targets_set(
+        org=org, kpi=ratio, by=None, fiscal_year=2026, targets={mar.pk: PT(D(90))}
+    )
+    enter(org, [(a, feb, 45), (b, feb, 50), (a, mar, 45), (b, mar, 50)])
+    run(org, year_periods["all"])
+    got = {p: ScorecardLine.objects.for_org(org).get(kpi=ratio, period=p) for p in (feb, mar)}
+    assert (got[mar].target, got[mar].score) == (90, 100)
+    assert (got[feb].target, got[feb].score) == (80, 120)
