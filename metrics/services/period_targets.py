@@ -117,11 +117,6 @@ def kpi_period_targets_set(
             ]
     if errors:
         raise ValidationError(errors)
-    if not changed:
-        return list(KpiPeriodTarget.objects.for_org(org).filter(kpi=kpi, period_id__in=list(by_id)))
-    removed = [pk for pk in changed if targets[pk] is None]
-    if removed:
-        KpiPeriodTarget.objects.for_org(org).filter(kpi=kpi, period_id__in=removed).delete()
     kept = [
         KpiPeriodTarget(
             organization=org,
@@ -135,9 +130,12 @@ def kpi_period_targets_set(
         for pk in changed
         if (new := targets[pk]) is not None
     ]
-    for row in kept:
+    for row in kept:  # the digits a column holds (the rows' uniqueness is the upsert's)
         try:
-            row.full_clean(exclude=["organization", "kpi", "period", "updated_by"])
+            row.full_clean(
+                exclude=["organization", "kpi", "period", "updated_by"],
+                validate_constraints=False,
+            )
         except ValidationError as exc:
             label = by_id[row.period_id].label
             for name, messages in exc.message_dict.items():
@@ -146,6 +144,11 @@ def kpi_period_targets_set(
                 ]
     if errors:
         raise ValidationError(errors)
+    if not changed:
+        return list(KpiPeriodTarget.objects.for_org(org).filter(kpi=kpi, period_id__in=list(by_id)))
+    removed = [pk for pk in changed if targets[pk] is None]
+    if removed:
+        KpiPeriodTarget.objects.for_org(org).filter(kpi=kpi, period_id__in=removed).delete()
     if kept:
         KpiPeriodTarget.objects.for_org(org).bulk_create(
             kept,

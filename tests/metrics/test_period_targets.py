@@ -309,3 +309,9 @@ def test_a_red_value_against_the_months_own_target_needs_a_note(org, hr, revenue
         save(nov, "1500000")
     assert "note" in next(iter(exc.value.errors.values()))
     save(mar, "600000")  # 36 against the even split, 120 against March's own
+
+
+def test_a_target_too_long_for_its_column_is_refused_naming_the_month(org, revenue, periods):
+    nov = _month(periods, 11)
+    errors = _refused(org, revenue, {nov.pk: PT(D("123456789012345"))})
+    assert errors[f"{nov.pk}.target"][0].startswith("2026-11: ")
