@@ -18,6 +18,7 @@ from perfhub import numbers
 from perfhub.errors import add_service_errors
 
 from .models import Indicator, PeriodKind, Template
+from .scoring import PeriodTarget
 from .services.indicators import INDICATOR_FIELDS
 
 # Typed as text, not <input type=number>: a browser drops a number it cannot parse, and the
@@ -338,3 +339,90 @@ class PeriodReopenForm(forms.Form):
         max_length=1000,
         error_messages={"required": _("Say why the period is reopened.")},
     )
+
+
+class PeriodTargetsForm(forms.Form):
+    """A KPI's own targets for the cells of the "Targets by period" editor
+    (metrics.period_targets.targets_year): a target, a threshold and, within a range, an
+    upper end per period; an empty target means the period has none of its own."""
+
+    NAMES = ("target", "threshold", "target_max")
+
+    def __init__(self, data=None, *, cells, with_range: bool, **kwargs):
+        super().__init__(data, **kwargs)
+        self.cells = cells
+        self.with_range = with_range
+        labels = {
+            "target": _("Target"),
+            "threshold": _("Threshold"),
+            "target_max": _("Upper target"),
+        }
+        for cell in cells:
+            own = cell.own
+            for name in self.NAMES:
+                if name == "target_max" and not with_range:
+                    continue
+                key = self.key(name, cell.period.pk)
+                # A locked period keeps its target: its cells are shown, never read back.
+                self.fields[key] = numbers.DecimalField(
+                    label=labels[name], required=False, disabled=cell.period.is_locked, **VALUE
+                )
+                self.initial[key] = plain(getattr(own, name)) if own is not None else None
+
+    @staticmethod
+    def key(name: str, period_id: int) -> str:
+        return f"{name}_{period_id}"
+
+    def rows(self):
+        """[(cell, {name: bound field})] in the order of the cells, for the template."""
+        return [
+            (
+                cell,
+                [
+                    self[self.key(name, cell.period.pk)]
+                    for name in self.NAMES
+                    if name != "target_max" or self.with_range
+                ],
+            )
+            for cell in self.cells
+        ]
+
+    def clean(self):
+        data = super().clean()
+        for cell in self.cells:
+            pk = cell.period.pk
+            target = data.get(self.key("target", pk))
+            others = [data.get(self.key(n, pk)) for n in self.NAMES[1:]]
+            if target is None and any(v is not None for v in others):
+                self.add_error(
+                    self.key("target", pk),
+                    _("%(period)s: enter a target, or clear its threshold and upper target.")
+                    % {"period": cell.period.label},
+                )
+        return data
+
+    def targets(self) -> dict:
+        """{period id: scoring.PeriodTarget or None} of the valid form."""
+        out: dict = {}
+        for cell in self.cells:
+            pk = cell.period.pk
+            target = self.cleaned_data.get(self.key("target", pk))
+            out[pk] = (
+                None
+                if target is None
+                else PeriodTarget(
+                    target=target,
+                    threshold=self.cleaned_data.get(self.key("threshold", pk)),
+                    target_max=self.cleaned_data.get(self.key("target_max", pk)),
+                )
+            )
+        return out
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """The service's {"<period id>.<field>": messages} beside their cells; the others
+        (a quarter's or the year's, the KPI's) above the form."""
+        for key, messages in exc.message_dict.items():
+            pk, _dot, name = key.partition(".")
+            field = self.key(name, int(pk)) if pk.isdigit() else None
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)

@@ -318,6 +318,34 @@ class Period(TenantModel):
         return {"month": 1, "quarter": 3, "year": 12}[self.kind]
 
 
+class KpiPeriodTarget(TenantModel):
+    """A KPI's own target (and threshold, upper end of the band) for one period: a month or
+    a quarter at the KPI's entry grain or longer (docs/scoring.md, "Targets per period").
+    A period's own target wins over the KPI's; a `sum` KPI's longer period without one adds
+    up its entry periods' own targets when every one of them has one
+    (metrics.scoring.rule_with_period_targets)."""
+
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="period_targets")
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="+")
+    target = models.DecimalField(_("target"), **VALUE)
+    threshold = models.DecimalField(_("threshold"), null=True, blank=True, **VALUE)
+    target_max = models.DecimalField(_("upper target"), null=True, blank=True, **VALUE)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("period target")
+        verbose_name_plural = _("period targets")
+        ordering = ["kpi_id", "period__start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kpi", "period"], name="kpi_period_target_unique"
+            ),
+        ]
+
+
 class PeriodEvent(TenantModel):
     """Who locked or reopened a period, when and why."""
 

@@ -32,6 +32,7 @@ __all__ = [
     "KpiRule",
     "MissingPolicy",
     "PeriodKind",
+    "PeriodTarget",
     "ScoredKpi",
     "Status",
     "TargetError",
@@ -47,6 +48,7 @@ __all__ = [
     "rolled_up_score",
     "round_display",
     "rule_for_period",
+    "rule_with_period_targets",
     "scale_target",
     "validate_rule",
     "weighted_mean",
@@ -627,4 +629,91 @@ def rule_for_period(
         threshold=None if threshold is None else threshold * factor,
         target_max=None if target_max is None else target_max * factor,
         cap=cap,
+    )
+
+
+@dataclass(frozen=True)
+class PeriodTarget:
+    """A KPI's own settings for one period (docs/scoring.md, "Targets per period"): its
+    target, and optionally its threshold and the upper end of its band."""
+
+    target: Decimal
+    threshold: Decimal | None = None
+    target_max: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "target", _to_decimal(self.target, "target"))
+        object.__setattr__(self, "threshold", _to_optional_decimal(self.threshold, "threshold"))
+        object.__setattr__(self, "target_max", _to_optional_decimal(self.target_max, "target_max"))
+
+
+def _sum_if_all(values: Sequence[Decimal | None]) -> Decimal | None:
+    """The sum of ``values`` when none is missing, else ``None``."""
+    if any(v is None for v in values):
+        return None
+    return sum((v for v in values if v is not None), ZERO)
+
+
+def rule_with_period_targets(
+    *,
+    direction: Direction | str,
+    aggregation: Aggregation | str,
+    target: Decimal | None,
+    threshold: Decimal | None,
+    target_max: Decimal | None,
+    cap: Decimal,
+    target_period_months: int,
+    period_months: int,
+    own: PeriodTarget | None = None,
+    parts: Sequence[PeriodTarget | None] = (),
+) -> KpiRule | None:
+    """The rule that scores a KPI in one period when periods may have targets of their own
+    (SPEC §4, "Targets per period"). ``own`` is the period's own target; ``parts`` the own
+    targets (``None`` where missing) of every entry period inside it (its months for a
+    monthly KPI, its quarters for a quarterly one), empty for an entry period itself.
+
+    - Where the KPI is not scored at all (no KPI target, or a non-``sum`` indicator in a
+      period shorter than its target period: ``rule_for_period`` gives ``None``), nothing
+      changes: ``None``.
+    - The period's own target wins. Its own threshold and upper end win too; without them
+      the KPI's threshold and upper end, scaled as ``rule_for_period`` scales them, apply
+      (no threshold: the default of the direction, ``2T`` of the period's ``T`` for
+      lower_is_better).
+    - A ``sum`` indicator's longer period without its own target, when every entry period
+      in it has one: the sum of their targets; the sum of their thresholds (and upper ends)
+      when every one has one, else the KPI's scaled one.
+    - Otherwise today's rule: ``rule_for_period``."""
+    base = rule_for_period(
+        direction=direction,
+        aggregation=aggregation,
+        target=target,
+        threshold=threshold,
+        target_max=target_max,
+        cap=cap,
+        target_period_months=target_period_months,
+        period_months=period_months,
+    )
+    if base is None:
+        return None
+    if own is not None:
+        chosen: PeriodTarget = own
+    elif (
+        Aggregation(aggregation) is Aggregation.SUM
+        and parts
+        and all(part is not None for part in parts)
+    ):
+        present = [part for part in parts if part is not None]
+        chosen = PeriodTarget(
+            target=sum((part.target for part in present), ZERO),
+            threshold=_sum_if_all([part.threshold for part in present]),
+            target_max=_sum_if_all([part.target_max for part in present]),
+        )
+    else:
+        return base
+    return KpiRule(
+        direction=base.direction,
+        target=chosen.target,
+        threshold=base.threshold if chosen.threshold is None else chosen.threshold,
+        target_max=base.target_max if chosen.target_max is None else chosen.target_max,
+        cap=base.cap,
     )

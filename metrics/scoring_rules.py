@@ -9,6 +9,7 @@ functions. The roll-up computes the same rule in SQL (``metrics.scoring_sql``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from . import scoring
@@ -36,13 +37,24 @@ def stated_rule(
     )
 
 
-def rule_for(kpi, *, period_months: int) -> scoring.KpiRule | None:
+def rule_for(
+    kpi,
+    *,
+    period_months: int,
+    own: scoring.PeriodTarget | None = None,
+    parts: Sequence[scoring.PeriodTarget | None] = (),
+) -> scoring.KpiRule | None:
     """The rule that scores a ``metrics.models.Kpi`` (its ``indicator`` loaded) in a period
     of ``period_months`` months (``scoring.rule_for_period``: a ``sum`` indicator's target,
     threshold and band scale with the months); ``None`` when the KPI is not scored in such
     a period (no target, or a period shorter than its target period). Whether the KPI
-    counts at all (active, weight above 0) is the caller's question."""
-    return scoring.rule_for_period(
+    counts at all (active, weight above 0) is the caller's question.
+
+    ``own`` and ``parts``: the period's own target and those of its entry periods
+    (``scoring.rule_with_period_targets``; metrics.period_targets.period_rules)."""
+    return scoring.rule_with_period_targets(
+        own=own,
+        parts=parts,
         direction=kpi.indicator.direction,
         aggregation=kpi.indicator.aggregation,
         target=kpi.target,

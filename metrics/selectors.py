@@ -23,6 +23,7 @@ from .models import (
     Aggregation,
     Indicator,
     Kpi,
+    KpiPeriodTarget,
     PendingRecalculation,
     Period,
     PeriodEvent,
@@ -320,9 +321,12 @@ class EntryGrid:
     rows: list[EntryRow]
 
 
-def _scoring_rule(kpi: Kpi, period: Period) -> scoring.KpiRule | None:
-    """The KPI's rule in the period, None when its settings cannot be scored."""
-    rule = rule_for(kpi, period_months=scoring.months_in(period.kind))
+def _scoring_rule(
+    kpi: Kpi, period: Period, own: scoring.PeriodTarget | None = None
+) -> scoring.KpiRule | None:
+    """The KPI's rule in the period (with the period's own target `own`), None when its
+    settings cannot be scored."""
+    rule = rule_for(kpi, period_months=scoring.months_in(period.kind), own=own)
     if rule is None:
         return None
     try:
@@ -335,7 +339,9 @@ def _scoring_rule(kpi: Kpi, period: Period) -> scoring.KpiRule | None:
 def entry_grids(*, org, period: Period, department_ids) -> list[EntryGrid]:
     """One grid per department: every active KPI entered in this period's kind, with its
     target for the period, the current actual, last period's value and formula KPIs computed
-    from the components. Four queries whatever the number of departments and KPIs."""
+    from the components; a period with a target of its own shows and previews it
+    (docs/scoring.md, "Targets per period"). Five queries whatever the number of
+    departments and KPIs."""
     kpis = list(
         kpi_list(org=org, department_ids=department_ids).filter(
             is_active=True, indicator__frequency=period.kind
@@ -356,6 +362,10 @@ def entry_grids(*, org, period: Period, department_ids) -> list[EntryGrid]:
             .filter(period=previous, kpi_id__in=ids)
             .values_list("kpi_id", "value")
         )
+    own_targets = {
+        t.kpi_id: scoring.PeriodTarget(t.target, t.threshold, t.target_max)
+        for t in KpiPeriodTarget.objects.for_org(org).filter(period=period, kpi_id__in=ids)
+    }
     grids: dict[int, EntryGrid] = {}
     values_by_department: dict[int, dict[str, Decimal | None]] = {}
     for kpi in kpis:
@@ -365,6 +375,9 @@ def entry_grids(*, org, period: Period, department_ids) -> list[EntryGrid]:
             scoring.months_in(kpi.target_period),
             scoring.months_in(period.kind),
         )
+        own = own_targets.get(kpi.pk)
+        if own is not None and rule_target is not None:
+            rule_target = own.target
         actual = actuals.get(kpi.pk)
         reason = not_scored_reason(kpi, period_kind=period.kind)
         row = EntryRow(
@@ -372,7 +385,7 @@ def entry_grids(*, org, period: Period, department_ids) -> list[EntryGrid]:
             target=rule_target,
             actual=actual,
             last_value=last_values.get(kpi.pk),
-            rule=None if reason else _scoring_rule(kpi, period),
+            rule=None if reason else _scoring_rule(kpi, period, own),
             not_scored=not_scored_message(reason, kpi),
         )
         grid = grids.setdefault(kpi.department_id, EntryGrid(department=kpi.department, rows=[]))

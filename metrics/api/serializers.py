@@ -283,3 +283,59 @@ class BulkOut(serializers.Serializer):
 class ConflictOut(serializers.Serializer):
     detail = serializers.CharField()
     conflicts = serializers.ListField(child=serializers.DictField())
+
+
+class PeriodTargetIn(StrictInput, serializers.Serializer):
+    period = serializers.IntegerField(min_value=1, help_text="A month or quarter of the year.")
+    target = serializers.DecimalField(**VALUE)
+    threshold = serializers.DecimalField(required=False, allow_null=True, **VALUE)
+    target_max = serializers.DecimalField(required=False, allow_null=True, **VALUE)
+
+
+class PeriodTargetsIn(StrictInput, serializers.Serializer):
+    fiscal_year = serializers.IntegerField(min_value=1900, max_value=2999)
+    targets = PeriodTargetIn(  # type: ignore[call-arg]  # many=True: a ListSerializer's
+        many=True,
+        max_length=16,
+        help_text="The KPI's own targets in the year; those not listed are removed.",
+    )
+
+    def validate_targets(self, value):
+        seen = [t["period"] for t in value]
+        if len(seen) != len(set(seen)):
+            raise serializers.ValidationError(_("A period is listed more than once."))
+        return value
+
+
+class PeriodTargetCellOut(serializers.Serializer):
+    period = serializers.IntegerField(source="period.pk")
+    period_kind = serializers.CharField(source="period.kind")
+    label = serializers.CharField(source="period.label")  # type: ignore[assignment]  # Field.label
+    target = serializers.DecimalField(source="own.target", allow_null=True, default=None, **VALUE)
+    threshold = serializers.DecimalField(
+        source="own.threshold", allow_null=True, default=None, **VALUE
+    )
+    target_max = serializers.DecimalField(
+        source="own.target_max", allow_null=True, default=None, **VALUE
+    )
+    effective_target = serializers.DecimalField(
+        source="effective", allow_null=True, max_digits=32, decimal_places=6
+    )
+
+
+class PeriodTargetTotalOut(serializers.Serializer):
+    period = serializers.IntegerField(source="period.pk")
+    period_kind = serializers.CharField(source="period.kind")
+    label = serializers.CharField(source="period.label")  # type: ignore[assignment]  # Field.label
+    effective_target = serializers.DecimalField(
+        source="effective", allow_null=True, max_digits=32, decimal_places=6
+    )
+    from_periods = serializers.BooleanField()
+
+
+class PeriodTargetsOut(serializers.Serializer):
+    kpi = serializers.IntegerField(source="kpi.pk")
+    fiscal_year = serializers.IntegerField()
+    grain = serializers.CharField(allow_null=True, help_text="The kind of period of the cells.")
+    periods = PeriodTargetCellOut(source="cells", many=True)
+    totals = PeriodTargetTotalOut(many=True)

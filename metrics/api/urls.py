@@ -5,6 +5,7 @@ from django.urls import path
 from .views import (
     ActualViewSet,
     IndicatorViewSet,
+    KpiPeriodTargetsViewSet,
     KpiViewSet,
     PeriodViewSet,
     SignOffViewSet,
@@ -33,6 +34,11 @@ urlpatterns = [
     ),
     path(P + "kpis/", KpiViewSet.as_view(LIST), name="api-kpis"),
     path(P + "kpis/<int:pk>/", KpiViewSet.as_view(DETAIL), name="api-kpi"),
+    path(
+        P + "kpis/<int:pk>/period-targets/",
+        KpiPeriodTargetsViewSet.as_view({"get": "retrieve", "put": "update"}),
+        name="api-kpi-period-targets",
+    ),
     path(P + "periods/", PeriodViewSet.as_view({"get": "list"}), name="api-periods"),
     path(
         P + "periods/generate/",

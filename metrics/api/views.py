@@ -2,10 +2,12 @@
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from departments.api.base import OrgViewSet
@@ -16,12 +18,14 @@ from departments.permissions import (
     is_member,
     visible_department_ids,
 )
+from perfhub.api import int_param
 from perfhub.tenancy import get_or_404
 
-from .. import selectors
-from ..models import Actual
+from .. import period_targets, scoring, selectors
+from ..models import Actual, Kpi
 from ..services import indicators as indicator_services
 from ..services import kpis as kpi_services
+from ..services import period_targets as period_target_services
 from ..services import periods as period_services
 from ..services import templates as template_services
 from ..services.actuals import ActualInput, ActualsRefused, actuals_save
@@ -45,6 +49,8 @@ from .serializers import (
     KpiUpdateIn,
     PendingActualOut,
     PeriodOut,
+    PeriodTargetsIn,
+    PeriodTargetsOut,
     ReasonIn,
     RejectIn,
     SignOffOut,
@@ -164,6 +170,77 @@ class KpiViewSet(_ListRetrieve, OrgViewSet):
         data.is_valid(raise_exception=True)
         kpi = kpi_services.kpi_update(kpi=kpi, by=request.user, **data.validated_data)
         return Response(KpiOut(kpi).data)
+
+
+def _period_target_errors(errors: dict, listed: list[int]) -> dict:
+    """The service's {"<period id>.<field>": messages} as the input's shape: {"targets":
+    {index: {field: messages}}}, other keys as they are."""
+    index = {pk: str(n) for n, pk in enumerate(listed)}
+    out: dict = {}
+    for key, messages in errors.items():
+        pk, dot, name = key.partition(".")
+        if dot and pk.isdigit() and int(pk) in index:
+            out.setdefault("targets", {}).setdefault(index[int(pk)], {})[name] = messages
+        elif dot:  # a quarter or the year, whose target follows from the cells
+            out.setdefault("targets", {}).setdefault("periods", []).extend(messages)
+        else:
+            out[key] = messages
+    return out
+
+
+class KpiPeriodTargetsViewSet(OrgViewSet):
+    """A KPI's targets per period in a fiscal year (docs/scoring.md, "Targets per period"):
+    members who see the KPI read them; admin and HR replace them (PUT, all or nothing)."""
+
+    serializer_class = PeriodTargetsOut
+    schema_model = Kpi  # type: ignore[assignment]
+
+    def scoped_queryset(self):
+        return selectors.kpi_list(
+            org=self.org, department_ids=visible_department_ids(self.membership)
+        )
+
+    def _view(self, kpi, fiscal_year):
+        return period_targets.targets_year(org=self.org, kpi=kpi, fiscal_year=fiscal_year)
+
+    @extend_schema(responses=PeriodTargetsOut)
+    def retrieve(self, request, org_slug, pk):
+        kpi = get_or_404(self.get_queryset(), pk)
+        years = period_targets.fiscal_years(org=self.org)
+        year = int_param(request, "fiscal_year")
+        if year is None:
+            year = period_targets.default_fiscal_year(org=self.org, years=years) or 0
+        if year not in years:  # no periods: nothing to read (nor a number out of range)
+            grain = period_targets.editor_grain(kpi)
+            return Response(PeriodTargetsOut(period_targets.TargetsYear(kpi, year, grain)).data)
+        return Response(PeriodTargetsOut(self._view(kpi, year)).data)
+
+    @extend_schema(request=PeriodTargetsIn, responses=PeriodTargetsOut)
+    def update(self, request, org_slug, pk):
+        kpi = get_or_404(self.get_queryset(), pk)
+        data = PeriodTargetsIn(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        year = data.validated_data["fiscal_year"]
+        rows = data.validated_data["targets"]
+        targets = {
+            t["period"]: scoring.PeriodTarget(
+                target=t["target"], threshold=t.get("threshold"), target_max=t.get("target_max")
+            )
+            for t in rows
+        }
+        try:
+            period_target_services.kpi_period_targets_set(
+                org=self.org,
+                kpi=kpi,
+                by=request.user,
+                fiscal_year=year,
+                targets=targets,
+                replace=True,
+            )
+        except DjangoValidationError as exc:
+            listed = [t["period"] for t in rows]
+            raise ValidationError(_period_target_errors(exc.message_dict, listed)) from exc
+        return Response(PeriodTargetsOut(self._view(kpi, year)).data)
 
 
 class PeriodViewSet(_ListRetrieve, OrgViewSet):

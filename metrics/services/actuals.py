@@ -23,7 +23,7 @@ from perfhub.history import declare_no_ignored_triggers, history_context
 from perfhub.names import display_name
 
 from .. import scoring
-from ..models import Actual, Kpi, Period, Source
+from ..models import Actual, Kpi, KpiPeriodTarget, Period, Source
 from ..scoring_rules import rule_for
 from .actuals_check import (
     ActualInput,
@@ -71,11 +71,14 @@ class ActualsRefused(Exception):
         return bool(self.conflicts) and not self.errors
 
 
-def _rule_in_months(kpi: Kpi, months: int) -> scoring.KpiRule | None:
-    """The KPI's rule in a period of `months` months, None when it is not scored there."""
+def _rule_in_months(
+    kpi: Kpi, months: int, own: scoring.PeriodTarget | None = None
+) -> scoring.KpiRule | None:
+    """The KPI's rule in a period of `months` months (with the period's own target `own`),
+    None when it is not scored there."""
     if not kpi.is_scored or kpi.target is None:
         return None
-    return rule_for(kpi, period_months=months)
+    return rule_for(kpi, period_months=months, own=own)
 
 
 def _conflicts(org, stale: list[tuple[ActualInput, Any]]) -> list[Conflict]:
@@ -135,6 +138,8 @@ class _Loaded:
     period_facts: dict[int, PeriodFacts]
     current: dict[tuple[int, int], CurrentFacts]
     allowed: dict[int, bool]
+    # The rule of a (KPI, period) that has a target of its own (docs/scoring.md).
+    period_rules: dict[tuple[int, int], scoring.KpiRule | None]
 
 
 @transaction.atomic
@@ -165,6 +170,7 @@ def actuals_save(
         allowed=loaded.allowed,
         amber_line=org.amber_line,
         require_note_for_red=require_note_for_red,
+        period_rules=loaded.period_rules,
     )
     if checked.forbidden is not None and not forbidden_as_errors:
         raise PermissionDenied(checked.forbidden)
@@ -201,6 +207,20 @@ def _actuals_load(org, entries: list[ActualInput], can_enter) -> _Loaded:
         .select_for_update()
         .values_list(*_STORED_FIELDS, named=True)
     }
+    # Targets per period: the entries' own (KPI, period) targets, one query (an entry
+    # period is the KPI's entry grain, so only its own target applies).
+    own_targets = KpiPeriodTarget.objects.for_org(org).filter(
+        kpi_id__in=kpi_ids, period_id__in=period_ids
+    )
+    period_rules = {
+        (t.kpi_id, t.period_id): _rule_in_months(
+            kpis[t.kpi_id],
+            scoring.months_in(kpis[t.kpi_id].indicator.frequency),
+            own=scoring.PeriodTarget(t.target, t.threshold, t.target_max),
+        )
+        for t in own_targets
+        if t.kpi_id in kpis
+    }
     # Asked only for the departments of entries whose KPI and period both exist, as the
     # check reaches the question for those alone.
     allowed: dict[int, bool] = {}
@@ -228,6 +248,7 @@ def _actuals_load(org, entries: list[ActualInput], can_enter) -> _Loaded:
             for key, a in existing.items()
         },
         allowed=allowed,
+        period_rules=period_rules,
     )
 
 

@@ -139,6 +139,7 @@ def actuals_check(
     allowed: Mapping[int, bool],
     amber_line: Decimal,
     require_note_for_red: bool = True,
+    period_rules: Mapping[tuple[int, int], scoring.KpiRule | None] | None = None,
 ) -> Checked:
     """Check every entry against the facts read for them (SPEC §2, §6).
 
@@ -150,8 +151,10 @@ def actuals_check(
     control characters. An entry equal (value and note) to the stored actual is unchanged,
     whatever its version; one that changes a stored actual must carry its version (else it
     is stale: someone else changed it since it was read); a new or changed value that
-    scores red needs a note, with `require_note_for_red`."""
+    scores red needs a note, with `require_note_for_red` - scored by the KPI's `rule`, or by
+    the rule of `period_rules` for a (KPI, period) that has a target of its own."""
     out = Checked()
+    period_rules = period_rules or {}
     seen: set[tuple[int, int]] = set()
 
     def refuse(entry: ActualInput, field_name: str, message: str) -> None:
@@ -232,7 +235,7 @@ def actuals_check(
                 out.stale.append(index)
                 continue
         if require_note_for_red and not note:
-            score = preview_score(kpi.rule, value)
+            score = preview_score(period_rules.get(key, kpi.rule), value)
             if score is not None and scoring.kpi_status(score, amber_line) == "red":
                 refuse(
                     entry,

@@ -20,13 +20,14 @@ from departments.permissions import can_configure
 from departments.selectors import department_get, department_list
 from perfhub.errors import add_service_errors
 
-from .. import selectors
+from .. import period_targets, selectors
 from ..forms import (
     IndicatorForm,
     KpiAddForm,
     KpiGridForm,
     PeriodGenerateForm,
     PeriodReopenForm,
+    PeriodTargetsForm,
     TemplateApplyForm,
     TemplateForm,
     TemplateItemFormSet,
@@ -34,6 +35,7 @@ from ..forms import (
 )
 from ..services import indicators as indicator_services
 from ..services import kpis as kpi_services
+from ..services import period_targets as period_target_services
 from ..services import periods as period_services
 from ..services import templates as template_services
 
@@ -220,6 +222,7 @@ def _kpi_grid_page(request, department, kpis, *, grid=None, add_form=None, depar
         "add_form": add_form,
         "weight_total": total,
         "weight_warning": any(k.is_active for k in kpis) and total != 100,
+        "period_target_kpis": {k.pk for k in kpis if period_targets.editor_grain(k)},
     }
     return render(request, "metrics/config/kpi_grid.html", context)
 
@@ -271,6 +274,45 @@ def kpi_add(request, pk):
             messages.success(request, _("KPI added."))
             return redirect("kpi_grid", slug=request.org.slug, pk=department.pk)
     return _kpi_grid_page(request, department, kpis, add_form=form)
+
+
+# --- targets per period ---------------------------------------------------------------
+
+
+@org_view(can_configure)
+def kpi_targets(request, pk):
+    """A KPI's "Targets by period" for one fiscal year (docs/scoring.md): a cell per month
+    or quarter, saved in one go (all cells or none)."""
+    kpi = selectors.kpi_get(org=request.org, pk=pk)
+    years = period_targets.fiscal_years(org=request.org)
+    year = _fiscal_year(request, years)
+    view = period_targets.targets_year(org=request.org, kpi=kpi, fiscal_year=year or 0)
+    with_range = kpi.indicator.direction == "within_range"
+    form = PeriodTargetsForm(request.POST or None, cells=view.cells, with_range=with_range)
+    if request.method == "POST" and form.is_valid():
+        try:
+            period_target_services.kpi_period_targets_set(
+                org=request.org,
+                kpi=kpi,
+                by=request.user,
+                fiscal_year=view.fiscal_year,
+                targets=form.targets(),
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Targets by period saved."))
+            return redirect(f"{request.path}?year={view.fiscal_year}")
+    context = {"kpi": kpi, "view": view, "years": years, "form": form}
+    return render(request, "metrics/config/kpi_targets.html", context)
+
+
+def _fiscal_year(request, years: list[int]) -> int | None:
+    """The fiscal year asked for (?year=, one the organization has), else the default."""
+    wanted = request.POST.get("year") or request.GET.get("year") or ""
+    if wanted.isdigit() and int(wanted) in years:
+        return int(wanted)
+    return period_targets.default_fiscal_year(org=request.org, years=years)
 
 
 # --- periods --------------------------------------------------------------------------
@@ -386,6 +428,7 @@ urlpatterns = [
     path("templates/<int:pk>/apply/", template_apply, name="template_apply"),
     path("departments/<int:pk>/kpis/", kpi_grid, name="kpi_grid"),
     path("departments/<int:pk>/kpis/add/", kpi_add, name="kpi_add"),
+    path("kpis/<int:pk>/targets/", kpi_targets, name="kpi_targets"),
     path("periods/", period_list, name="period_list"),
     path("periods/generate/", period_generate, name="period_generate"),
     path("periods/<int:pk>/lock/", period_lock, name="period_lock"),

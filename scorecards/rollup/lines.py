@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from departments.models import Department
 from metrics import formulas
-from metrics.models import Actual, Indicator, Kpi, PendingRecalculation, Period
+from metrics.models import Actual, Indicator, Kpi, KpiPeriodTarget, PendingRecalculation, Period
 from metrics.scoring_sql import (
     inverse_span_sql,
     kpi_score_sql,
@@ -35,6 +35,7 @@ T = {
     "goal": Goal._meta.db_table,
     "link": GoalLink._meta.db_table,
     "pending": PendingRecalculation._meta.db_table,
+    "ptarget": KpiPeriodTarget._meta.db_table,
 }
 
 
@@ -66,12 +67,22 @@ def _targets_and_scores(source: str, vendor: str) -> str:
     # every row first); SQLite knows only the latter.
     fence = "OFFSET 0" if vendor == "postgresql" else ""
     materialized = "" if vendor == "postgresql" else "MATERIALIZED"
+    # A period with a target of its own (ko, _kpis_cte) replaces the rule of its length.
+    own = {
+        col: f"CASE WHEN o.kpi_id IS NULL THEN s.{col} ELSE o.{col} END AS {col}"
+        for col in ("p_target", "p_threshold", "p_target_max", "inv")
+    }
     return f"""
+    ruled AS (
+      SELECT s.kpi_id, s.department_id, s.period_id, s.weight, s.actual, s.n, s.direction,
+        s.top, {", ".join(own.values())}
+      FROM {source} s LEFT JOIN ko o ON o.kpi_id = s.kpi_id AND o.period_id = s.period_id
+    ),
     scored AS {materialized} (
       SELECT s.kpi_id, s.department_id, s.period_id, s.weight, s.actual, s.n, s.p_target,
         s.p_threshold, s.p_target_max,
         {score} AS score
-      FROM {source} s {fence}
+      FROM ruled s {fence}
     )
     SELECT %(org)s, department_id, period_id, kpi_id, weight, actual, n,
       p_target, p_threshold, p_target_max, (p_target IS NOT NULL), score,
@@ -105,6 +116,61 @@ def _line_upsert(vendor: str) -> str:
     ON CONFLICT (organization_id, period_id, department_id, kpi_id) DO UPDATE SET
       {", ".join(f"{f} = excluded.{f}" for f in _LINE_FIELDS)}, computed_at = excluded.computed_at
     WHERE {" OR ".join(f"{line}.{f}{differs}excluded.{f}" for f in _LINE_FIELDS)}"""
+
+
+# Targets per period (docs/scoring.md; metrics.scoring.rule_with_period_targets): `own` the
+# periods' own targets, `parts` per longer period of a `sum` KPI the sums of its entry
+# periods' own targets (`n` of them; thresholds and upper ends summed only when every one
+# has one), `ko` the rule of each (KPI, period) that has either - only where the KPI is
+# scored in that period at all (kf.p_target), the own target first. The lines replace the
+# rule of the period's length with it (_targets_and_scores).
+PERIOD_TARGETS = f"""
+    own AS (
+      SELECT t.kpi_id, t.period_id, t.target, t.threshold, t.target_max
+      FROM {T["ptarget"]} t JOIN p ON p.id = t.period_id
+      WHERE t.organization_id = %(org)s
+    ),
+    parts AS (
+      SELECT t.kpi_id, p.id AS period_id, COUNT(*) AS n, SUM(t.target) AS target,
+        CASE WHEN COUNT(t.threshold) = COUNT(*) THEN SUM(t.threshold) END AS threshold,
+        CASE WHEN COUNT(t.target_max) = COUNT(*) THEN SUM(t.target_max) END AS target_max
+      FROM {T["ptarget"]} t
+      JOIN k ON k.id = t.kpi_id AND k.aggregation = 'sum'
+      JOIN {T["period"]} m ON m.id = t.period_id AND m.organization_id = t.organization_id
+        AND m.kind = k.frequency
+      JOIN p ON m.start >= p.start AND m."end" <= p."end" AND p.months > k.f_months
+      WHERE t.organization_id = %(org)s
+      GROUP BY t.kpi_id, p.id
+    ),
+    ko0 AS (
+      SELECT kf.id AS kpi_id, p.id AS period_id, kf.direction,
+        CASE WHEN o.kpi_id IS NULL THEN ps.target ELSE o.target END AS p_target,
+        COALESCE(CASE WHEN o.kpi_id IS NULL THEN ps.threshold ELSE o.threshold END,
+          kf.threshold * kf.factor) AS threshold,
+        COALESCE(CASE WHEN o.kpi_id IS NULL THEN ps.target_max ELSE o.target_max END,
+          {period_target_max_sql(target_max="kf.target_max", factor="kf.factor")}) AS p_target_max
+      FROM kf JOIN p ON p.months = kf.months
+      LEFT JOIN own o ON o.kpi_id = kf.id AND o.period_id = p.id
+      LEFT JOIN parts ps ON ps.kpi_id = kf.id AND ps.period_id = p.id
+        AND ps.n = p.months / kf.f_months
+      WHERE kf.p_target IS NOT NULL AND (o.kpi_id IS NOT NULL OR ps.kpi_id IS NOT NULL)
+    ),
+    ko1 AS (
+      SELECT ko0.kpi_id, ko0.period_id, ko0.direction, ko0.p_target, ko0.p_target_max,
+        {
+    period_threshold_sql(
+        direction="ko0.direction", threshold="ko0.threshold", factor="1", target="ko0.p_target"
+    )
+} AS p_threshold
+      FROM ko0
+    ),
+    ko AS MATERIALIZED (
+      SELECT ko1.kpi_id, ko1.period_id, ko1.p_target, ko1.p_threshold, ko1.p_target_max,
+        {
+    inverse_span_sql(direction="ko1.direction", target="ko1.p_target", threshold="ko1.p_threshold")
+} AS inv
+      FROM ko1
+    )"""
 
 
 def _kpis_cte(formula_indicator: int | None) -> str:
@@ -175,7 +241,8 @@ def _kpis_cte(formula_indicator: int | None) -> str:
     pairs AS (
       SELECT kr.*, p.id AS period_id, p.start AS p_start, p."end" AS p_end
       FROM kr JOIN p ON p.months = kr.months {{pp}}
-    )"""
+    ),
+    {PERIOD_TARGETS}"""
 
 
 def _last_value_sql(vendor: str) -> tuple[str, str]:

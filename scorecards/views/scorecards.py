@@ -18,6 +18,7 @@ from departments.permissions import (
     is_member,
 )
 from metrics import selectors as metric_selectors
+from metrics.period_targets import editor_grain
 from perfhub.errors import add_service_errors
 
 from .. import exports
@@ -239,6 +240,8 @@ def kpi_detail(request, pk):
             "history": metric_selectors.actual_history(org=request.org, kpi=kpi),
             "actions": list(action_selectors.action_list(org=request.org, kpi_id=kpi.pk)),
             "action_form": action_form,
+            # HR's way to this KPI's targets per period (docs/scoring.md).
+            "targets_editor": can_configure(request.membership) and editor_grain(kpi) is not None,
             # Its formula spelled with indicator names, never codes.
             "formula_names": metric_selectors.indicator_names(org=request.org)
             if kpi.indicator.is_formula

@@ -1,6 +1,7 @@
 """The incremental roll-up (a run recomputes only what its marks reach) gives, row for row,
-what a full recalculation gives: random sequences of saves, target edits, department moves,
-and locking and reopening periods (Hypothesis), drained at random points by the real job."""
+what a full recalculation gives: random sequences of saves, target edits (of the KPI, and of
+one month: targets per period), department moves, and locking and reopening periods
+(Hypothesis), drained at random points by the real job."""
 
 from decimal import Decimal
 
@@ -11,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from departments.services import department_update
-from metrics import selectors
+from metrics import scoring, selectors
 from metrics.models import Actual, PendingRecalculation, Period, PeriodStatus
 from metrics.services.actuals import ActualInput, ActualsRefused, actuals_save
 from metrics.services.kpis import kpi_update
+from metrics.services.period_targets import kpi_period_targets_set
 from metrics.services.periods import period_lock, period_reopen
 from metrics.services.templates import template_apply
 from scorecards import rollup, tasks
@@ -98,6 +100,13 @@ changes = st.lists(
             st.integers(0, 150),
         ),
         st.tuples(st.just("target"), st.integers(0, 200), st.integers(1, 120)),
+        # a month's own target (0: removed)
+        st.tuples(
+            st.just("period_target"),
+            st.integers(0, 200),
+            st.integers(0, MONTHS - 1),
+            st.integers(0, 120),
+        ),
         st.tuples(st.just("move"), st.integers(0, 4), st.integers(-1, 4)),
         st.tuples(st.just("lock"), st.integers(0, MONTHS - 1)),
         st.tuples(st.just("reopen"), st.integers(0, MONTHS - 1)),
@@ -134,6 +143,13 @@ def apply(org, hr, world, change) -> None:
         kpi = kpis[args[0] % len(kpis)]
         kpi.refresh_from_db()
         kpi_update(kpi=kpi, by=hr, target=Decimal(args[1]))
+    elif kind == "period_target":
+        kpi, month = kpis[args[0] % len(kpis)], months[args[1]]
+        kpi.refresh_from_db()
+        own = None if args[2] == 0 else scoring.PeriodTarget(Decimal(args[2]))
+        kpi_period_targets_set(
+            org=org, kpi=kpi, by=hr, fiscal_year=month.fiscal_year, targets={month.pk: own}
+        )
     elif kind == "move":
         department = departments[args[0]]
         department.refresh_from_db()
