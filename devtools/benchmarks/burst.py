@@ -125,6 +125,7 @@ def run(
             "kpis": kpis,
             "months": months,
             "actuals": world["actuals"],
+            "period_targets": world.get("period_targets", 0),
             "worker_concurrency": worker_concurrency,
             **figures,
         }

@@ -174,6 +174,7 @@ def _series(log, world, base, cookie, latest, requests, concurrency, changes) ->
         settings.PERFHUB_DASHBOARD_CACHE_SECONDS = cache_seconds
     return {
         "actuals": world["actuals"],
+        "period_targets": world.get("period_targets", 0),
         "requests_each": requests,
         "concurrency": concurrency,
         "dashboard": served["dashboard"],

@@ -42,7 +42,7 @@ from django.utils import timezone
 
 from departments.models import Department
 from departments.services import department_create, organization_create
-from metrics.models import Actual, Indicator, Kpi, Period
+from metrics.models import Actual, Indicator, Kpi, KpiPeriodTarget, Period
 from metrics.selectors import period_list
 from metrics.services.periods import periods_generate
 from perfhub.history import declare_no_ignored_triggers
@@ -105,7 +105,11 @@ def run(
                 log("full recalculation (untimed) ...")
                 rollup.recalculate(org=world["org"], period_ids=period_ids)
                 settle_scorecards(log)
-                figures = {"actuals": world["actuals"], "departments": departments}
+                figures = {
+                    "actuals": world["actuals"],
+                    "period_targets": world.get("period_targets", 0),
+                    "departments": departments,
+                }
             else:
                 figures = _measure(log, world, repeat)
             figures["incremental"] = measure_single_saves(log, world, saves)
@@ -219,6 +223,7 @@ def _generate(log, world: dict, departments: int, kpis: int, months: int) -> Non
                 )
             )
     kpi_rows = Kpi.objects.bulk_create(kpi_rows, batch_size=5000)
+    world["period_targets"] = _seasonal_targets(org, kpi_rows, month_rows)
     rng = random.Random(7)
     now = timezone.now()
     log("writing actuals ...")
@@ -244,6 +249,30 @@ def _generate(log, world: dict, departments: int, kpis: int, months: int) -> Non
             batch = []
     Actual.objects.bulk_create(batch)
     world.update(actuals=len(kpi_rows) * len(month_rows))
+
+
+def _seasonal_targets(org, kpi_rows: list, month_rows: list) -> int:
+    """Targets per period (issue 20), as a seasonal business sets them: every other
+    department's `sum` KPIs get a target of their own in every month, low in spring and
+    high at year end (their quarters and years then add up the months), so the roll-up's
+    figures are taken with period targets present."""
+    rows = []
+    for kpi in kpi_rows:
+        if kpi.target is None or kpi.department_id % 2 or kpi.indicator.aggregation != "sum":
+            continue
+        for n, month in enumerate(month_rows):
+            season = Decimal("0.7") + Decimal("0.05") * (n % 12)  # 0.70 ... 1.25
+            rows.append(
+                KpiPeriodTarget(
+                    organization=org,
+                    kpi=kpi,
+                    period=month,
+                    target=(kpi.target * season).quantize(Decimal("0.01")),
+                    threshold=kpi.threshold,
+                )
+            )
+    KpiPeriodTarget.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)
 
 
 # A plain table, logged like the scorecard lines (what any roll-up must write durably), no
@@ -368,6 +397,7 @@ def _measure(log, world: dict, repeat: int = 3) -> dict:
     one_part = statistics.median(r["one_part_seconds"] for r in runs)
     return {
         "actuals": world["actuals"],
+        "period_targets": world.get("period_targets", 0),
         "scorecard_lines": lines,
         "scorecards": result.scorecards,
         "periods": result.periods,

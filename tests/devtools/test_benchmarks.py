@@ -29,6 +29,8 @@ def test_benchmark_rollup_prints_figures_and_deletes_its_organization():
     )  # fmt: skip
     figures = json.loads(out.getvalue())
     assert figures["actuals"] == 3 * 6 * 3
+    # the one `sum` KPI of every other department has a target of its own in each month
+    assert figures["period_targets"] in (1 * 3, 2 * 3)
     # 6 KPIs × (12 months, 4 quarters, 1 year of the generated fiscal year) × 3 departments
     assert figures["scorecard_lines"] == 3 * 6 * 17
     # every (department, KPI) × the 3 months, their quarter and their year
