@@ -24,10 +24,11 @@ from grades import services as grade_services
 from grades.models import Calibration, PublishRule
 from metrics import scoring
 from metrics import selectors as m_selectors
-from metrics.models import Actual, PeriodKind
+from metrics.models import Actual, KpiPeriodTarget, PeriodKind, PeriodStatus
 from metrics.scoring_rules import rule_for
 from metrics.services.actuals import ActualInput, actuals_save
 from metrics.services.kpis import kpi_update
+from metrics.services.period_targets import kpi_period_targets_set
 from metrics.services.periods import period_lock, periods_generate
 from metrics.services.signoff import actuals_reject
 from metrics.services.templates import template_apply
@@ -131,6 +132,7 @@ def load_demo(stdout=None) -> Organization:
         _demo_calibration(org, users)
         _demo_briefing(org, users)
         _demo_actions(org, users)
+        _demo_period_targets(org, users)
     return org
 
 
@@ -864,3 +866,44 @@ DEMO_TEXTS = tuple(
     )
     if t
 )
+
+
+# A seasonal business (issue 20): the share of the year's sales each month is expected to
+# bring, low after the Spring Festival, high around 618 and 双十一 and at year end (sums to 12).
+_SEASON = [
+    "0.70", "0.60", "0.85", "0.90", "0.95", "1.15", "0.95", "0.90", "1.00", "1.05", "1.50", "1.45",
+]  # fmt: skip
+
+
+def _demo_period_targets(org, users) -> None:
+    """Targets by period: the Sales department's revenue gets its own target in each open
+    month of the current fiscal year, in the season's shape (the year's target unchanged),
+    so its targets page, its scorecard and the entry page show a seasonal target. Runs once."""
+    if KpiPeriodTarget.objects.for_org(org).exists():
+        return
+    kpi = (
+        m_selectors.kpi_list(org=org)
+        .filter(department__code="sales", indicator__code="sales_revenue", is_active=True)
+        .exclude(target=None)
+        .first()
+    )
+    today = timezone.localdate()
+    all_months = list(m_selectors.period_list(org=org, kind=PeriodKind.MONTH))
+    current = [p for p in all_months if p.start <= today]
+    if kpi is None or not current:
+        return
+    fiscal_year = current[-1].fiscal_year
+    months = [p for p in all_months if p.fiscal_year == fiscal_year]
+    per_month = {"month": 1, "quarter": 3, "year": 12}[kpi.target_period]
+    monthly = kpi.target / Decimal(per_month)
+    targets = {
+        p.pk: scoring.PeriodTarget(
+            target=(monthly * Decimal(_SEASON[p.start.month - 1])).quantize(Decimal("0.01"))
+        )
+        for p in months
+        if p.status == PeriodStatus.OPEN
+    }
+    if targets:
+        kpi_period_targets_set(
+            org=org, kpi=kpi, by=users["hr"], fiscal_year=fiscal_year, targets=targets
+        )
