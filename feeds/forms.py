@@ -73,7 +73,8 @@ class FeedForm(forms.Form):
         max_length=100,
         required=False,
         help_text=_(
-            "minute hour day month weekday, e.g. “0 6 * * *” every day at 06:00. Blank: run by hand only."
+            "minute hour day month weekday, e.g. “0 6 * * *” every day at 06:00. "
+            "Blank: run by hand only."
         ),
     )
     wins_over_people = forms.BooleanField(

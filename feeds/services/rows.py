@@ -205,7 +205,8 @@ def rows_apply(*, org, feed: DataFeed, table: Table, dry_run: bool) -> Applied:
                 number,
                 "period",
                 _(
-                    "“%s” is not a period of this organization: write 2026-03, fy2026-q1, fy2026 or a date."
+                    "“%s” is not a period of this organization: write 2026-03, fy2026-q1, "
+                    "fy2026 or a date."
                 )
                 % _text(cell("period")),
             )
@@ -221,15 +222,17 @@ def rows_apply(*, org, feed: DataFeed, table: Table, dry_run: bool) -> Applied:
                 ref=ref,
             )
         )
-    if out.problems:
-        return out
     try:
+        # Rows refused above are still checked by the service, so the run lists every
+        # problem at once; the savepoint is rolled back when anything was refused.
         with transaction.atomic():
             _save(org, feed, entries, facts, out)
-            if dry_run:
+            if dry_run or out.problems:
                 raise _Rollback
     except _Rollback:
-        pass
+        if out.problems:
+            out.created = out.changed = out.unchanged = 0
+            out.changes = []
     except ActualsRefused as exc:
         for ref, fields in exc.errors.items():
             number = facts[ref][0] if ref in facts else 0
