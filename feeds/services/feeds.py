@@ -28,7 +28,9 @@ MAX_ALERT_AFTER = 100
 
 
 @transaction.atomic
-def allowed_host_add(*, org, address: str, port: int | None, note: str = "", by) -> AllowedHost:
+def allowed_host_add(
+    *, org, address: str, port: int | None = None, note: str = "", by
+) -> AllowedHost:
     """Allow feeds to reach an address (host name, IP or network; a port or any)."""
     try:
         name, net = network.entry_parse(address)
