@@ -183,6 +183,21 @@ def _too_many() -> SourceRefused:
     )
 
 
+def _close(conn, errors) -> None:
+    """End the read-only transaction and the connection; a broken one is already gone."""
+    try:
+        conn.rollback()
+        conn.close()
+    except errors:
+        pass
+
+
+def _sql_table(columns: list[str], rows) -> Table:
+    if len(rows) > _max_rows():
+        raise _too_many()
+    return Table(columns=columns, rows=[tuple(r) for r in rows])
+
+
 def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:300]
 
@@ -228,14 +243,8 @@ def _postgres(config: SourceConfig, parts, host: str, ip: str, port: int) -> Tab
             raise SourceRefused(_("The query tries to change data: a feed only reads.")) from None
         raise SourceRefused(_("The query failed: %s") % _first_line(exc)) from None
     finally:
-        try:
-            conn.rollback()
-            conn.close()
-        except psycopg2.Error:
-            pass
-    if len(rows) > _max_rows():
-        raise _too_many()
-    return Table(columns=columns, rows=[tuple(r) for r in rows])
+        _close(conn, psycopg2.Error)
+    return _sql_table(columns, rows)
 
 
 # MySQL/MariaDB error numbers worth a retry: cannot connect, lost the connection, the
@@ -285,14 +294,8 @@ def _mysql(config: SourceConfig, parts, ip: str, port: int) -> Table:
             raise SourceRefused(_("The query tries to change data: a feed only reads.")) from None
         raise SourceRefused(_("The query failed: %s") % _first_line(exc)) from None
     finally:
-        try:
-            conn.rollback()
-            conn.close()
-        except pymysql.MySQLError:
-            pass
-    if len(rows) > _max_rows():
-        raise _too_many()
-    return Table(columns=columns, rows=[tuple(r) for r in rows])
+        _close(conn, pymysql.MySQLError)
+    return _sql_table(columns, rows)
 
 
 def _file(config: SourceConfig, parts, host: str, ip: str, port: int) -> Table:

@@ -20,8 +20,8 @@ from departments.invitations import invitation_create
 from departments.models import Membership
 from discussions.services import post_add
 from discussions.subjects import subject_of
-from grades.models import Calibration, GradeAppeal
 from feeds.models import AllowedHost, DataFeed, FeedRun
+from grades.models import Calibration, GradeAppeal
 from messaging.models import Channel
 from metrics.models import Actual, Upload
 from orgchart.models import OrgChartUpload

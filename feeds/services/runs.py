@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from departments.models import Membership, Role
-from perfhub.celery import app as celery_app
+from perfhub.celery import publish
 from perfhub.tenancy import org_atomic
 
 from .. import sources
@@ -67,19 +67,10 @@ def run_request(*, org, feed: DataFeed, by, dry_run: bool = False, trigger: str)
     return run
 
 
-def run_enqueue(org_id: int, run_id: int, countdown: float | None = None) -> bool:
+def run_enqueue(org_id: int, run_id: int) -> bool:
     """Publish the run's job by its name. Never raises: with the broker down the run stays
     queued and the sweeper publishes it again. Without REDIS_URL it runs here."""
-    kwargs = {"organization_id": org_id, "run_id": run_id}
-    try:
-        if celery_app.conf.task_always_eager:
-            celery_app.tasks[RUN_TASK].apply(kwargs=kwargs)
-        else:
-            celery_app.send_task(RUN_TASK, kwargs=kwargs, countdown=countdown, retry=False)
-    except Exception:  # noqa: BLE001 - broker down: the run is in the database
-        log.warning("could not enqueue feed run %s of organization %s", run_id, org_id)
-        return False
-    return True
+    return publish(RUN_TASK, {"organization_id": org_id, "run_id": run_id})
 
 
 def interrupted_message() -> str:

@@ -5,15 +5,13 @@ message the admin sees; a run that is not interrupted imports."""
 import os
 import signal
 
-import psycopg2
 import pytest
-from django.db import connection
 
 from feeds.models import FeedRun
 from feeds.services import runs
-from metrics.models import Actual, ActualChange, PendingRecalculation
+from metrics.models import Actual, ActualChange
 from metrics.services.recalc import recalculation_mark
-from tests.live import start_worker, wait_for
+from tests.live import recalculation_marks_held, start_worker, wait_for, waits_on_a_lock
 
 from .conftest import sql_feed
 
@@ -33,37 +31,16 @@ def test_feed_job_killed_mid_import_saves_nothing_and_ends_failed(
     recalculation_mark(org=org, periods=[month])  # a mark the import will update
     feed = sql_feed(org, erp)
     point_app_at(redis_server.url)
-    db = connection.settings_dict
-    blocker = psycopg2.connect(
-        dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432
-    )
-    try:
-        with blocker.cursor() as cursor:
-            cursor.execute("SELECT set_config('perfhub.org_id', %s, true)", [str(org.pk)])
-            cursor.execute(
-                f"SELECT 1 FROM {PendingRecalculation._meta.db_table}"
-                " WHERE organization_id = %s FOR UPDATE",
-                [org.pk],
-            )
+    with recalculation_marks_held(org) as blocker:
         worker = start_worker(processes, redis_server)
         run = runs.run_request(org=org, feed=feed, by=None, trigger="manual")  # published
 
-        def worker_waits_on_our_lock():
-            with blocker.cursor() as cursor:
-                cursor.execute("SELECT pg_stat_clear_snapshot()")
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-                )
-                return cursor.fetchone()[0] > 0
-
-        wait_for(worker_waits_on_our_lock, seconds=60, what="the import to be mid-transaction")
+        wait_for(
+            lambda: waits_on_a_lock(blocker), seconds=60, what="the import to be mid-transaction"
+        )
         assert _state(run) == "running"  # started (committed), not finished
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
-    finally:
-        blocker.rollback()
-        blocker.close()
     assert not Actual.objects.for_org(org).exists()
     assert not ActualChange.objects.filter(organization_id=org.pk).exists()
     start_worker(processes, redis_server, name="second")

@@ -1,6 +1,8 @@
 """The feed pages: admins only (HR 403, another organization 404); the address and the
 password are write-only (never in the page); the schedule follows the feed."""
 
+import json
+
 import pytest
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
@@ -46,7 +48,7 @@ def test_admin_creates_a_feed_with_its_schedule(org, admin, login, erp, loopback
     task = PeriodicTask.objects.get(name=f"feed:{org.pk}:{feed.pk}")
     assert task.task == "feeds.run_scheduled" and task.enabled
     assert (task.crontab.minute, task.crontab.hour) == ("0", "6")
-    assert '"feed_id": %d' % feed.pk in task.kwargs
+    assert json.loads(task.kwargs) == {"organization_id": org.pk, "feed_id": feed.pk}
     # Changed, disabled, then unscheduled and deleted: the beat entry follows.
     client.post(
         url("feed_edit", org, pk=feed.pk),
