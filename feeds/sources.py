@@ -31,7 +31,7 @@ from . import network
 from .models import FeedKind, FileFormat
 
 DEFAULT_PORTS = {"postgresql": 5432, "postgres": 5432, "mysql": 3306, "http": 80, "https": 443}
-SCHEMES = {
+SCHEMES: dict[str, tuple[str, ...]] = {
     FeedKind.POSTGRES: ("postgresql", "postgres"),
     FeedKind.MYSQL: ("mysql",),
     FeedKind.FILE: ("http", "https"),
