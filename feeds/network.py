@@ -112,18 +112,15 @@ def resolve_allowed(*, org, host: str, port: int) -> str:
     host = (host or "").strip().lower().rstrip(".").strip("[]")
     if not host:
         raise AddressRefused(_("The address has no host."))
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise AddressUnresolved(
-            _("The host %(host)s cannot be found (%(error)s).") % {"host": host, "error": exc}
-        ) from None
-    ips = []
-    for info in infos:
-        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if ip not in ips:
-            ips.append(ip)
     entries = _entries(org)
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    # A name no entry could allow is refused without a DNS look-up (none goes out for it).
+    if literal is None and not any(e.name == host or e.network for e in entries):
+        raise _not_listed(host, port)
+    ips = [literal] if literal is not None else _resolve(host, port)
     for ip in ips:
         if not _never(ip) and _allowed(entries, host, ip, port):
             return str(ip)
@@ -136,7 +133,26 @@ def resolve_allowed(*, org, host: str, port: int) -> str:
             )
             % {"host": host, "ips": ", ".join(str(ip) for ip in ips)}
         )
-    raise AddressRefused(
+    raise _not_listed(host, port)
+
+
+def _resolve(host: str, port: int) -> list:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        raise AddressUnresolved(
+            _("The host %(host)s cannot be found (%(error)s).") % {"host": host, "error": exc}
+        ) from None
+    ips: list = []
+    for info in infos:
+        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if ip not in ips:
+            ips.append(ip)
+    return ips
+
+
+def _not_listed(host: str, port: int) -> AddressRefused:
+    return AddressRefused(
         _("%(host)s, port %(port)s, is not on this organization's list of allowed addresses.")
         % {"host": host, "port": port}
     )
