@@ -35,7 +35,7 @@ class FeedForm(forms.Form):
         required=False,
         help_text=_(
             "postgresql://user@host:5432/database, mysql://user@host:3306/database or "
-            "https://host/path/file.xlsx. Stored encrypted and never shown again: leave "
+            "https://host/path/export.xlsx. Stored encrypted and never shown again: leave "
             "blank to keep the current one."
         ),
     )
