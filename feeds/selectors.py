@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from perfhub import tenancy
 
@@ -43,13 +43,20 @@ def run_get(*, org, pk, feed_id: int | None = None) -> FeedRun:
 
 
 def last_runs(*, org, feed_ids) -> dict[int, FeedRun]:
-    """The latest run of each feed, in one query."""
-    runs = (
+    """The latest run of each feed, in two queries (any database)."""
+    latest = (
         FeedRun.objects.for_org(org)
-        .filter(feed_id__in=list(feed_ids))
-        .order_by("feed_id", "-created_at", "-pk")
-        .distinct("feed_id")
+        .filter(feed_id=OuterRef("pk"))
+        .order_by("-created_at", "-pk")
+        .values("pk")[:1]
     )
+    run_ids = (
+        DataFeed.objects.for_org(org)
+        .filter(pk__in=list(feed_ids))
+        .annotate(last_run=Subquery(latest))
+        .values_list("last_run", flat=True)
+    )
+    runs = FeedRun.objects.for_org(org).filter(pk__in=[pk for pk in run_ids if pk])
     return {run.feed_id: run for run in runs}
 
 

@@ -205,4 +205,5 @@ def test_list_page_query_count_is_fixed(
         feed = sql_feed(org, erp, name=f"f{n}")
         runs.run_request(org=org, feed=feed, by=None, trigger="manual")
     with django_assert_max_num_queries(len(small.captured_queries)):
-        client.get(url("feed_list", org))
+        html = client.get(url("feed_list", org)).content.decode()
+    assert html.count("queued ·") == 6  # each feed's latest run
