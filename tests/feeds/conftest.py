@@ -47,6 +47,24 @@ def sales_kpis_ready(sales_kpis):
     return sales_kpis
 
 
+def feed_fields(db, **extra) -> dict:
+    """A PostgreSQL feed's fields as the page's form and the API take them."""
+    fields = {
+        "name": "ERP",
+        "kind": "postgres",
+        "url": db.url(),
+        "password": sources.READER_PASSWORD,
+        "query": "SELECT dept, indicator, period, amount FROM erp_rows",
+        "department_column": "dept",
+        "kpi_column": "indicator",
+        "period_column": "period",
+        "value_column": "amount",
+        "schedule": "0 6 * * *",
+    }
+    fields.update(extra)
+    return fields
+
+
 def sql_feed(
     org, db, *, name="ERP", query="SELECT dept, indicator, period, amount FROM erp_rows", **extra
 ):

@@ -8,7 +8,7 @@ from django.db import connection
 from feeds.models import DataFeed, FeedRun
 from feeds.services import runs
 
-from .conftest import sql_feed
+from .conftest import feed_fields, sql_feed
 from .sources import READER_PASSWORD
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("feed_settings")]
@@ -19,20 +19,7 @@ def base(org):
 
 
 def body(db, **extra):
-    data = {
-        "name": "ERP",
-        "kind": "postgres",
-        "url": db.url(),
-        "password": READER_PASSWORD,
-        "query": "SELECT dept, indicator, period, amount FROM erp_rows",
-        "department_column": "dept",
-        "kpi_column": "indicator",
-        "period_column": "period",
-        "value_column": "amount",
-        "schedule": "15 5 * * *",
-    }
-    data.update(extra)
-    return data
+    return feed_fields(db, **{"schedule": "15 5 * * *", **extra})
 
 
 def test_create_read_and_update_keep_secrets_write_only(org, admin, api, erp, loopback):

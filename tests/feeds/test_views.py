@@ -10,7 +10,7 @@ from django_celery_beat.models import PeriodicTask
 from feeds.models import AllowedHost, DataFeed, FeedRun
 from feeds.services import runs
 
-from .conftest import sql_feed
+from .conftest import feed_fields, sql_feed
 from .sources import READER_PASSWORD
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("feed_settings")]
@@ -21,22 +21,7 @@ def url(name, org, **kwargs):
 
 
 def form(db, **extra):
-    data = {
-        "name": "ERP",
-        "kind": "postgres",
-        "url": db.url(),
-        "password": READER_PASSWORD,
-        "query": "SELECT dept, indicator, period, amount FROM erp_rows",
-        "department_column": "dept",
-        "kpi_column": "indicator",
-        "period_column": "period",
-        "value_column": "amount",
-        "schedule": "0 6 * * *",
-        "is_enabled": "on",
-        "alert_after": "3",
-    }
-    data.update(extra)
-    return data
+    return feed_fields(db, **{"is_enabled": "on", "alert_after": "3", **extra})
 
 
 def test_admin_creates_a_feed_with_its_schedule(org, admin, login, erp, loopback):
