@@ -474,6 +474,10 @@ SPECTACULAR_SETTINGS = {
         "ChannelKindEnum": "messaging.models.ChannelKind",
         "NotificationKindEnum": "departments.models.NotificationKind",
         "DeliveryStatusEnum": "messaging.models.DeliveryStatus",
+        "FeedKindEnum": "feeds.models.FeedKind",
+        "FeedFileFormatEnum": "feeds.models.FileFormat",
+        "FeedRunStateEnum": "feeds.models.FeedRun.State",
+        "FeedRunTriggerEnum": "feeds.models.FeedRun.Trigger",
     },
 }
 
