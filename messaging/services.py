@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from departments.models import ROUTABLE_KINDS, Department, MemberIdentity
-from perfhub.celery import app as celery_app
+from perfhub.celery import publish
 from perfhub.tenancy import org_atomic
 
 from . import platforms
@@ -185,14 +185,7 @@ def deliveries_publish(org_id: int, delivery_ids: list[int]) -> None:
     """After commit: one job per message. A broker that is down is logged; the rows stay
     queued and messaging.resend_pending publishes them again."""
     for delivery_id in delivery_ids:
-        kwargs = {"organization_id": org_id, "delivery_id": delivery_id}
-        try:
-            if celery_app.conf.task_always_eager:
-                celery_app.tasks[DELIVER_TASK].apply(kwargs=kwargs)
-            else:
-                celery_app.send_task(DELIVER_TASK, kwargs=kwargs, retry=False)
-        except Exception:  # noqa: BLE001 - the row stays queued: the sweep sends it
-            log.warning("could not enqueue channel message %s", delivery_id, exc_info=True)
+        publish(DELIVER_TASK, {"organization_id": org_id, "delivery_id": delivery_id})
 
 
 def publish_after_commit(org, deliveries: list[Delivery]) -> None:

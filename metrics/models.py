@@ -387,6 +387,7 @@ class Source(models.TextChoices):
     IMPORT = "import", _("import")
     API = "api", _("API")
     FEEDBACK = "feedback", _("feedback")
+    FEED = "feed", _("data feed")
 
 
 def _history_reference(to: str, **options: Any) -> models.ForeignKey:

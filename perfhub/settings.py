@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "discussions",
     "briefings",
     "messaging",
+    "feeds",
     "devtools",
     "accounts",
 ]
@@ -281,6 +282,18 @@ PERFHUB_CHANNEL_TIMEOUT_SECONDS = env.float("PERFHUB_CHANNEL_TIMEOUT_SECONDS", d
 PERFHUB_CHANNEL_RETRY_BASE_SECONDS = env.float("PERFHUB_CHANNEL_RETRY_BASE_SECONDS", default=60.0)
 PERFHUB_CHANNEL_MAX_ATTEMPTS = env.int("PERFHUB_CHANNEL_MAX_ATTEMPTS", default=5)
 
+# Data feeds (feeds/, docs/feeds.md): connect and read timeouts (also the SQL statement
+# timeout), the most rows and bytes a source may return, the retries of a source that is
+# down (base * 2^(attempt-1) seconds apart), how long a run may stay "running" before the
+# sweeper fails it, and how many changes a run lists.
+PERFHUB_FEED_TIMEOUT_SECONDS = env.float("PERFHUB_FEED_TIMEOUT_SECONDS", default=30.0)
+PERFHUB_FEED_MAX_ROWS = env.int("PERFHUB_FEED_MAX_ROWS", default=50_000)
+PERFHUB_FEED_MAX_BYTES = env.int("PERFHUB_FEED_MAX_BYTES", default=20 * 1024 * 1024)
+PERFHUB_FEED_RETRY_BASE_SECONDS = env.float("PERFHUB_FEED_RETRY_BASE_SECONDS", default=60.0)
+PERFHUB_FEED_MAX_ATTEMPTS = env.int("PERFHUB_FEED_MAX_ATTEMPTS", default=4)
+PERFHUB_FEED_STALE_SECONDS = env.int("PERFHUB_FEED_STALE_SECONDS", default=1800)
+PERFHUB_FEED_CHANGES_SHOWN = env.int("PERFHUB_FEED_CHANGES_SHOWN", default=200)
+
 # --- Redis and Celery ------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -336,6 +349,11 @@ CELERY_BEAT_SCHEDULE = {
     "channels-resend-pending": {
         "task": "messaging.resend_pending",
         "schedule": env.float("PERFHUB_CHANNEL_SWEEP_SECONDS", default=300.0),
+    },
+    # Feed runs whose worker died or whose job was never published (feeds.tasks).
+    "feeds-sweep-runs": {
+        "task": "feeds.sweep_runs",
+        "schedule": env.float("PERFHUB_FEED_SWEEP_SECONDS", default=60.0),
     },
     # The monthly briefing books of the organizations that asked for them (briefings.tasks).
     "briefings-send-scheduled": {
@@ -456,6 +474,10 @@ SPECTACULAR_SETTINGS = {
         "ChannelKindEnum": "messaging.models.ChannelKind",
         "NotificationKindEnum": "departments.models.NotificationKind",
         "DeliveryStatusEnum": "messaging.models.DeliveryStatus",
+        "FeedKindEnum": "feeds.models.FeedKind",
+        "FeedFileFormatEnum": "feeds.models.FileFormat",
+        "FeedRunStateEnum": "feeds.models.FeedRun.State",
+        "FeedRunTriggerEnum": "feeds.models.FeedRun.Trigger",
     },
 }
 

@@ -11,6 +11,7 @@ from accounts.sso.urls import urlpatterns as signon_public
 from briefings.urls import urlpatterns as briefings_pages
 from departments.urls import org_urlpatterns as department_pages
 from discussions.urls import urlpatterns as discussions_pages
+from feeds.urls import urlpatterns as feeds_pages
 from grades.urls import urlpatterns as grades_pages
 from messaging.urls import urlpatterns as messaging_pages
 from metrics.urls import urlpatterns as metrics_pages
@@ -35,6 +36,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("discussions.api.urls")),
     path("", include(signon_api)),
     path("", include("messaging.api.urls")),
+    path("", include("feeds.api.urls")),
     re_path(r"^.*$", api_not_found),
 ]
 
@@ -49,6 +51,7 @@ org_pages = [
     *discussions_pages,
     *signon_pages,
     *messaging_pages,
+    *feeds_pages,
 ]
 
 urlpatterns = [

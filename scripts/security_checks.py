@@ -1,7 +1,7 @@
 """`make security`: bandit over the project's code and pip-audit over the installed packages.
 
 - bandit: fails on any finding of high severity (lower ones are listed by
-  `bandit -r departments metrics scorecards reviews devtools perfhub scripts`; each that
+  `bandit -r departments metrics scorecards reviews feeds devtools perfhub scripts`; each that
   stays is explained).
 - pip-audit: fails on any known vulnerability of an installed package. pip-audit asks
   PyPI's JSON API for them; where that service cannot be reached (a machine that reaches
@@ -29,6 +29,7 @@ CODE = [
     "metrics",
     "scorecards",
     "reviews",
+    "feeds",
     "devtools",
     "perfhub",
     "scripts",

@@ -9,9 +9,11 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg2
 import pytest
 import redis
 from django.db import connection
@@ -252,3 +254,39 @@ def scorecard_lines(org):
             "kpi_id", "period_id", "actual", "score", "status"
         )
     )
+
+
+@contextmanager
+def recalculation_marks_held(org):
+    """A second connection holding the organization's recalculation marks FOR UPDATE until
+    the block ends: an import (an upload, a feed run) that updates them waits there, in the
+    middle of its transaction, where a test can kill its worker."""
+    from metrics.models import PendingRecalculation
+
+    db = connection.settings_dict
+    blocker = psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432
+    )
+    try:
+        with blocker.cursor() as cursor:
+            cursor.execute("SELECT set_config('perfhub.org_id', %s, true)", [str(org.pk)])
+            cursor.execute(
+                f"SELECT 1 FROM {PendingRecalculation._meta.db_table}"  # noqa: S608
+                " WHERE organization_id = %s FOR UPDATE",
+                [org.pk],
+            )
+        yield blocker
+    finally:
+        blocker.rollback()
+        blocker.close()
+
+
+def waits_on_a_lock(blocker) -> bool:
+    """Whether another session of the database is waiting for a lock."""
+    with blocker.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0] > 0

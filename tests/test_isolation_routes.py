@@ -20,6 +20,7 @@ from departments.invitations import invitation_create
 from departments.models import Membership
 from discussions.services import post_add
 from discussions.subjects import subject_of
+from feeds.models import AllowedHost, DataFeed, FeedRun
 from grades.models import Calibration, GradeAppeal
 from messaging.models import Channel
 from metrics.models import Actual, Upload
@@ -55,6 +56,8 @@ PK_BY_SEGMENT = {
     "actions": "action",  # an action on a red KPI
     "import": "org_chart_upload",  # org-chart/import/<pk>/
     "channels": "channel",  # a message channel
+    "feeds": "feed",  # a data feed
+    "addresses": "allowed_host",  # feeds/addresses/<pk>/delete/
 }
 # Where the API names something else than the page of the same segment.
 API_PK_BY_SEGMENT = {
@@ -64,6 +67,8 @@ API_PK_BY_SEGMENT = {
     "calibrations": "calibration",
     "scorecard-comments": "comment",
     "imports": "org_chart_upload",  # org-chart/imports/<pk>/
+    "feed-runs": "feed_run",
+    "allowed-hosts": "allowed_host",
 }
 OTHER_KWARGS = {
     "period_id": "period",
@@ -158,6 +163,17 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
     calibration = Calibration.objects.create(
         organization=org, period=month, opened_at=timezone.now(), state="published"
     )
+    feed = DataFeed.objects.create(
+        organization=org,
+        name="ERP",
+        kind="postgres",
+        url="postgresql://reader@127.0.0.1:5432/erp",
+        query="SELECT 1",
+        department_column="d",
+        kpi_column="k",
+        period_column="p",
+        value_column="v",
+    )
     return {
         "org": org,
         "membership": org_membership(org, hr),
@@ -204,6 +220,9 @@ def victim(org, admin, hr, manager, sales, library, periods, month, sales_kpis):
             file_name="people.csv",
             parsed={"departments": [], "people": [], "errors": [], "columns": {}},
         ),
+        "feed": feed,
+        "feed_run": FeedRun.objects.create(organization=org, feed=feed, trigger="manual"),
+        "allowed_host": AllowedHost.objects.create(organization=org, address="127.0.0.1"),
         "channel": Channel.objects.create(
             organization=org, kind="email", name="Team", email="team@example.com"
         ),

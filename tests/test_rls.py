@@ -285,6 +285,7 @@ def test_the_application_role_cannot_turn_on_the_system_view(org, other_org, adm
             )
             functions = sorted(cursor.fetchall())
             assert functions == [
+                ("feeds_unfinished_run_organization_ids", "bigint", True),
                 ("metrics_pending_organization_ids", "bigint", True),
                 ("metrics_unfinished_upload_organization_ids", "bigint", True),
             ]
@@ -341,6 +342,33 @@ def test_the_unfinished_uploads_function_returns_ids_to_the_application_role(org
             assert cursor.fetchall() == [(org.pk,)]
             cursor.execute("SELECT current_setting('perfhub.system', true)")
             assert cursor.fetchone()[0] in (None, "")
+    finally:
+        app.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_unfinished_feed_runs_function_returns_ids_to_the_application_role(org, other_org):
+    from feeds.models import DataFeed, FeedRun
+
+    for o, state in ((org, "retrying"), (other_org, "done")):
+        feed = DataFeed.objects.create(
+            organization=o,
+            name="f",
+            kind="file",
+            url="http://127.0.0.1/a.csv",
+            department_column="d",
+            kpi_column="k",
+            period_column="p",
+            value_column="v",
+        )
+        FeedRun.objects.create(organization=o, feed=feed, trigger="manual", state=state)
+    app = _app_connection()
+    try:
+        with app.cursor() as cursor:
+            cursor.execute("SELECT * FROM feeds_feedrun")
+            assert cursor.fetchall() == []  # no organization set: no row
+            cursor.execute("SELECT * FROM feeds_unfinished_run_organization_ids()")
+            assert cursor.fetchall() == [(org.pk,)]
     finally:
         app.close()
 

@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from departments.selectors import membership_for
-from perfhub.celery import app as celery_app
+from perfhub.celery import publish
 from perfhub.tenancy import org_atomic
 
 from .. import spreadsheets
@@ -54,16 +54,7 @@ def upload_create(*, org, by, file_name: str, content: bytes, rows: int, languag
 def upload_enqueue(org_id: int, upload_id: int) -> bool:
     """Publish the import by its name. Never raises: with the broker down the upload stays
     queued and the sweeper publishes it again. Without REDIS_URL it runs here."""
-    kwargs = {"organization_id": org_id, "upload_id": upload_id}
-    try:
-        if celery_app.conf.task_always_eager:
-            celery_app.tasks[IMPORT_TASK].apply(kwargs=kwargs)
-        else:
-            celery_app.send_task(IMPORT_TASK, kwargs=kwargs, retry=False)
-    except Exception:  # noqa: BLE001 - broker down: the upload is in the database
-        log.warning("could not enqueue upload %s of organization %s", upload_id, org_id)
-        return False
-    return True
+    return publish(IMPORT_TASK, {"organization_id": org_id, "upload_id": upload_id})
 
 
 def interrupted_message() -> str:

@@ -120,6 +120,7 @@ def test_every_menu_item_is_reachable_with_the_keyboard(stack, browser, axe_sour
             f"{org}/settings/",
             f"{org}/settings/sign-on/",
             f"{org}/channels/",
+            f"{org}/feeds/",
             f"{org}/indicators/",
             f"{org}/templates/",
             f"{org}/periods/",

@@ -6,20 +6,18 @@ import io
 import os
 import signal
 
-import psycopg2
 import pytest
-from django.db import connection
 from openpyxl import load_workbook
 
 from metrics import entry_headers, spreadsheets
-from metrics.models import Actual, ActualChange, PendingRecalculation, PeriodKind, Template, Upload
+from metrics.models import Actual, ActualChange, PeriodKind, Template, Upload
 from metrics.selectors import period_list
 from metrics.services import uploads
 from metrics.services.library import library_install
 from metrics.services.periods import periods_generate
 from metrics.services.recalc import recalculation_mark
 from metrics.services.templates import template_apply
-from tests.live import start_worker, wait_for
+from tests.live import recalculation_marks_held, start_worker, wait_for, waits_on_a_lock
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -73,37 +71,16 @@ def test_upload_job_killed_mid_import_saves_nothing_and_ends_failed(
         language="en",
     )
     point_app_at(redis_server.url)
-    db = connection.settings_dict
-    blocker = psycopg2.connect(
-        dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432
-    )
-    try:
-        with blocker.cursor() as cursor:
-            cursor.execute("SELECT set_config('perfhub.org_id', %s, true)", [str(org.pk)])
-            cursor.execute(
-                f"SELECT 1 FROM {PendingRecalculation._meta.db_table}"
-                " WHERE organization_id = %s FOR UPDATE",
-                [org.pk],
-            )
+    with recalculation_marks_held(org) as blocker:
         worker = start_worker(processes, redis_server)
         assert uploads.upload_enqueue(org.pk, upload.pk)
 
-        def worker_waits_on_our_lock():
-            with blocker.cursor() as cursor:
-                cursor.execute("SELECT pg_stat_clear_snapshot()")
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-                )
-                return cursor.fetchone()[0] > 0
-
-        wait_for(worker_waits_on_our_lock, seconds=60, what="the import to be mid-transaction")
+        wait_for(
+            lambda: waits_on_a_lock(blocker), seconds=60, what="the import to be mid-transaction"
+        )
         assert _state(upload) == "running"  # started (committed), not finished
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
-    finally:
-        blocker.rollback()
-        blocker.close()
     assert not Actual.objects.for_org(org).exists()
     assert not ActualChange.objects.filter(organization_id=org.pk).exists()
     start_worker(processes, redis_server, name="second")
