@@ -138,9 +138,7 @@ def _drain(task, org, run_id: int | None):
             else sorted({m.department_id for m in marks if m.department_id is not None})
         )
         pairs = (
-            None
-            if departments is None
-            else sorted({(m.period_id, m.department_id) for m in marks})
+            None if departments is None else sorted({(m.period_id, m.department_id) for m in marks})
         )
         started = timezone.now()
         # Counted before the work, in its own transaction: a worker killed mid-run still counts.
