@@ -8,7 +8,8 @@
 // - numbers copied from Excel (tab- and line-separated, as Excel copies them) and pasted
 //   into a target cell: on a KPI's page they fill that cell and the open cells after it; in
 //   the grid the block keeps its shape, filling right and down from the cell (the cells of
-//   locked periods keep their place and are left alone). The text goes into the inputs as
+//   locked periods keep their place and are left alone; a block as wide as the year fills
+//   the row from its first period). The text goes into the inputs as
 //   values only (never as markup); the server reads every number ("1,000,000", "250万", ...:
 //   perfhub.numbers.read_number) and checks it.
 (function () {
@@ -55,7 +56,11 @@
     var row = input.closest("tr[data-cell-row]");
     var lines = Array.prototype.slice.call(row.parentNode.querySelectorAll("tr[data-cell-row]"));
     var first = lines.indexOf(row);
-    var column = Array.prototype.indexOf.call(row.querySelectorAll("input[data-target-cell]"), input);
+    var all = row.querySelectorAll("input[data-target-cell]");
+    var column = Array.prototype.indexOf.call(all, input);
+    // A block as wide as the year (12 months, 4 quarters) lines up with its periods
+    // wherever it is pasted: a whole year copied from Excel when its first months are locked.
+    if (rows.every(function (values) { return values.length === all.length; })) column = 0;
     rows.forEach(function (values, r) {
       var line = lines[first + r];
       if (!line) return;
