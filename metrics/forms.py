@@ -458,17 +458,16 @@ class DepartmentTargetsForm(forms.Form):
         ]
 
     def targets(self) -> dict:
-        """{KPI id: {period id: scoring.PeriodTarget or None}} of the cells changed, for
-        the KPIs with a change (the service is not asked about the others)."""
-        changed = set(self.changed_data)
+        """{KPI id: {period id: scoring.PeriodTarget or None}} of the cells whose target
+        changed, for the KPIs with a change (the service is not asked about the others).
+        Compared as numbers: "1,000,000" typed over 1000000 is no change."""
         out: dict = {}
         for view in self.years:
             for cell in view.cells:
-                key = self.key(view.kpi.pk, cell.period.pk)
-                if key not in changed:
-                    continue
-                target = self.cleaned_data.get(key)
                 own = cell.own
+                target = self.cleaned_data.get(self.key(view.kpi.pk, cell.period.pk))
+                if cell.period.is_locked or target == (own.target if own is not None else None):
+                    continue
                 out.setdefault(view.kpi.pk, {})[cell.period.pk] = (
                     None
                     if target is None

@@ -140,6 +140,26 @@ def test_save_several_kpis_in_one_go_and_marks_only_the_department(client, hr, o
     assert (a.pk, oct_.pk) not in _rows(org) and (a.pk, nov.pk) in _rows(org)
 
 
+def test_saving_the_grid_unchanged_asks_the_service_nothing(
+    client, hr, org, dept, periods, monkeypatch
+):
+    from metrics.scoring import PeriodTarget
+    from metrics.services import period_targets as services
+    from metrics.services.period_targets import kpi_period_targets_set
+
+    (a,) = _kpis(org, dept, 1)
+    nov = _month(periods, 11)
+    kpi_period_targets_set(
+        org=org, kpi=a, by=hr, fiscal_year=2026, targets={nov.pk: PeriodTarget(D(1000000))}
+    )
+    PendingRecalculation.objects.for_org(org).delete()
+    monkeypatch.setattr(services, "kpi_period_targets_set", None)  # a call would fail
+    client.force_login(hr)
+    data = {f"target_{a.pk}_{nov.pk}": "1,000,000.00"}
+    assert client.post(_url(org, dept), data).status_code == 302
+    assert not PendingRecalculation.objects.for_org(org).exists()
+
+
 def test_a_changed_target_keeps_the_months_own_threshold(client, hr, org, dept, periods):
     from metrics.scoring import PeriodTarget
     from metrics.services.period_targets import kpi_period_targets_set
