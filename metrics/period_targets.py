@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -230,10 +231,16 @@ def department_targets_years(*, org, kpis, fiscal_year: int) -> list[TargetsYear
             fiscal_year,
             periods,
             rows[k.pk],
-            lambda grain, pk=k.pk: last.get((pk, grain), {}),
+            partial(_last_of, last, k.pk),
         )
         for k in kpis
     ]
+
+
+def _last_of(
+    last: dict[tuple[int, str], dict[int, Decimal]], kpi_id: int, grain: str
+) -> dict[int, Decimal]:
+    return last.get((kpi_id, grain), {})
 
 
 def _targets_year(
@@ -248,6 +255,8 @@ def _targets_year(
     shape can be copied); no query of its own."""
     grain = editor_grain(kpi)
     view = TargetsYear(kpi=kpi, fiscal_year=fiscal_year, grain=grain)
+    if grain is None:
+        return view
     rules = period_rules(kpi, periods, {pk: as_period_target(r) for pk, r in rows.items()})
     plain = period_rules(kpi, periods, {})
     cells = [p for p in periods if p.kind == grain]
