@@ -351,7 +351,7 @@ def department_targets(request, pk):
 def _fiscal_year(request, years: list[int]) -> int | None:
     """The fiscal year asked for (?year=, one the organization has), else the default."""
     wanted = request.POST.get("year") or request.GET.get("year") or ""
-    if wanted.isdigit() and int(wanted) in years:
+    if wanted.isascii() and wanted.isdigit() and int(wanted) in years:  # not "²"
         return int(wanted)
     return period_targets.default_fiscal_year(org=request.org, years=years)
 
