@@ -98,6 +98,7 @@ def test_grid_shows_a_row_per_kpi_months_and_quarters_apart(client, hr, org, dep
     assert page.count('placeholder="100"') == 2 * 12  # 1,200 a year, a month's share
     assert page.count('placeholder="300"') == 4
     assert page.count('data-even="100"') == 2 * 12
+    assert 'data-fill="even">' in page  # every KPI has a target to spread
     disabled = re.findall(r"<input [^>]*data-target-cell[^>]* disabled", page)
     assert len(disabled) == 2  # January of the two monthly KPIs
     assert "perfhub/period_targets.js" in page
