@@ -426,3 +426,68 @@ class PeriodTargetsForm(forms.Form):
             field = self.key(name, int(pk)) if pk.isdigit() else None
             for message in messages:
                 self.add_error(field if field in self.fields else None, message)
+
+
+class DepartmentTargetsForm(forms.Form):
+    """The own target of each cell of a department's "Targets by period" grid
+    (metrics.period_targets.department_targets_years): one field per KPI and month (or
+    quarter). Thresholds and upper ends are the per-KPI page's: a changed target keeps the
+    period's own threshold and upper end, an emptied one removes the period's own settings.
+    The cells of locked periods are shown and never read back."""
+
+    def __init__(self, data=None, *, years, **kwargs):
+        super().__init__(data, **kwargs)
+        self.years = years
+        for view in years:
+            for cell in view.cells:
+                key = self.key(view.kpi.pk, cell.period.pk)
+                self.fields[key] = numbers.DecimalField(
+                    label=_("Target"), required=False, disabled=cell.period.is_locked, **VALUE
+                )
+                self.initial[key] = plain(cell.own.target) if cell.own is not None else None
+
+    @staticmethod
+    def key(kpi_id: int, period_id: int) -> str:
+        return f"target_{kpi_id}_{period_id}"
+
+    def rows(self):
+        """[(view, [(cell, bound field)])] per KPI, for the template."""
+        return [
+            (view, [(cell, self[self.key(view.kpi.pk, cell.period.pk)]) for cell in view.cells])
+            for view in self.years
+        ]
+
+    def targets(self) -> dict:
+        """{KPI id: {period id: scoring.PeriodTarget or None}} of the cells whose target
+        changed, for the KPIs with a change (the service is not asked about the others).
+        Compared as numbers: "1,000,000" typed over 1000000 is no change."""
+        out: dict = {}
+        for view in self.years:
+            for cell in view.cells:
+                own = cell.own
+                target = self.cleaned_data.get(self.key(view.kpi.pk, cell.period.pk))
+                if cell.period.is_locked or target == (own.target if own is not None else None):
+                    continue
+                out.setdefault(view.kpi.pk, {})[cell.period.pk] = (
+                    None
+                    if target is None
+                    else PeriodTarget(
+                        target=target,
+                        threshold=own.threshold if own is not None else None,
+                        target_max=own.target_max if own is not None else None,
+                    )
+                )
+        return out
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """The service's {"<kpi id>.<period id>.<field>": messages} beside their cells (a
+        threshold's or upper end's beside the target, the only cell shown); the others (a
+        quarter's or the year's, the KPI's) above the grid."""
+        for key, messages in exc.message_dict.items():
+            kpi_id, _dot, rest = key.partition(".")
+            period_id = rest.partition(".")[0]
+            field = None
+            if kpi_id.isdigit() and period_id.isdigit():
+                field = self.key(int(kpi_id), int(period_id))
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)

@@ -9,9 +9,10 @@ the same in SQL (``scorecards.rollup.lines.PERIOD_TARGETS``). Writes are in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -148,6 +149,11 @@ class TargetsYear:
     year_target: Decimal | None = None
     shape_problem: str = ""  # why "copy last year's shape" is not offered ("" when it is)
 
+    @property
+    def year_total(self) -> Total | None:
+        """The year's resulting target (from the cells or the KPI's), None without a year."""
+        return next((t for t in self.totals if t.period.kind == PeriodKind.YEAR), None)
+
 
 def fiscal_year_periods(*, org, fiscal_year: int) -> list[Period]:
     """The periods of a fiscal year (months, quarters, the year), by start."""
@@ -181,12 +187,76 @@ def _last_year_values(*, org, kpi, fiscal_year: int, grain: str) -> dict[int, De
 def targets_year(*, org, kpi, fiscal_year: int) -> TargetsYear:
     """The editor's cells for ``kpi`` (its ``indicator`` loaded) in ``fiscal_year``: three
     queries (the year's periods, the KPI's own targets in them, last year's values)."""
+    periods = fiscal_year_periods(org=org, fiscal_year=fiscal_year)
+    if editor_grain(kpi) is None or not periods:
+        return TargetsYear(kpi=kpi, fiscal_year=fiscal_year, grain=editor_grain(kpi))
+    rows = own_targets(org=org, kpi=kpi, periods=periods)
+    return _targets_year(
+        kpi,
+        fiscal_year,
+        periods,
+        rows,
+        lambda grain: _last_year_values(org=org, kpi=kpi, fiscal_year=fiscal_year, grain=grain),
+    )
+
+
+def department_targets_years(*, org, kpis, fiscal_year: int) -> list[TargetsYear]:
+    """The editor's cells of every KPI in ``kpis`` (their ``indicator`` loaded) that may have
+    targets of its own, in their order, for the department grid: three queries whatever the
+    number of KPIs (the year's periods, their own targets, last year's values)."""
+    kpis = [k for k in kpis if editor_grain(k) is not None]
+    periods = fiscal_year_periods(org=org, fiscal_year=fiscal_year)
+    if not kpis or not periods:
+        return []
+    rows: dict[int, dict[int, KpiPeriodTarget]] = {k.pk: {} for k in kpis}
+    for row in KpiPeriodTarget.objects.for_org(org).filter(
+        kpi_id__in=list(rows), period_id__in=[p.pk for p in periods]
+    ):
+        rows[row.kpi_id][row.period_id] = row
+    last: dict[tuple[int, str], dict[int, Decimal]] = {}
+    for kpi_id, kind, number, value in (
+        Actual.objects.for_org(org)
+        .filter(
+            kpi_id__in=list(rows),
+            period__fiscal_year=fiscal_year - 1,
+            period__kind__in=OWN_TARGET_KINDS,
+            counted_value__isnull=False,
+        )
+        .values_list("kpi_id", "period__kind", "period__number", "counted_value")
+    ):
+        last.setdefault((kpi_id, kind), {})[number] = value
+    return [
+        _targets_year(
+            k,
+            fiscal_year,
+            periods,
+            rows[k.pk],
+            partial(_last_of, last, k.pk),
+        )
+        for k in kpis
+    ]
+
+
+def _last_of(
+    last: dict[tuple[int, str], dict[int, Decimal]], kpi_id: int, grain: str
+) -> dict[int, Decimal]:
+    return last.get((kpi_id, grain), {})
+
+
+def _targets_year(
+    kpi,
+    fiscal_year: int,
+    periods: list[Period],
+    rows: dict[int, KpiPeriodTarget],
+    last_year: Callable[[str], dict[int, Decimal]],
+) -> TargetsYear:
+    """The editor's cells of ``kpi`` from the year's periods, its own targets in them and
+    ``last_year(grain)``, last year's counted values by period number (asked only when the
+    shape can be copied); no query of its own."""
     grain = editor_grain(kpi)
     view = TargetsYear(kpi=kpi, fiscal_year=fiscal_year, grain=grain)
-    periods = fiscal_year_periods(org=org, fiscal_year=fiscal_year)
-    if grain is None or not periods:
+    if grain is None:
         return view
-    rows = own_targets(org=org, kpi=kpi, periods=periods)
     rules = period_rules(kpi, periods, {pk: as_period_target(r) for pk, r in rows.items()})
     plain = period_rules(kpi, periods, {})
     cells = [p for p in periods if p.kind == grain]
@@ -223,7 +293,7 @@ def targets_year(*, org, kpi, fiscal_year: int) -> TargetsYear:
             "Last year's shape applies to indicators summed over the months only."
         )
         return view
-    last = _last_year_values(org=org, kpi=kpi, fiscal_year=fiscal_year, grain=grain)
+    last = last_year(grain)
     weights = [last.get(cell.period.number) for cell in view.cells]
     if any(w is None for w in weights) or sum(w for w in weights if w is not None) <= 0:
         view.shape_problem = _(

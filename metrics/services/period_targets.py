@@ -161,3 +161,38 @@ def kpi_period_targets_set(
     )
     dashboard_stale(org.pk)
     return list(KpiPeriodTarget.objects.for_org(org).filter(kpi=kpi, period_id__in=list(by_id)))
+
+
+@transaction.atomic
+def department_period_targets_set(
+    *,
+    org,
+    kpis: list[Kpi],
+    by,
+    fiscal_year: int,
+    targets: Mapping[int, Mapping[int, scoring.PeriodTarget | None]],
+) -> None:
+    """Set the own targets of several KPIs of a department in one go (the department's
+    "Targets by period" grid): ``targets`` maps a KPI id (one of ``kpis``, the department's
+    KPIs with their ``indicator`` loaded) to what ``kpi_period_targets_set`` takes for it.
+    All or nothing across the KPIs: each KPI's change is checked and written by that
+    service in a savepoint, and if any KPI is refused every KPI's change is rolled back.
+    Errors come back as {"<kpi id>.<period id>.<field>": [message]}, each naming the KPI
+    and the period ({"<kpi id>.<field>": ...} for what concerns the KPI as a whole)."""
+    by_id = {k.pk: k for k in kpis}
+    errors: dict[str, list[str]] = {}
+    for kpi_id, cells in targets.items():
+        kpi = by_id.get(kpi_id)
+        if kpi is None:
+            errors[f"{kpi_id}.kpi"] = [_("Unknown KPI: not a KPI of this department.")]
+            continue
+        try:
+            kpi_period_targets_set(org=org, kpi=kpi, by=by, fiscal_year=fiscal_year, targets=cells)
+        except ValidationError as exc:
+            name = kpi.indicator.display_name
+            for key, messages in exc.message_dict.items():
+                errors[f"{kpi_id}.{key}"] = [
+                    _("%(kpi)s: %(message)s") % {"kpi": name, "message": m} for m in messages
+                ]
+    if errors:
+        raise ValidationError(errors)  # rolls back the KPIs already written

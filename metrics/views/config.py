@@ -22,6 +22,7 @@ from perfhub.errors import add_service_errors
 
 from .. import period_targets, selectors
 from ..forms import (
+    DepartmentTargetsForm,
     IndicatorForm,
     KpiAddForm,
     KpiGridForm,
@@ -307,10 +308,50 @@ def kpi_targets(request, pk):
     return render(request, "metrics/config/kpi_targets.html", context)
 
 
+@org_view(can_configure)
+def department_targets(request, pk):
+    """ "Targets by period" of every KPI of a department for one fiscal year: a row per KPI
+    that may have targets of its own, a cell per month (or quarter), saved in one go (all
+    KPIs' cells or none). A fixed number of queries to show it, whatever the number of KPIs."""
+    department = department_get(org=request.org, pk=pk)
+    kpis = list(selectors.kpi_list(org=request.org, department=department))
+    years = period_targets.fiscal_years(org=request.org)
+    year = _fiscal_year(request, years) or 0
+    views = period_targets.department_targets_years(org=request.org, kpis=kpis, fiscal_year=year)
+    form = DepartmentTargetsForm(request.POST or None, years=views)
+    if request.method == "POST" and form.is_valid():
+        try:
+            period_target_services.department_period_targets_set(
+                org=request.org,
+                kpis=kpis,
+                by=request.user,
+                fiscal_year=year,
+                targets=form.targets(),
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Targets by period saved."))
+            return redirect(f"{request.path}?year={year}")
+    rows = form.rows()
+    context = {
+        "department": department,
+        "years": years,
+        "year": year,
+        "form": form,
+        "tables": [
+            (grain, [r for r in rows if r[0].grain == grain])
+            for grain in period_targets.OWN_TARGET_KINDS
+            if any(r[0].grain == grain for r in rows)
+        ],
+    }
+    return render(request, "metrics/config/department_targets.html", context)
+
+
 def _fiscal_year(request, years: list[int]) -> int | None:
     """The fiscal year asked for (?year=, one the organization has), else the default."""
     wanted = request.POST.get("year") or request.GET.get("year") or ""
-    if wanted.isdigit() and int(wanted) in years:
+    if wanted.isascii() and wanted.isdigit() and int(wanted) in years:  # not "²"
         return int(wanted)
     return period_targets.default_fiscal_year(org=request.org, years=years)
 
@@ -429,6 +470,7 @@ urlpatterns = [
     path("departments/<int:pk>/kpis/", kpi_grid, name="kpi_grid"),
     path("departments/<int:pk>/kpis/add/", kpi_add, name="kpi_add"),
     path("kpis/<int:pk>/targets/", kpi_targets, name="kpi_targets"),
+    path("departments/<int:pk>/targets/", department_targets, name="department_targets"),
     path("periods/", period_list, name="period_list"),
     path("periods/generate/", period_generate, name="period_generate"),
     path("periods/<int:pk>/lock/", period_lock, name="period_lock"),

@@ -94,3 +94,101 @@ def test_hr_sets_a_seasonal_month_target_and_the_scorecard_shows_it(
         assert not page.evaluate(WIDER_THAN_THE_WINDOW)
     finally:
         context.close()
+
+
+# Paste as Excel copies: tabs between the cells, a line break after each row (the last
+# one too), numbers as displayed with thousands separators.
+def _excel(block: list[list[Decimal]]) -> str:
+    return "".join("\t".join(f"{v:,.2f}" for v in row) + "\r\n" for row in block)
+
+
+PASTE = """([selector, text]) => {
+  const input = document.querySelector(selector);
+  input.focus();
+  const data = new DataTransfer();
+  data.setData("text/plain", text);
+  const init = {clipboardData: data, bubbles: true, cancelable: true};
+  input.dispatchEvent(new ClipboardEvent("paste", init));
+}"""
+
+
+def test_hr_pastes_two_kpis_year_into_the_department_grid(stack, browser, axe_source):
+    """Sales' grid in Chinese on a phone: a 2 x 12 block copied from Excel, pasted into the
+    first open month of the first KPI, lines up with the months of the first two KPIs; the
+    locked months keep theirs; one save stores both KPIs' open months."""
+    lang = "zh-hans"
+    context = browser.new_context(
+        locale=lang, viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
+    )
+    context.add_cookies([{"name": "django_language", "value": lang, "url": stack.base_url}])
+    page = context.new_page()
+    v = Visitor(page, stack, axe_source, lang)
+    org = f"/o/{stack.org}"
+    try:
+        ((sales,),) = stack.sql(
+            "SELECT d.id FROM departments_department d"
+            " JOIN departments_organization o ON o.id = d.organization_id"
+            " WHERE o.slug = %s AND d.code = 'sales'",
+            [stack.org],
+        )
+        v.sign_in("hr")
+        v.goto(f"{org}/departments/{sales}/kpis/")
+        with page.expect_navigation():
+            page.locator(f"a[href='{org}/departments/{sales}/targets/']").click()
+        v.check()
+        assert not page.evaluate(WIDER_THAN_THE_WINDOW)
+        rows = page.locator("#department-targets table").first.locator("tbody tr")
+        assert rows.count() >= 2
+        # the KPI's name stays readable beside the cells, inside the window
+        name = rows.nth(0).locator("th").bounding_box()
+        assert name is not None and name["x"] >= 0 and name["width"] >= 100
+        cells = [rows.nth(r).locator("input[data-target-cell]") for r in (0, 1)]
+        assert cells[0].count() == cells[1].count() == 12
+        kpis = [
+            int(rows.nth(r).locator("th a").get_attribute("href").split("/")[-3]) for r in (0, 1)
+        ]
+        locked = [cells[0].nth(c).is_disabled() for c in range(12)]
+        assert any(locked) and not all(locked)
+        before = [[cells[r].nth(c).input_value() for c in range(12)] for r in (0, 1)]
+        # a little above each KPI's own target for the month (the grey placeholder)
+        block = [
+            [
+                (
+                    Decimal(cells[r].nth(c).get_attribute("placeholder").replace(",", ""))
+                    * (Decimal("1.01") + Decimal(c) / 100)
+                ).quantize(Decimal("0.01"))
+                for c in range(12)
+            ]
+            for r in (0, 1)
+        ]
+        first_open = locked.index(False)
+        page.evaluate(PASTE, [f"#{cells[0].nth(first_open).get_attribute('id')}", _excel(block)])
+        for r in (0, 1):
+            for c in range(12):
+                shown = cells[r].nth(c).input_value()
+                if locked[c]:
+                    assert shown == before[r][c]
+                else:
+                    assert shown == f"{block[r][c]:,.2f}"
+        v.submit("#department-targets button[type=submit]")
+        assert "/targets/" in page.url
+        assert page.locator(".alert-success").count() == 1
+        assert not page.evaluate(WIDER_THAN_THE_WINDOW)
+        year = int(page.locator("#year").input_value())
+        saved = {
+            (kpi, number): target
+            for kpi, number, target in stack.sql(
+                "SELECT t.kpi_id, p.number, t.target FROM metrics_kpiperiodtarget t"
+                " JOIN metrics_period p ON p.id = t.period_id"
+                " WHERE t.kpi_id = ANY(%s) AND p.fiscal_year = %s AND p.kind = 'month'",
+                [kpis, year],
+            )
+        }
+        for r in (0, 1):
+            for c in range(12):
+                if not locked[c]:
+                    assert saved[(kpis[r], c + 1)] == block[r][c]  # months by number in the year
+                    shown = cells[r].nth(c).input_value()
+                    assert Decimal(shown) == block[r][c]
+    finally:
+        context.close()
