@@ -203,8 +203,10 @@ def targets_year(*, org, kpi, fiscal_year: int) -> TargetsYear:
 def department_targets_years(*, org, kpis, fiscal_year: int) -> list[TargetsYear]:
     """The editor's cells of every KPI in ``kpis`` (their ``indicator`` loaded) that may have
     targets of its own, in their order, for the department grid: three queries whatever the
-    number of KPIs (the year's periods, their own targets, last year's values)."""
-    kpis = [k for k in kpis if editor_grain(k) is not None]
+    number of KPIs (the year's periods, their own targets, last year's values). A KPI
+    without a target of its own (a formula's component) has no row: its periods could not
+    have one either."""
+    kpis = [k for k in kpis if editor_grain(k) is not None and k.target is not None]
     periods = fiscal_year_periods(org=org, fiscal_year=fiscal_year)
     if not kpis or not periods:
         return []

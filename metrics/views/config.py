@@ -223,7 +223,9 @@ def _kpi_grid_page(request, department, kpis, *, grid=None, add_form=None, depar
         "add_form": add_form,
         "weight_total": total,
         "weight_warning": any(k.is_active for k in kpis) and total != 100,
-        "period_target_kpis": {k.pk for k in kpis if period_targets.editor_grain(k)},
+        "period_target_kpis": {
+            k.pk for k in kpis if k.target is not None and period_targets.editor_grain(k)
+        },
     }
     return render(request, "metrics/config/kpi_grid.html", context)
 

@@ -108,6 +108,23 @@ def test_grid_shows_a_row_per_kpi_months_and_quarters_apart(client, hr, org, dep
     assert _url(org, dept).split("?")[0] in grid.content.decode()
 
 
+def test_a_kpi_without_a_target_has_no_row_and_no_link(client, hr, org, dept, periods):
+    """A formula's component (tracked, no target) could not have a period's own target
+    either (the service refuses it): it is not offered in the grid nor linked from the KPI
+    grid."""
+    (scored,) = _kpis(org, dept, 1)
+    (tracked,) = _kpis(org, dept, 1, start=5)
+    tracked.target = None
+    tracked.save(update_fields=["target"])
+    client.force_login(hr)
+    response = client.get(_url(org, dept))
+    assert [v.kpi for v, _cells in dict(response.context["tables"])["month"]] == [scored]
+    grid = client.get(reverse("kpi_grid", kwargs={"slug": org.slug, "pk": dept.pk}))
+    page = grid.content.decode()
+    assert reverse("kpi_targets", kwargs={"slug": org.slug, "pk": scored.pk}) in page
+    assert reverse("kpi_targets", kwargs={"slug": org.slug, "pk": tracked.pk}) not in page
+
+
 def test_save_several_kpis_in_one_go_and_marks_only_the_department(client, hr, org, dept, periods):
     make_department(org, code="ops")
     a, b = _kpis(org, dept, 2)
