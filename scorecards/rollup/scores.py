@@ -94,6 +94,11 @@ ROLLED_UP_SQL = f"""
     ) ch
     WHERE {T["card"]}.organization_id = %(org)s AND {T["card"]}.department_id = ch.parent_id
       AND {T["card"]}.period_id = ch.period_id
+      -- ch already holds only these; said again so that the rows updated are found by
+      -- their key even when the planner, on statistics older than the organization's
+      -- scorecards, guesses one row for it and loops over the organization's every card
+      -- (50 s for one save at 200 departments x 36 months; 30 ms with this)
+      AND {T["card"]}.department_id IN ({{parents}}) AND {T["card"]}.period_id IN ({{periods}})
     """
 
 ORG_SQL = f"""
