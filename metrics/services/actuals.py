@@ -338,7 +338,7 @@ _UPDATE_SQL = (
 )
 
 
-def _ignored_triggers() -> str:
+def ignored_history_triggers() -> str:
     """The PostgreSQL array literal naming Actual's insert and update history triggers."""
     names = [
         trigger.get_pgid(model)
@@ -360,7 +360,9 @@ def _write_set_based(
     open a subtransaction per row to read the history context (50,000 rows: seconds)."""
     user_id = getattr(by, "pk", None)
     with history_context(source=source, user=user_id), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('pgtrigger.ignore', %s, true)", [_ignored_triggers()])
+        cursor.execute(
+            "SELECT set_config('pgtrigger.ignore', %s, true)", [ignored_history_triggers()]
+        )
         if creates:
             cursor.execute(
                 _INSERT_SQL,
