@@ -355,6 +355,7 @@ class NotificationKind(models.TextChoices):
     VALUE_REJECTED = "value_rejected", _("A value you entered was rejected")
     VALUES_TO_CONFIRM = "values_to_confirm", _("Values awaiting your confirmation (daily)")
     CALIBRATION_PUBLISHED = "grades_published", _("Grades of a period are published")
+    FEED_FAILING = "feed_failing", _("A data feed keeps failing (admins)")
 
 
 # Kinds told to one person by e-mail only: they are not posted on chat channels (not yet

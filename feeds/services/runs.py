@@ -10,7 +10,8 @@ the job `feeds.run_feed` in steps that each commit:
 3. map and save the rows, and the run's result, in one transaction: all or nothing.
 
 A failed run (not a dry run) counts against the feed; after `alert_after` failures in a
-row its organization's admins get one e-mail, and the next success resets the count."""
+row its organization's admins get one e-mail each and the chat channels routed for it one
+message (reviews.notifications), and the next success resets the count."""
 
 from __future__ import annotations
 
@@ -19,17 +20,16 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from departments.models import Membership, Role
+from departments.models import Membership, NotificationKind, Role
 from perfhub.celery import publish
 from perfhub.tenancy import org_atomic
+from reviews import notifications
 
 from .. import sources
 from ..models import DataFeed, FeedRun
@@ -251,28 +251,34 @@ def _fail(org, run: FeedRun, message: str, problems=None) -> None:
 
 
 def _alert(org, feed: DataFeed, run: FeedRun) -> int:
-    """E-mail the organization's admins that the feed keeps failing (once per streak: the
-    feed's `alerted_at`, saved in the same transaction)."""
+    """Tell the organization's admins that the feed keeps failing, once per streak (the
+    feed's `alerted_at`, saved in the same transaction, names the streak): an e-mail to
+    each admin who has not turned this kind off, in their language, and a message on the
+    chat channels (DingTalk, WeCom, Feishu) routed for it. Returns the e-mails sent."""
     url = settings.SITE_URL.rstrip("/") + reverse(
         "feed_detail", kwargs={"slug": org.slug, "pk": feed.pk}
     )
+    assert feed.alerted_at is not None
+    key = f"feed:{feed.pk}:{feed.alerted_at:%Y%m%dT%H%M%S.%f}"
+    context = {"feed": feed, "run": run, "url": url}
     sent = 0
     admins = Membership.objects.for_org(org).filter(role=Role.ADMIN).select_related("user")
-    for membership in admins:
-        user = membership.user
-        if not user.email:
-            continue
-        with translation.override(org.language):
-            text = render_to_string(
-                "feeds/email/feed_failing.txt",
-                {"org": org, "feed": feed, "run": run, "url": url, "user": user},
-            )
-        subject, _sep, body = text.strip().partition("\n")
-        try:
-            send_mail(subject.strip(), body.strip() + "\n", None, [user.email])
-            sent += 1
-        except Exception:  # noqa: BLE001 - the run's own record stands; the page shows it
-            log.warning("feed alert to user %s not sent", user.pk, exc_info=True)
+    for membership in admins.order_by("user_id"):
+        sent += notifications.send_once(
+            org=org,
+            kind=NotificationKind.FEED_FAILING,
+            user=membership.user,
+            keys=[key],
+            template="feeds/email/feed_failing.txt",
+            context=context,
+        )
+    notifications.announce(
+        org=org,
+        kind=NotificationKind.FEED_FAILING,
+        key=key,
+        template="feeds/chat/feed_failing.txt",
+        context=context,
+    )
     return sent
 
 

@@ -198,6 +198,57 @@ def test_a_source_that_is_down_is_retried_then_fails_and_alerts(
     assert feed.consecutive_failures == 0 and feed.alerted_at is None
 
 
+def test_a_failing_feed_alerts_the_chat_channels_routed_for_it_once_per_streak(
+    org, erp, sales_kpis, admin, settings
+):
+    """The alert reaches the chat tools too (a DingTalk robot routed for feed_failing),
+    once per streak of failures; an admin who turned the kind off gets no e-mail, another
+    admin does, in their own language."""
+    from departments.models import Membership, NotificationKind, Profile, Role
+    from messaging import services as channels
+    from messaging.models import Delivery
+    from tests.factories import UserFactory
+
+    admin.email = "alice@example.com"
+    admin.save()
+    Profile.objects.create(user=admin, muted=[NotificationKind.FEED_FAILING])
+    second = UserFactory(username="zhang-admin", email="zhang@example.com")
+    Membership.objects.create(organization=org, user=second, role=Role.ADMIN)
+    Profile.objects.create(user=second, language="zh-hans")
+    settings.PERFHUB_CHANNEL_EXTRA_HOSTS = ["127.0.0.1"]
+    robot = channels.channel_save(
+        org=org,
+        by=None,
+        data=channels.ChannelInput(
+            kind="dingtalk", name="IT", webhook_url="http://127.0.0.1:9/robot/send?access_token=t"
+        ),
+    )
+    channels.routes_save(org=org, pairs=[(NotificationKind.FEED_FAILING, robot.pk)], by=None)
+    feed = sql_feed(org, erp, alert_after=1)
+    feed.name = "ERP [orders](https://evil.example)"
+    feed.url = f"postgresql://{erp.reader}@127.0.0.1:{_closed_port()}/{erp.name}"
+    feed.save()
+    settings.PERFHUB_FEED_MAX_ATTEMPTS = 1
+    assert run_feed(org, feed).state == "failed"
+    run_feed(org, feed)  # the same streak: nothing more
+    (delivery,) = Delivery.objects.for_org(org)
+    assert delivery.channel == robot and delivery.kind == NotificationKind.FEED_FAILING
+    # The feed's name is inert markdown; the message links to the feed's page.
+    assert "［orders］(https://evil.example)" in delivery.title
+    assert "cannot be reached" in delivery.text or "无法连接" in delivery.text
+    assert delivery.url.endswith(f"/feeds/{feed.pk}/")
+    assert [m.to for m in mail.outbox] == [["zhang@example.com"]]
+    assert mail.outbox[0].subject.startswith("数据接入")  # Zhang reads Chinese
+    # Once the feed works again, a new streak alerts again.
+    feed.url = erp.url()
+    feed.save()
+    assert run_feed(org, feed).state == "done"
+    feed.url = f"postgresql://{erp.reader}@127.0.0.1:{_closed_port()}/{erp.name}"
+    feed.save()
+    run_feed(org, feed)
+    assert Delivery.objects.for_org(org).count() == 2 and len(mail.outbox) == 2
+
+
 def test_a_slow_sql_source_times_out(org, erp, sales_kpis, settings):
     settings.PERFHUB_FEED_TIMEOUT_SECONDS = 1.0
     settings.PERFHUB_FEED_MAX_ATTEMPTS = 1
