@@ -15,7 +15,7 @@ from metrics.selectors import period_list
 from ..models import OrgScorecard, Scorecard, ScorecardLine, Status
 from .actions import follow_up
 from .compare import DEFAULT_COMPARE, index_comparisons
-from .goals import goal_contributions, goal_list
+from .goals import goal_contributions, goals_in_force
 from .scorecards import (
     department_trend,
     org_scorecard,
@@ -217,11 +217,7 @@ def dashboard_goals(*, org, period) -> list:
     `sides`: for management and business, the contributing departments in order, each with
     its linked KPIs' lines of the goal's period ({"department", "items": [{"link",
     "line"}]}). Three queries whatever the number of goals and links."""
-    goals = list(
-        goal_list(org=org)
-        .filter(period__start__lte=period.start, period__end__gte=period.end)
-        .order_by("period__start", "-period__end", "title")
-    )
+    goals = list(goals_in_force(org=org, period=period))
     contributions = goal_contributions(org=org, goals=goals)
     for goal in goals:
         goal.sides = {}

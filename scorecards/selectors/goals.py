@@ -23,6 +23,16 @@ def goal_list(*, org, period_id=None):
     return qs.order_by("-period__start", "title")
 
 
+def goals_in_force(*, org, period):
+    """The goals in force during the period: those of the period itself and of the
+    quarter and year containing it, longest first (goal_list's two queries)."""
+    return (
+        goal_list(org=org)
+        .filter(period__start__lte=period.start, period__end__gte=period.end)
+        .order_by("period__start", "-period__end", "title")
+    )
+
+
 def goal_get(*, org, pk):
     """One goal of the organization with its links loaded, as goal_list loads it (404 for
     another organization's or none): for the goal form and the API."""

@@ -20,10 +20,15 @@ from .scorecards import period_for_page
 
 @org_view(is_member)
 def goal_list(request):
-    """Company goals of a period with their progress and contributing departments,
+    """Company goals in force during a period (its own, its quarter's and its year's, as
+    the dashboard shows them) with their progress and contributing departments,
     management and business side by side."""
     period = period_for_page(request)
-    goals = list(goal_selectors.goal_list(org=request.org, period_id=period.pk if period else None))
+    goals = list(
+        goal_selectors.goals_in_force(org=request.org, period=period)
+        if period
+        else goal_selectors.goal_list(org=request.org)
+    )
     sides = goal_selectors.goal_contributions(org=request.org, goals=goals)
     for goal in goals:
         goal.sides = sides[goal.pk]

@@ -86,3 +86,25 @@ def test_goal_pages(client, role_users, org, computed):
     assert client.get(f"/o/{org.slug}/goals/new/").status_code == 403
     client.force_login(role_users["outsider"])
     assert client.get(f"/o/{org.slug}/goals/").status_code == 404
+
+
+def test_goal_page_shows_the_goals_in_force_during_the_period(client, role_users, org, computed):
+    """A month's page lists the goals of the month and of the quarter and year containing
+    it, as the dashboard does (the year's goal is named with its period); another month's
+    goal is not listed."""
+    from metrics.models import Period
+    from scorecards.models import Goal, GoalLink
+
+    month = computed["month"]
+    periods = Period.objects.for_org(org)
+    year = periods.get(kind="year", start__lte=month.start, end__gte=month.end)
+    other_month = periods.filter(kind="month").exclude(pk=month.pk).first()
+    link_kpi = kpi(org, "sales", "customer_satisfaction")
+    for title, period in (("Year goal", year), ("Month goal", month), ("Other", other_month)):
+        goal = Goal.objects.create(organization=org, title=title, period=period)
+        GoalLink.objects.create(organization=org, goal=goal, kpi=link_kpi, weight=Decimal(1))
+    client.force_login(role_users["executive"])
+    page = client.get(f"/o/{org.slug}/goals/?period={month.pk}").content.decode()
+    assert "Year goal" in page and "Month goal" in page and "Other" not in page
+    assert page.index("Year goal") < page.index("Month goal")  # the longest first
+    assert f'Year goal <small class="text-body-secondary">· {year.label}</small>' in page
