@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from departments.models import Language, Membership, NotificationKind, Role
 from departments.permissions import can_configure, can_view_all
 from metrics.models import Period, PeriodKind
-from perfhub.celery import app as celery_app
+from perfhub.celery import publish
 from perfhub.tenancy import org_atomic
 from reviews.models import Notification
 from reviews.notifications import announce, link, send_once
@@ -70,20 +70,12 @@ def briefing_request(*, org, period: Period, language: str, by) -> Briefing:
 
 
 def briefing_enqueue(org_id: int, briefing_id: int) -> bool:
-    """Publish the rendering by its name. Never raises: with the broker down the book stays
-    queued and can be asked for again. Without REDIS_URL it runs here."""
-    kwargs = {"organization_id": org_id, "briefing_id": briefing_id}
-    try:
-        if celery_app.conf.task_always_eager:
-            from .tasks import render_briefing  # registered where the web process needs it
+    """Publish the rendering by its name (perfhub.celery.publish). Never raises: with the
+    broker down the book stays queued and can be asked for again. Without REDIS_URL it
+    runs here."""
+    from . import tasks  # noqa: F401 - registers the task where the web process runs it
 
-            render_briefing.apply(kwargs=kwargs)
-        else:
-            celery_app.send_task(RENDER_TASK, kwargs=kwargs, retry=False)
-    except Exception:  # noqa: BLE001 - broker down: the request is in the database
-        log.warning("could not enqueue briefing %s of organization %s", briefing_id, org_id)
-        return False
-    return True
+    return publish(RENDER_TASK, {"organization_id": org_id, "briefing_id": briefing_id})
 
 
 def _render(*, org, period, language: str) -> bytes:

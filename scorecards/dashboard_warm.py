@@ -35,6 +35,7 @@ from departments.jobs import OrgTask
 from metrics import selectors as metric_selectors
 from metrics.models import PendingRecalculation
 from perfhub.celery import app as celery_app
+from perfhub.celery import publish
 from perfhub.tenancy import org_atomic
 
 from . import dashboard_cache
@@ -63,23 +64,16 @@ def on_recalculated(sender, *, org, period_ids, **_kwargs) -> None:
 
 
 def warm_enqueue(org_id: int, period_ids: list[int]) -> bool:
-    """Publish the warming of these periods' dashboards for the current data version (run
-    here without a broker, as metrics.services.recalc.recalculation_enqueue does). Never
-    raises; returns whether it was published."""
+    """Publish the warming of these periods' dashboards for the current data version
+    (perfhub.celery.publish: run here without a broker, as metrics.services.recalc does).
+    Never raises; returns whether it was published."""
     try:
-        kwargs = {
-            "organization_id": org_id,
-            "period_ids": period_ids,
-            "version": dashboard_cache.version(org_id),
-        }
-        if celery_app.conf.task_always_eager:
-            celery_app.tasks[WARM_TASK].apply(kwargs=kwargs)
-        else:
-            celery_app.send_task(WARM_TASK, kwargs=kwargs, retry=False)
+        version = dashboard_cache.version(org_id)
     except Exception:  # noqa: BLE001 - warming only saves time
         log.warning("could not warm the dashboards of organization %s", org_id, exc_info=True)
         return False
-    return True
+    kwargs = {"organization_id": org_id, "period_ids": period_ids, "version": version}
+    return publish(WARM_TASK, kwargs)
 
 
 # One warming at a time per organization (a cache key added with SET NX, released when
