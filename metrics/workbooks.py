@@ -35,6 +35,7 @@ TEXT = "@"
 DECIMAL = "#,##0.00"
 INTEGER = "#,##0"
 SCORE = "0.0"
+CHANGE = "+0.0;-0.0;0.0"  # a change of a score or an index, with its sign: +4.8, -7.9
 PERCENT = "0.0%"  # a fraction (coverage 0.7143 → 71.4%)
 POINTS = "0.0"  # a percentage already in points (92.5 → 92.5)
 DATETIME = "yyyy-mm-dd hh:mm"

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from metrics import workbooks as wbk
 from metrics.workbooks import XLSX, Column, Marked
 
+from .selectors.compare import INDICES, YOY
+
 __all__ = ["XLSX", "dashboard_workbook", "scorecard_workbook"]
 
 
@@ -19,13 +21,45 @@ def _status(obj) -> Marked | str:
     return Marked(obj.get_status_display(), status=obj.status)
 
 
+def compare_label(compare: str) -> str:
+    """同比 or 环比, as the dashboard's toggle names them."""
+    return _("Year on year") if compare == YOY else _("Period on period")
+
+
 def dashboard_workbook(*, org, period, data, goals=(), contributions=None, by=None) -> bytes:
-    """Indices, ranking, the departments × KPIs scores and the company goals of one
-    period. `goals` and `contributions` are scorecards.selectors.goals' goal_list and
-    goal_contributions for the period."""
+    """Indices, ranking, the departments × KPIs scores and the company goals in force
+    during one period. `goals` and `contributions` are scorecards.selectors.goals'
+    goals_in_force and goal_contributions for the period. The indices and the ranking
+    carry the comparison the dashboard showed (`data["compare"]`: 同比 or 环比): the
+    values then and the change."""
     wb = wbk.new_workbook()
     heading = wbk.title_lines(org=org, period=period, by=by)
     current = data.get("current")
+    label = compare_label(data.get("compare", ""))
+    previous = data.get("previous")
+    deltas = data.get("deltas") or {}
+    compared_rows = []
+    if previous is not None:
+        compared_rows.append(
+            [
+                previous.period.label,
+                previous.company_index,
+                previous.management_index,
+                previous.business_index,
+                previous.balance_gap,
+                previous.management_coverage,
+                previous.business_coverage,
+            ]
+        )
+    if deltas:
+        compared_rows.append(
+            [
+                _("Change, %(compare)s") % {"compare": label},
+                *[Marked(deltas[name].change, number_format=wbk.CHANGE) for name in INDICES],
+                None,
+                None,
+            ]
+        )
     wbk.add_table(
         wb,
         title=_("Indices"),
@@ -48,7 +82,8 @@ def dashboard_workbook(*, org, period, data, goals=(), contributions=None, by=No
                 current and current.balance_gap,
                 current and current.management_coverage,
                 current and current.business_coverage,
-            ]
+            ],
+            *compared_rows,
         ],
     )
     wbk.add_table(
@@ -64,6 +99,8 @@ def dashboard_workbook(*, org, period, data, goals=(), contributions=None, by=No
             Column(_("With sub-departments"), wbk.SCORE),
             Column(_("Coverage"), wbk.PERCENT),
             Column(_("Status")),
+            Column(_("Score, %(compare)s") % {"compare": label}, wbk.SCORE),
+            Column(_("Change, %(compare)s") % {"compare": label}, wbk.CHANGE),
         ],
         rows=[
             [
@@ -75,6 +112,7 @@ def dashboard_workbook(*, org, period, data, goals=(), contributions=None, by=No
                 c.rolled_up_score,
                 c.coverage,
                 _status(c),
+                *_score_then(c),
             ]
             for n, c in enumerate(data.get("ranking", []), start=1)
         ],
@@ -103,15 +141,24 @@ def dashboard_workbook(*, org, period, data, goals=(), contributions=None, by=No
     return wbk.save(wb)
 
 
+def _score_then(card) -> list:
+    """A ranking card's score in the period compared with, and its change (None: none)."""
+    delta = (getattr(card, "delta", None) or {}).get("score")
+    return [None, None] if delta is None else [delta.value, delta.change]
+
+
 def _goals_sheet(wb, *, heading, goals, contributions) -> None:
     """One row per department KPI contributing to a goal, the goal's progress beside it
-    (SPEC §5); a goal without links is one row."""
+    (SPEC §5), and the goal's period (a month, or the quarter or year containing it); a
+    goal without links is one row."""
     rows = []
     for goal in goals:
         sides = contributions.get(goal.pk) or {}
         lines = [c for side in ("management", "business") for c in sides.get(side, [])]
         if not lines:
-            rows.append([goal.title, goal.progress, None, None, None, None, None, ""])
+            rows.append(
+                [goal.title, goal.progress, None, None, None, None, None, "", goal.period.label]
+            )
         for c in lines:
             link, line = c["link"], c["line"]
             rows.append(
@@ -124,6 +171,7 @@ def _goals_sheet(wb, *, heading, goals, contributions) -> None:
                     link.weight,
                     line.score if line else None,
                     _status(line) if line else "",
+                    goal.period.label,
                 ]
             )
     wbk.add_table(
@@ -139,6 +187,7 @@ def _goals_sheet(wb, *, heading, goals, contributions) -> None:
             Column(_("Contribution weight"), "0.###"),
             Column(_("Score"), wbk.SCORE),
             Column(_("Status")),
+            Column(_("Period")),
         ],
         rows=rows,
     )
@@ -207,6 +256,7 @@ def scorecard_workbook(*, org, department, period, card, by=None) -> bytes:
             Column(_("Threshold")),
             Column(_("Score"), wbk.SCORE),
             Column(_("Status")),
+            Column(_("Period")),
         ],
         rows=rows,
     )

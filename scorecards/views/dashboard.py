@@ -128,12 +128,13 @@ def company_dashboard(request):
 
 @org_view(is_member)
 def company_dashboard_export(request):
-    """The dashboard's tables as .xlsx, with the same period and filters, and the
-    company goals of the period with their contributing departments."""
+    """The dashboard's tables as .xlsx, with the same period, filters and comparison
+    (同比 or 环比), and the company goals in force during the period with their
+    contributing departments."""
     period, _form, data = _dashboard(request)
     if period is None:
         raise Http404
-    goals = list(goal_selectors.goal_list(org=request.org, period_id=period.pk))
+    goals = list(goal_selectors.goals_in_force(org=request.org, period=period))
     content = exports.dashboard_workbook(
         org=request.org,
         period=period,

@@ -138,3 +138,69 @@ def test_scorecard_export_formats_targets_by_unit(client, manager, org, sales, c
     assert _fill(revenue[_columns(ws).index("Status")]) == workbooks.STATUS_COLOURS["amber"]
     new_customers = rows["new_customers"]
     assert new_customers[_columns(ws).index("Target")].number_format == "#,##0"  # a count
+
+
+def test_dashboard_export_carries_the_comparison_shown(client, executive, org, computed):
+    """With 环比 (period on period) the indices sheet adds the month compared with and the
+    change, and the ranking each department's score then and its change, with its sign;
+    with 同比 and no year before, the columns are there and empty (not 0)."""
+    from metrics.models import Period
+    from metrics.services.actuals import ActualInput, actuals_save
+
+    month = computed["month"]
+    february = Period.objects.for_org(org).get(kind="month", start__lt=month.start, number=2)
+    revenue = metric_selectors.kpi_list(org=org).get(
+        department__code="sales", indicator__code="sales_revenue"
+    )
+    actuals_save(
+        org=org,
+        by=None,
+        source="api",
+        can_enter=lambda d: True,
+        entries=[ActualInput(revenue.pk, february.pk, "1000000", note="n")],
+    )
+    recalculate(org=org, period_ids=[february.pk])
+    client.force_login(executive)
+    with translation.override("en"):
+        wb = _book(client.get(f"/o/{org.slug}/dashboard/export.xlsx?period={month.pk}&compare=pop"))
+    indices = list(wb["Indices"].iter_rows(min_row=HEADER_ROW + 1, values_only=True))
+    assert [r[0] for r in indices] == [month.label, february.label, "Change, Period on period"]
+    now, then, change = (r[1] for r in indices)  # the company index
+    assert change == pytest.approx(now - then)
+    assert wb["Indices"].cell(row=HEADER_ROW + 3, column=2).number_format == "+0.0;-0.0;0.0"
+    ranking = wb["Ranking of departments"]
+    assert _columns(ranking)[-2:] == ["Score, Period on period", "Change, Period on period"]
+    sales = next(r for r in ranking.iter_rows(min_row=HEADER_ROW + 1) if r[2].value == "sales")
+    assert sales[4].value == 90.0
+    assert sales[8].value is not None and sales[9].value == pytest.approx(90.0 - sales[8].value)
+    with translation.override("en"):
+        wb = _book(client.get(f"/o/{org.slug}/dashboard/export.xlsx?period={month.pk}&compare=yoy"))
+    ranking = wb["Ranking of departments"]
+    assert _columns(ranking)[-2:] == ["Score, Year on year", "Change, Year on year"]
+    rows = list(ranking.iter_rows(min_row=HEADER_ROW + 1, values_only=True))
+    assert rows and all(r[8] is None and r[9] is None for r in rows)  # no FY2025: nothing
+
+
+def test_dashboard_export_lists_the_goals_in_force_with_their_period(
+    client, executive, org, computed, hr
+):
+    """A month's export lists the year's goal too, as the dashboard does, naming its period."""
+    from metrics.models import Period
+
+    month = computed["month"]
+    year = Period.objects.for_org(org).get(kind="year", start__lte=month.start, end__gte=month.end)
+    kpis = metric_selectors.kpi_list(org=org)
+    goal_save(
+        org=org,
+        by=hr,
+        title="A year of growth",
+        period=year,
+        links=[(kpis.get(department__code="sales", indicator__code="sales_revenue"), 1)],
+    )
+    client.force_login(executive)
+    with translation.override("en"):
+        wb = _book(client.get(f"/o/{org.slug}/dashboard/export.xlsx?period={month.pk}"))
+    ws = wb["Company goals"]
+    assert _columns(ws)[-1] == "Period"
+    rows = list(ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True))
+    assert [(r[0], r[-1]) for r in rows] == [("A year of growth", year.label)]
