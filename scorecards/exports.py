@@ -193,14 +193,17 @@ def _goals_sheet(wb, *, heading, goals, contributions) -> None:
     )
 
 
-def scorecard_workbook(*, org, department, period, card, by=None) -> bytes:
+def scorecard_workbook(*, org, department, period, card, by=None, compare: str = "") -> bytes:
     """One department's scorecard: its totals and every KPI line (actual and targets in the
-    indicator's unit format)."""
+    indicator's unit format), and, when `card` carries comparisons (attach_comparisons),
+    the values in the period compared with (`compare`: 同比 or 环比) and their changes."""
     wb = wbk.new_workbook()
     heading = (
         f"{org.name} · {department.display_name} · {period.label}",
         wbk.title_lines(org=org, period=period, by=by)[1],
     )
+    label = compare_label(compare)
+    card_delta = (getattr(card, "compare", None) or {}).get(compare, {}).get("score")
     wbk.add_table(
         wb,
         title=_("Scorecard"),
@@ -212,6 +215,8 @@ def scorecard_workbook(*, org, department, period, card, by=None) -> bytes:
             Column(_("With sub-departments"), wbk.SCORE),
             Column(_("Coverage"), wbk.PERCENT),
             Column(_("Status")),
+            Column(_("Score, %(compare)s") % {"compare": label}, wbk.SCORE),
+            Column(_("Change, %(compare)s") % {"compare": label}, wbk.CHANGE),
         ],
         rows=[
             [
@@ -221,12 +226,16 @@ def scorecard_workbook(*, org, department, period, card, by=None) -> bytes:
                 card and card.rolled_up_score,
                 card and card.coverage,
                 _status(card),
+                card_delta and card_delta.value,
+                card_delta and card_delta.change,
             ]
         ],
     )
     rows = []
     for line in card.lines if card else []:
         unit = wbk.unit_format(line.kpi.indicator.unit)
+        deltas = (getattr(line, "compare", None) or {}).get(compare) or {}
+        actual, score = deltas.get("actual"), deltas.get("score")
         rows.append(
             [
                 line.kpi.indicator.display_name,
@@ -239,6 +248,11 @@ def scorecard_workbook(*, org, department, period, card, by=None) -> bytes:
                 Marked(line.threshold, number_format=unit),
                 line.score,
                 _status(line),
+                Marked(actual and actual.value, number_format=unit),
+                Marked(actual and actual.change, number_format=_signed(unit)),
+                actual and actual.percent,
+                score and score.value,
+                score and score.change,
             ]
         )
     wbk.add_table(
@@ -256,8 +270,23 @@ def scorecard_workbook(*, org, department, period, card, by=None) -> bytes:
             Column(_("Threshold")),
             Column(_("Score"), wbk.SCORE),
             Column(_("Status")),
-            Column(_("Period")),
+            Column(_("Actual, %(compare)s") % {"compare": label}),
+            Column(_("Change, %(compare)s") % {"compare": label}),
+            Column(_("Change in %%, %(compare)s") % {"compare": label}, PERCENT_CHANGE),
+            Column(_("Score, %(compare)s") % {"compare": label}, wbk.SCORE),
+            Column(_("Score change, %(compare)s") % {"compare": label}, wbk.CHANGE),
         ],
         rows=rows,
     )
     return wbk.save(wb)
+
+
+# A change already in percent (+25.0 → "+25.0%"), with its sign.
+PERCENT_CHANGE = '+0.0"%";-0.0"%";0.0"%"'
+
+
+def _signed(number_format: str) -> str:
+    """A unit's number format with the sign of a change shown: #,##0 → +#,##0;-#,##0;0."""
+    if ";" in number_format or number_format == wbk.TEXT:
+        return number_format
+    return f"+{number_format};-{number_format};{number_format}"

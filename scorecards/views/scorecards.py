@@ -71,8 +71,16 @@ def department_scorecard_export(request, pk):
     department, period, card = _scorecard(request, pk)
     if period is None:
         raise Http404
+    compare = compare_choice(request.GET.get("compare"))  # as the page showed it
+    if card is not None:
+        attach_comparisons(org=request.org, cards=[card], compares=[compare])
     content = exports.scorecard_workbook(
-        org=request.org, department=department, period=period, card=card, by=request.user
+        org=request.org,
+        department=department,
+        period=period,
+        card=card,
+        by=request.user,
+        compare=compare,
     )
     return xlsx_response(
         content, f"scorecard-{department.code}-{period.start:%Y-%m}-{period.kind}.xlsx"

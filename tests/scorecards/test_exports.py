@@ -204,3 +204,51 @@ def test_dashboard_export_lists_the_goals_in_force_with_their_period(
     assert _columns(ws)[-1] == "Period"
     rows = list(ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True))
     assert [(r[0], r[-1]) for r in rows] == [("A year of growth", year.label)]
+
+
+def test_scorecard_export_carries_the_comparison_shown(client, manager, org, sales, computed):
+    """The scorecard's export, asked for with 环比, adds the score then and its change, and
+    for each line the actual then, its change (in the unit's format, signed), the change in
+    % and the score then with its change; a line with nothing then has empty cells."""
+    from metrics.models import Period
+    from metrics.services.actuals import ActualInput, actuals_save
+
+    month = computed["month"]
+    february = Period.objects.for_org(org).get(kind="month", start__lt=month.start, number=2)
+    revenue = metric_selectors.kpi_list(org=org).get(
+        department__code="sales", indicator__code="sales_revenue"
+    )
+    actuals_save(
+        org=org,
+        by=None,
+        source="api",
+        can_enter=lambda d: True,
+        entries=[ActualInput(revenue.pk, february.pk, "1200000", note="n")],
+    )
+    recalculate(org=org, period_ids=[february.pk])
+    client.force_login(manager)
+    page = client.get(f"/o/{org.slug}/scorecards/{sales.pk}/?period={month.pk}&compare=yoy")
+    assert "&amp;compare=yoy" in page.content.decode()  # the export link keeps the choice
+    url = f"/o/{org.slug}/scorecards/{sales.pk}/export.xlsx?period={month.pk}&compare=pop"
+    with translation.override("en"):
+        wb = _book(client.get(url))
+    card = wb["Scorecard"]
+    then, change = (_cell(card, f"{n}, Period on period").value for n in ("Score", "Change"))
+    assert then is not None and change == pytest.approx(_cell(card, "Score").value - then)
+    ws = wb["KPIs"]
+    columns = _columns(ws)
+    assert "Period" not in columns  # no empty column
+    rows = {r[1].value: r for r in ws.iter_rows(min_row=HEADER_ROW + 1)}
+    line = rows["sales_revenue"]
+    actual_then = line[columns.index("Actual, Period on period")]
+    actual_change = line[columns.index("Change, Period on period")]
+    assert actual_then.value == 1200000 and actual_then.number_format == "#,##0.00"
+    assert actual_change.value == 300000  # 1,500,000 - 1,200,000
+    assert actual_change.number_format == "+#,##0.00;-#,##0.00;#,##0.00"
+    assert line[columns.index("Change in %, Period on period")].value == 25.0
+    score_then = line[columns.index("Score, Period on period")].value
+    score_change = line[columns.index("Score change, Period on period")].value
+    assert score_change == pytest.approx(line[columns.index("Score")].value - score_then)
+    nothing = rows["new_customers"]  # no actual in either month
+    assert nothing[columns.index("Actual, Period on period")].value is None
+    assert nothing[columns.index("Change in %, Period on period")].value is None
