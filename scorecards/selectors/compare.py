@@ -128,6 +128,12 @@ class Comparison:
             for i, name in enumerate(CARD_SCORES)
         }
 
+    def actual_then(self, *, department_id: int, kpi_id: int, period, now) -> Delta:
+        """A KPI's actual in `period` (`now`, None when it has none) against then, with the
+        % change: for a period whose own line may be missing (the KPI page's months)."""
+        before = self.lines.get((department_id, kpi_id, *self._key(period)))
+        return Delta(now, before[0] if before else None, with_percent=True)
+
     def line_deltas(self, line, period) -> dict[str, Delta]:
         """A line's actual (with the % change) and score against then. A line not scored
         then has no score to compare with."""
@@ -215,6 +221,27 @@ def index_comparisons(
         for card in cards:
             card.compare[compare] = found.card_deltas(card)
     return result
+
+
+def kpi_year_on_year(*, org, kpi, trend) -> list[Delta]:
+    """For each (period, line) of a KPI's trend (scorecards.selectors.kpi_trend), its actual
+    against the same period a year before (同比): one query for the whole trend."""
+    found = comparison(
+        org=org,
+        periods=[p for p, _line in trend],
+        compare=YOY,
+        department_ids={kpi.department_id},
+        lines=True,
+    )
+    return [
+        found.actual_then(
+            department_id=kpi.department_id,
+            kpi_id=kpi.pk,
+            period=p,
+            now=line.actual if line is not None else None,
+        )
+        for p, line in trend
+    ]
 
 
 def attach_comparisons(*, org, cards, compares=COMPARES, lines: bool = True) -> None:

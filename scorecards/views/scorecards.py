@@ -27,7 +27,7 @@ from ..forms import ActionForm, CommentForm, line_subject
 from ..selectors import actions as action_selectors
 from ..selectors import comments as comment_selectors
 from ..selectors import scorecards as selectors
-from ..selectors.compare import attach_comparisons, compare_choice
+from ..selectors.compare import YOY, attach_comparisons, compare_choice, kpi_year_on_year
 from ..services import ACTION_LINE_STATUSES, can_comment, comment_add, comment_delete
 from ..tasks import request_full_recalculation
 
@@ -227,10 +227,13 @@ def kpi_detail(request, pk):
             members=action_selectors.member_choices(org=request.org),
             owner=request.user.pk,
         )
+    # 同比: each period's actual against the same period a year before (issue 20).
+    year_before = kpi_year_on_year(org=request.org, kpi=kpi, trend=trend)
     chart = {
         "periods": [p.label for p, _line in trend],
         "unit": kpi.indicator.unit,
         "actual": [chart_value(line.actual) if line else None for _p, line in trend],
+        "year_before": [chart_value(d.value) for d in year_before],
         "target": [chart_value(line.target) if line else None for _p, line in trend],
         "score": [chart_number(line.score) if line else None for _p, line in trend],
     }
@@ -244,6 +247,8 @@ def kpi_detail(request, pk):
             "periods": metric_selectors.period_choices(org=request.org),
             "pending": pending,
             "trend": trend,
+            "rows": list(zip(trend, year_before, strict=True)),
+            "compare": YOY,  # what _delta.html names a missing value after
             "chart": chart,
             "history": metric_selectors.actual_history(org=request.org, kpi=kpi),
             "actions": list(action_selectors.action_list(org=request.org, kpi_id=kpi.pk)),

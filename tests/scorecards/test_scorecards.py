@@ -189,6 +189,43 @@ def test_kpi_detail_opens_on_the_period_the_user_came_from_with_the_year_up_to_i
     assert client.get(url, {"period": "x"}).status_code == 404
 
 
+def test_kpi_detail_sets_each_period_against_the_same_period_a_year_before(
+    client, manager, org, sales, computed
+):
+    """同比 on the KPI page: a column with the actual a year before and its change (in the
+    unit and in %), "—" where there is none; the chart gets the same values as a series.
+    One query for the whole window, whatever its length."""
+    import json
+
+    from metrics import selectors as ms
+    from metrics.services.actuals import ActualInput, actuals_save
+    from metrics.services.periods import periods_generate
+    from scorecards.rollup import recalculate
+
+    periods = periods_generate(org=org, fiscal_year=2025, by=None)
+    march_2025 = next(p for p in periods if p.kind == "month" and p.number == 3)
+    revenue = ms.kpi_list(org=org, department=sales).get(indicator__code="sales_revenue")
+    actuals_save(
+        org=org,
+        by=None,
+        source="api",
+        can_enter=lambda d: True,
+        entries=[ActualInput(revenue.pk, march_2025.pk, "1200000", note="n")],
+    )
+    recalculate(org=org, period_ids=[march_2025.pk])
+    client.force_login(manager)
+    page = client.get(f"/o/{org.slug}/kpis/{revenue.pk}/", {"period": computed["month"].pk})
+    html = page.content.decode()
+    assert "Same period last year" in html
+    then = {pair[0].label: delta for pair, delta in page.context["rows"]}
+    assert then["2026-03"].value == 1200000 and then["2026-03"].percent == 25
+    assert "1,200,000" in html and "+300,000 (+25.0%)" in html
+    assert then["2026-02"].missing  # nothing in February 2025
+    chart = json.loads(html.split('id="kpi-data" type="application/json">')[1].split("<")[0])
+    assert chart["year_before"][chart["periods"].index("2026-03")] == 1200000
+    assert chart["year_before"][chart["periods"].index("2026-02")] is None
+
+
 def test_scorecard_links_to_its_kpis_with_its_period(client, manager, org, sales, computed):
     from metrics import selectors as ms
 
