@@ -59,6 +59,9 @@ def dashboard_charts(data) -> dict:
         "company": [chart_number(o.company_index) for o in data["trend"]],
         "management": [chart_number(o.management_index) for o in data["trend"]],
         "business": [chart_number(o.business_index) for o in data["trend"]],
+        "company_year_before": [
+            chart_number(getattr(o, "company_index_year_before", None)) for o in data["trend"]
+        ],
     }
     departments_trend = [
         {

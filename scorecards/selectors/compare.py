@@ -223,6 +223,15 @@ def index_comparisons(
     return result
 
 
+def index_trend_year_before(*, org, trend) -> list[Decimal | None]:
+    """For each organization scorecard of the dashboard's trend (oldest first), the company
+    index of the same period a year before (同比), None where there is none: one query."""
+    found = comparison(org=org, periods=[o.period for o in trend], compare=YOY, org_index=True)
+    return [
+        row.company_index if (row := found.org_row(o.period)) is not None else None for o in trend
+    ]
+
+
 def kpi_year_on_year(*, org, kpi, trend) -> list[Delta]:
     """For each (period, line) of a KPI's trend (scorecards.selectors.kpi_trend), its actual
     against the same period a year before (同比): one query for the whole trend."""

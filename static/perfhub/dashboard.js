@@ -32,20 +32,28 @@
   function scoreText(value) { return value === null || value === undefined ? "—" : P.readable(value); }
   var trend = init("trend-chart");
   if (trend && data.trend) {
+    var indexSeries = [
+      { name: labels.company, type: "line", data: data.trend.company, connectNulls: true,
+        color: colours.company },
+      { name: labels.management, type: "line", data: data.trend.management,
+        connectNulls: true, color: colours.management },
+      { name: labels.business, type: "line", data: data.trend.business, connectNulls: true,
+        color: colours.business },
+    ];
+    // 同比: the company index a year before, dotted, when there is one.
+    var before = data.trend.company_year_before || [];
+    if (before.some(function (v) { return v !== null; })) {
+      indexSeries.push({ name: labels.companyYearBefore, type: "line", data: before,
+                         connectNulls: false, lineStyle: { type: "dotted" },
+                         symbol: "emptyCircle", color: colours.company });
+    }
     trend.setOption({
       grid: { left: 40, right: 10, top: 30, bottom: 30 },
-      legend: { top: 0, data: [labels.company, labels.management, labels.business] },
+      legend: { top: 0, data: indexSeries.map(function (s) { return s.name; }) },
       tooltip: { trigger: "axis", valueFormatter: scoreText },
       xAxis: { type: "category", data: data.trend.periods },
       yAxis: score,
-      series: [
-        { name: labels.company, type: "line", data: data.trend.company, connectNulls: true,
-          color: colours.company },
-        { name: labels.management, type: "line", data: data.trend.management,
-          connectNulls: true, color: colours.management },
-        { name: labels.business, type: "line", data: data.trend.business, connectNulls: true,
-          color: colours.business },
-      ],
+      series: indexSeries,
     });
   }
 

@@ -59,6 +59,41 @@ def test_dashboard_page_indices_change_and_ranking(
     assert "87.9" in page.content.decode()  # the company-level index is for everyone
 
 
+def test_dashboard_trend_sets_the_company_index_against_a_year_before(
+    client, executive, org, computed
+):
+    """同比 beside the indices' trend: the company index of the same period a year before,
+    in the trend table and the chart's data, "—" and null where there is none."""
+    import json
+
+    from metrics import selectors as ms
+    from metrics.services.actuals import ActualInput, actuals_save
+    from metrics.services.periods import periods_generate
+
+    periods = periods_generate(org=org, fiscal_year=2025, by=None)
+    march_2025 = next(p for p in periods if p.kind == "month" and p.number == 3)
+    revenue = ms.kpi_list(org=org).get(department__code="sales", indicator__code="sales_revenue")
+    actuals_save(
+        org=org,
+        by=None,
+        source="api",
+        can_enter=lambda d: True,
+        entries=[ActualInput(revenue.pk, march_2025.pk, "1000000", note="n")],
+    )
+    recalculate(org=org, period_ids=[march_2025.pk])
+    client.force_login(executive)
+    page = client.get(f"/o/{org.slug}/dashboard/?period={computed['month'].pk}")
+    before = {o.period.label: o.company_index_year_before for o in page.context["trend"]}
+    assert before["2026-03"] == Decimal("60")  # Sales alone: 1,000,000 of 1,666,666.67
+    assert before["2026-02"] is None
+    html = page.content.decode()
+    assert "Company index, same period last year" in html
+    data = json.loads(html.split('id="dashboard-data" type="application/json">')[1].split("<")[0])
+    trend = data["trend"]
+    assert trend["company_year_before"][trend["periods"].index("2026-03")] == 60.0
+    assert trend["company_year_before"][trend["periods"].index("2026-02")] is None
+
+
 def test_dashboard_page_query_count_is_fixed(
     client, executive, org, computed, django_assert_max_num_queries
 ):
