@@ -80,6 +80,7 @@ def test_profile_turns_kinds_off(login, manager):
         "action_overdue",
         "value_rejected",
         "values_to_confirm",
+        "feed_failing",
     }
     assert profile.wants("kpi_red") and not profile.wants("entry_overdue")
     bad = client.post("/profile/", {"language": "fr", "wanted": ["nope"]})
