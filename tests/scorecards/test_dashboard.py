@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from scorecards.rollup import recalculate
-from tests.factories import make_department
+from tests.factories import enter_actuals, make_department
 
 pytestmark = pytest.mark.django_db
 
@@ -67,19 +67,12 @@ def test_dashboard_trend_sets_the_company_index_against_a_year_before(
     import json
 
     from metrics import selectors as ms
-    from metrics.services.actuals import ActualInput, actuals_save
     from metrics.services.periods import periods_generate
 
     periods = periods_generate(org=org, fiscal_year=2025, by=None)
     march_2025 = next(p for p in periods if p.kind == "month" and p.number == 3)
     revenue = ms.kpi_list(org=org).get(department__code="sales", indicator__code="sales_revenue")
-    actuals_save(
-        org=org,
-        by=None,
-        source="api",
-        can_enter=lambda d: True,
-        entries=[ActualInput(revenue.pk, march_2025.pk, "1000000", note="n")],
-    )
+    enter_actuals(org, (revenue, march_2025, "1000000"))
     recalculate(org=org, period_ids=[march_2025.pk])
     client.force_login(executive)
     page = client.get(f"/o/{org.slug}/dashboard/?period={computed['month'].pk}")

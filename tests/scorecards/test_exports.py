@@ -13,6 +13,7 @@ from metrics import selectors as metric_selectors
 from metrics import workbooks
 from scorecards.rollup import recalculate
 from scorecards.services import goal_save
+from tests.factories import enter_actuals
 
 pytestmark = pytest.mark.django_db
 
@@ -140,26 +141,25 @@ def test_scorecard_export_formats_targets_by_unit(client, manager, org, sales, c
     assert new_customers[_columns(ws).index("Target")].number_format == "#,##0"  # a count
 
 
-def test_dashboard_export_carries_the_comparison_shown(client, executive, org, computed):
-    """With 环比 (period on period) the indices sheet adds the month compared with and the
-    change, and the ranking each department's score then and its change, with its sign;
-    with 同比 and no year before, the columns are there and empty (not 0)."""
+def _february_revenue(org, month, value: str):
+    """Sales revenue of February entered and rolled up (the month before `month`)."""
     from metrics.models import Period
-    from metrics.services.actuals import ActualInput, actuals_save
 
-    month = computed["month"]
     february = Period.objects.for_org(org).get(kind="month", start__lt=month.start, number=2)
     revenue = metric_selectors.kpi_list(org=org).get(
         department__code="sales", indicator__code="sales_revenue"
     )
-    actuals_save(
-        org=org,
-        by=None,
-        source="api",
-        can_enter=lambda d: True,
-        entries=[ActualInput(revenue.pk, february.pk, "1000000", note="n")],
-    )
+    enter_actuals(org, (revenue, february, value))
     recalculate(org=org, period_ids=[february.pk])
+    return february
+
+
+def test_dashboard_export_carries_the_comparison_shown(client, executive, org, computed):
+    """With 环比 (period on period) the indices sheet adds the month compared with and the
+    change, and the ranking each department's score then and its change, with its sign;
+    with 同比 and no year before, the columns are there and empty (not 0)."""
+    month = computed["month"]
+    february = _february_revenue(org, month, "1000000")
     client.force_login(executive)
     with translation.override("en"):
         wb = _book(client.get(f"/o/{org.slug}/dashboard/export.xlsx?period={month.pk}&compare=pop"))
@@ -210,22 +210,8 @@ def test_scorecard_export_carries_the_comparison_shown(client, manager, org, sal
     """The scorecard's export, asked for with 环比, adds the score then and its change, and
     for each line the actual then, its change (in the unit's format, signed), the change in
     % and the score then with its change; a line with nothing then has empty cells."""
-    from metrics.models import Period
-    from metrics.services.actuals import ActualInput, actuals_save
-
     month = computed["month"]
-    february = Period.objects.for_org(org).get(kind="month", start__lt=month.start, number=2)
-    revenue = metric_selectors.kpi_list(org=org).get(
-        department__code="sales", indicator__code="sales_revenue"
-    )
-    actuals_save(
-        org=org,
-        by=None,
-        source="api",
-        can_enter=lambda d: True,
-        entries=[ActualInput(revenue.pk, february.pk, "1200000", note="n")],
-    )
-    recalculate(org=org, period_ids=[february.pk])
+    _february_revenue(org, month, "1200000")
     client.force_login(manager)
     page = client.get(f"/o/{org.slug}/scorecards/{sales.pk}/?period={month.pk}&compare=yoy")
     assert "&amp;compare=yoy" in page.content.decode()  # the export link keeps the choice

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+from tests.factories import enter_actuals
+
 pytestmark = pytest.mark.django_db
 
 
@@ -198,20 +200,13 @@ def test_kpi_detail_sets_each_period_against_the_same_period_a_year_before(
     import json
 
     from metrics import selectors as ms
-    from metrics.services.actuals import ActualInput, actuals_save
     from metrics.services.periods import periods_generate
     from scorecards.rollup import recalculate
 
     periods = periods_generate(org=org, fiscal_year=2025, by=None)
     march_2025 = next(p for p in periods if p.kind == "month" and p.number == 3)
     revenue = ms.kpi_list(org=org, department=sales).get(indicator__code="sales_revenue")
-    actuals_save(
-        org=org,
-        by=None,
-        source="api",
-        can_enter=lambda d: True,
-        entries=[ActualInput(revenue.pk, march_2025.pk, "1200000", note="n")],
-    )
+    enter_actuals(org, (revenue, march_2025, "1200000"))
     recalculate(org=org, period_ids=[march_2025.pk])
     client.force_login(manager)
     page = client.get(f"/o/{org.slug}/kpis/{revenue.pk}/", {"period": computed["month"].pk})
